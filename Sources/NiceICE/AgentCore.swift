@@ -1,0 +1,291 @@
+import Logging
+import Synchronization
+
+/// The libnice side of one ``PeerConnection``: the agent, its stream, its signal handlers.
+///
+/// `@unchecked Sendable` is safe because every stored `var` is touched only on `context`'s thread:
+/// the agent is created, driven and torn down there (``PeerConnection`` hops with
+/// `NiceContext.execute`), and libnice emits the signals NiceICE triggers on that same thread.
+/// The one exception, `send`, reads the agent through `sendState`, a `Mutex`, which teardown also
+/// takes before the agent is released.
+final class AgentCore: @unchecked Sendable {
+    struct SendState: Sendable {
+        var agent: AgentHandle?
+        var stream: UInt32 = 0
+    }
+
+    let context: NiceContext
+    let hub: EventHub
+    let config: ValidatedConfiguration
+    let logger: Logger
+    /// Held across `nice_agent_send` so teardown cannot release the agent under a sender. Signal
+    /// handlers never take it (libnice may emit signals from inside `nice_agent_send`).
+    let sendState = Mutex(SendState())
+    /// Bit `c` set when component `c` has a selected pair.
+    let selectedMask = Atomic<UInt32>(0)
+    let sentDatagrams = Atomic<UInt64>(0)
+    let sentBytes = Atomic<UInt64>(0)
+
+    // Context thread only.
+    private var agent: AgentHandle?
+    private(set) var stream: UInt32 = 0
+    private var signalIDs: [UInt] = []
+    private var receiveBox: Unmanaged<SignalBox>?
+    private var remoteParameters: IceParameters?
+    private var queuedCandidates: [(line: String, component: Int)] = []
+    private var remoteEndQueued = false
+    private var tornDown = false
+
+    init(context: NiceContext, hub: EventHub, config: ValidatedConfiguration, logger: Logger) {
+        self.context = context
+        self.hub = hub
+        self.config = config
+        self.logger = logger
+    }
+
+    var components: [UInt32] { (1...UInt32(config.base.componentCount)).map { $0 } }
+
+    // MARK: Set-up (context thread)
+
+    /// Creates the agent and its stream and starts gathering. Returns the local parameters.
+    func setUp() -> Result<IceParameters, IceError> {
+        let c = config.base
+        guard let agent = LibNice.newAgent(
+            context.loop,
+            .init(controlling: c.role == .controlling, iceUDP: c.iceUDP, iceTCP: c.iceTCP, relayOnly: c.iceTransportPolicy == .relay))
+        else { return .failure(IceError(.agentFailure, reason: "nice_agent_new_full failed")) }
+        self.agent = agent
+        if let stun = config.stun {
+            guard let ip = LibNice.resolve(stun.host) else {
+                return fail(IceError(.invalidIceServer, field: "host", reason: "cannot resolve STUN host '\(stun.host)'"))
+            }
+            LibNice.setStunServer(agent, ip: ip, port: stun.port)
+        }
+        for entry in c.localAddresses {
+            let ip = LibNice.isIPAddress(entry) ? entry : LibNice.interfaceAddress(entry)
+            guard let ip, LibNice.addLocalAddress(agent, ip) else {
+                return fail(IceError(.invalidConfiguration, field: "localAddresses", reason: "'\(entry)' is neither an IP address nor an interface with an address"))
+            }
+        }
+        signalIDs = LibNice.connectSignals(agent, box: SignalBox(self))
+        stream = LibNice.addStream(agent, components: c.componentCount)
+        guard stream != 0 else { return fail(IceError(.agentFailure, reason: "nice_agent_add_stream failed")) }
+        for component in components {
+            if let r = c.portRange {
+                LibNice.setPortRange(agent, stream: stream, component: component, min: r.lowerBound, max: r.upperBound)
+            }
+            for relay in config.relays {
+                guard let ip = LibNice.resolve(relay.url.host) else {
+                    return fail(IceError(.invalidIceServer, field: "host", reason: "cannot resolve TURN host '\(relay.url.host)'"))
+                }
+                guard LibNice.setRelay(
+                    agent, stream: stream, component: component, ip: ip, port: relay.url.port, username: relay.username,
+                    password: relay.credential, transport: relay.url.transport, tls: relay.url.scheme == .turns)
+                else { return fail(IceError(.invalidIceServer, field: "host", reason: "libnice rejected TURN server \(relay.url)")) }
+            }
+        }
+        let box = Unmanaged.passRetained(SignalBox(self))
+        receiveBox = box
+        for component in components {
+            LibNice.attachReceive(agent, context.loop, stream: stream, component: component, box: box.toOpaque())
+        }
+        sendState.withLock {
+            $0.agent = agent
+            $0.stream = stream
+        }
+        guard let parameters = LibNice.localCredentials(agent, stream: stream) else {
+            return fail(IceError(.agentFailure, reason: "no local credentials"))
+        }
+        hub.state.withLock { $0.localParameters = parameters }
+        return .success(parameters)
+    }
+
+    /// Starts gathering (context thread).
+    func gather() {
+        guard let agent, !tornDown else { return }
+        hub.emit(.gathering(.gathering))
+        if !LibNice.gather(agent, stream: stream) {
+            logger.error("gathering failed: no host candidate could be allocated on the configured addresses and ports")
+        }
+    }
+
+    private func fail(_ error: IceError) -> Result<IceParameters, IceError> {
+        teardown()
+        return .failure(error)
+    }
+
+    // MARK: Remote side (context thread)
+
+    func setRemoteParameters(_ p: IceParameters) {
+        guard let agent, !tornDown else { return }
+        if let current = remoteParameters {
+            if current == p { return }
+            // A new ufrag/password from the peer is an ICE restart (RFC 8445 §9): restart ours too.
+            logger.info("remote ICE restart detected; restarting local ICE")
+            _ = restart()
+        }
+        guard LibNice.setRemoteCredentials(agent, stream: stream, p) else {
+            logger.error("libnice rejected the remote credentials")
+            return
+        }
+        remoteParameters = p
+        hub.state.withLock { $0.remoteParameters = p }
+        let queued = queuedCandidates
+        queuedCandidates = []
+        for q in queued { addRemoteCandidate(q.line, component: q.component) }
+        if remoteEndQueued {
+            remoteEndQueued = false
+            remoteEndOfCandidates()
+        }
+    }
+
+    /// Adds a validated candidate in libnice's SDP form. Queued until remote parameters are set.
+    func addRemoteCandidate(_ line: String, component: Int) {
+        guard let agent, !tornDown else { return }
+        guard remoteParameters != nil else {
+            queuedCandidates.append((line, component))
+            return
+        }
+        if LibNice.addRemoteCandidate(agent, stream: stream, sdp: "a=" + line) {
+            hub.process(.remoteCandidateAdded(stream: stream))
+        } else {
+            logger.warning("libnice did not add remote candidate", metadata: ["candidate": "\(line)"])
+        }
+    }
+
+    func remoteEndOfCandidates() {
+        guard let agent, !tornDown else { return }
+        guard remoteParameters != nil else {
+            remoteEndQueued = true
+            return
+        }
+        LibNice.peerGatheringDone(agent, stream: stream)
+        hub.process(.remoteEndOfCandidates(stream: stream))
+    }
+
+    /// Restarts ICE: new local credentials, remote side forgotten, old pair kept until a new one is
+    /// nominated; local candidates are delivered again (as a browser regathers).
+    func restart() -> IceParameters? {
+        guard let agent, !tornDown else { return nil }
+        // Feed the machine first: libnice emits GATHERING from inside the restart call.
+        hub.process(.restart)
+        guard LibNice.restartStream(agent, stream: stream) else {
+            logger.error("nice_agent_restart_stream failed")
+            return nil
+        }
+        remoteParameters = nil
+        queuedCandidates = []
+        remoteEndQueued = false
+        let parameters = LibNice.localCredentials(agent, stream: stream)
+        hub.state.withLock { s in
+            if let parameters { s.localParameters = parameters }
+            s.remoteParameters = nil
+            s.remoteCandidateCounts = [:]
+        }
+        // libnice keeps its local candidates and does not gather again: replay them.
+        hub.emit(.gathering(.gathering))
+        for component in components {
+            for line in LibNice.localCandidateLines(agent, stream: stream, component: component) {
+                if let c = try? IceCandidate(parsing: line, sdpMLineIndex: 0) { hub.emit(.candidate(c)) }
+            }
+        }
+        hub.emit(.candidate(nil))
+        hub.emit(.gathering(.complete))
+        return parameters
+    }
+
+    func revokeConsent() {
+        guard let agent, !tornDown else { return }
+        for component in components { _ = LibNice.consentLost(agent, stream: stream, component: component) }
+    }
+
+    // MARK: Teardown (context thread)
+
+    /// Disconnects everything, closes libnice's sockets, releases the agent.
+    func teardown() {
+        guard !tornDown else { return }
+        tornDown = true
+        let hub = self.hub
+        guard let agent else {
+            hub.teardownFinished()
+            return
+        }
+        self.agent = nil
+        sendState.withLock { $0.agent = nil }
+        for component in components where stream != 0 {
+            LibNice.detachReceive(agent, context.loop, stream: stream, component: component)
+        }
+        LibNice.disconnectSignals(agent, signalIDs)
+        signalIDs = []
+        let box = receiveBox
+        receiveBox = nil
+        LibNice.closeAndRelease(agent, stream: stream) {
+            box?.release()
+            hub.teardownFinished()
+        }
+    }
+
+    // MARK: Signals (context thread)
+
+    func onComponentState(_ a: AgentHandle, stream: UInt32, component: UInt32, state: UInt32) {
+        guard let s = NiceState(rawValue: state) else { return }
+        logger.debug("component \(stream)/\(component) -> \(LibNice.stateName(s))")
+        if s == .failed {
+            selectedMask.bitwiseAnd(~(1 << component), ordering: .relaxed)
+        }
+        hub.process(.componentState(ComponentKey(stream: stream, component: component), s))
+    }
+
+    func onLocalCandidate(_ a: AgentHandle, stream: UInt32, line: String) {
+        do {
+            let candidate = try IceCandidate(parsing: line, sdpMLineIndex: 0)
+            logger.debug("local candidate \(candidate)")
+            hub.emit(.candidate(candidate))
+        } catch {
+            logger.error("libnice produced a candidate NiceICE cannot parse: \(error)")
+        }
+    }
+
+    func onPeerReflexiveCandidate(line: String) {
+        logger.debug("peer-reflexive remote candidate \(line)")
+    }
+
+    func onGatheringDone(stream: UInt32) {
+        hub.emit(.candidate(nil))
+        hub.emit(.gathering(.complete))
+        hub.process(.localGatheringDone(stream: stream))
+    }
+
+    func onSelectedPair(stream: UInt32, component: UInt32, local: String, remote: String) {
+        selectedMask.bitwiseOr(1 << component, ordering: .relaxed)
+        guard let l = try? IceCandidate(parsing: local), let r = try? IceCandidate(parsing: remote) else {
+            logger.error("cannot parse selected pair \(local) / \(remote)")
+            return
+        }
+        let pair = CandidatePair(component: Int(component), local: l, remote: r)
+        logger.debug("selected pair \(pair)")
+        hub.emit(.selectedPair(pair))
+    }
+
+    func onReceive(component: UInt32, _ bytes: UnsafeRawBufferPointer) {
+        hub.received(bytes, component: Int(component))
+    }
+
+    // MARK: Send (any thread)
+
+    func send(_ bytes: UnsafeRawBufferPointer, component: UInt32) -> Result<Void, IceError> {
+        sendState.withLock { s in
+            guard let agent = s.agent else { return .failure(IceError(.closed, reason: "the connection is closed")) }
+            guard selectedMask.load(ordering: .relaxed) & (1 << component) != 0 else {
+                return .failure(IceError(.notConnected, field: "component", reason: "no candidate pair is selected for component \(component)"))
+            }
+            let n = LibNice.send(agent, stream: s.stream, component: component, bytes)
+            guard n == Int32(bytes.count) else {
+                return .failure(IceError(.sendFailed, reason: n < 0 ? "libnice refused the datagram (consent revoked or socket error)" : "short send (\(n) of \(bytes.count) bytes)"))
+            }
+            sentDatagrams.wrappingAdd(1, ordering: .relaxed)
+            sentBytes.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
+            return .success(())
+        }
+    }
+}

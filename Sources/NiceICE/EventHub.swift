@@ -1,0 +1,286 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// What the hub delivers to handlers and streams.
+enum HubEvent: Sendable {
+    case state(IceStateChange)
+    case gathering(IceGatheringState)
+    case candidate(IceCandidate?)
+    case selectedPair(CandidatePair)
+}
+
+/// The user's handlers, read when an event is delivered (not when it is produced).
+struct Handlers: Sendable {
+    var state: (@Sendable (IceStateChange) -> Void)?
+    var gathering: (@Sendable (IceGatheringState) -> Void)?
+    var candidate: (@Sendable (IceCandidate?) -> Void)?
+    var selectedPair: (@Sendable (CandidatePair) -> Void)?
+}
+
+/// Where libnice's side (``AgentCore``, on the GLib thread) meets the user's side
+/// (``PeerConnection``, any thread): the state machine, the handlers, the queue, the streams.
+///
+/// Everything is behind `Mutex`es; user code is never called under a lock or on the GLib thread.
+/// Events are enqueued on the user's queue while the lock is held, so they arrive in the order the
+/// state machine produced them, whatever thread produced them.
+final class EventHub: Sendable {
+    struct State: Sendable {
+        var machine: IceStateMachine
+        var gathering: IceGatheringState = .new
+        var queue: DispatchQueue?
+        var pending: [HubEvent] = []
+        var handlers = Handlers()
+        var selectedPairs: [Int: CandidatePair] = [:]
+        var localParameters: IceParameters
+        var remoteParameters: IceParameters?
+        var remoteCandidateCounts: [Int: Int] = [:]
+        var stateStreams: [UInt64: AsyncStream<IceStateChange>.Continuation] = [:]
+        var candidateStreams: [UInt64: AsyncStream<IceCandidate?>.Continuation] = [:]
+        var nextStreamID: UInt64 = 0
+        var teardownDone = false
+        var teardownWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// The receive path's own lock, so datagrams never wait for state work.
+    struct Receive: Sendable {
+        var handler: (@Sendable (Datagram) -> Void)?
+        var queue: DispatchQueue?
+        var batch: [Datagram] = []
+        var drainScheduled = false
+        var streams: [UInt64: AsyncStream<Datagram>.Continuation] = [:]
+        var nextStreamID: UInt64 = 0
+        var received: UInt64 = 0
+        var receivedBytes: UInt64 = 0
+    }
+
+    let state: Mutex<State>
+    let receive = Mutex(Receive())
+    /// Set once by `close`; read without a lock on every delivery.
+    let closed = Atomic<Bool>(false)
+    let logger: Logger
+    let context: NiceContext
+    let gracePeriod: Duration
+    let receiveLimit: Int
+
+    init(machine: IceStateMachine, logger: Logger, context: NiceContext, gracePeriod: Duration, receiveLimit: Int) {
+        state = Mutex(State(machine: machine, localParameters: IceParameters(usernameFragment: "", password: "")))
+        self.logger = logger
+        self.context = context
+        self.gracePeriod = gracePeriod
+        self.receiveLimit = receiveLimit
+    }
+
+    // MARK: Producing events (any thread; normally the GLib thread)
+
+    /// Feeds the state machine and delivers what changed.
+    func process(_ input: IceStateMachine.Input) {
+        let timers = state.withLock { s -> [(key: ComponentKey, token: UInt64)] in
+            let out = s.machine.handle(input)
+            for change in out.changes {
+                logger.debug("iceConnectionState \(change)")
+                for c in s.stateStreams.values { c.yield(change) }
+                enqueue(.state(change), &s)
+            }
+            return out.graceTimers
+        }
+        for (key, token) in timers {
+            logger.debug("component \(key) disconnected; failed in \(gracePeriod) unless it recovers")
+            context.schedule(after: gracePeriod) { [weak self] in
+                self?.process(.graceExpired(key, token: token))
+            }
+        }
+    }
+
+    /// Delivers a non-state event.
+    func emit(_ event: HubEvent) {
+        state.withLock { s in
+            guard !s.machine.isClosed else { return }
+            switch event {
+            case .candidate(let c):
+                for k in s.candidateStreams.values { k.yield(c) }
+            case .gathering(let g):
+                guard g != s.gathering else { return }
+                s.gathering = g
+            case .selectedPair(let p):
+                s.selectedPairs[p.component] = p
+            case .state:
+                break
+            }
+            enqueue(event, &s)
+        }
+    }
+
+    /// Must hold the lock: keeps the order of events across threads.
+    private func enqueue(_ event: HubEvent, _ s: inout State) {
+        guard let queue = s.queue else {
+            s.pending.append(event)
+            return
+        }
+        queue.async { [self] in deliver(event) }
+    }
+
+    private func deliver(_ event: HubEvent) {
+        guard !closed.load(ordering: .acquiring) else { return }
+        let h = state.withLock { $0.handlers }
+        switch event {
+        case .state(let c): h.state?(c)
+        case .gathering(let g): h.gathering?(g)
+        case .candidate(let c): h.candidate?(c)
+        case .selectedPair(let p): h.selectedPair?(p)
+        }
+    }
+
+    // MARK: Receive path (GLib thread)
+
+    func received(_ bytes: UnsafeRawBufferPointer, component: Int) {
+        let datagram = Datagram(bytes: Array(bytes), component: component)
+        let drainOn = receive.withLock { r -> DispatchQueue? in
+            r.received &+= 1
+            r.receivedBytes &+= UInt64(bytes.count)
+            for c in r.streams.values { c.yield(datagram) }
+            guard r.handler != nil || r.queue == nil else { return nil }
+            guard r.batch.count < receiveLimit else { return nil }  // a stalled handler queue drops, like a socket buffer
+            r.batch.append(datagram)
+            guard let q = r.queue, !r.drainScheduled else { return nil }
+            r.drainScheduled = true
+            return q
+        }
+        drainOn?.async { [self] in drainReceived() }
+    }
+
+    private func drainReceived() {
+        let (batch, handler) = receive.withLock { r in
+            r.drainScheduled = false
+            defer { r.batch.removeAll(keepingCapacity: true) }
+            return (r.batch, r.handler)
+        }
+        guard let handler else { return }
+        for d in batch {
+            guard !closed.load(ordering: .relaxed) else { return }
+            handler(d)
+        }
+    }
+
+    // MARK: User side
+
+    func start(queue: DispatchQueue) {
+        state.withLock { s in
+            guard s.queue == nil else { return }
+            s.queue = queue
+            let pending = s.pending
+            s.pending = []
+            for e in pending { enqueue(e, &s) }
+        }
+        let drain = receive.withLock { r -> Bool in
+            r.queue = queue
+            if !r.batch.isEmpty && !r.drainScheduled {
+                r.drainScheduled = true
+                return true
+            }
+            return false
+        }
+        if drain { queue.async { [self] in drainReceived() } }
+    }
+
+    /// Marks the hub closed: state `closed` (no event), handlers dropped, streams finished.
+    /// Returns false if it was closed already.
+    func close() -> Bool {
+        let (first, states, candidates) = state.withLock { s in
+            guard !s.machine.isClosed else {
+                return (false, [AsyncStream<IceStateChange>.Continuation](), [AsyncStream<IceCandidate?>.Continuation]())
+            }
+            closed.store(true, ordering: .releasing)
+            _ = s.machine.handle(.close)
+            s.handlers = Handlers()
+            s.pending = []
+            defer {
+                s.stateStreams = [:]
+                s.candidateStreams = [:]
+            }
+            return (true, Array(s.stateStreams.values), Array(s.candidateStreams.values))
+        }
+        guard first else { return false }
+        let datagrams = receive.withLock { r in
+            r.handler = nil
+            r.batch = []
+            defer { r.streams = [:] }
+            return Array(r.streams.values)
+        }
+        states.forEach { $0.finish() }
+        candidates.forEach { $0.finish() }
+        datagrams.forEach { $0.finish() }
+        return true
+    }
+
+    func teardownFinished() {
+        let waiters = state.withLock { s in
+            s.teardownDone = true
+            defer { s.teardownWaiters = [] }
+            return s.teardownWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func waitForTeardown() async {
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s in
+                if s.teardownDone { return true }
+                s.teardownWaiters.append(k)
+                return false
+            }
+            if done { k.resume() }
+        }
+    }
+
+    // MARK: Streams
+
+    func makeStateStream() -> AsyncStream<IceStateChange> {
+        let (stream, continuation) = AsyncStream.makeStream(of: IceStateChange.self, bufferingPolicy: .unbounded)
+        let id: UInt64? = state.withLock { s in
+            guard !s.machine.isClosed else { return nil }
+            s.nextStreamID += 1
+            s.stateStreams[s.nextStreamID] = continuation
+            return s.nextStreamID
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.stateStreams.removeValue(forKey: id) } }
+        return stream
+    }
+
+    func makeCandidateStream() -> AsyncStream<IceCandidate?> {
+        let (stream, continuation) = AsyncStream.makeStream(of: IceCandidate?.self, bufferingPolicy: .unbounded)
+        let id: UInt64? = state.withLock { s in
+            guard !s.machine.isClosed else { return nil }
+            s.nextStreamID += 1
+            s.candidateStreams[s.nextStreamID] = continuation
+            return s.nextStreamID
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.candidateStreams.removeValue(forKey: id) } }
+        return stream
+    }
+
+    func makeDatagramStream() -> AsyncStream<Datagram> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: Datagram.self, bufferingPolicy: .bufferingOldest(receiveLimit))
+        let id: UInt64? = receive.withLock { r in
+            guard !closed.load(ordering: .acquiring) else { return nil }
+            r.nextStreamID += 1
+            r.streams[r.nextStreamID] = continuation
+            return r.nextStreamID
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.receive.withLock { $0.streams.removeValue(forKey: id) } }
+        return stream
+    }
+}

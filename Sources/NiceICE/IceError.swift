@@ -1,0 +1,61 @@
+/// The one error type NiceICE throws.
+///
+/// Every error says *what kind* of thing went wrong (``code``), *which* input field it was
+/// (``field``, when the error is about input), and *why* (``reason``), so a server can answer a
+/// bad offer with a precise message. Throwing never changes the state of a working connection:
+/// a rejected candidate, parameter set or datagram is simply not applied.
+public struct IceError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure. New codes may be added; switch with a `default` branch.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's stable spelling, for logs and metrics.
+        public let rawValue: String
+        init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// A `candidate:` attribute value that does not follow RFC 8839.
+        public static let invalidCandidate = Code("invalidCandidate")
+        /// An SDP line NiceICE reads (ICE attributes) that is malformed.
+        public static let invalidSDP = Code("invalidSDP")
+        /// Remote ICE parameters (ufrag / password) that RFC 8839 forbids.
+        public static let invalidParameters = Code("invalidParameters")
+        /// A `stun:`, `turn:` or `turns:` URL, or its credentials, that cannot be used.
+        public static let invalidIceServer = Code("invalidIceServer")
+        /// A ``PeerConnection/Configuration`` value out of range.
+        public static let invalidConfiguration = Code("invalidConfiguration")
+        /// `send` was called while no candidate pair is selected.
+        public static let notConnected = Code("notConnected")
+        /// The ``PeerConnection`` is closed.
+        public static let closed = Code("closed")
+        /// A datagram larger than ``PeerConnection/maximumDatagramSize``.
+        public static let datagramTooLarge = Code("datagramTooLarge")
+        /// libnice refused to send (for example consent to send was revoked).
+        public static let sendFailed = Code("sendFailed")
+        /// More remote candidates than one component accepts.
+        public static let tooManyCandidates = Code("tooManyCandidates")
+        /// The call is not valid in the connection's current state.
+        public static let invalidState = Code("invalidState")
+        /// libnice failed where it should not (agent creation, stream creation).
+        public static let agentFailure = Code("agentFailure")
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// The input field that was wrong (`"port"`, `"ufrag"`, `"url"`, …), when the error is about input.
+    public var field: String?
+    /// A human-readable explanation. Never contains passwords or TURN credentials.
+    public var reason: String
+
+    /// Creates an error.
+    public init(_ code: Code, field: String? = nil, reason: String) {
+        self.code = code
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let field {
+            return "\(code) (\(field)): \(reason)"
+        }
+        return "\(code): \(reason)"
+    }
+}

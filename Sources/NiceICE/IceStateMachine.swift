@@ -1,0 +1,279 @@
+/// libnice's `NiceComponentState`, mirrored as a Swift enum so the state machine needs no GLib.
+enum NiceState: UInt32, Sendable, Hashable, CaseIterable {
+    case disconnected = 0, gathering, connecting, connected, ready, failed
+}
+
+/// Identifies one ICE component (libnice stream id, component id).
+struct ComponentKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    var stream: UInt32
+    var component: UInt32
+
+    static func < (a: ComponentKey, b: ComponentKey) -> Bool {
+        (a.stream, a.component) < (b.stream, b.component)
+    }
+
+    var description: String { "\(stream)/\(component)" }
+}
+
+/// The W3C transport state of one component (`RTCIceTransportState`), computed from libnice's state
+/// and the history libnice does not keep. Pure value type; see `ice-state-semantics.md` §7.3.
+struct ComponentMachine: Sendable, Hashable {
+    /// Last libnice state seen.
+    private(set) var nice: NiceState = .disconnected
+    /// Last W3C transport state computed (and its reason).
+    private(set) var state: IceConnectionState = .new
+    private(set) var reason: IceStateChangeReason?
+    /// Reached CONNECTED or READY in this ICE generation.
+    private(set) var everUp = false
+    /// FAILED after being up (consent lost/revoked, TCP HUP): only a restart recovers.
+    private(set) var lostAfterUp = false
+    /// The W3C state when a restart was requested; `nil` when no restart in this generation.
+    private(set) var restartFrom: IceConnectionState?
+    /// `failed` was reported and is sticky.
+    private(set) var failedSticky = false
+    /// Sticky `failed` that may still clear: reached without end-of-candidates and never up, and a
+    /// new remote candidate came afterwards.
+    private(set) var recoveryAllowed = false
+    /// The grace timer token; a timer that fires with another token is stale.
+    private(set) var graceToken: UInt64 = 0
+    private(set) var graceArmed = false
+    private(set) var graceExpired = false
+
+    enum Input: Sendable, Hashable {
+        case nice(NiceState)
+        case restart
+        case graceExpired(token: UInt64)
+        case remoteCandidateAdded
+        /// Local gathering or remote end-of-candidates changed (re-evaluate only).
+        case reevaluate
+    }
+
+    /// Applies one input. Returns a grace token to arm a timer for, if the component just became
+    /// `disconnected`.
+    mutating func apply(_ input: Input, localDone: Bool, remoteDone: Bool) -> UInt64? {
+        switch input {
+        case .nice(let s):
+            if s == nice { return nil }
+            let previous = nice
+            nice = s
+            switch s {
+            case .connected, .ready:
+                if !lostAfterUp { everUp = true }
+            case .failed:
+                if everUp { lostAfterUp = true }
+            default:
+                break
+            }
+            if previous == .failed, s != .failed, failedSticky, recoveryAllowed {
+                failedSticky = false
+                recoveryAllowed = false
+            }
+        case .restart:
+            restartFrom = state
+            nice = .gathering
+            everUp = false
+            lostAfterUp = false
+            failedSticky = false
+            recoveryAllowed = false
+            graceToken &+= 1
+            graceArmed = false
+            graceExpired = false
+        case .graceExpired(let token):
+            guard graceArmed, token == graceToken else { return nil }
+            graceExpired = true
+        case .remoteCandidateAdded:
+            if failedSticky, !everUp, !lostAfterUp, !remoteDone { recoveryAllowed = true }
+            return nil
+        case .reevaluate:
+            break
+        }
+        return update(localDone: localDone, remoteDone: remoteDone)
+    }
+
+    private mutating func update(localDone: Bool, remoteDone: Bool) -> UInt64? {
+        let (next, why) = evaluate(localDone: localDone, remoteDone: remoteDone)
+        state = next
+        if let why { reason = why }
+        if next == .failed { failedSticky = true }
+        if next == .disconnected {
+            if !graceArmed {
+                graceToken &+= 1
+                graceArmed = true
+                graceExpired = false
+                return graceToken
+            }
+        } else if next != .failed {
+            graceArmed = false
+            graceExpired = false
+        }
+        return nil
+    }
+
+    /// §7.3, first matching row wins.
+    private func evaluate(localDone: Bool, remoteDone: Bool) -> (IceConnectionState, IceStateChangeReason?) {
+        if lostAfterUp {
+            return graceExpired ? (.failed, .consentLost) : (.disconnected, .consentLost)
+        }
+        if failedSticky { return (.failed, reason) }
+        switch nice {
+        case .disconnected:
+            return (.new, nil)
+        case .gathering, .connecting:
+            switch restartFrom {
+            case .connected?, .completed?:
+                return (.connected, .iceRestart)
+            case .checking?, .disconnected?, .failed?:
+                return (.checking, .iceRestart)
+            case .new?, .closed?, nil:
+                return nice == .gathering ? (.new, restartFrom == nil ? nil : .iceRestart) : (.checking, .checksStarted)
+            }
+        case .connected:
+            return (.connected, state == .completed ? .newCandidatePair : .pairSelected)
+        case .ready:
+            if localDone && remoteDone { return (.completed, .checksCompleted) }
+            return (.connected, state == .completed ? .newCandidatePair : .pairSelected)
+        case .failed:
+            if !everUp && localDone && remoteDone { return (.failed, .checksExhausted) }
+            return graceExpired ? (.failed, .checksExhausted) : (.disconnected, .checksExhausted)
+        }
+    }
+}
+
+/// The connection-level ICE state: per-component machines plus the W3C aggregate (§7.4).
+///
+/// Pure and synchronous: every input returns the state changes to report, in order, and the
+/// grace timers to arm. The caller (``PeerConnection``) owns the clock and the threads.
+struct IceStateMachine: Sendable {
+    struct Stream: Sendable {
+        var localDone = false
+        var remoteDone = false
+        var components: [UInt32: ComponentMachine] = [:]
+    }
+
+    enum Input: Sendable, Hashable {
+        case componentState(ComponentKey, NiceState)
+        case localGatheringDone(stream: UInt32)
+        case remoteEndOfCandidates(stream: UInt32)
+        case remoteCandidateAdded(stream: UInt32)
+        case restart
+        case graceExpired(ComponentKey, token: UInt64)
+        case close
+    }
+
+    struct Output: Sendable, Hashable {
+        var changes: [IceStateChange] = []
+        var graceTimers: [(key: ComponentKey, token: UInt64)] = []
+
+        static func == (a: Output, b: Output) -> Bool {
+            a.changes == b.changes && a.graceTimers.map(\.key) == b.graceTimers.map(\.key)
+                && a.graceTimers.map(\.token) == b.graceTimers.map(\.token)
+        }
+        func hash(into hasher: inout Hasher) { hasher.combine(changes) }
+    }
+
+    private(set) var streams: [UInt32: Stream] = [:]
+    private(set) var state: IceConnectionState = .new
+    private(set) var isClosed = false
+
+    /// Creates the machine for the given streams, each with `components` components.
+    init(streams ids: [UInt32], components: Int) {
+        for id in ids {
+            var stream = Stream()
+            for c in 1...max(1, components) { stream.components[UInt32(c)] = ComponentMachine() }
+            streams[id] = stream
+        }
+    }
+
+    func component(_ key: ComponentKey) -> ComponentMachine? {
+        streams[key.stream]?.components[key.component]
+    }
+
+    mutating func handle(_ input: Input) -> Output {
+        var out = Output()
+        if isClosed { return out }
+        var trigger: IceStateChangeReason?
+        switch input {
+        case .close:
+            isClosed = true
+            state = .closed
+            return out
+        case .componentState(let key, let s):
+            trigger = apply(.nice(s), to: key, &out)
+        case .graceExpired(let key, let token):
+            // `failed` after the grace period keeps the reason of the `disconnected`.
+            trigger = apply(.graceExpired(token: token), to: key, &out)
+        case .localGatheringDone(let id):
+            guard streams[id] != nil, streams[id]?.localDone == false else { return out }
+            streams[id]?.localDone = true
+            trigger = reevaluate(stream: id, &out)
+        case .remoteEndOfCandidates(let id):
+            guard streams[id] != nil, streams[id]?.remoteDone == false else { return out }
+            streams[id]?.remoteDone = true
+            trigger = reevaluate(stream: id, &out)
+        case .remoteCandidateAdded(let id):
+            guard let stream = streams[id] else { return out }
+            for key in stream.components.keys {
+                _ = apply(.remoteCandidateAdded, to: ComponentKey(stream: id, component: key), &out)
+            }
+            return out
+        case .restart:
+            for (id, stream) in streams {
+                streams[id]?.remoteDone = false
+                for c in stream.components.keys {
+                    _ = apply(.restart, to: ComponentKey(stream: id, component: c), &out)
+                }
+            }
+            trigger = .iceRestart
+        }
+        aggregate(reason: trigger, &out)
+        return out
+    }
+
+    private mutating func apply(_ input: ComponentMachine.Input, to key: ComponentKey, _ out: inout Output)
+        -> IceStateChangeReason?
+    {
+        guard var stream = streams[key.stream], var machine = stream.components[key.component] else { return nil }
+        let token = machine.apply(input, localDone: stream.localDone, remoteDone: stream.remoteDone)
+        if let token { out.graceTimers.append((key, token)) }
+        stream.components[key.component] = machine
+        streams[key.stream] = stream
+        return machine.reason
+    }
+
+    private mutating func reevaluate(stream id: UInt32, _ out: inout Output) -> IceStateChangeReason? {
+        guard let stream = streams[id] else { return nil }
+        var reason: IceStateChangeReason?
+        for c in stream.components.keys.sorted() {
+            reason = apply(.reevaluate, to: ComponentKey(stream: id, component: c), &out) ?? reason
+        }
+        return reason
+    }
+
+    /// W3C aggregate, plus Chrome's guard: never jump from `new`/`checking` to `completed`.
+    private mutating func aggregate(reason: IceStateChangeReason?, _ out: inout Output) {
+        let machines = streams.keys.sorted().flatMap { id in
+            (streams[id]?.components ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+        }
+        let next = Self.aggregate(machines.map(\.state))
+        guard next != state else { return }
+        // Prefer the trigger's reason when its component is in the new state, else the reason of
+        // the first component that is.
+        let reason = reason.flatMap { r in machines.contains { $0.state == next && $0.reason == r } ? r : nil }
+            ?? (reason == .iceRestart ? .iceRestart : machines.first { $0.state == next }?.reason)
+        if next == .completed && (state == .new || state == .checking) {
+            out.changes.append(IceStateChange(state: .connected, reason: .pairSelected))
+        }
+        state = next
+        out.changes.append(IceStateChange(state: next, reason: reason))
+    }
+
+    /// The W3C `RTCIceConnectionState` aggregate over transport states.
+    static func aggregate(_ states: [IceConnectionState]) -> IceConnectionState {
+        if states.contains(.failed) { return .failed }
+        if states.contains(.disconnected) { return .disconnected }
+        if states.allSatisfy({ $0 == .new || $0 == .closed }) { return .new }
+        if states.contains(where: { $0 == .new || $0 == .checking }) { return .checking }
+        if states.allSatisfy({ $0 == .completed || $0 == .closed }) { return .completed }
+        return .connected
+    }
+}

@@ -1,0 +1,158 @@
+/// W3C `RTCIceTransportPolicy`.
+public enum IceTransportPolicy: String, Sendable, Hashable {
+    /// Use every candidate type.
+    case all
+    /// Use only relay (TURN) candidates: neither host nor server-reflexive addresses are revealed.
+    case relay
+}
+
+extension PeerConnection {
+    /// The ICE role. Browsers derive it from offer/answer; a server picks it explicitly.
+    public enum Role: String, Sendable, Hashable {
+        /// Nominates the pair (the offerer in WebRTC).
+        case controlling
+        /// Follows the controlling agent's nomination (the answerer in WebRTC).
+        case controlled
+    }
+
+    /// An inclusive range of local UDP/TCP ports to gather on.
+    public struct PortRange: Sendable, Hashable, CustomStringConvertible {
+        /// Lowest port, inclusive.
+        public var lowerBound: UInt16
+        /// Highest port, inclusive.
+        public var upperBound: UInt16
+
+        /// Creates a range. It is validated when the ``PeerConnection`` is created, so a range with
+        /// `lowerBound > upperBound` throws a typed error there instead of trapping here.
+        public init(_ lowerBound: UInt16, _ upperBound: UInt16) {
+            self.lowerBound = lowerBound
+            self.upperBound = upperBound
+        }
+
+        public var description: String { "\(lowerBound)-\(upperBound)" }
+    }
+
+    /// Everything a ``PeerConnection`` needs before it starts. Validated by
+    /// ``PeerConnection/init(configuration:context:)``, which throws ``IceError`` naming the field.
+    public struct Configuration: Sendable, Hashable {
+        /// STUN and TURN servers. libnice uses one STUN server (the first `stun:` URL) and every TURN URL.
+        public var iceServers: [IceServer] = []
+        /// Which candidates may be used.
+        public var iceTransportPolicy: IceTransportPolicy = .all
+        /// Controlling or controlled.
+        public var role: Role = .controlling
+        /// Local ports to gather on; `nil` lets the system choose.
+        public var portRange: PortRange?
+        /// Local IP addresses or interface names to gather host candidates on. Empty means every
+        /// interface libnice finds. Tests and servers usually pin this (for example `["127.0.0.1"]`).
+        public var localAddresses: [String] = []
+        /// Number of components per stream: 1 (RTP/RTCP mux, data) or 2 (separate RTCP).
+        public var componentCount: Int = 1
+        /// How long `disconnected` lasts before it becomes `failed` (W3C leaves this to the
+        /// implementation). With libnice 0.1.21's 10 s consent timeout, the default 20 s gives
+        /// RFC 7675's ≈30 s from the last response to `failed`.
+        public var disconnectedGracePeriod: Duration = .seconds(20)
+        /// Gather ICE-TCP (RFC 6544) candidates as well as UDP ones.
+        public var iceTCP: Bool = false
+        /// Gather UDP candidates.
+        public var iceUDP: Bool = true
+        /// Limit of remote candidates per component; `addIceCandidate` throws
+        /// ``IceError/Code/tooManyCandidates`` beyond it. libnice itself keeps at most 25 per
+        /// component (`NICE_AGENT_MAX_REMOTE_CANDIDATES`) and drops the rest silently.
+        public var maximumRemoteCandidates: Int = 25
+        /// Datagrams buffered for each ``PeerConnection/receivedDatagrams()`` stream before newer
+        /// ones are dropped (UDP semantics: a slow reader loses datagrams, memory stays bounded).
+        public var receiveStreamBufferLimit: Int = 8192
+
+        /// A configuration with defaults: controlling, all interfaces, no servers.
+        public init() {}
+
+        /// A configuration with the most common fields.
+        public init(
+            role: Role,
+            iceServers: [IceServer] = [],
+            localAddresses: [String] = [],
+            disconnectedGracePeriod: Duration = .seconds(20)
+        ) {
+            self.role = role
+            self.iceServers = iceServers
+            self.localAddresses = localAddresses
+            self.disconnectedGracePeriod = disconnectedGracePeriod
+        }
+    }
+}
+
+/// A configuration after validation, in the form the agent needs.
+struct ValidatedConfiguration: Sendable {
+    struct Relay: Sendable {
+        var url: IceServerURL
+        var username: String
+        var credential: String
+    }
+
+    var base: PeerConnection.Configuration
+    var stun: IceServerURL?
+    var relays: [Relay]
+
+    init(_ c: PeerConnection.Configuration) throws(IceError) {
+        base = c
+        guard c.componentCount == 1 || c.componentCount == 2 else {
+            throw IceError(.invalidConfiguration, field: "componentCount", reason: "must be 1 or 2, not \(c.componentCount)")
+        }
+        if let r = c.portRange {
+            guard r.lowerBound <= r.upperBound else {
+                throw IceError(.invalidConfiguration, field: "portRange", reason: "lower bound \(r.lowerBound) is above upper bound \(r.upperBound)")
+            }
+            guard r.lowerBound > 0 else {
+                throw IceError(.invalidConfiguration, field: "portRange", reason: "port 0 is not a port")
+            }
+        }
+        guard c.disconnectedGracePeriod >= .zero, c.disconnectedGracePeriod <= .seconds(3600) else {
+            throw IceError(.invalidConfiguration, field: "disconnectedGracePeriod", reason: "must be between 0 s and 1 h")
+        }
+        guard c.iceUDP || c.iceTCP else {
+            throw IceError(.invalidConfiguration, field: "iceUDP", reason: "at least one of iceUDP and iceTCP must be on")
+        }
+        guard (1...1000).contains(c.maximumRemoteCandidates) else {
+            throw IceError(.invalidConfiguration, field: "maximumRemoteCandidates", reason: "must be 1-1000")
+        }
+        guard c.receiveStreamBufferLimit > 0 else {
+            throw IceError(.invalidConfiguration, field: "receiveStreamBufferLimit", reason: "must be positive")
+        }
+        for address in c.localAddresses where address.isEmpty || address.utf8.count > 64 {
+            throw IceError(.invalidConfiguration, field: "localAddresses", reason: "'\(IceServerURL.printable(address))' is not an address or interface name")
+        }
+        var stun: IceServerURL?
+        var relays: [Relay] = []
+        for server in c.iceServers {
+            guard !server.urls.isEmpty else {
+                throw IceError(.invalidIceServer, field: "urls", reason: "an ICE server needs at least one URL")
+            }
+            for text in server.urls {
+                let url = try IceServerURL(parsing: text)
+                switch url.scheme {
+                case .stun:
+                    if stun == nil { stun = url }
+                case .turn, .turns:
+                    guard let user = server.username, !user.isEmpty else {
+                        throw IceError(.invalidIceServer, field: "username", reason: "\(url.scheme.rawValue): needs a username")
+                    }
+                    guard let credential = server.credential, !credential.isEmpty else {
+                        throw IceError(.invalidIceServer, field: "credential", reason: "\(url.scheme.rawValue): needs a credential")
+                    }
+                    guard user.utf8.count <= 512, credential.utf8.count <= 512,
+                        !user.utf8.contains(0), !credential.utf8.contains(0)
+                    else {
+                        throw IceError(.invalidIceServer, field: "credential", reason: "username or credential too long or contains NUL")
+                    }
+                    relays.append(Relay(url: url, username: user, credential: credential))
+                }
+            }
+        }
+        if c.iceTransportPolicy == .relay && relays.isEmpty {
+            throw IceError(.invalidConfiguration, field: "iceTransportPolicy", reason: "relay policy needs at least one turn: server")
+        }
+        self.stun = stun
+        self.relays = relays
+    }
+}

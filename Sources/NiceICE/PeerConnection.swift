@@ -1,0 +1,280 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// An ICE agent for one peer: gathers local candidates, checks connectivity with the peer's, keeps
+/// consent, and carries datagrams over the selected pair. Its ``iceConnectionState`` has exactly the
+/// seven values and meanings of the browser's `RTCPeerConnection.iceConnectionState`.
+///
+/// ```swift
+/// let pc = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+/// pc.stateUpdateHandler = { change in print("ICE:", change.state) }
+/// pc.candidateHandler = { candidate in signalling.send(candidate?.candidateLine ?? "") }
+/// pc.receiveHandler = { datagram in print("got \(datagram.bytes.count) bytes") }
+/// pc.start(queue: .main)
+/// try pc.setRemoteParameters(offer.parameters)          // from the browser's offer
+/// for line in offer.candidates { try pc.addIceCandidate(IceCandidate(parsing: line)) }
+/// try pc.addIceCandidate(nil)                            // remote end-of-candidates
+/// ```
+///
+/// **Threading.** Every method may be called from any thread, including from inside the handlers.
+/// libnice runs on the ``NiceContext``'s thread; handlers run on the queue given to
+/// ``start(queue:)``, one at a time, in order. Nothing is delivered before `start(queue:)`; events
+/// produced earlier are kept and delivered then. A handler is read when its event is delivered, so a
+/// replaced handler takes effect for every event not yet delivered.
+///
+/// **Lifetime.** ``close()`` sets ``iceConnectionState`` to `closed` at once and, as W3C requires,
+/// fires no state event; handlers then fall silent and every stream finishes. Releasing the last
+/// reference without `close()` closes too. Handlers that capture the connection strongly keep it
+/// alive until `close()`; capture it weakly if you rely on release.
+public final class PeerConnection: Sendable {
+    /// The configuration the connection was created with.
+    public let configuration: Configuration
+    /// The context whose thread runs this connection's agent.
+    public let context: NiceContext
+
+    let hub: EventHub
+    let core: AgentCore
+    let logger: Logger
+
+    /// The largest datagram ``send(_:component:)`` accepts: the UDP payload limit of IPv4 (65,507)
+    /// less room for TURN framing.
+    public static let maximumDatagramSize = 65_000
+
+    private static let ids = Atomic<UInt64>(0)
+
+    /// Creates the agent, allocates its sockets and starts gathering local candidates.
+    ///
+    /// - Throws: ``IceError`` with code `invalidConfiguration` or `invalidIceServer` naming the field
+    ///   (for example `portRange`, `url`, `credential`, `localAddresses`), or `agentFailure`.
+    public init(configuration: Configuration = Configuration(), context: NiceContext = .default) throws(IceError) {
+        let validated = try ValidatedConfiguration(configuration)
+        var logger = Logger(label: "NiceICE")
+        logger[metadataKey: "pc"] = "\(Self.ids.wrappingAdd(1, ordering: .relaxed).newValue)"
+        self.configuration = configuration
+        self.context = context
+        self.logger = logger
+        let machine = IceStateMachine(streams: [1], components: configuration.componentCount)
+        hub = EventHub(
+            machine: machine, logger: logger, context: context, gracePeriod: configuration.disconnectedGracePeriod,
+            receiveLimit: configuration.receiveStreamBufferLimit)
+        let core = AgentCore(context: context, hub: hub, config: validated, logger: logger)
+        self.core = core
+        let result = context.executeAndWait { () -> Result<IceParameters, IceError> in
+            let r = core.setUp()
+            if case .success = r { core.gather() }
+            return r
+        }
+        switch result {
+        case .success?:
+            logger.debug("created, role \(configuration.role.rawValue)")
+        case .failure(let error)?:
+            _ = hub.close()
+            throw error
+        case nil:
+            _ = hub.close()
+            throw IceError(.agentFailure, reason: "the NiceContext thread is not running")
+        }
+    }
+
+    deinit {
+        if hub.close() {
+            logger.debug("released without close(); closing")
+            let core = self.core
+            context.execute { core.teardown() }
+        }
+    }
+
+    // MARK: Handlers
+
+    /// Called on the start queue with every change of ``iceConnectionState`` (never on `close()`).
+    public var stateUpdateHandler: (@Sendable (IceStateChange) -> Void)? {
+        get { hub.state.withLock { $0.handlers.state } }
+        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.state = newValue } } }
+    }
+
+    /// Called on the start queue with every change of ``iceGatheringState``.
+    public var gatheringStateHandler: (@Sendable (IceGatheringState) -> Void)? {
+        get { hub.state.withLock { $0.handlers.gathering } }
+        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.gathering = newValue } } }
+    }
+
+    /// Called on the start queue with each local candidate (trickle ICE), then `nil` for
+    /// end-of-candidates, as W3C `onicecandidate` does. Send them to the peer.
+    public var candidateHandler: (@Sendable (IceCandidate?) -> Void)? {
+        get { hub.state.withLock { $0.handlers.candidate } }
+        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.candidate = newValue } } }
+    }
+
+    /// Called on the start queue when a candidate pair is selected for a component, before the
+    /// state change it causes (W3C order).
+    public var selectedPairHandler: (@Sendable (CandidatePair) -> Void)? {
+        get { hub.state.withLock { $0.handlers.selectedPair } }
+        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.selectedPair = newValue } } }
+    }
+
+    /// Called on the start queue with each datagram received over ICE. Datagrams are handed over in
+    /// batches; if the queue falls more than `receiveStreamBufferLimit` datagrams behind, newer ones
+    /// are dropped, as a socket buffer would.
+    public var receiveHandler: (@Sendable (Datagram) -> Void)? {
+        get { hub.receive.withLock { $0.handler } }
+        set {
+            hub.receive.withLock { r in
+                if !hub.closed.load(ordering: .acquiring) { r.handler = newValue }
+            }
+        }
+    }
+
+    /// Starts delivering events to the handlers on `queue`. Later calls are ignored.
+    public func start(queue: DispatchQueue) {
+        hub.start(queue: queue)
+    }
+
+    // MARK: State
+
+    /// The W3C ICE connection state. `closed` at once after ``close()``.
+    public var iceConnectionState: IceConnectionState { hub.state.withLock { $0.machine.state } }
+
+    /// The W3C ICE gathering state.
+    public var iceGatheringState: IceGatheringState { hub.state.withLock { $0.gathering } }
+
+    /// Our ufrag and password, to send to the peer. Changes after ``restartIce()``.
+    public var localParameters: IceParameters { hub.state.withLock { $0.localParameters } }
+
+    /// The peer's parameters, once set.
+    public var remoteParameters: IceParameters? { hub.state.withLock { $0.remoteParameters } }
+
+    /// The selected pair of component 1, once one is selected.
+    public var selectedPair: CandidatePair? { selectedPair(component: 1) }
+
+    /// The selected pair of a component, once one is selected.
+    public func selectedPair(component: Int) -> CandidatePair? {
+        hub.state.withLock { $0.selectedPairs[component] }
+    }
+
+    // MARK: Signalling input
+
+    /// Sets the peer's ufrag and password (from its offer or answer). Setting different parameters
+    /// later is a remote ICE restart: the local side restarts too and ``localParameters`` changes.
+    ///
+    /// - Throws: ``IceError`` `invalidParameters` (field `ufrag` or `password`) for values RFC 8839
+    ///   forbids, `closed` after close. Nothing is applied then.
+    public func setRemoteParameters(_ parameters: IceParameters) throws(IceError) {
+        try parameters.validate()
+        guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
+        let core = self.core
+        context.execute { core.setRemoteParameters(parameters) }
+    }
+
+    /// Adds a remote candidate (trickle ICE); `nil` means the peer's end-of-candidates.
+    ///
+    /// Candidates may arrive before ``setRemoteParameters(_:)``; they are kept until then.
+    /// mDNS (`.local`) host candidates are skipped with a log message and no error, since libnice
+    /// cannot resolve them; the connection still forms through peer-reflexive candidates.
+    ///
+    /// - Throws: ``IceError`` `invalidCandidate` for a component this connection does not have,
+    ///   `tooManyCandidates` past ``Configuration/maximumRemoteCandidates`` for one component,
+    ///   `closed` after close. The connection is unchanged then.
+    public func addIceCandidate(_ candidate: IceCandidate?) throws(IceError) {
+        guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
+        let core = self.core
+        guard let candidate else {
+            context.execute { core.remoteEndOfCandidates() }
+            return
+        }
+        guard (1...configuration.componentCount).contains(candidate.component) else {
+            throw IceError(.invalidCandidate, field: "component", reason: "component \(candidate.component) does not exist (this connection has \(configuration.componentCount))")
+        }
+        if candidate.isMulticastDNS {
+            logger.info("skipping mDNS candidate \(candidate.address): libnice cannot resolve .local names; peer-reflexive discovery still connects")
+            return
+        }
+        let limit = configuration.maximumRemoteCandidates
+        let accepted = hub.state.withLock { s -> Bool in
+            let n = s.remoteCandidateCounts[candidate.component, default: 0]
+            guard n < limit else { return false }
+            s.remoteCandidateCounts[candidate.component] = n + 1
+            return true
+        }
+        guard accepted else {
+            throw IceError(.tooManyCandidates, field: "component", reason: "component \(candidate.component) already has \(limit) remote candidates")
+        }
+        let line = candidate.libniceLine
+        context.execute { core.addRemoteCandidate(line, component: candidate.component) }
+    }
+
+    /// Parses and adds a remote `candidate:` line; an empty string means end-of-candidates.
+    public func addIceCandidate(_ line: String) throws(IceError) {
+        if line.isEmpty { return try addIceCandidate(nil) }
+        try addIceCandidate(IceCandidate(parsing: line))
+    }
+
+    /// Restarts ICE (W3C `restartIce()`): new local credentials, which it returns and
+    /// ``localParameters`` shows; the remote side must send new parameters and candidates. The old
+    /// pair keeps carrying data until a new one is selected. States go `completed`/`connected` →
+    /// `connected` and `disconnected`/`failed` → `checking`. Local candidates are delivered again to
+    /// the candidate handler, then end-of-candidates.
+    @discardableResult
+    public func restartIce() throws(IceError) -> IceParameters {
+        guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
+        let core = self.core
+        guard let parameters = context.executeAndWait({ core.restart() }) ?? nil else {
+            throw IceError(.agentFailure, reason: "libnice could not restart the stream")
+        }
+        return parameters
+    }
+
+    /// Revokes the peer's consent to send (RFC 7675 §5.2): checks are answered with 403, so the peer
+    /// sees its connection fail within one consent interval. Use it to shut a peer out without
+    /// closing; ``restartIce()`` restores consent.
+    public func revokeConsent() {
+        let core = self.core
+        context.execute { core.revokeConsent() }
+    }
+
+    // MARK: Data
+
+    /// Sends one datagram on the selected pair of `component`. Any thread.
+    ///
+    /// - Throws: ``IceError`` `datagramTooLarge` over ``maximumDatagramSize``, `notConnected` before a
+    ///   pair is selected, `closed` after close, `sendFailed` when libnice refuses (consent revoked).
+    public func send(_ bytes: UnsafeRawBufferPointer, component: Int = 1) throws(IceError) {
+        guard bytes.count <= Self.maximumDatagramSize else {
+            throw IceError(.datagramTooLarge, field: "bytes", reason: "\(bytes.count) bytes exceed the \(Self.maximumDatagramSize)-byte limit")
+        }
+        guard (1...configuration.componentCount).contains(component) else {
+            throw IceError(.invalidState, field: "component", reason: "component \(component) does not exist")
+        }
+        try core.send(bytes, component: UInt32(component)).get()
+    }
+
+    /// Sends one datagram on the selected pair of `component`. Any thread.
+    public func send(_ bytes: [UInt8], component: Int = 1) throws(IceError) {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(IceError) in try send(buffer, component: component) }
+        }
+        try result.get()
+    }
+
+    // MARK: Close
+
+    /// Closes the connection (W3C `close()`): ``iceConnectionState`` is `closed` on return, no state
+    /// event fires, handlers fall silent, every stream finishes. libnice's sockets close shortly after
+    /// on the context thread. Idempotent; safe from any thread and from inside a handler.
+    public func close() {
+        closeNow()
+    }
+
+    private func closeNow() {
+        guard hub.close() else { return }
+        logger.debug("closed")
+        let core = self.core
+        context.execute { core.teardown() }
+    }
+
+    /// Closes as ``close()`` does, then waits until libnice has closed the agent's sockets.
+    public func close() async {
+        closeNow()
+        await hub.waitForTeardown()
+    }
+}
