@@ -32,7 +32,9 @@ final class AgentCore: @unchecked Sendable {
     private var signalIDs: [UInt] = []
     private var receiveBox: Unmanaged<SignalBox>?
     private var remoteParameters: IceParameters?
-    private var queuedCandidates: [(line: String, component: Int)] = []
+    private var queuedCandidates: [(line: String, ufrag: String?)] = []
+    /// Remote ufrags of earlier ICE generations: candidates tagged with them are stale.
+    private var staleRemoteUfrags: Set<String> = []
     private var remoteEndQueued = false
     private var tornDown = false
 
@@ -132,18 +134,24 @@ final class AgentCore: @unchecked Sendable {
         hub.state.withLock { $0.remoteParameters = p }
         let queued = queuedCandidates
         queuedCandidates = []
-        for q in queued { addRemoteCandidate(q.line, component: q.component) }
+        for q in queued { addRemoteCandidate(q.line, ufrag: q.ufrag) }
         if remoteEndQueued {
             remoteEndQueued = false
             remoteEndOfCandidates()
         }
     }
 
-    /// Adds a validated candidate in libnice's SDP form. Queued until remote parameters are set.
-    func addRemoteCandidate(_ line: String, component: Int) {
+    /// Adds a validated candidate in libnice's SDP form. Queued until remote parameters are set;
+    /// a candidate tagged with a `ufrag` (as browsers tag them) waits for the parameters of that
+    /// ufrag, and one from an earlier ICE generation is dropped.
+    func addRemoteCandidate(_ line: String, ufrag: String?) {
         guard let agent, !tornDown else { return }
-        guard remoteParameters != nil else {
-            queuedCandidates.append((line, component))
+        if let ufrag, staleRemoteUfrags.contains(ufrag) {
+            logger.debug("dropping a remote candidate of an earlier ICE generation", metadata: ["ufrag": "\(ufrag)"])
+            return
+        }
+        guard let current = remoteParameters, ufrag == nil || ufrag == current.usernameFragment else {
+            queuedCandidates.append((line, ufrag))
             return
         }
         if LibNice.addRemoteCandidate(agent, stream: stream, sdp: "a=" + line) {
@@ -173,8 +181,9 @@ final class AgentCore: @unchecked Sendable {
             logger.error("nice_agent_restart_stream failed")
             return nil
         }
+        if let old = remoteParameters { staleRemoteUfrags.insert(old.usernameFragment) }
         remoteParameters = nil
-        queuedCandidates = []
+        queuedCandidates.removeAll { $0.ufrag == nil || staleRemoteUfrags.contains($0.ufrag ?? "") }
         remoteEndQueued = false
         let parameters = LibNice.localCredentials(agent, stream: stream)
         hub.state.withLock { s in

@@ -23,6 +23,9 @@
 ///   and `raddr` only together with `rport`. They are printed in the order libnice and browsers use:
 ///   `raddr`, `rport`, `tcptype`, then ``extensions`` in their original order.
 /// - No attribute name may appear twice.
+///
+/// Equality and hashing compare every property, including the ``sdpMid`` and ``sdpMLineIndex``
+/// metadata, but not the transport spelling.
 public struct IceCandidate: Sendable, Hashable, CustomStringConvertible {
     /// The transport protocol of a candidate.
     public enum Transport: String, Sendable, Hashable {

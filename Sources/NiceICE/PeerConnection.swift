@@ -200,7 +200,8 @@ public final class PeerConnection: Sendable {
             throw IceError(.tooManyCandidates, field: "component", reason: "component \(candidate.component) already has \(limit) remote candidates")
         }
         let line = candidate.libniceLine
-        context.execute { core.addRemoteCandidate(line, component: candidate.component) }
+        let ufrag = candidate.extensions.first { $0.name == "ufrag" }?.value
+        context.execute { core.addRemoteCandidate(line, ufrag: ufrag) }
     }
 
     /// Parses and adds a remote `candidate:` line; an empty string means end-of-candidates.

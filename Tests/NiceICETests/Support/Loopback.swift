@@ -1,0 +1,189 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+
+@testable import NiceICE
+
+/// What one side of a test saw, in delivery order.
+enum Seen: Sendable, Equatable {
+    case state(IceConnectionState, IceStateChangeReason?)
+    case pair(CandidatePair)
+    case candidate(IceCandidate?)
+}
+
+/// One `PeerConnection` under test with a recorder of everything its handlers delivered.
+final class Side: Sendable {
+    let name: String
+    let pc: PeerConnection
+    let seen = Mutex<[Seen]>([])
+    let datagrams = Mutex<[Datagram]>([])
+    let handlerThreadViolations = Atomic<Int>(0)
+    let queue: DispatchQueue
+    let start = ContinuousClock.now
+    /// Signalling held back until the peer has this side's current parameters (an ordered
+    /// signalling channel: the offer or answer goes before the candidates that belong to it).
+    let outbox = Mutex<(delivered: String?, held: [IceCandidate?])>((nil, []))
+
+    init(_ name: String, _ configuration: PeerConnection.Configuration, context: NiceContext = .default) throws {
+        self.name = name
+        pc = try PeerConnection(configuration: configuration, context: context)
+        queue = DispatchQueue(label: "test.\(name)")
+    }
+
+    /// The states reported so far.
+    var states: [IceConnectionState] {
+        seen.withLock { $0.compactMap { if case .state(let s, _) = $0 { s } else { nil } } }
+    }
+
+    var reasons: [IceStateChangeReason?] {
+        seen.withLock { $0.compactMap { if case .state(_, let r) = $0 { r } else { nil } } }
+    }
+
+    var localCandidates: [IceCandidate] {
+        seen.withLock { $0.compactMap { if case .candidate(let c?) = $0 { c } else { nil } } }
+    }
+
+    /// A printable timeline for test logs.
+    var timeline: String {
+        "\(name): new → " + seen.withLock { $0.compactMap { if case .state(let s, let r) = $0 { "\(s)(\(r.map { "\($0)" } ?? "-"))" } else { nil } } }.joined(separator: " → ")
+    }
+
+    /// Sends a candidate to the peer now, or holds it until the peer has our current parameters.
+    func post(_ candidate: IceCandidate?, to peer: Side) {
+        let ufrag = pc.localParameters.usernameFragment
+        let send = outbox.withLock { box -> Bool in
+            if box.delivered == ufrag { return true }
+            box.held.append(candidate)
+            return false
+        }
+        if send { try? peer.pc.addIceCandidate(candidate) }
+    }
+
+    /// Gives the peer our current parameters, then whatever was held back.
+    func deliverParameters(to peer: Side, _ transform: @Sendable (IceParameters) -> IceParameters = { $0 }) throws {
+        let parameters = pc.localParameters
+        try peer.pc.setRemoteParameters(transform(parameters))
+        let held = outbox.withLock { box in
+            box.delivered = parameters.usernameFragment
+            defer { box.held = [] }
+            return box.held
+        }
+        for c in held { try? peer.pc.addIceCandidate(c) }
+    }
+
+    /// W3C `close()` without waiting: in async code `pc.close()` resolves to `close() async`.
+    func closeNow() { pc.close() }
+
+    func record(_ s: Seen) { seen.withLock { $0.append(s) } }
+
+    /// Polls (every 10 ms, bounded by `timeout`) until `predicate` holds for the recorded states.
+    @discardableResult
+    func waitFor(_ timeout: Duration = .seconds(10), _ predicate: @Sendable ([IceConnectionState]) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if predicate(states) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return predicate(states)
+    }
+
+    func waitForState(_ state: IceConnectionState, timeout: Duration = .seconds(10)) async -> Bool {
+        await waitFor(timeout) { $0.last == state }
+    }
+
+    func waitForDatagrams(_ count: Int, timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if datagrams.withLock({ $0.count }) >= count { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return datagrams.withLock { $0.count } >= count
+    }
+}
+
+/// How the test's signalling channel behaves.
+struct Signalling: Sendable {
+    /// Forward local candidates to the peer.
+    var candidates = true
+    /// Forward end-of-candidates.
+    var endOfCandidates = true
+    /// Forward only candidates passing this filter.
+    var filter: @Sendable (IceCandidate) -> Bool = { _ in true }
+}
+
+/// Two connections on 127.0.0.1 wired through the public API only.
+struct Loopback {
+    let left: Side
+    let right: Side
+
+    static func configuration(_ role: PeerConnection.Role, grace: Duration = .seconds(2), components: Int = 1)
+        -> PeerConnection.Configuration
+    {
+        var c = PeerConnection.Configuration(role: role, localAddresses: ["127.0.0.1"], disconnectedGracePeriod: grace)
+        c.componentCount = components
+        return c
+    }
+
+    init(
+        left l: PeerConnection.Configuration = Loopback.configuration(.controlling),
+        right r: PeerConnection.Configuration = Loopback.configuration(.controlled),
+        leftContext: NiceContext = .default, rightContext: NiceContext = .default,
+        leftToRight: Signalling = Signalling(), rightToLeft: Signalling = Signalling()
+    ) throws {
+        left = try Side("L", l, context: leftContext)
+        right = try Side("R", r, context: rightContext)
+        Self.wire(left, to: right, leftToRight)
+        Self.wire(right, to: left, rightToLeft)
+    }
+
+    private static func wire(_ me: Side, to peer: Side, _ s: Signalling) {
+        let queueKey = DispatchSpecificKey<String>()
+        me.queue.setSpecific(key: queueKey, value: me.name)
+        @Sendable func checkQueue() {
+            if DispatchQueue.getSpecific(key: queueKey) != me.name { me.handlerThreadViolations.add(1, ordering: .relaxed) }
+        }
+        me.pc.stateUpdateHandler = { change in
+            checkQueue()
+            me.record(.state(change.state, change.reason))
+        }
+        me.pc.selectedPairHandler = { pair in
+            checkQueue()
+            me.record(.pair(pair))
+        }
+        me.pc.candidateHandler = { candidate in
+            checkQueue()
+            me.record(.candidate(candidate))
+            if let candidate {
+                if s.candidates && s.filter(candidate) { me.post(candidate, to: peer) }
+            } else if s.endOfCandidates {
+                me.post(nil, to: peer)
+            }
+        }
+        me.pc.receiveHandler = { datagram in
+            checkQueue()
+            me.datagrams.withLock { $0.append(datagram) }
+        }
+    }
+
+    /// Starts both and exchanges parameters (optionally altered).
+    func start(
+        leftGetsRight: (@Sendable (IceParameters) -> IceParameters)? = { $0 },
+        rightGetsLeft: (@Sendable (IceParameters) -> IceParameters)? = { $0 }
+    ) throws {
+        left.pc.start(queue: left.queue)
+        right.pc.start(queue: right.queue)
+        if let f = leftGetsRight { try right.deliverParameters(to: left, f) }
+        if let f = rightGetsLeft { try left.deliverParameters(to: right, f) }
+    }
+
+    func closeBoth() async {
+        await left.pc.close()
+        await right.pc.close()
+    }
+}
+
+/// A password of the right length that is not the peer's.
+@Sendable func wrongPassword(_ p: IceParameters) -> IceParameters {
+    IceParameters(usernameFragment: p.usernameFragment, password: String(p.password.reversed()) == p.password ? "x" + p.password.dropFirst() : String(p.password.reversed()))
+}
