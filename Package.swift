@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "NiceICE", targets: ["NiceICE"]),
         .executable(name: "LoopbackDemo", targets: ["LoopbackDemo"]),
+        .executable(name: "ice-peer", targets: ["ice-peer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -38,6 +39,12 @@ let package = Package(
             name: "LoopbackDemo",
             dependencies: ["NiceICE"],
             path: "Examples/LoopbackDemo",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ice-peer",
+            dependencies: ["NiceICE", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/ice-peer",
             swiftSettings: swiftSettings
         ),
 

@@ -246,6 +246,7 @@ public final class PeerConnection: Sendable {
         guard (1...configuration.componentCount).contains(component) else {
             throw IceError(.invalidState, field: "component", reason: "component \(component) does not exist")
         }
+        guard !hub.closed.load(ordering: .relaxed) else { throw IceError(.closed, reason: "the connection is closed") }
         try core.send(bytes, component: UInt32(component)).get()
     }
 

@@ -1,0 +1,78 @@
+// Command-line flags of an ICE-JSONL peer (see ../shared/docs/ice-jsonl.md), parsed by hand to keep
+// the example free of extra dependencies.
+
+/// The flags ICE-JSONL defines.
+struct Options: Sendable {
+    var controlling = true
+    var stun: String?
+    var turn: String?
+    var turnUser: String?
+    var turnPass: String?
+    var relayOnly = false
+    var name = "ice-peer"
+    var count = 1
+    var size = 64
+    var bind = "127.0.0.1"
+
+    static let usage = """
+        usage: ice-peer (--controlling | --controlled) [--stun HOST:PORT]
+                        [--turn HOST:PORT --turn-user U --turn-pass P] [--relay-only]
+                        [--name NAME] [--count N] [--size BYTES] [--bind ADDR]
+
+        Speaks ICE-JSONL: protocol lines on stdout, the remote peer's lines on stdin, logs on stderr.
+        Environment: ICE_PEER_LOG_LEVEL=trace|debug|info|notice|warning|error (default info).
+        """
+
+    struct UsageError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Parses `arguments` (without the program name).
+    init(parsing arguments: [String]) throws(UsageError) {
+        var role: Bool?
+        var rest = arguments[...]
+        func value(_ flag: String) throws(UsageError) -> String {
+            guard let v = rest.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
+            return v
+        }
+        func number(_ flag: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int {
+            let text = try value(flag)
+            guard let n = Int(text), range.contains(n) else {
+                throw UsageError(description: "\(flag) must be a number in \(range.lowerBound)...\(range.upperBound), not '\(text)'")
+            }
+            return n
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--controlling", "--controlled":
+                let controlling = flag == "--controlling"
+                if let role, role != controlling {
+                    throw UsageError(description: "give exactly one of --controlling and --controlled")
+                }
+                role = controlling
+            case "--stun": stun = try value(flag)
+            case "--turn": turn = try value(flag)
+            case "--turn-user": turnUser = try value(flag)
+            case "--turn-pass": turnPass = try value(flag)
+            case "--relay-only": relayOnly = true
+            case "--name": name = try value(flag)
+            case "--count": count = try number(flag, 0...10_000_000)
+            case "--size": size = try number(flag, 1...65_000)
+            case "--bind": bind = try value(flag)
+            case "-h", "--help": throw UsageError(description: Self.usage)
+            default: throw UsageError(description: "unknown argument '\(flag)'")
+            }
+        }
+        guard let role else { throw UsageError(description: "give exactly one of --controlling and --controlled") }
+        controlling = role
+        if turn != nil, turnUser == nil || turnPass == nil {
+            throw UsageError(description: "--turn needs --turn-user and --turn-pass")
+        }
+        if turn == nil, turnUser != nil || turnPass != nil {
+            throw UsageError(description: "--turn-user and --turn-pass need --turn")
+        }
+        if relayOnly, turn == nil {
+            throw UsageError(description: "--relay-only needs --turn")
+        }
+    }
+}

@@ -1,0 +1,264 @@
+// One ICE-JSONL peer around a NiceICE PeerConnection.
+import Dispatch
+import Foundation
+import Logging
+import NiceICE
+import Synchronization
+
+final class Peer: Sendable {
+    let options: Options
+    let connection: PeerConnection
+    private let output = ProtocolOutput()
+    private let started: ContinuousClock.Instant
+    private let logger: Logger
+    /// Runs every PeerConnection handler and every stdin message, in order.
+    private let queue = DispatchQueue(label: "ice-peer.events")
+    private let closeRequests = AsyncStream.makeStream(of: String.self)
+    private let stopSending = Atomic<Bool>(false)
+
+    /// How often `got` is written at most while datagrams keep arriving.
+    static let gotInterval: Duration = .milliseconds(50)
+
+    private struct State {
+        var lastState: IceConnectionState?
+        var sending = false
+        var received = 0
+        var receivedBytes = 0
+        var corrupted = 0
+        var reported: (n: Int, bytes: Int) = (0, 0)
+        var lastGotWrite: ContinuousClock.Instant?
+        var gotFlushScheduled = false
+    }
+    private let state = Mutex(State())
+
+    init(options: Options, started: ContinuousClock.Instant) throws(IceError) {
+        self.options = options
+        self.started = started
+        var logger = Logger(label: "ice-peer")
+        logger[metadataKey: "name"] = "\(options.name)"
+        self.logger = logger
+
+        var configuration = PeerConnection.Configuration(
+            role: options.controlling ? .controlling : .controlled,
+            localAddresses: [options.bind])
+        if let stun = options.stun {
+            configuration.iceServers.append(IceServer(url: "stun:" + stun))
+        }
+        if let turn = options.turn {
+            configuration.iceServers.append(
+                IceServer(url: "turn:" + turn, username: options.turnUser, credential: options.turnPass))
+        }
+        if options.relayOnly {
+            configuration.iceTransportPolicy = .relay
+        }
+        connection = try PeerConnection(configuration: configuration)
+    }
+
+    private var ms: Int {
+        let (seconds, attoseconds) = (ContinuousClock.now - started).components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+
+    // MARK: Running
+
+    /// Writes `cred` and the initial state, starts the handlers and the stdin reader, and returns
+    /// when the bridge asks to close (`{"t":"close"}` or EOF on stdin).
+    func run() async {
+        let local = connection.localParameters
+        output.send("cred", ["ufrag": .string(local.usernameFragment), "pwd": .string(local.password)])
+        queue.sync { writeState(connection.iceConnectionState) }
+
+        connection.stateUpdateHandler = { change in self.stateChanged(change) }
+        connection.candidateHandler = { candidate in
+            if let candidate {
+                self.output.send("cand", ["c": .string(candidate.candidateLine)])
+            } else {
+                self.output.send("eoc")
+            }
+        }
+        connection.selectedPairHandler = { pair in
+            self.logger.info("selected pair \(pair)")
+            guard pair.component == 1 else { return }
+            self.output.send("pair", ["local": .string(pair.local.type.rawValue), "remote": .string(pair.remote.type.rawValue)])
+        }
+        connection.receiveHandler = { datagram in self.received(datagram) }
+        connection.start(queue: queue)
+
+        startStdinReader()
+
+        var why = "stdin closed"
+        for await reason in closeRequests.stream {
+            why = reason
+            break
+        }
+        logger.info("closing: \(why)")
+        await close()
+    }
+
+    private func close() async {
+        stopSending.store(true, ordering: .releasing)
+        await connection.close()  // handlers fall silent: the totals below are final
+        queue.sync { writeGot() }  // the last totals, if not written yet
+        let totals = state.withLock { ($0.received, $0.receivedBytes, $0.corrupted) }
+        logger.info("received \(totals.0) datagrams (\(totals.1) bytes), \(totals.2) corrupted")
+        output.send("state", ["s": .string(IceConnectionState.closed.rawValue), "ms": .int(ms)])
+    }
+
+    // MARK: Events (on `queue`)
+
+    private func writeState(_ s: IceConnectionState) {
+        let changed = state.withLock { st -> Bool in
+            guard st.lastState != s else { return false }
+            st.lastState = s
+            return true
+        }
+        if changed {
+            output.send("state", ["s": .string(s.rawValue), "ms": .int(ms)])
+        }
+    }
+
+    private func stateChanged(_ change: IceStateChange) {
+        logger.info("ICE state \(change)")
+        writeState(change.state)
+        if change.state == .connected || change.state == .completed {
+            let start = state.withLock { st -> Bool in
+                defer { st.sending = true }
+                return !st.sending
+            }
+            if start { startSending() }
+        }
+    }
+
+    private func received(_ datagram: Datagram) {
+        let intact = Payload.isIntact(datagram.bytes)
+        state.withLock { st in
+            if intact {
+                st.received += 1
+                st.receivedBytes += datagram.bytes.count
+            } else {
+                st.corrupted += 1
+            }
+        }
+        if !intact {
+            logger.warning("datagram of \(datagram.bytes.count) bytes does not follow the payload pattern; not counted")
+        }
+        reportGot()
+    }
+
+    /// Writes `got` at once if the last one is at least `gotInterval` old, otherwise schedules one
+    /// for when it will be: at most one `got` per interval, and the final totals within one interval.
+    private func reportGot() {
+        let now = ContinuousClock.now
+        let delay = state.withLock { st -> Duration? in
+            guard let last = st.lastGotWrite, now - last < Self.gotInterval else { return .zero }
+            if st.gotFlushScheduled { return nil }
+            st.gotFlushScheduled = true
+            return Self.gotInterval - (now - last)
+        }
+        guard let delay else { return }
+        if delay == .zero {
+            writeGot()
+        } else {
+            let (s, atto) = delay.components
+            let nanos = Int(s) * 1_000_000_000 + Int(atto / 1_000_000_000)
+            queue.asyncAfter(deadline: .now() + .nanoseconds(nanos)) {
+                self.state.withLock { $0.gotFlushScheduled = false }
+                self.writeGot()
+            }
+        }
+    }
+
+    private func writeGot() {
+        let totals = state.withLock { st -> (Int, Int)? in
+            guard st.received != st.reported.n || st.receivedBytes != st.reported.bytes else { return nil }
+            st.reported = (st.received, st.receivedBytes)
+            st.lastGotWrite = .now
+            return (st.received, st.receivedBytes)
+        }
+        if let totals {
+            output.send("got", ["n": .int(totals.0), "bytes": .int(totals.1)])
+        }
+    }
+
+    // MARK: Sending
+
+    /// Sends `--count` datagrams of `--size` bytes on a thread of its own, paced at bursts of 10 every
+    /// 10 ms (about 1,000 datagrams/s): ICE-JSONL has no flow control, and a receiver starved of CPU
+    /// for a while (a busy CI machine) must not lose datagrams to a full socket buffer. A default
+    /// 208 KiB buffer holds about 160 ms of this rate.
+    private func startSending() {
+        let (count, size) = (options.count, options.size)
+        guard count > 0 else { return }
+        logger.info("sending \(count) datagrams of \(size) bytes")
+        Thread.detachNewThread {
+            let began = ContinuousClock.now
+            var sent = 0
+            var index = 0
+            let giveUp = ContinuousClock.now + .seconds(30)
+            while index < count, !self.stopSending.load(ordering: .acquiring), ContinuousClock.now < giveUp {
+                do throws(IceError) {
+                    try self.connection.send(Payload.datagram(index: index, size: size))
+                    sent += 1
+                    index += 1
+                    if index % 10 == 0 { usleep(10_000) }
+                } catch {
+                    if error.code == .closed { break }
+                    // notConnected / sendFailed may be transient (pair switching): retry shortly.
+                    self.logger.debug("send \(index) failed: \(error); retrying")
+                    usleep(10_000)
+                }
+            }
+            self.logger.info("sent \(sent) of \(count) datagrams in \(ContinuousClock.now - began)")
+        }
+    }
+
+    // MARK: Signalling input
+
+    private func startStdinReader() {
+        Thread.detachNewThread {
+            while let line = readLine(strippingNewline: true) {
+                self.queue.async { self.handle(line) }
+            }
+            self.queue.async { self.closeRequests.continuation.yield("EOF on stdin") }
+        }
+    }
+
+    private func handle(_ line: String) {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any],
+            let type = object["t"] as? String
+        else {
+            logger.warning("ignoring stdin line that is not a JSON object with a \"t\" string: \(trimmed.prefix(200))")
+            return
+        }
+        do throws(IceError) {
+            switch type {
+            case "cred":
+                guard let ufrag = object["ufrag"] as? String, let pwd = object["pwd"] as? String else {
+                    logger.warning("ignoring cred without ufrag/pwd strings")
+                    return
+                }
+                logger.debug("remote credentials, ufrag \(ufrag)")
+                try connection.setRemoteParameters(IceParameters(usernameFragment: ufrag, password: pwd))
+            case "cand":
+                guard var text = object["c"] as? String else {
+                    logger.warning("ignoring cand without a \"c\" string")
+                    return
+                }
+                if !text.hasPrefix("candidate:") && !text.hasPrefix("a=") { text = "candidate:" + text }
+                logger.debug("remote candidate \(text)")
+                try connection.addIceCandidate(IceCandidate(parsing: text))
+            case "eoc":
+                logger.debug("remote end-of-candidates")
+                try connection.addIceCandidate(nil)
+            case "close":
+                closeRequests.continuation.yield("close requested")
+            default:
+                logger.notice("ignoring message of unknown type '\(type)'")
+            }
+        } catch {
+            logger.warning("could not apply remote '\(type)': \(error)")
+        }
+    }
+}

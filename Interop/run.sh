@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Interop test for issue 3: wires Examples/ice-peer (NiceICE) to itself and to an aioice peer with
+# Interop/bridge.py over ICE-JSONL, on 127.0.0.1 only, and prints both sides' state timelines.
+#
+#   Interop/run.sh            exits non-zero if any run fails
+#
+# Environment: ICE_PEER_SCRATCH  scratch path for swift build (default: SwiftPM's .build)
+#              AIOICE_SPEC       pip requirement for aioice (default aioice==0.13.0, the version
+#                                aioice_peer.py was written against)
+#              BRIDGE_FLAGS      extra bridge flags, e.g. --verbose to see the peers' logs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=Interop/.venv
+AIOICE_SPEC=${AIOICE_SPEC:-aioice==0.13.0}
+if ! "$VENV/bin/python" -c 'import aioice' 2>/dev/null; then
+    echo "--- creating $VENV with $AIOICE_SPEC"
+    python3 -m venv "$VENV"
+    timeout 300 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$AIOICE_SPEC"
+fi
+echo "--- aioice $("$VENV/bin/python" -c 'import aioice; print(aioice.__version__)')"
+
+build_args=(--product ice-peer)
+if [ -n "${ICE_PEER_SCRATCH:-}" ]; then build_args+=(--scratch-path "$ICE_PEER_SCRATCH"); fi
+echo "--- swift build ${build_args[*]}"
+swift build "${build_args[@]}"
+NICE="$(swift build "${build_args[@]}" --show-bin-path)/ice-peer"
+AIOICE="$VENV/bin/python Interop/aioice_peer.py"
+DATA="--count 1000 --size 200"
+
+failed=()
+run() {  # run TITLE A-COMMAND B-COMMAND [bridge flags…]
+    local title=$1 a=$2 b=$3
+    shift 3
+    # The bridge bounds the run at 60 s (plus 10 s for the peers to exit after close);
+    # timeout(1) is the backstop.
+    if ! timeout 80 python3 Interop/bridge.py --timeout 60 --title "$title" --a "$a" --b "$b" \
+        ${BRIDGE_FLAGS:-} "$@"; then
+        failed+=("$title")
+    fi
+    echo
+}
+
+run "ice-peer (controlling) <-> ice-peer (controlled)" \
+    "$NICE --name nice-A $DATA" "$NICE --name nice-B $DATA"
+run "ice-peer (controlling) <-> aioice (controlled)" \
+    "$NICE --name nice $DATA" "$AIOICE --name aioice $DATA"
+run "aioice (controlling) <-> ice-peer (controlled)" \
+    "$AIOICE --name aioice $DATA" "$NICE --name nice $DATA"
+# Candidates before credentials: each side must queue remote candidates until `cred` arrives.
+run "cand before cred: aioice (controlling) <-> ice-peer (controlled)" \
+    "$AIOICE --name aioice $DATA" "$NICE --name nice $DATA" --cred-last
+
+if [ ${#failed[@]} -ne 0 ]; then
+    echo "INTEROP FAILED: ${failed[*]}"
+    exit 1
+fi
+echo "INTEROP PASSED: 4 runs"

@@ -1,0 +1,162 @@
+import Testing
+
+@testable import NiceICE
+
+@Suite("Bad input: typed errors, nothing lost", .timeLimit(.minutes(1)))
+struct BadInputTests {
+    static func configuration(_ edit: (inout PeerConnection.Configuration) -> Void) -> PeerConnection.Configuration {
+        var c = Loopback.configuration(.controlling)
+        edit(&c)
+        return c
+    }
+
+    static func expectError(
+        _ code: IceError.Code, field: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
+    ) {
+        do {
+            try body()
+            Issue.record("no error thrown", sourceLocation: sourceLocation)
+        } catch let error as IceError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+            #expect(error.field == field, "\(error)", sourceLocation: sourceLocation)
+            #expect(!error.reason.isEmpty, sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("untyped error \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test(
+        "Malformed STUN/TURN URLs and unknown schemes name the part that is wrong",
+        arguments: [
+            ("http://example.com", "scheme"),
+            ("stuns:example.com", "scheme"),
+            ("stun", "url"),
+            ("stun:", "host"),
+            ("stun://example.com", "url"),
+            ("stun:exa mple.com", "host"),
+            ("stun:example.com:0", "port"),
+            ("stun:example.com:70000", "port"),
+            ("stun:example.com:abc", "port"),
+            ("stun:[::1", "host"),
+            ("stun:::1:3478", "host"),
+            ("stun:example.com?transport=udp", "transport"),
+            ("turn:example.com?transport=sctp", "transport"),
+            ("turn:example.com?foo=bar", "transport"),
+            ("turns:example.com?transport=udp", "transport"),
+        ])
+    func badURLs(url: String, field: String) {
+        Self.expectError(.invalidIceServer, field: field) {
+            _ = try PeerConnection(configuration: Self.configuration {
+                $0.iceServers = [IceServer(url: url, username: "u", credential: "p")]
+            })
+        }
+    }
+
+    @Test("Good URLs parse with RFC 7064/7065 defaults")
+    func goodURLs() throws {
+        #expect(try IceServerURL(parsing: "stun:127.0.0.1").port == 3478)
+        #expect(try IceServerURL(parsing: "turns:turn.example.com").port == 5349)
+        #expect(try IceServerURL(parsing: "turns:turn.example.com").transport == .tcp)
+        #expect(try IceServerURL(parsing: "turn:[::1]:3479?transport=tcp") == IceServerURL(parsing: "turn:[::1]:3479?transport=tcp"))
+        let v6 = try IceServerURL(parsing: "turn:[::1]:3479?transport=tcp")
+        #expect(v6.host == "::1" && v6.port == 3479 && v6.transport == .tcp)
+    }
+
+    @Test("TURN without credentials names the missing field; the credential never shows in descriptions")
+    func turnCredentials() {
+        Self.expectError(.invalidIceServer, field: "username") {
+            _ = try PeerConnection(configuration: Self.configuration { $0.iceServers = [IceServer(url: "turn:127.0.0.1")] })
+        }
+        Self.expectError(.invalidIceServer, field: "credential") {
+            _ = try PeerConnection(configuration: Self.configuration {
+                $0.iceServers = [IceServer(url: "turn:127.0.0.1", username: "u")]
+            })
+        }
+        let server = IceServer(url: "turn:127.0.0.1", username: "alice", credential: "s3cret-pass")
+        #expect(!server.description.contains("s3cret-pass"))
+        #expect(!"\(IceParameters(usernameFragment: "abcd", password: "0123456789abcdefghijkl"))".contains("0123456789abcdefghijkl"))
+    }
+
+    @Test("Configuration values out of range")
+    func badConfiguration() {
+        Self.expectError(.invalidConfiguration, field: "portRange") {
+            _ = try PeerConnection(configuration: Self.configuration { $0.portRange = .init(50000, 40000) })
+        }
+        Self.expectError(.invalidConfiguration, field: "componentCount") {
+            _ = try PeerConnection(configuration: Self.configuration { $0.componentCount = 3 })
+        }
+        Self.expectError(.invalidConfiguration, field: "localAddresses") {
+            _ = try PeerConnection(configuration: Self.configuration { $0.localAddresses = ["no-such-interface0"] })
+        }
+        Self.expectError(.invalidConfiguration, field: "iceTransportPolicy") {
+            _ = try PeerConnection(configuration: Self.configuration { $0.iceTransportPolicy = .relay })
+        }
+    }
+
+    @Test("A connected PeerConnection rejects bad signalling with typed errors and keeps working")
+    func connectedKeepsWorking() async throws {
+        let pair = try Loopback()
+        try pair.start()
+        #expect(await pair.left.waitForState(.completed))
+        #expect(await pair.right.waitForState(.completed))
+        let pc = pair.left.pc
+
+        Self.expectError(.invalidCandidate, field: "port") { try pc.addIceCandidate("candidate:1 1 UDP 2015363327 127.0.0.1 99999 typ host") }
+        Self.expectError(.invalidCandidate, field: "typ") { try pc.addIceCandidate("candidate:1 1 UDP 2015363327 127.0.0.1 5000 typ bogus") }
+        Self.expectError(.invalidCandidate, field: "component") {
+            try pc.addIceCandidate("candidate:1 2 UDP 2015363327 127.0.0.1 5000 typ host")
+        }
+        do {
+            try pc.addIceCandidate("garbage")
+            Issue.record("garbage accepted")
+        } catch {
+            #expect(error.code == .invalidCandidate)
+        }
+        Self.expectError(.invalidParameters, field: "ufrag") { try pc.setRemoteParameters(IceParameters(usernameFragment: "", password: "0123456789abcdefghijkl")) }
+        Self.expectError(.invalidParameters, field: "ufrag") {
+            try pc.setRemoteParameters(IceParameters(usernameFragment: String(repeating: "a", count: 257), password: "0123456789abcdefghijkl"))
+        }
+        Self.expectError(.invalidParameters, field: "password") { try pc.setRemoteParameters(IceParameters(usernameFragment: "abcd", password: "")) }
+        Self.expectError(.invalidParameters, field: "password") {
+            try pc.setRemoteParameters(IceParameters(usernameFragment: "abcd", password: String(repeating: "p", count: 300)))
+        }
+        Self.expectError(.datagramTooLarge, field: "bytes") { try pc.send([UInt8](repeating: 1, count: 70_000)) }
+
+        // Still connected, still carrying data both ways.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(pc.iceConnectionState == .completed)
+        #expect(pair.left.states == [.checking, .connected, .completed])
+        try pc.send([42])
+        try pair.right.pc.send([43])
+        #expect(await pair.right.waitForDatagrams(1))
+        #expect(await pair.left.waitForDatagrams(1))
+        await pair.closeBoth()
+    }
+
+    @Test("Remote candidate flood: past the per-component limit addIceCandidate throws instead of growing")
+    func candidateFlood() async throws {
+        let pc = try PeerConnection(configuration: Loopback.configuration(.controlled))
+        let limit = pc.configuration.maximumRemoteCandidates
+        for i in 0..<limit {
+            try pc.addIceCandidate("candidate:\(i) 1 UDP 2015363327 127.0.0.1 \(10000 + i) typ host")
+        }
+        var rejected = 0
+        for i in 0..<1000 {
+            do {
+                try pc.addIceCandidate("candidate:x\(i) 1 UDP 2015363327 127.0.0.1 \(20000 + i) typ host")
+            } catch {
+                #expect(error.code == .tooManyCandidates)
+                rejected += 1
+            }
+        }
+        #expect(rejected == 1000)
+        await pc.close()
+    }
+
+    @Test("mDNS .local candidates are skipped without an error")
+    func mdnsSkipped() async throws {
+        let pc = try PeerConnection(configuration: Loopback.configuration(.controlled))
+        try pc.addIceCandidate("candidate:3012461154 1 udp 2122260223 5d2a1f3c-9b7e-4c1d-8f6a-0e1b2c3d4e5f.local 54321 typ host generation 0")
+        await pc.close()
+    }
+}
