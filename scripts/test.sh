@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this), from a clean clone:
+#   1. installs missing Debian packages (libnice, GLib, coturn, iproute2, iptables, valgrind)
+#   2. builds everything and fails on any compiler warning (the -pthread note from pkg-config aside)
+#   3. swift test: unit tests, loopback integration tests, and the network tests (coturn, network
+#      namespaces; they skip with a message where root or netns is unavailable)
+#   4. interop: ice-peer <-> ice-peer and <-> aioice (Interop/run.sh)
+#   5. the candidate/SDP fuzzer for FUZZ_SECONDS (default 60)
+#   6. a benchmark smoke run (small sizes, no timing assertions)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh --test
+
+step() { printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+
+step "build (warnings are errors)"
+log=$(mktemp)
+swift build --build-tests 2>&1 | tee "$log"
+if grep -E 'warning:' "$log" | grep -vE 'prohibited flag\(s\): -pthread|-pthread' | grep -q .; then
+    echo "FAIL: the build printed warnings" >&2
+    grep -E 'warning:' "$log" | grep -v pthread >&2
+    exit 1
+fi
+rm -f "$log"
+
+step "swift test"
+swift test --skip-build
+
+step "interop (ice-peer, aioice)"
+Interop/run.sh
+
+step "fuzz candidate and SDP parsers"
+Fuzz/run.sh "${FUZZ_SECONDS:-60}"
+
+step "benchmark smoke run"
+scripts/bench.sh --quick
+
+step "all passed"
