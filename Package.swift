@@ -52,6 +52,7 @@ let package = Package(
         .testTarget(
             name: "NiceICETests",
             dependencies: ["NiceICE"],
+            exclude: ["Network/topology.sh"],
             swiftSettings: swiftSettings
         ),
     ]

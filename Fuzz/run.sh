@@ -32,10 +32,12 @@ if [[ -z "$swiftc" ]]; then
     fi
 fi
 
+# Only the pure-Swift parser files: other library files need libnice (CNice) and swift-log.
 lib="$root/Sources/NiceICE"
 sources=(
     "$lib/IceError.swift"
-    "$lib"/IceCandidate*.swift
+    "$lib/IceCandidate.swift"
+    "$lib/IceCandidate+Parsing.swift"
     "$lib/IceDescription.swift"
     "$lib/IceParameters.swift"
     "$here/CandidateFuzzer/main.swift"
@@ -43,7 +45,9 @@ sources=(
 
 mkdir -p "$build" "$work" "$artifacts"
 echo "==> compiling $build/candidate-fuzzer"
-"$swiftc" \
+# The linker's "Cannot export local symbol '__asan_…'" warnings are harmless; hide them.
+compile_log="$build/compile.log"
+if ! "$swiftc" \
     -swift-version 6 \
     -sanitize=fuzzer,address \
     -parse-as-library \
@@ -51,9 +55,17 @@ echo "==> compiling $build/candidate-fuzzer"
     -module-name NiceICEFuzz \
     -module-cache-path "$build/module-cache" \
     "${sources[@]}" \
-    -o "$build/candidate-fuzzer"
+    -o "$build/candidate-fuzzer" >"$compile_log" 2>&1; then
+    grep -v "Cannot export local symbol" "$compile_log" >&2 || true
+    echo "==> FAILED: compilation failed" >&2
+    exit 1
+fi
+grep -v "Cannot export local symbol" "$compile_log" >&2 || true
 
 cp -f "$here"/seed/* "$work"/
+
+# Let libFuzzer/ASan report traps themselves; the Swift runtime's backtracer confuses ASan.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 
 echo "==> fuzzing for ${seconds}s (corpus: $work)"
 set +e

@@ -9,6 +9,10 @@
 //   back, yields the same ICE values;
 // - IceParameters.validate() never reveals the password in its error.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
@@ -22,18 +26,18 @@ private func checkCandidate(_ text: String) {
     guard let candidate = try? IceCandidate(parsing: text, sdpMid: "m", sdpMLineIndex: 1) else { return }
     let line = candidate.candidateLine
     guard let reparsed = try? IceCandidate(parsing: line, sdpMid: "m", sdpMLineIndex: 1) else {
-        preconditionFailure("printed candidate does not parse: \(line)")
+        violation("printed candidate does not parse: \(line)")
     }
     guard reparsed == candidate, reparsed.hashValue == candidate.hashValue else {
-        preconditionFailure("candidate round-trip changed the value: \(line)")
+        violation("candidate round-trip changed the value: \(line)")
     }
     guard reparsed.candidateLine == line else {
-        preconditionFailure("candidate printing is not stable: \(line)")
+        violation("candidate printing is not stable: \(line)")
     }
     do {
         try candidate.validate()
     } catch {
-        preconditionFailure("parsed candidate fails validate(): \(error)")
+        violation("parsed candidate fails validate(): \(error)")
     }
     _ = candidate.isMulticastDNS
     _ = candidate.addressFamily
@@ -53,7 +57,7 @@ private func checkDescription(_ text: String) {
                 endOfCandidates: media.endOfCandidates
             )
         guard let reread = try? IceDescription(parsing: section), reread.media.count == 1 else {
-            preconditionFailure("written media section does not parse")
+            violation("written media section does not parse")
         }
         var expected = media
         expected.mLineIndex = 0
@@ -63,7 +67,7 @@ private func checkDescription(_ text: String) {
             return candidate
         }
         guard reread.media[0] == expected else {
-            preconditionFailure("media section write/read changed the values")
+            violation("media section write/read changed the values")
         }
     }
 }
@@ -79,10 +83,22 @@ private func checkParameters(_ text: String) {
         try parameters.validate()
     } catch {
         if password.utf8.count >= 8, error.field == "password", error.reason.contains(password) {
-            preconditionFailure("validate() leaked the password")
+            violation("validate() leaked the password")
         }
     }
     guard parameters.description == "IceParameters(ufrag: " + ufrag + ", password: <redacted>)" else {
-        preconditionFailure("description is not redacted")
+        violation("description is not redacted")
     }
+}
+
+/// Reports a broken invariant on stderr (unbuffered, so it survives the trap) and traps,
+/// which libFuzzer records as a crash with its reproducer.
+private func violation(_ message: String) -> Never {
+    #if canImport(Glibc)
+    let line = "NiceICE fuzz invariant violated: " + message + "\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { buffer in
+        write(2, buffer.baseAddress, buffer.count - 1)
+    }
+    #endif
+    preconditionFailure(message)
 }

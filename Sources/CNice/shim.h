@@ -9,6 +9,11 @@
 #include <glib-object.h>
 #include <nice/agent.h>
 #include <nice/interfaces.h>
+// Why: libnice reports no TURN allocation errors, so TurnProbe (LibNice+Stun.swift) talks to the
+// TURN server itself with libnice's bundled STUN library (stunagent.h, stunmessage.h, turn.h).
+#include <stun/usages/turn.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 // MARK: - Typed signal connections
 //
@@ -96,5 +101,12 @@ static inline void cnice_candidate_list_free(GSList *list) {
     g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
 }
 
+
+/// Why: setns(2) and CLONE_NEWNET are declared only under _GNU_SOURCE, which Swift's Glibc module
+/// does not define; this calls the system call directly so a NiceContext thread can join a network
+/// namespace. Returns 0 or -1 with errno set.
+static inline int cnice_join_network_namespace(int fd) {
+    return (int)syscall(SYS_setns, fd, 0x40000000 /* CLONE_NEWNET */);
+}
 
 #endif

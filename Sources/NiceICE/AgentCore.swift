@@ -20,7 +20,7 @@ final class AgentCore: @unchecked Sendable {
     let logger: Logger
     /// Held across `nice_agent_send` so teardown cannot release the agent under a sender. Signal
     /// handlers never take it (libnice may emit signals from inside `nice_agent_send`).
-    let sendState = Mutex(SendState())
+    let sendState = Locked(SendState())
     /// Bit `c` set when component `c` has a selected pair.
     let selectedMask = Atomic<UInt32>(0)
     let sentDatagrams = Atomic<UInt64>(0)
@@ -195,7 +195,7 @@ final class AgentCore: @unchecked Sendable {
         hub.emit(.gathering(.gathering))
         for component in components {
             for line in LibNice.localCandidateLines(agent, stream: stream, component: component) {
-                if let c = try? IceCandidate(parsing: line, sdpMLineIndex: 0) { hub.emit(.candidate(c)) }
+                if let c = try? IceCandidate(parsing: line, sdpMLineIndex: 0) { hub.emit(.candidate(advertised(c))) }
             }
         }
         hub.emit(.candidate(nil))
@@ -249,10 +249,21 @@ final class AgentCore: @unchecked Sendable {
         do {
             let candidate = try IceCandidate(parsing: line, sdpMLineIndex: 0)
             logger.debug("local candidate \(candidate)")
-            hub.emit(.candidate(candidate))
+            hub.emit(.candidate(advertised(candidate)))
         } catch {
             logger.error("libnice produced a candidate NiceICE cannot parse: \(error)")
         }
+    }
+
+    /// The candidate as the peer should see it: with 1:1 NAT advertisement, host candidates carry
+    /// the configured public address of their family instead of the host address.
+    func advertised(_ c: IceCandidate) -> IceCandidate {
+        guard c.type == .host, !config.base.natOneToOneAddresses.isEmpty else { return c }
+        let v6 = c.address.contains(":")
+        guard let publicAddress = config.base.natOneToOneAddresses.first(where: { $0.contains(":") == v6 }) else { return c }
+        var copy = c
+        copy.address = publicAddress
+        return copy
     }
 
     func onPeerReflexiveCandidate(line: String) {
@@ -278,6 +289,27 @@ final class AgentCore: @unchecked Sendable {
 
     func onReceive(component: UInt32, _ bytes: UnsafeRawBufferPointer) {
         hub.received(bytes, component: Int(component))
+    }
+
+    // MARK: Stats (context thread)
+
+    struct AgentSnapshot: Sendable {
+        var local: [IceCandidate] = []
+        var remote: [IceCandidate] = []
+        var componentStates: [Int: String] = [:]
+    }
+
+    func snapshot() -> AgentSnapshot {
+        var s = AgentSnapshot()
+        guard let agent, !tornDown else { return s }
+        for component in components {
+            s.local += LibNice.localCandidateLines(agent, stream: stream, component: component).compactMap { try? IceCandidate(parsing: $0) }
+            s.remote += LibNice.remoteCandidateLines(agent, stream: stream, component: component).compactMap { try? IceCandidate(parsing: $0) }
+            if let state = LibNice.componentState(agent, stream: stream, component: component) {
+                s.componentStates[Int(component)] = LibNice.stateName(state)
+            }
+        }
+        return s
     }
 
     // MARK: Send (any thread)

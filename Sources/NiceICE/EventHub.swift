@@ -8,6 +8,7 @@ enum HubEvent: Sendable {
     case gathering(IceGatheringState)
     case candidate(IceCandidate?)
     case selectedPair(CandidatePair)
+    case candidateError(IceCandidateError)
 }
 
 /// The user's handlers, read when an event is delivered (not when it is produced).
@@ -16,6 +17,7 @@ struct Handlers: Sendable {
     var gathering: (@Sendable (IceGatheringState) -> Void)?
     var candidate: (@Sendable (IceCandidate?) -> Void)?
     var selectedPair: (@Sendable (CandidatePair) -> Void)?
+    var candidateError: (@Sendable (IceCandidateError) -> Void)?
 }
 
 /// Where libnice's side (``AgentCore``, on the GLib thread) meets the user's side
@@ -35,6 +37,7 @@ final class EventHub: Sendable {
         var localParameters: IceParameters
         var remoteParameters: IceParameters?
         var remoteCandidateCounts: [Int: Int] = [:]
+        var candidateErrors: [IceCandidateError] = []
         var stateStreams: [UInt64: AsyncStream<IceStateChange>.Continuation] = [:]
         var candidateStreams: [UInt64: AsyncStream<IceCandidate?>.Continuation] = [:]
         var nextStreamID: UInt64 = 0
@@ -54,8 +57,8 @@ final class EventHub: Sendable {
         var receivedBytes: UInt64 = 0
     }
 
-    let state: Mutex<State>
-    let receive = Mutex(Receive())
+    let state: Locked<State>
+    let receive = Locked(Receive())
     /// Set once by `close`; read without a lock on every delivery.
     let closed = Atomic<Bool>(false)
     let logger: Logger
@@ -64,7 +67,7 @@ final class EventHub: Sendable {
     let receiveLimit: Int
 
     init(machine: IceStateMachine, logger: Logger, context: NiceContext, gracePeriod: Duration, receiveLimit: Int) {
-        state = Mutex(State(machine: machine, localParameters: IceParameters(usernameFragment: "", password: "")))
+        state = Locked(State(machine: machine, localParameters: IceParameters(usernameFragment: "", password: "")))
         self.logger = logger
         self.context = context
         self.gracePeriod = gracePeriod
@@ -104,6 +107,8 @@ final class EventHub: Sendable {
                 s.gathering = g
             case .selectedPair(let p):
                 s.selectedPairs[p.component] = p
+            case .candidateError(let e):
+                s.candidateErrors.append(e)
             case .state:
                 break
             }
@@ -128,6 +133,7 @@ final class EventHub: Sendable {
         case .gathering(let g): h.gathering?(g)
         case .candidate(let c): h.candidate?(c)
         case .selectedPair(let p): h.selectedPair?(p)
+        case .candidateError(let e): h.candidateError?(e)
         }
     }
 

@@ -132,6 +132,26 @@ extension LibNice {
         return lines
     }
 
+    /// The remote candidates of one component (including peer-reflexive ones), as `candidate:` values.
+    static func remoteCandidateLines(_ a: AgentHandle, stream: UInt32, component: UInt32) -> [String] {
+        let list = nice_agent_get_remote_candidates(a.raw, stream, component)
+        defer { cnice_candidate_list_free(list) }
+        var lines: [String] = []
+        var node = list
+        while let n = node {
+            if let c = n.pointee.data?.assumingMemoryBound(to: NiceCandidate.self) {
+                lines.append(candidateLine(a, c))
+            }
+            node = n.pointee.next
+        }
+        return lines
+    }
+
+    /// libnice's state of a component.
+    static func componentState(_ a: AgentHandle, stream: UInt32, component: UInt32) -> NiceState? {
+        NiceState(rawValue: nice_agent_get_component_state(a.raw, stream, component).rawValue)
+    }
+
     /// libnice's SDP text of a candidate, without the `a=` prefix.
     static func candidateLine(_ a: AgentHandle, _ c: UnsafeMutablePointer<NiceCandidate>) -> String {
         guard let sdp = nice_agent_generate_local_candidate_sdp(a.raw, c) else { return "" }

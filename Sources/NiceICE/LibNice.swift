@@ -55,6 +55,12 @@ enum LibNice {
         g_main_context_unref(h.context)
     }
 
+    /// Frees a loop that never ran (its thread could not start).
+    static func releaseLoop(_ h: LoopHandle) {
+        g_main_loop_unref(h.loop)
+        g_main_context_unref(h.context)
+    }
+
     static func quitLoop(_ h: LoopHandle) { g_main_loop_quit(h.loop) }
 
     static func isOwner(_ h: LoopHandle) -> Bool { g_main_context_is_owner(h.context) != 0 }
@@ -80,7 +86,7 @@ enum LibNice {
 
     // MARK: Logging
 
-    private static let logBridgeInstalled = Mutex(false)
+    private static let logBridgeInstalled = Locked(false)
 
     /// Routes libnice's GLib log domains into swift-log at debug level (once per process).
     /// libnice's verbose debug output is switched on only when `NICEICE_LIBNICE_DEBUG` is set,

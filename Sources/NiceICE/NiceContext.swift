@@ -18,23 +18,61 @@ public final class NiceContext: Sendable {
     let loop: LoopHandle
     /// The name of the context's thread.
     public let name: String
+    /// The network namespace the context's thread joined, if any.
+    public let networkNamespace: String?
+    /// 0, or the `errno` that stopped the thread from joining its namespace (it then never ran).
+    private let startError: Int32
 
     /// Creates a context and starts its thread.
-    public init(name: String = "NiceICE") {
+    public convenience init(name: String = "NiceICE") {
+        self.init(name: name, namespace: nil)
+    }
+
+    /// Creates a context whose thread lives in the network namespace `/var/run/netns/<name>` (made
+    /// by `ip netns add`), so every socket libnice opens for connections on this context (host
+    /// candidates, STUN, TURN) is in that namespace and `localAddresses` name its addresses. Needs
+    /// CAP_SYS_ADMIN. Useful for tests that build networks, and for servers that keep media in a
+    /// separate namespace.
+    ///
+    /// - Throws: ``IceError`` `invalidConfiguration` (field `networkNamespace`) when the namespace
+    ///   cannot be joined.
+    public convenience init(name: String = "NiceICE", networkNamespace: String) throws(IceError) {
+        self.init(name: name, namespace: networkNamespace)
+        guard startError == 0 else {
+            throw IceError(
+                .invalidConfiguration, field: "networkNamespace",
+                reason: "cannot join network namespace '\(networkNamespace)': \(LibNice.errorText(startError))")
+        }
+    }
+
+    private init(name: String, namespace: String?) {
         LibNice.installLogBridge()
         self.name = name
+        self.networkNamespace = namespace
         let loop = LibNice.newLoop()
         self.loop = loop
         let started = DispatchSemaphore(value: 0)
+        let status = Locked<Int32>(0)
         let thread = Thread {
+            if let namespace {
+                let error = LibNice.enterNetworkNamespace(namespace)
+                if error != 0 {
+                    status.withLock { $0 = error }
+                    LibNice.releaseLoop(loop)
+                    started.signal()
+                    return
+                }
+            }
             LibNice.runLoop(loop, started: started)
         }
         thread.name = name
         thread.start()
         started.wait()
+        startError = status.withLock { $0 }
     }
 
     deinit {
+        guard startError == 0 else { return }
         // Quit from inside the loop so a quit can never race the start of `g_main_loop_run`.
         let loop = self.loop
         LibNice.invoke(loop) { LibNice.quitLoop(loop) }
@@ -54,7 +92,7 @@ public final class NiceContext: Sendable {
     /// (`nil` only if the body never ran, which the GLib loop does not allow while it lives.)
     func executeAndWait<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T? {
         if isCurrent { return body() }
-        let result = Mutex<T?>(nil)
+        let result = Locked<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         execute {
             let value = body()

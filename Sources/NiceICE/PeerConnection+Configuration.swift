@@ -52,6 +52,11 @@ extension PeerConnection {
         /// implementation). With libnice 0.1.21's 10 s consent timeout, the default 20 s gives
         /// RFC 7675's ≈30 s from the last response to `failed`.
         public var disconnectedGracePeriod: Duration = .seconds(20)
+        /// Public addresses to advertise instead of the host address in host candidates (one per
+        /// address family), for servers behind a 1:1 NAT such as cloud instances with an elastic
+        /// IP: what Pion's `SetNAT1To1IPs` and Janus's `nat_1_1_mapping` do. Empty: advertise
+        /// host addresses as they are.
+        public var natOneToOneAddresses: [String] = []
         /// Gather ICE-TCP (RFC 6544) candidates as well as UDP ones.
         public var iceTCP: Bool = false
         /// Gather UDP candidates.
@@ -85,6 +90,8 @@ extension PeerConnection {
 /// A configuration after validation, in the form the agent needs.
 struct ValidatedConfiguration: Sendable {
     struct Relay: Sendable {
+        /// The URL as the user wrote it (for error events; it holds no credentials).
+        var text: String
         var url: IceServerURL
         var username: String
         var credential: String
@@ -122,6 +129,9 @@ struct ValidatedConfiguration: Sendable {
         for address in c.localAddresses where address.isEmpty || address.utf8.count > 64 {
             throw IceError(.invalidConfiguration, field: "localAddresses", reason: "'\(IceServerURL.printable(address))' is not an address or interface name")
         }
+        for address in c.natOneToOneAddresses where !LibNice.isIPAddress(address) {
+            throw IceError(.invalidConfiguration, field: "natOneToOneAddresses", reason: "'\(IceServerURL.printable(address))' is not an IP address")
+        }
         var stun: IceServerURL?
         var relays: [Relay] = []
         for server in c.iceServers {
@@ -145,7 +155,7 @@ struct ValidatedConfiguration: Sendable {
                     else {
                         throw IceError(.invalidIceServer, field: "credential", reason: "username or credential too long or contains NUL")
                     }
-                    relays.append(Relay(url: url, username: user, credential: credential))
+                    relays.append(Relay(text: text, url: url, username: user, credential: credential))
                 }
             }
         }

@@ -113,6 +113,14 @@ public final class PeerConnection: Sendable {
         set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.selectedPair = newValue } } }
     }
 
+    /// Called on the start queue when a STUN or TURN server yields no candidate (W3C
+    /// `onicecandidateerror`), with the server's error code (for example 401 for a wrong TURN
+    /// password). Gathering and connectivity through other candidates go on.
+    public var candidateErrorHandler: (@Sendable (IceCandidateError) -> Void)? {
+        get { hub.state.withLock { $0.handlers.candidateError } }
+        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.candidateError = newValue } } }
+    }
+
     /// Called on the start queue with each datagram received over ICE. Datagrams are handed over in
     /// batches; if the queue falls more than `receiveStreamBufferLimit` datagrams behind, newer ones
     /// are dropped, as a socket buffer would.

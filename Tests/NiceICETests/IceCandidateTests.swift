@@ -167,6 +167,16 @@ struct IceCandidateTests {
         #expect(error?.code == .invalidCandidate)
         #expect(error?.field == "foundation")
 
+        var spaced = candidate
+        spaced.extensions = [.init(name: "generation", value: "0 1")]
+        #expect((#expect(throws: IceError.self) { try spaced.validate() })?.field == "extension")
+        var badAddress = candidate
+        badAddress.address = "10.0.0.256"
+        #expect((#expect(throws: IceError.self) { try badAddress.validate() })?.field == "address")
+        var badRelated = candidate
+        badRelated.relatedAddress = "not an address"
+        #expect((#expect(throws: IceError.self) { try badRelated.validate() })?.field == "raddr")
+
         let inconsistent = IceCandidate(foundation: "1", priority: 1, address: "10.0.0.1", port: 1, type: .host, tcpType: .so)
         #expect(throws: IceError(.invalidCandidate, field: "tcptype", reason: "only TCP candidates have a tcptype")) {
             try inconsistent.validate()

@@ -1,0 +1,34 @@
+import Synchronization
+
+extension PeerConnection {
+    /// A snapshot of the connection's ICE statistics: selected pairs, candidates, libnice's
+    /// component states, candidate errors and data counters. Reads libnice on its context thread.
+    public func stats() async -> IceStats {
+        let core = self.core
+        let snapshot = await withCheckedContinuation { (k: CheckedContinuation<AgentCore.AgentSnapshot, Never>) in
+            context.execute { k.resume(returning: core.snapshot()) }
+        }
+        let (state, gathering, pairs, errors) = hub.state.withLock {
+            ($0.machine.state, $0.gathering, $0.selectedPairs.sorted { $0.key < $1.key }.map(\.value), $0.candidateErrors)
+        }
+        let (received, receivedBytes) = hub.receive.withLock { ($0.received, $0.receivedBytes) }
+        return IceStats(
+            timestamp: .now,
+            iceConnectionState: state,
+            iceGatheringState: gathering,
+            selectedPairs: pairs,
+            candidatePairs: pairs.map {
+                IceCandidatePairStats(component: $0.component, local: $0.local, remote: $0.remote, state: .succeeded, nominated: true)
+            },
+            localCandidates: snapshot.local,
+            remoteCandidates: snapshot.remote,
+            componentStates: snapshot.componentStates,
+            candidateErrors: errors,
+            datagramsSent: core.sentDatagrams.load(ordering: .relaxed),
+            bytesSent: core.sentBytes.load(ordering: .relaxed),
+            datagramsReceived: received,
+            bytesReceived: receivedBytes,
+            roundTripTime: nil
+        )
+    }
+}
