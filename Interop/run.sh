@@ -51,8 +51,14 @@ run "aioice (controlling) <-> ice-peer (controlled)" \
 run "cand before cred: aioice (controlling) <-> ice-peer (controlled)" \
     "$AIOICE --name aioice $DATA" "$NICE --name nice $DATA" --cred-last
 
+# ICE-lite (issue 3): a lite NiceICE agent with a full NiceICE agent and with aioice (full).
+run "ice-peer (controlling) <-> ice-peer --lite (controlled)" \
+    "$NICE --name nice-full $DATA" "$NICE --name nice-lite --lite $DATA"
+run "aioice (controlling) <-> ice-peer --lite (controlled)" \
+    "$AIOICE --name aioice $DATA" "$NICE --name nice-lite --lite $DATA"
+
 if [ ${#failed[@]} -ne 0 ]; then
     echo "INTEROP FAILED: ${failed[*]}"
     exit 1
 fi
-echo "INTEROP PASSED: 4 runs"
+echo "INTEROP PASSED: 6 runs"

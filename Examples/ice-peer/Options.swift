@@ -9,6 +9,8 @@ struct Options: Sendable {
     var turnUser: String?
     var turnPass: String?
     var relayOnly = false
+    /// NiceICE extension to ICE-JSONL: run as an ICE-lite agent (needs --controlled).
+    var lite = false
     var name = "ice-peer"
     var count = 1
     var size = 64
@@ -16,7 +18,7 @@ struct Options: Sendable {
 
     static let usage = """
         usage: ice-peer (--controlling | --controlled) [--stun HOST:PORT]
-                        [--turn HOST:PORT --turn-user U --turn-pass P] [--relay-only]
+                        [--turn HOST:PORT --turn-user U --turn-pass P] [--relay-only] [--lite]
                         [--name NAME] [--count N] [--size BYTES] [--bind ADDR]
 
         Speaks ICE-JSONL: protocol lines on stdout, the remote peer's lines on stdin, logs on stderr.
@@ -55,6 +57,7 @@ struct Options: Sendable {
             case "--turn-user": turnUser = try value(flag)
             case "--turn-pass": turnPass = try value(flag)
             case "--relay-only": relayOnly = true
+            case "--lite": lite = true
             case "--name": name = try value(flag)
             case "--count": count = try number(flag, 0...10_000_000)
             case "--size": size = try number(flag, 1...65_000)
@@ -70,6 +73,9 @@ struct Options: Sendable {
         }
         if turn == nil, turnUser != nil || turnPass != nil {
             throw UsageError(description: "--turn-user and --turn-pass need --turn")
+        }
+        if lite, controlling {
+            throw UsageError(description: "--lite needs --controlled (an ICE-lite agent is always controlled)")
         }
         if relayOnly, turn == nil {
             throw UsageError(description: "--relay-only needs --turn")

@@ -51,6 +51,7 @@ final class Peer: Sendable {
         if options.relayOnly {
             configuration.iceTransportPolicy = .relay
         }
+        configuration.iceLite = options.lite
         connection = try PeerConnection(configuration: configuration)
     }
 

@@ -54,7 +54,7 @@ final class AgentCore: @unchecked Sendable {
         let c = config.base
         guard let agent = LibNice.newAgent(
             context.loop,
-            .init(controlling: c.role == .controlling, iceUDP: c.iceUDP, iceTCP: c.iceTCP, relayOnly: c.iceTransportPolicy == .relay))
+            .init(controlling: c.role == .controlling, iceUDP: c.iceUDP, iceTCP: c.iceTCP, relayOnly: c.iceTransportPolicy == .relay, lite: c.iceLite))
         else { return .failure(IceError(.agentFailure, reason: "nice_agent_new_full failed")) }
         self.agent = agent
         if let stun = config.stun {

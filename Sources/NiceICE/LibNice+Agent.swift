@@ -7,6 +7,7 @@ extension LibNice {
         var iceUDP: Bool
         var iceTCP: Bool
         var relayOnly: Bool
+        var lite: Bool
     }
 
     /// RFC 5245 compatibility (the RFC 8445 behaviour libnice implements), trickle, RFC 7675 consent
@@ -15,7 +16,7 @@ extension LibNice {
     static func newAgent(_ h: LoopHandle, _ o: AgentOptions) -> AgentHandle? {
         let flags = NiceAgentOption(
             rawValue: NICE_AGENT_OPTION_ICE_TRICKLE.rawValue | NICE_AGENT_OPTION_CONSENT_FRESHNESS.rawValue
-                | NICE_AGENT_OPTION_REGULAR_NOMINATION.rawValue)
+                | NICE_AGENT_OPTION_REGULAR_NOMINATION.rawValue | (o.lite ? NICE_AGENT_OPTION_LITE_MODE.rawValue : 0))
         guard let raw = nice_agent_new_full(h.context, NICE_COMPATIBILITY_RFC5245, flags) else { return nil }
         cnice_agent_set_bool(raw, "controlling-mode", o.controlling ? 1 : 0)
         cnice_agent_set_bool(raw, "upnp", 0)

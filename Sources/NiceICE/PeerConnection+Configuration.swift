@@ -57,6 +57,10 @@ extension PeerConnection {
         /// IP: what Pion's `SetNAT1To1IPs` and Janus's `nat_1_1_mapping` do. Empty: advertise
         /// host addresses as they are.
         public var natOneToOneAddresses: [String] = []
+        /// Run as an ICE-lite agent (RFC 8445 §2.5): for servers with public addresses, which
+        /// answer the peer's checks but send none of their own. A lite agent is always
+        /// ``Role/controlled``; tell the peer with `a=ice-lite` (see ``IceDescription``).
+        public var iceLite: Bool = false
         /// Gather ICE-TCP (RFC 6544) candidates as well as UDP ones.
         public var iceTCP: Bool = false
         /// Gather UDP candidates.
@@ -116,6 +120,9 @@ struct ValidatedConfiguration: Sendable {
         }
         guard c.disconnectedGracePeriod >= .zero, c.disconnectedGracePeriod <= .seconds(3600) else {
             throw IceError(.invalidConfiguration, field: "disconnectedGracePeriod", reason: "must be between 0 s and 1 h")
+        }
+        if c.iceLite && c.role == .controlling {
+            throw IceError(.invalidConfiguration, field: "role", reason: "an ICE-lite agent is always controlled")
         }
         guard c.iceUDP || c.iceTCP else {
             throw IceError(.invalidConfiguration, field: "iceUDP", reason: "at least one of iceUDP and iceTCP must be on")

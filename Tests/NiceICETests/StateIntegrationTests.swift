@@ -334,3 +334,31 @@ struct StateIntegrationTests {
     }
 }
 
+
+@Suite("ICE-lite", .timeLimit(.minutes(1)))
+struct IceLiteTests {
+    @Test("A lite agent (controlled) connects with a full agent and carries data both ways")
+    func liteWithFull() async throws {
+        var lite = Loopback.configuration(.controlled)
+        lite.iceLite = true
+        let pair = try Loopback(right: lite)
+        try pair.start()
+        #expect(await pair.left.waitForState(.completed), "\(pair.left.timeline)")
+        #expect(await pair.right.waitFor { $0.contains(.connected) }, "\(pair.right.timeline)")
+        #expect(pair.left.states == [.checking, .connected, .completed], "\(pair.left.timeline)")
+        #expect(pair.right.states.prefix(2) == [.checking, .connected], "\(pair.right.timeline)")
+        try pair.left.pc.send([1])
+        try pair.right.pc.send([2])
+        #expect(await pair.right.waitForDatagrams(1))
+        #expect(await pair.left.waitForDatagrams(1))
+        await pair.closeBoth()
+    }
+
+    @Test("A controlling lite agent is a configuration error naming the role")
+    func liteControlling() {
+        var c = Loopback.configuration(.controlling)
+        c.iceLite = true
+        #expect(throws: IceError.self) { _ = try PeerConnection(configuration: c) }
+        do { _ = try PeerConnection(configuration: c) } catch { #expect(error.field == "role") }
+    }
+}
