@@ -154,9 +154,9 @@ final class AgentCore: @unchecked Sendable {
             queuedCandidates.append((line, ufrag))
             return
         }
-        if LibNice.addRemoteCandidate(agent, stream: stream, sdp: "a=" + line) {
-            hub.process(.remoteCandidateAdded(stream: stream))
-        } else {
+        // Tell the machine first: libnice emits FAILED→CONNECTING from inside the add call.
+        hub.process(.remoteCandidateAdded(stream: stream))
+        if !LibNice.addRemoteCandidate(agent, stream: stream, sdp: "a=" + line) {
             logger.warning("libnice did not add remote candidate", metadata: ["candidate": "\(line)"])
         }
     }

@@ -71,11 +71,24 @@ public struct IceStateChange: Sendable, Hashable, CustomStringConvertible {
     /// Why it changed, when known. A `failed` that follows `disconnected` keeps the reason of the
     /// `disconnected` (for example ``IceStateChangeReason/consentLost``).
     public var reason: IceStateChangeReason?
+    /// When NiceICE produced the change: inside libnice's signal handler on the GLib thread (or
+    /// when the grace timer fired). For measuring delivery latency; not part of equality.
+    @_spi(Benchmarks) public var producedAt: ContinuousClock.Instant
 
     /// Creates a state change.
     public init(state: IceConnectionState, reason: IceStateChangeReason?) {
         self.state = state
         self.reason = reason
+        self.producedAt = .now
+    }
+
+    public static func == (a: IceStateChange, b: IceStateChange) -> Bool {
+        a.state == b.state && a.reason == b.reason
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(state)
+        hasher.combine(reason)
     }
 
     public var description: String {

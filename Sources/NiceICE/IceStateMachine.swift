@@ -56,17 +56,19 @@ struct ComponentMachine: Sendable, Hashable {
             if s == nice { return nil }
             let previous = nice
             nice = s
-            switch s {
-            case .connected, .ready:
-                if !lostAfterUp { everUp = true }
-            case .failed:
-                if everUp { lostAfterUp = true }
-            default:
-                break
-            }
             if previous == .failed, s != .failed, failedSticky, recoveryAllowed {
                 failedSticky = false
                 recoveryAllowed = false
+            }
+            // Once `failed` was reported (or consent lost), libnice coming back up does not make
+            // the connection "up" again: only a restart (or the recovery above) does.
+            switch s {
+            case .connected, .ready:
+                if !lostAfterUp && !failedSticky { everUp = true }
+            case .failed:
+                if everUp && !failedSticky { lostAfterUp = true }
+            default:
+                break
             }
         case .restart:
             restartFrom = state
@@ -119,7 +121,9 @@ struct ComponentMachine: Sendable, Hashable {
         case .disconnected:
             return (.new, nil)
         case .gathering, .connecting:
-            switch restartFrom {
+            // Row 4/5 hold until the new generation is up; afterwards CONNECTING (a closed TCP
+            // pair) is plain checking.
+            switch everUp ? nil : restartFrom {
             case .connected?, .completed?:
                 return (.connected, .iceRestart)
             case .checking?, .disconnected?, .failed?:
