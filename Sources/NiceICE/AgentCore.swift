@@ -5,9 +5,10 @@ import Synchronization
 ///
 /// `@unchecked Sendable` is safe because every stored `var` is touched only on `context`'s thread:
 /// the agent is created, driven and torn down there (``PeerConnection`` hops with
-/// `NiceContext.execute`), and libnice emits the signals NiceICE triggers on that same thread.
-/// The one exception, `send`, reads the agent through `sendState`, a `Mutex`, which teardown also
-/// takes before the agent is released.
+/// `NiceContext.execute`). The signal handlers (`on…` methods), which libnice could in principle
+/// emit from another thread inside `nice_agent_send`, touch no stored `var`: only the `Locked`
+/// hub, atomics and `let`s. `send` reads the agent through `sendState`, a `Locked` value that
+/// teardown also takes before the agent is released.
 final class AgentCore: @unchecked Sendable {
     struct SendState: Sendable {
         var agent: AgentHandle?

@@ -55,8 +55,6 @@ public enum IceStateChangeReason: String, Sendable, Hashable, CustomStringConver
     /// RFC 7675 consent to send expired or was revoked by the peer (403), or the selected TCP
     /// connection closed, after the connection was up.
     case consentLost
-    /// The state stayed `disconnected` for the whole grace period.
-    case gracePeriodExpired
     /// ``PeerConnection/restartIce()`` or a remote ICE restart.
     case iceRestart
 
