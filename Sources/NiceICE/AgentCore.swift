@@ -275,6 +275,10 @@ final class AgentCore: @unchecked Sendable {
         hub.emit(.candidate(nil))
         hub.emit(.gathering(.complete))
         hub.process(.localGatheringDone(stream: stream))
+        if let agent, !config.relays.isEmpty {
+            let relays = LibNice.localCandidateLines(agent, stream: stream, component: 1).filter { $0.contains(" typ relay") }
+            reportMissingRelays(relayCandidates: relays.count)
+        }
     }
 
     func onSelectedPair(stream: UInt32, component: UInt32, local: String, remote: String) {

@@ -1,0 +1,317 @@
+import Foundation
+import Testing
+
+@testable import NiceICE
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A real coturn on 127.0.0.1 with long-term credentials (alice:secret, realm niceice.test), its
+/// config-less command line, pid file and log in a temporary directory. Stopped by pid in `stop()`.
+private final class ProbeCoturn {
+    static let binary: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
+            let candidate = "\(dir)/turnserver"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+
+    let port: UInt16
+    let directory: URL
+    private let process: Process
+
+    /// Starts coturn on a port free for both UDP and TCP and waits until both listeners answer a
+    /// STUN Binding request. Retries with another port if one was taken in between.
+    init(authenticated: Bool = true, extraArguments: [String] = []) throws {
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            let port = try Self.freePort()
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("niceice-coturn-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.binary ?? "/usr/bin/turnserver")
+            process.arguments = [
+                "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port=\(port)",
+            ] + (authenticated ? ["--lt-cred-mech", "--user=alice:secret"] : ["--no-auth"]) + [
+                "--realm=niceice.test", "--no-tls", "--no-dtls", "--allow-loopback-peers", "--no-cli",
+                "--pidfile=\(directory.path)/turnserver.pid", "--log-file=\(directory.path)/turnserver.log",
+                "--simple-log",
+            ] + extraArguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if Self.waitUntilAnswering(port: port, process: process) {
+                self.port = port
+                self.directory = directory
+                self.process = process
+                return
+            }
+            Self.stop(process)
+            lastError = CoturnError.notAnswering(port: port, log: Self.tail(directory))
+            try? FileManager.default.removeItem(at: directory)
+        }
+        throw lastError ?? CoturnError.notAnswering(port: 0, log: "")
+    }
+
+    func stop() {
+        Self.stop(process)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    var log: String { Self.tail(directory) }
+
+    enum CoturnError: Error, CustomStringConvertible {
+        case noFreePort
+        case notAnswering(port: UInt16, log: String)
+        var description: String {
+            switch self {
+            case .noFreePort: "no port free for both UDP and TCP on 127.0.0.1"
+            case .notAnswering(let port, let log): "turnserver did not answer on 127.0.0.1:\(port); log:\n\(log)"
+            }
+        }
+    }
+
+    /// SIGTERM to the pid we started, SIGKILL if it is still there after 3 s.
+    private static func stop(_ process: Process) {
+        let pid = process.processIdentifier
+        guard process.isRunning, pid > 0 else { return }
+        kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(3)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    private static func tail(_ directory: URL) -> String {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("turnserver.log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(60).joined(separator: "\n")
+    }
+
+    /// A port that is free on 127.0.0.1 for UDP (kernel-chosen) and for TCP (checked).
+    static func freePort() throws -> UInt16 {
+        for _ in 0..<20 {
+            let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer {
+                close(udp)
+                close(tcp)
+            }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(udp, $0, length) == 0 && getsockname(udp, $0, &length) == 0
+                }
+            }
+            guard bound else { continue }
+            let tcpBound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, length) == 0 }
+            }
+            if tcpBound { return UInt16(bigEndian: address.sin_port) }
+        }
+        throw CoturnError.noFreePort
+    }
+
+    /// Waits (≤ 10 s) until a STUN Binding request gets a Binding success over UDP and over TCP.
+    private static func waitUntilAnswering(port: UInt16, process: Process) -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var udpOK = false
+        var tcpOK = false
+        while ContinuousClock.now < deadline && process.isRunning {
+            if !udpOK { udpOK = bindingAnswered(port: port, stream: false) }
+            if udpOK && !tcpOK { tcpOK = bindingAnswered(port: port, stream: true) }
+            if udpOK && tcpOK { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    private static func bindingAnswered(port: UInt16, stream: Bool) -> Bool {
+        let wait = ContinuousClock.now + .milliseconds(300)
+        guard case .success(let socket) = LibNice.probeConnect(ip: "127.0.0.1", port: port, stream: stream, deadline: wait)
+        else { return false }
+        defer { LibNice.probeClose(socket) }
+        let transaction = (0..<12).map { _ in UInt8.random(in: 0...255) }
+        let request: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42] + transaction
+        guard LibNice.probeSend(socket, request, deadline: wait) == nil,
+            case .message(let reply) = LibNice.probeReceive(socket, deadline: wait)
+        else { return false }
+        return reply.count >= 20 && reply[0] == 0x01 && reply[1] == 0x01 && Array(reply[8..<20]) == transaction
+    }
+}
+
+/// Holds a TURN allocation open without releasing it (what a live libnice relay candidate does),
+/// built with the same LibNice STUN calls as the probe.
+private func holdAllocation(port: UInt16) -> TurnProbeSocket? {
+    let end = ContinuousClock.now + .seconds(2)
+    guard case .success(let socket) = LibNice.probeConnect(ip: "127.0.0.1", port: port, stream: false, deadline: end)
+    else { return nil }
+    let client = LibNice.stunTurnClient(username: "alice", password: "secret")
+    for authenticated in [false, true] {
+        guard let request = LibNice.stunAllocateRequest(client, authenticated: authenticated),
+            LibNice.probeSend(socket, request, deadline: end) == nil
+        else { break }
+        while case .message(let bytes) = LibNice.probeReceive(socket, deadline: end) {
+            guard let reply = LibNice.stunDecodeTurnReply(client, bytes) else { continue }
+            if case .allocated = reply { return socket }
+            break
+        }
+    }
+    LibNice.probeClose(socket)
+    return nil
+}
+
+@Suite(
+    "TurnProbe against a real coturn", .serialized, .timeLimit(.minutes(2)),
+    .enabled(if: ProbeCoturn.binary != nil, "turnserver (Debian package coturn) is not installed; TurnProbe tests skipped"))
+struct TurnProbeTests {
+    let timeout = Duration.seconds(2)
+
+    private func probe(
+        _ port: UInt16, _ transport: IceServerURL.Transport, password: String, ip: String = "127.0.0.1"
+    ) -> (TurnProbeResult, Duration) {
+        let clock = ContinuousClock()
+        var result = TurnProbeResult.noResponse
+        let elapsed = clock.measure {
+            result = TurnProbe.run(
+                ip: ip, port: port, transport: transport, tls: false, username: "alice", credential: password,
+                timeout: timeout)
+        }
+        return (result, elapsed)
+    }
+
+    @Test("right password → allocated, over UDP and TCP", arguments: [IceServerURL.Transport.udp, .tcp])
+    func rightPassword(_ transport: IceServerURL.Transport) throws {
+        let server = try ProbeCoturn()
+        defer { server.stop() }
+        let (result, elapsed) = probe(server.port, transport, password: "secret")
+        #expect(result == .allocated, "log:\n\(server.log)")
+        #expect(elapsed < timeout)
+    }
+
+    @Test("wrong password → 401 Unauthorized, over UDP and TCP", arguments: [IceServerURL.Transport.udp, .tcp])
+    func wrongPassword(_ transport: IceServerURL.Transport) throws {
+        let server = try ProbeCoturn()
+        defer { server.stop() }
+        let (result, elapsed) = probe(server.port, transport, password: "not-the-secret")
+        #expect(result == .error(code: 401, reason: "Unauthorized"), "log:\n\(server.log)")
+        #expect(elapsed < timeout)
+    }
+
+    @Test("closed port → noResponse within the timeout, over UDP and TCP", arguments: [IceServerURL.Transport.udp, .tcp])
+    func closedPort(_ transport: IceServerURL.Transport) throws {
+        // A port that was just free for UDP and TCP (nothing listens; loopback refuses).
+        let port = try ProbeCoturn.freePort()
+        let (result, elapsed) = probe(port, transport, password: "secret")
+        #expect(result == .noResponse)
+        #expect(elapsed < timeout + .milliseconds(250))
+    }
+
+    @Test("silent UDP server → noResponse after about the timeout, not later")
+    func silentServer() throws {
+        // A bound UDP socket that never answers: no ICMP, so the probe must time out by itself.
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let (result, elapsed) = probe(UInt16(bigEndian: address.sin_port), .udp, password: "secret")
+        #expect(result == .noResponse)
+        // One request (the unauthenticated Allocate) waits timeout/4, with retransmissions.
+        #expect(elapsed >= timeout / 4 - .milliseconds(20))
+        #expect(elapsed < timeout + .milliseconds(250))
+        // Count what the probe sent: the first Allocate plus its retransmission(s), all one transaction.
+        var datagrams: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            guard n > 0 else { break }
+            datagrams.append(Array(buffer[0..<n]))
+        }
+        #expect(datagrams.count >= 1)
+        #expect(Set(datagrams.map { Array($0[8..<20]) }).count == 1, "retransmissions keep the transaction ID")
+        #expect(datagrams.allSatisfy { $0[0] == 0x00 && $0[1] == 0x03 }, "Allocate requests")
+    }
+
+    @Test("the probe releases its allocation: a user quota of 1 admits the next probe")
+    func releasesAllocation() throws {
+        let server = try ProbeCoturn(extraArguments: ["--user-quota=1", "--verbose"])
+        defer { server.stop() }
+        #expect(probe(server.port, .udp, password: "secret").0 == .allocated, "log:\n\(server.log)")
+        // coturn answers Refresh(lifetime 0) at once but frees the allocation (and the quota) on
+        // its next timer tick, so the next allocation may see 486 for a moment. Without the
+        // release the quota would stay taken for the whole 600 s lifetime.
+        let second = retryWhileQuotaTaken { probe(server.port, .udp, password: "secret").0 }
+        #expect(second == .allocated, "log:\n\(server.log)")
+        // Control: an allocation held open makes the quota bite, and the probe reports that error
+        // (an error response to an authenticated request, checked with MESSAGE-INTEGRITY).
+        var held: TurnProbeSocket?
+        _ = retryWhileQuotaTaken {
+            held = holdAllocation(port: server.port)
+            return held == nil ? .error(code: 486, reason: "") : .allocated
+        }
+        let socket = try #require(held, "log:\n\(server.log)")
+        defer { LibNice.probeClose(socket) }
+        #expect(probe(server.port, .udp, password: "secret").0 == .error(code: 486, reason: "Allocation Quota Reached"))
+    }
+
+    /// Runs `body` until it returns something other than 486, for at most 5 s.
+    private func retryWhileQuotaTaken(_ body: () -> TurnProbeResult) -> TurnProbeResult {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let result = body()
+            guard case .error(486, _) = result, ContinuousClock.now < deadline else { return result }
+            usleep(200_000)
+        }
+    }
+
+    @Test("IPv6 loopback: right password → allocated, wrong → 401", arguments: [IceServerURL.Transport.udp, .tcp])
+    func ipv6(_ transport: IceServerURL.Transport) throws {
+        let server = try ProbeCoturn(extraArguments: ["--listening-ip=::1", "--relay-ip=::1"])
+        defer { server.stop() }
+        // The listener on ::1 shares the port; skip if this host cannot use ::1 after all.
+        let (right, _) = probe(server.port, transport, password: "secret", ip: "::1")
+        try #require(right != .noResponse, "no answer on [::1]:\(server.port); log:\n\(server.log)")
+        #expect(right == .allocated, "log:\n\(server.log)")
+        #expect(probe(server.port, transport, password: "wrong", ip: "::1").0 == .error(code: 401, reason: "Unauthorized"))
+    }
+
+    @Test("a server without authentication → allocated on the first request")
+    func noAuthentication() throws {
+        let server = try ProbeCoturn(authenticated: false)
+        defer { server.stop() }
+        #expect(probe(server.port, .udp, password: "whatever").0 == .allocated, "log:\n\(server.log)")
+    }
+
+    @Test("TLS is reported as unsupported at once")
+    func tlsUnsupported() {
+        let start = ContinuousClock.now
+        let result = TurnProbe.run(
+            ip: "127.0.0.1", port: 9, transport: .tcp, tls: true, username: "alice", credential: "secret",
+            timeout: timeout)
+        #expect(result == .noResponse)
+        #expect(ContinuousClock.now - start < .milliseconds(100))
+    }
+
+    @Test("not a numeric address → noResponse without blocking")
+    func badAddress() {
+        let result = TurnProbe.run(
+            ip: "turn.invalid", port: 3478, transport: .udp, tls: false, username: "alice", credential: "secret",
+            timeout: timeout)
+        #expect(result == .noResponse)
+    }
+}
