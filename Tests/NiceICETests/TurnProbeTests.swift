@@ -315,3 +315,52 @@ struct TurnProbeTests {
         #expect(result == .noResponse)
     }
 }
+
+/// TURN through `PeerConnection` on loopback (the namespaced NAT scenarios are in Network/).
+@Suite(
+    "TURN on loopback", .serialized, .timeLimit(.minutes(2)),
+    .enabled(if: ProbeCoturn.binary != nil, "turnserver (Debian package coturn) is not installed; skipped"))
+struct TurnLoopbackTests {
+    @Test("Wrong TURN password: candidate error 401, no relay candidate, host connectivity unaffected")
+    func wrongPassword() async throws {
+        let server = try ProbeCoturn()
+        defer { server.stop() }
+        var c = Loopback.configuration(.controlling)
+        c.iceServers = [IceServer(url: "turn:127.0.0.1:\(server.port)?transport=udp", username: "alice", credential: "wrong")]
+        let pair = try Loopback(left: c)
+        let errors = AsyncStream.makeStream(of: IceCandidateError.self)
+        pair.left.pc.candidateErrorHandler = { errors.continuation.yield($0) }
+        try pair.start()
+        var it = errors.stream.makeAsyncIterator()
+        let error = try #require(await it.next())
+        #expect(error.errorCode == 401)
+        #expect(error.url == "turn:127.0.0.1:\(server.port)?transport=udp")
+        #expect(!error.description.contains("wrong"))
+        #expect(await pair.left.waitForState(.completed))
+        #expect(pair.left.localCandidates.allSatisfy { $0.type != .relay })
+        let stats = await pair.left.pc.stats()
+        #expect(stats.candidateErrors.map(\.errorCode) == [401])
+        #expect(stats.selectedPairs.first?.local.type == .host)
+        await pair.closeBoth()
+    }
+
+    @Test("Relay policy over UDP and TCP TURN: only relay candidates, and the pair connects through the relay",
+          arguments: [IceServerURL.Transport.udp, .tcp])
+    func relayPolicy(transport: IceServerURL.Transport) async throws {
+        let server = try ProbeCoturn()
+        defer { server.stop() }
+        var c = Loopback.configuration(.controlling)
+        c.iceServers = [IceServer(url: "turn:127.0.0.1:\(server.port)?transport=\(transport.rawValue)", username: "alice", credential: "secret")]
+        c.iceTransportPolicy = .relay
+        let pair = try Loopback(left: c)
+        try pair.start()
+        #expect(await pair.left.waitForState(.completed, timeout: .seconds(20)), "\(pair.left.timeline)\nlog:\n\(server.log)")
+        #expect(!pair.left.localCandidates.isEmpty)
+        #expect(pair.left.localCandidates.allSatisfy { $0.type == .relay }, "\(pair.left.localCandidates)")
+        let stats = await pair.left.pc.stats()
+        #expect(stats.selectedPairs.first?.local.type == .relay)
+        try pair.left.pc.send([1, 2, 3])
+        #expect(await pair.right.waitForDatagrams(1))
+        await pair.closeBoth()
+    }
+}
