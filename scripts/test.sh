@@ -6,7 +6,8 @@
 #      namespaces; they skip with a message where root or netns is unavailable)
 #   4. interop: ice-peer <-> ice-peer and <-> aioice (Interop/run.sh)
 #   5. the candidate/SDP fuzzer for FUZZ_SECONDS (default 60)
-#   6. a benchmark smoke run (small sizes, no timing assertions)
+#   6. valgrind --leak-check=full on the loopback demo (no definite leak)
+#   7. a benchmark smoke run (small sizes, no timing assertions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
@@ -31,6 +32,9 @@ Interop/run.sh
 
 step "fuzz candidate and SDP parsers"
 Fuzz/run.sh "${FUZZ_SECONDS:-60}"
+
+step "valgrind leak check of the loopback demo"
+scripts/valgrind-demo.sh
 
 step "benchmark smoke run"
 scripts/bench.sh --quick

@@ -1,0 +1,320 @@
+// The five figures of issue 5, measured the way c-reference/nice_bench.c measures them.
+import Dispatch
+import Foundation
+import NiceICE
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let phaseTimeout = 30.0
+
+// MARK: 1. Connect
+
+/// Per run a fresh pair; gathering untimed; clock from `start()` (parameters + candidates) to both
+/// sides `connected` / `completed`, timestamps taken in the state handler on the delivery queue.
+func benchConnect(runs: Int) async {
+    let context = NiceContext(name: "bench-ctx")
+    let queue = DispatchQueue(label: "bench.delivery")
+    var completed: [Double] = []
+    var connected: [Double] = []
+    for r in 1...runs {
+        let tally = Tally()
+        let (pairs, _) = connectPairs(1, contexts: [context], queues: [queue], tally: tally, timeout: phaseTimeout)
+        let t = pairs[0].connectTimes
+        completed.append(ms(t.completed))
+        connected.append(ms(t.connected))
+        emitRun("connect", r, ms(t.completed), "ms")
+        emitRun("connect-connected", r, ms(t.connected), "ms")
+        await closePairs(pairs, timeout: phaseTimeout)
+    }
+    emitSummary("connect", completed, "ms")
+    emitSummary("connect-connected", connected, "ms")
+}
+
+// MARK: 2. Throughput
+
+/// Counts datagrams on the receiving side and lets the sender wait for it without spinning.
+final class ReceiveCounter: Sendable {
+    let count = Atomic<Int>(0)
+    let last = Atomic<UInt64>(0)
+    let bytes = Atomic<Int>(0)
+    /// The count the sender waits for; 0 when nobody waits.
+    private let target = Atomic<Int>(0)
+    private let wake = DispatchSemaphore(value: 0)
+
+    func reset() {
+        count.store(0, ordering: .sequentiallyConsistent)
+        last.store(0, ordering: .sequentiallyConsistent)
+        bytes.store(0, ordering: .relaxed)
+    }
+
+    @inline(__always)
+    func hit(_ n: Int) {
+        let c = count.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        last.store(nowNs(), ordering: .relaxed)
+        bytes.wrappingAdd(n, ordering: .relaxed)
+        let t = target.load(ordering: .sequentiallyConsistent)
+        if t != 0, c >= t, target.compareExchange(expected: t, desired: 0, ordering: .sequentiallyConsistent).exchanged {
+            wake.signal()
+        }
+    }
+
+    /// Blocks until `count >= n` or `deadline`; false on timeout.
+    func wait(atLeast n: Int, deadline: DispatchTime) -> Bool {
+        if n <= 0 || count.load(ordering: .sequentiallyConsistent) >= n { return true }
+        target.store(n, ordering: .sequentiallyConsistent)
+        if count.load(ordering: .sequentiallyConsistent) >= n || wake.wait(timeout: deadline) == .timedOut {
+            // Withdraw the request; if the receiver already took it, consume its signal.
+            if target.compareExchange(expected: n, desired: 0, ordering: .sequentiallyConsistent).exchanged {
+                return count.load(ordering: .sequentiallyConsistent) >= n
+            }
+            wake.wait()
+        }
+        return true
+    }
+}
+
+struct SendResult: Sendable {
+    var ok = 0
+    var errors = 0
+    var firstError: String?
+    var start: UInt64 = 0
+}
+
+/// Sends `count` datagrams of `size` bytes through the public `send(_: UnsafeRawBufferPointer)`
+/// from a plain thread, in batches of 32. With `window` > 0 the sender, after each batch, waits
+/// until the receiver has seen all but `window` of the datagrams sent so far (the C reference
+/// drains its context after each batch, so it never has more than one batch in flight; a window
+/// of 32 keeps two batches, ~150 KB, under the 208 KB loopback socket buffer). `window` 0 sends
+/// flat out (loss then shows what the receive path cannot absorb).
+func sendFromThread(_ pc: PeerConnection, count: Int, size: Int, window: Int, counter: ReceiveCounter) -> SendResult {
+    let result = Mutex(SendResult())
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        for k in 0..<size { buffer[k] = UInt8(truncatingIfNeeded: k) }
+        let payload = UnsafeRawBufferPointer(buffer)
+        var r = SendResult()
+        r.start = nowNs()
+        let sendDeadline = DispatchTime.now() + 120
+        var i = 0
+        while i < count {
+            var k = 0
+            while k < 32 && i < count {
+                do {
+                    try pc.send(payload)
+                    r.ok += 1
+                } catch {
+                    r.errors += 1
+                    if r.firstError == nil { r.firstError = "\(error)" }
+                }
+                k += 1
+                i += 1
+            }
+            if window > 0, !counter.wait(atLeast: i - window, deadline: DispatchTime.now() + 2) {
+                // A lost datagram never arrives: stop waiting for it, keep sending.
+                if DispatchTime.now() > sendDeadline { break }
+            }
+        }
+        result.withLock { $0 = r }
+        done.signal()
+    }
+    thread.name = "bench-sender"
+    thread.start()
+    if done.wait(timeout: .now() + 180) == .timedOut { die(3, "send thread did not finish in 180 s") }
+    return result.withLock { $0 }
+}
+
+func benchThroughput(count: Int, size: Int, runs: Int) async {
+    let context = NiceContext(name: "bench-ctx")
+    let queue = DispatchQueue(label: "bench.delivery")
+    let tally = Tally()
+    let (pairs, _) = connectPairs(1, contexts: [context], queues: [queue], tally: tally, timeout: phaseTimeout)
+    let pair = pairs[0]
+    let counter = ReceiveCounter()
+
+    func measure(_ bench: String, window: Int) {
+        var rates: [Double] = []
+        var losses: [Double] = []
+        for r in 1...runs {
+            counter.reset()
+            Watchdog.shared.arm(200, "\(bench) run \(r)")
+            let s = sendFromThread(pair.a, count: count, size: size, window: window, counter: counter)
+            // Tail: wait for the rest, at most 10 s after the last send, and stop early once
+            // nothing has arrived for 300 ms (the rest was lost).
+            let tailEnd = nowNs() + 10_000_000_000
+            var seen = -1
+            while nowNs() < tailEnd {
+                if counter.wait(atLeast: count, deadline: .now() + 0.3) { break }
+                let c = counter.count.load(ordering: .sequentiallyConsistent)
+                if c == seen { break }
+                seen = c
+            }
+            Watchdog.shared.disarm()
+            let received = counter.count.load(ordering: .sequentiallyConsistent)
+            let last = counter.last.load(ordering: .sequentiallyConsistent)
+            let rate = received > 0 && last > s.start ? Double(received) / (Double(last - s.start) / 1e9) : 0
+            let loss = 100.0 * Double(count - received) / Double(count)
+            log("\(bench) run \(r): sent_ok=\(s.ok) send_err=\(s.errors)\(s.firstError.map { " (\($0))" } ?? "") received=\(received)")
+            rates.append(rate)
+            losses.append(loss)
+            emitRun(bench, r, rate, "dgram/s")
+            emitRun(bench + "-loss", r, loss, "%")
+            // Let stragglers of a lossy run land before the next run resets the counter.
+            usleep(50_000)
+        }
+        emitSummary(bench, rates, "dgram/s")
+        emitSummary(bench + "-loss", losses, "%")
+    }
+
+    // (a) receiveHandler, on the delivery queue.
+    pair.b.receiveHandler = { d in counter.hit(d.bytes.count) }
+    measure("throughput", window: 32)
+    measure("throughput-freerun", window: 0)
+    pair.b.receiveHandler = nil
+
+    // (b) receivedDatagrams() AsyncStream, consumed by a task on the global executor.
+    let stream = pair.b.receivedDatagrams()
+    let consumer = Task.detached {
+        for await d in stream { counter.hit(d.bytes.count) }
+    }
+    measure("throughput-stream", window: 32)
+    await closePairs(pairs, timeout: phaseTimeout)
+    Watchdog.shared.arm(phaseTimeout, "receive stream to finish after close")
+    await consumer.value
+    Watchdog.shared.disarm()
+}
+
+// MARK: 3. Event latency
+
+/// Connect runs with the debug-log probe (see Probe.swift): for every state change caused by a
+/// `component-state-changed` signal, signal → handler (and its two parts).
+func benchEvent(runs: Int) async {
+    let context = NiceContext(name: "bench-ctx")
+    let queue = DispatchQueue(label: "bench.delivery")
+    let total = Mutex<[Double]>([])
+    let produce = Mutex<[Double]>([])
+    let hop = Mutex<[Double]>([])
+    for _ in 1...runs {
+        let tally = Tally()
+        let ids = Mutex<[String]>(["", ""])
+        let (pairs, _) = connectPairs(
+            1, contexts: [context], queues: [queue], tally: tally, timeout: phaseTimeout,
+            onState: { side, _, t2 in
+                let pc = ids.withLock { $0[side] }
+                guard let v = Probe.shared.pop(pc: pc), v.0 != 0 else { return }
+                let (t0, t1) = v
+                total.withLock { $0.append(Double(t2 - t0) / 1e3) }
+                produce.withLock { $0.append(Double(t1 - t0) / 1e3) }
+                hop.withLock { $0.append(Double(t2 - t1) / 1e3) }
+            },
+            made: { side, _ in
+                guard let id = Probe.shared.takeLastCreated() else { die(5, "event probe: no 'created' debug log seen") }
+                ids.withLock { $0[side] = id }
+            })
+        await closePairs(pairs, timeout: phaseTimeout)
+        for id in ids.withLock({ $0 }) { Probe.shared.forget(pc: id) }
+    }
+    let samples = total.withLock { $0 }
+    guard !samples.isEmpty else { die(5, "event probe: no sample (is NiceICE still logging the component state at debug?)") }
+    for (i, v) in samples.enumerated() { emitRun("event-latency", i + 1, v, "us") }
+    emitSummary("event-latency", samples, "us")
+    emitSummary("event-latency-produce", produce.withLock { $0 }, "us")
+    emitSummary("event-latency-hop", hop.withLock { $0 }, "us")
+    // Floor: the bare `DispatchQueue.async` hop from a plain thread to an idle serial queue (what
+    // EventHub.enqueue does), 1 ms apart so the queue's worker is parked as it is between events.
+    let floor = Mutex<[Double]>([])
+    let floorDone = DispatchSemaphore(value: 0)
+    let probeQueue = DispatchQueue(label: "bench.floor")
+    let floorThread = Thread {
+        for _ in 0..<max(200, samples.count) {
+            let t0 = nowNs()
+            probeQueue.async { floor.withLock { $0.append(Double(nowNs() - t0) / 1e3) } }
+            usleep(1000)
+        }
+        floorDone.signal()
+    }
+    floorThread.start()
+    if floorDone.wait(timeout: .now() + 60) == .timedOut { die(3, "dispatch floor probe did not finish") }
+    probeQueue.sync {}
+    emitSummary("event-latency-dispatch-floor", floor.withLock { $0 }, "us")
+    let unmatched = Probe.shared.state.withLock { $0.unmatched }
+    log("event: \(samples.count) samples, \(unmatched) state events without a probe record")
+}
+
+// MARK: 4. Scale
+
+func benchScale(pairs n: Int, contexts nContexts: Int) async {
+    let fds0 = fdCount()
+    let need = fds0 + 4 * n + 32
+    if need > fdLimit() {
+        die(5, "\(n) pairs need about \(need) fds (4 per pair) but RLIMIT_NOFILE is \(fdLimit()); max pairs here is about \((fdLimit() - fds0 - 32) / 4)")
+    }
+    let contexts = (0..<nContexts).map { NiceContext(name: "bench-ctx\($0)") }
+    let queues = (0..<nContexts).map { DispatchQueue(label: "bench.delivery\($0)") }
+    let bench = nContexts == 1 ? "scale" : "scale-pool"
+    let timeout = phaseTimeout + 0.02 * Double(n)
+    let rss0 = rssKB()
+    let tally = Tally()
+    let tCreate = nowNs()
+    let (pairs, elapsed) = connectPairs(n, contexts: contexts, queues: queues, tally: tally, timeout: timeout)
+    let rss1 = rssKB()
+    log("\(bench): \(n) pairs on \(nContexts) context(s): created+gathered+connected in \(fmt(ms(nowNs() - tCreate))) ms, fds=\(fdCount()) threads=\(threadCount()) rss before=\(rss0) KB after=\(rss1) KB")
+    let t = ms(elapsed)
+    let kb = Double(rss1 - rss0) / Double(n)
+    emitRun("\(bench)-time", 1, t, "ms")
+    emitRun("\(bench)-memory", 1, kb, "KB/pair")
+    emitSummary("\(bench)-time", [t], "ms")
+    emitSummary("\(bench)-memory", [kb], "KB/pair")
+    await closePairs(pairs, timeout: timeout)
+    _ = contexts
+}
+
+// MARK: 5. Churn
+
+func benchChurn(cycles: Int) async {
+    let context = NiceContext(name: "bench-ctx")
+    let queue = DispatchQueue(label: "bench.delivery")
+    let thr0 = threadCount()
+    let fds0 = fdCount()
+    var rss10 = -1
+    var thr10 = -1
+    var fds10 = -1
+    logThreadsAndFds("churn before")
+    for c in 1...cycles {
+        let tally = Tally()
+        let (pairs, _) = connectPairs(1, contexts: [context], queues: [queue], tally: tally, timeout: phaseTimeout)
+        await closePairs(pairs, timeout: phaseTimeout)
+        if c == 10 || (cycles < 10 && c == 1) {
+            rss10 = rssKB()
+            thr10 = threadCount()
+            fds10 = fdCount()
+            log("churn: after cycle \(c): rss=\(rss10) KB threads=\(threadCount()) fds=\(fdCount())")
+        }
+        if c % 100 == 0 { log("churn: \(c)/\(cycles) cycles, rss=\(rssKB()) KB") }
+    }
+    let rssEnd = rssKB()
+    // GCD parks idle worker threads for a few seconds before it ends them: give it up to 10 s.
+    let thrAtEnd = threadCount()
+    let settle = nowNs() + 10_000_000_000
+    while threadCount() > thr0 && nowNs() < settle { usleep(100_000) }
+    logThreadsAndFds("churn after")
+    log("churn: rss@10=\(rss10) KB end=\(rssEnd) KB threads \(thr0)->\(thrAtEnd) (after settling \(threadCount())) fds \(fds0)->\(fdCount())")
+    let dRss = Double(rssEnd - rss10)
+    let dThr = Double(threadCount() - thr0)
+    let dFds = Double(fdCount() - fds0)
+    emitRun("churn-memory", 1, dRss, "KB")
+    emitRun("churn-threads", 1, dThr, "threads")
+    emitRun("churn-fds", 1, dFds, "fds")
+    emitSummary("churn-memory", [dRss], "KB")
+    emitSummary("churn-threads", [dThr], "threads")
+    emitSummary("churn-fds", [dFds], "fds")
+    // The same from cycle 10 on: excludes GLib's one-time process-wide set-up (its `gmain` worker
+    // thread and that thread's eventfd appear in the first cycle, in C as well).
+    emitSummary("churn-threads-steady", [Double(threadCount() - thr10)], "threads")
+    emitSummary("churn-fds-steady", [Double(fdCount() - fds10)], "fds")
+    _ = context
+}

@@ -1,0 +1,157 @@
+// A pair of NiceICE connections in one process, set up exactly as the C reference does its two
+// agents: A controlling, B controlled, 127.0.0.1 only, trickle; local candidates are collected
+// untimed until both sides report end-of-candidates, then `start()` exchanges parameters and
+// candidates (the clock of the connect figure starts there).
+import Dispatch
+import NiceICE
+import Synchronization
+
+final class Pair: Sendable {
+    struct Side: Sendable {
+        var candidates: [IceCandidate] = []
+        var gathered = false
+        var connectedAt: UInt64 = 0
+        var completedAt: UInt64 = 0
+    }
+
+    let a: PeerConnection
+    let b: PeerConnection
+    let sides = Mutex([Side(), Side()])
+    let tally: Tally
+    /// Set by `start()` (main thread).
+    let startedAt = Atomic<UInt64>(0)
+
+    /// Creates both agents (they start gathering at once) and installs the handlers; events go to
+    /// `queue`. `onState` (event-latency probe) runs first in the state handler when given.
+    init(
+        context: NiceContext, queue: DispatchQueue, tally: Tally,
+        onState: (@Sendable (Int, IceStateChange, UInt64) -> Void)? = nil,
+        made: ((Int, PeerConnection) -> Void)? = nil
+    ) throws {
+        self.tally = tally
+        a = try PeerConnection(
+            configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]), context: context)
+        made?(0, a)
+        b = try PeerConnection(
+            configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), context: context)
+        made?(1, b)
+        for (i, pc) in [(0, a), (1, b)] {
+            // Strong captures: close() drops the handlers, which breaks the Pair → connection →
+            // handler → Pair cycle.
+            pc.candidateHandler = { [self] candidate in
+                if let candidate {
+                    sides.withLock { $0[i].candidates.append(candidate) }
+                } else {
+                    sides.withLock { $0[i].gathered = true }
+                    tally.bump { $0.gathered += 1 }
+                }
+            }
+            pc.stateUpdateHandler = { [self] change in
+                let t = nowNs()
+                onState?(i, change, t)
+                switch change.state {
+                case .connected:
+                    let first = sides.withLock { s -> Bool in
+                        guard s[i].connectedAt == 0 else { return false }
+                        s[i].connectedAt = t
+                        return true
+                    }
+                    if first { tally.bump { $0.connected += 1 } }
+                case .completed:
+                    let first = sides.withLock { s -> Bool in
+                        if s[i].connectedAt == 0 { s[i].connectedAt = t }
+                        guard s[i].completedAt == 0 else { return false }
+                        s[i].completedAt = t
+                        return true
+                    }
+                    if first {
+                        tally.bump {
+                            $0.completed += 1
+                            $0.lastCompleted = max($0.lastCompleted, t)
+                        }
+                    }
+                case .failed, .disconnected:
+                    log("connection \(i == 0 ? "A" : "B") went \(change)")
+                    tally.bump { $0.failed += 1 }
+                default:
+                    break
+                }
+            }
+            pc.start(queue: queue)
+        }
+    }
+
+    /// Start of checks: parameters on both sides, then each side's candidates and
+    /// end-of-candidates to the other (the order of the C reference's `pair_start`).
+    func start() throws {
+        startedAt.store(nowNs(), ordering: .relaxed)
+        try a.setRemoteParameters(b.localParameters)
+        try b.setRemoteParameters(a.localParameters)
+        let s = sides.withLock { $0 }
+        for (me, other) in [(0, b), (1, a)] {
+            for c in s[me].candidates { try other.addIceCandidate(c) }
+            try other.addIceCandidate(nil)
+        }
+    }
+
+    /// Both sides connected / completed, in ns after `start()`.
+    var connectTimes: (connected: UInt64, completed: UInt64) {
+        let t0 = startedAt.load(ordering: .relaxed)
+        let s = sides.withLock { $0 }
+        return (max(s[0].connectedAt, s[1].connectedAt) - t0, max(s[0].completedAt, s[1].completedAt) - t0)
+    }
+
+    func closeNow() {
+        a.close()
+        b.close()
+    }
+
+    /// `await close()` on both: returns once libnice has closed both agents' sockets.
+    func close() async {
+        await a.close()
+        await b.close()
+    }
+}
+
+/// Creates `n` pairs, gathers (untimed), starts checks, waits for all 2n `completed`.
+/// Returns the pairs and the time from the first start to the last `completed` handler.
+func connectPairs(
+    _ n: Int, contexts: [NiceContext], queues: [DispatchQueue], tally: Tally, timeout: Double,
+    onState: (@Sendable (Int, IceStateChange, UInt64) -> Void)? = nil,
+    made: ((Int, PeerConnection) -> Void)? = nil
+) -> (pairs: [Pair], elapsed: UInt64) {
+    Watchdog.shared.arm(timeout + 5, "creating \(n) pairs")
+    var pairs: [Pair] = []
+    pairs.reserveCapacity(n)
+    for i in 0..<n {
+        do {
+            pairs.append(
+                try Pair(
+                    context: contexts[i % contexts.count], queue: queues[i % queues.count], tally: tally,
+                    onState: onState, made: made))
+        } catch {
+            die(4, "PeerConnection creation failed at pair \(i): \(error)")
+        }
+    }
+    tally.wait("end-of-candidates", timeout: timeout) { $0.gathered >= 2 * n }
+    Watchdog.shared.arm(timeout + 5, "start of checks")
+    let t0 = nowNs()
+    do {
+        for p in pairs { try p.start() }
+    } catch {
+        die(4, "start of checks failed: \(error)")
+    }
+    if n > 1 { log("start of checks: \(n) pairs submitted from the main thread in \(fmt(ms(nowNs() - t0))) ms") }
+    tally.wait("all connections completed", timeout: timeout) { $0.completed >= 2 * n }
+    Watchdog.shared.disarm()
+    let last = tally.counts.withLock { $0.lastCompleted }
+    return (pairs, last - t0)
+}
+
+/// Closes every pair and waits until libnice has closed all their sockets.
+func closePairs(_ pairs: [Pair], timeout: Double) async {
+    Watchdog.shared.arm(timeout, "close of \(pairs.count) pairs")
+    for p in pairs { p.closeNow() }
+    for p in pairs { await p.close() }
+    Watchdog.shared.disarm()
+}

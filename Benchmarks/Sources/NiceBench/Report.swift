@@ -1,0 +1,125 @@
+// `NiceBench report FILE...`: reads the JSON lines of both programs (as scripts/bench.sh collects
+// them; the script prefixes scale figures with `N<pairs>/`) and prints the one side-by-side table.
+import Foundation
+
+struct Summary {
+    var median: Double
+    var p10: Double
+    var p90: Double
+    var p99: Double?
+    var n: Int
+    var unit: String
+}
+
+func runReport(files: [String]) -> Int32 {
+    var sums: [String: Summary] = [:]
+    for file in files {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            log("report: cannot read \(file)")
+            return 1
+        }
+        for line in text.split(separator: "\n") where line.hasPrefix("{") {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                obj["summary"] as? Bool == true, let bench = obj["bench"] as? String, let impl = obj["impl"] as? String,
+                let median = (obj["median"] as? NSNumber)?.doubleValue
+            else { continue }
+            sums["\(impl)|\(bench)"] = Summary(
+                median: median, p10: (obj["p10"] as? NSNumber)?.doubleValue ?? median,
+                p90: (obj["p90"] as? NSNumber)?.doubleValue ?? median, p99: (obj["p99"] as? NSNumber)?.doubleValue,
+                n: (obj["n"] as? NSNumber)?.intValue ?? 1, unit: obj["unit"] as? String ?? "")
+        }
+    }
+
+    func num(_ v: Double, _ unit: String) -> String {
+        switch unit {
+        case "dgram/s": return String(format: "%.1f k/s", v / 1000)
+        case "%": return String(format: "%.2f %%", v)
+        case "threads", "fds": return String(format: "%+.0f", v)
+        default: return String(format: "%.1f", v)
+        }
+    }
+    func spread(_ s: Summary?) -> String {
+        guard let s else { return "—" }
+        if s.n <= 1 { return "n=1" }
+        return "\(num(s.p10, s.unit))–\(num(s.p90, s.unit)) (n=\(s.n))"
+    }
+
+    var rows: [[String]] = []
+    /// A figure with a C and a Swift value. `target`: (text, ok(ratio, swift)).
+    func row(
+        _ figure: String, c cKey: String?, swift sKey: String?, unitLabel: String,
+        target: String = "", ok: ((Double, Double) -> Bool)? = nil
+    ) {
+        let c = cKey.flatMap { sums["c|\($0)"] }
+        let s = sKey.flatMap { sums["swift|\($0)"] }
+        if c == nil && s == nil { return }
+        var ratio = "—"
+        var verdict = ""
+        if let c, let s, c.median != 0 {
+            let r = s.median / c.median
+            ratio = String(format: "%.2f×", r)
+            if let ok { verdict = ok(r, s.median) ? "ok" : "MISS" }
+        } else if let s, let ok {
+            verdict = ok(.nan, s.median) ? "ok" : "MISS"
+        }
+        rows.append([
+            figure + " (\(unitLabel))", c.map { num($0.median, $0.unit) } ?? "—", s.map { num($0.median, $0.unit) } ?? "—",
+            ratio, spread(c), spread(s), target.isEmpty ? "" : "\(target) \(verdict)",
+        ])
+    }
+
+    row("1. connect: start → both completed", c: "connect", swift: "connect", unitLabel: "ms",
+        target: "≤1.05×", ok: { r, _ in r <= 1.05 })
+    row("1. connect: start → both connected", c: "connect-connected", swift: "connect-connected", unitLabel: "ms")
+    row("2. throughput, receiveHandler", c: "throughput", swift: "throughput", unitLabel: "dgram/s",
+        target: "≥0.9×", ok: { r, _ in r >= 0.9 })
+    row("2. … loss", c: "throughput-loss", swift: "throughput-loss", unitLabel: "%")
+    row("2. throughput, receivedDatagrams() stream", c: "throughput", swift: "throughput-stream", unitLabel: "dgram/s")
+    row("2. … loss", c: "throughput-loss", swift: "throughput-stream-loss", unitLabel: "%")
+    row("2. throughput, handler, sender not paced", c: "throughput", swift: "throughput-freerun", unitLabel: "dgram/s")
+    row("2. … loss", c: "throughput-loss", swift: "throughput-freerun-loss", unitLabel: "%")
+    if let u = sums["c|throughput-udp"] {
+        let libnice = sums["c|throughput"].map { String(format: "C libnice = %.0f %% of UDP", 100 * $0.median / u.median) } ?? ""
+        rows.append(["2. plain UDP sockets, same pattern (ceiling) (dgram/s)", num(u.median, u.unit), "—", "—", spread(u), "—", libnice])
+    }
+    if let e = sums["swift|event-latency"] {
+        let p99 = e.p99 ?? .nan
+        rows.append(["3. event latency signal → handler, p50 (µs)", "0 (in signal)", num(e.median, "us"), "—", "—",
+                     "\(num(e.p10, "us"))–\(num(e.p90, "us")) (n=\(e.n))", "≤30 \(e.median <= 30 ? "ok" : "MISS")"])
+        rows.append(["3. event latency signal → handler, p99 (µs)", "0 (in signal)", num(p99, "us"), "—", "—", "max-side tail", "≤300 \(p99 <= 300 ? "ok" : "MISS")"])
+        for (key, label) in [("event-latency-produce", "signal → change enqueued"), ("event-latency-hop", "enqueued → handler (queue hop)"), ("event-latency-dispatch-floor", "bare DispatchQueue.async hop, plain thread → idle queue (floor)")] {
+            if let p = sums["swift|\(key)"] {
+                rows.append(["3. … \(label), p50 / p99 (µs)", "—", "\(num(p.median, "us")) / \(num(p.p99 ?? .nan, "us"))", "—", "—", "", ""])
+            }
+        }
+    }
+    let ns = Set(sums.keys.compactMap { k -> Int? in
+        guard let slash = k.firstIndex(of: "/"), k.contains("|N") else { return nil }
+        return Int(k[k.index(after: k.firstIndex(of: "N")!)..<slash])
+    }).sorted()
+    for n in ns {
+        row("4. scale N=\(n), 1 context: time to all connected", c: "N\(n)/scale-time", swift: "N\(n)/scale-time",
+            unitLabel: "ms", target: "≤1.5×", ok: { r, _ in r <= 1.5 })
+        row("4. scale N=\(n), 1 context: RSS per pair", c: "N\(n)/scale-memory", swift: "N\(n)/scale-memory",
+            unitLabel: "KB", target: "≤1.25×", ok: { r, _ in r <= 1.25 })
+        row("4. scale N=\(n), pool (1 context/core): time", c: "N\(n)/scale-time", swift: "N\(n)/scale-pool-time",
+            unitLabel: "ms", target: "≤1.5×", ok: { r, _ in r <= 1.5 })
+        row("4. scale N=\(n), pool (1 context/core): RSS per pair", c: "N\(n)/scale-memory", swift: "N\(n)/scale-pool-memory",
+            unitLabel: "KB", target: "≤1.25×", ok: { r, _ in r <= 1.25 })
+    }
+    row("5. churn: RSS growth (cycle 10 → end)", c: "churn-memory", swift: "churn-memory", unitLabel: "KB",
+        target: "≤2048 KB", ok: { _, s in s <= 2048 })
+    row("5. churn: threads left", c: "churn-threads", swift: "churn-threads", unitLabel: "threads",
+        target: "0", ok: { _, s in s <= 0 })
+    row("5. churn: fds left", c: "churn-fds", swift: "churn-fds", unitLabel: "fds", target: "0", ok: { _, s in s <= 0 })
+    row("5. churn: threads left, cycle 10 → end", c: "churn-threads-steady", swift: "churn-threads-steady", unitLabel: "threads",
+        target: "0", ok: { _, s in s <= 0 })
+    row("5. churn: fds left, cycle 10 → end", c: "churn-fds-steady", swift: "churn-fds-steady", unitLabel: "fds",
+        target: "0", ok: { _, s in s <= 0 })
+
+    let header = ["figure", "C median", "Swift median", "Swift/C", "C spread p10–p90", "Swift spread p10–p90", "target"]
+    print("| " + header.joined(separator: " | ") + " |")
+    print("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
+    for r in rows { print("| " + r.joined(separator: " | ") + " |") }
+    return 0
+}

@@ -1,0 +1,74 @@
+// NiceBench: the Swift side of issue 5's benchmarks. Same commands, arguments and JSON lines
+// (impl "swift") as c-reference/nice-bench, plus `event` and `report`.
+//
+//   NiceBench connect [runs=20]
+//   NiceBench throughput [count=200000] [size=1200] [runs=5]
+//   NiceBench event [runs=200]
+//   NiceBench scale [pairs=500] [contexts=1]        (contexts 0 = one per core)
+//   NiceBench churn [cycles=1000]
+//   NiceBench report FILE...
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func argInt(_ i: Int, _ def: Int, _ range: ClosedRange<Int>) -> Int {
+    let args = CommandLine.arguments
+    guard i < args.count else { return def }
+    guard let v = Int(args[i]), range.contains(v) else {
+        die(64, "bad argument '\(args[i])' (expected \(range.lowerBound)...\(range.upperBound))")
+    }
+    return v
+}
+
+let usage = """
+    usage: NiceBench connect [runs=20]
+           NiceBench throughput [count=200000] [size=1200] [runs=5]
+           NiceBench event [runs=200]
+           NiceBench scale [pairs=500] [contexts=1]   (0 = one per core)
+           NiceBench churn [cycles=1000]
+           NiceBench report FILE...
+
+    """
+
+let args = CommandLine.arguments
+guard args.count >= 2 else {
+    FileHandle.standardError.write(Data(usage.utf8))
+    exit(64)
+}
+let command = args[1]
+
+if command == "report" {
+    exit(runReport(files: Array(args.dropFirst(2))))
+}
+
+if command == "event" {
+    LoggingSystem.bootstrap { ProbeLogHandler(label: $0) }
+} else {
+    LoggingSystem.bootstrap { StderrLogHandler(label: $0) }
+}
+raiseFdLimit()
+_ = Watchdog.shared
+
+switch command {
+case "connect":
+    await benchConnect(runs: argInt(2, 20, 1...100_000))
+case "throughput":
+    await benchThroughput(
+        count: argInt(2, 200_000, 1...100_000_000), size: argInt(3, 1200, 1...65_000), runs: argInt(4, 5, 1...100_000))
+case "event":
+    await benchEvent(runs: argInt(2, 200, 1...100_000))
+case "scale":
+    let contexts = argInt(3, 1, 0...256)
+    await benchScale(
+        pairs: argInt(2, 500, 1...1_000_000),
+        contexts: contexts == 0 ? ProcessInfo.processInfo.activeProcessorCount : contexts)
+case "churn":
+    await benchChurn(cycles: argInt(2, 1000, 1...100_000_000))
+default:
+    FileHandle.standardError.write(Data(usage.utf8))
+    exit(64)
+}
+exit(0)
