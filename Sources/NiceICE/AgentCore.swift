@@ -50,7 +50,7 @@ final class AgentCore: @unchecked Sendable {
 
     // MARK: Set-up (context thread)
 
-    /// Creates the agent and its stream and starts gathering. Returns the local parameters.
+    /// Creates the agent and its stream with the local parameters already in the hub. Returns them.
     func setUp() -> Result<IceParameters, IceError> {
         let c = config.base
         guard let agent = LibNice.newAgent(
@@ -96,10 +96,10 @@ final class AgentCore: @unchecked Sendable {
             $0.agent = agent
             $0.stream = stream
         }
-        guard let parameters = LibNice.localCredentials(agent, stream: stream) else {
-            return fail(IceError(.agentFailure, reason: "no local credentials"))
+        let parameters = hub.state.withLock { $0.localParameters }
+        guard LibNice.setLocalCredentials(agent, stream: stream, parameters) else {
+            return fail(IceError(.agentFailure, reason: "libnice rejected the local credentials"))
         }
-        hub.state.withLock { $0.localParameters = parameters }
         return .success(parameters)
     }
 
@@ -109,6 +109,8 @@ final class AgentCore: @unchecked Sendable {
         hub.emit(.gathering(.gathering))
         if !LibNice.gather(agent, stream: stream) {
             logger.error("gathering failed: no host candidate could be allocated on the configured addresses and ports")
+            hub.emit(.candidateError(IceCandidateError(
+                url: "", errorCode: 701, errorText: "no host candidate could be allocated on the configured addresses and ports")))
         }
     }
 
@@ -321,7 +323,10 @@ final class AgentCore: @unchecked Sendable {
 
     func send(_ bytes: UnsafeRawBufferPointer, component: UInt32) -> Result<Void, IceError> {
         sendState.withLock { s in
-            guard let agent = s.agent else { return .failure(IceError(.closed, reason: "the connection is closed")) }
+            // No agent: not set up yet (set-up is asynchronous) or torn down (the caller checked close).
+            guard let agent = s.agent else {
+                return .failure(IceError(.notConnected, field: "component", reason: "no candidate pair is selected yet"))
+            }
             guard selectedMask.load(ordering: .relaxed) & (1 << component) != 0 else {
                 return .failure(IceError(.notConnected, field: "component", reason: "no candidate pair is selected for component \(component)"))
             }

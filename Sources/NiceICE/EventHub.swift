@@ -41,6 +41,9 @@ final class EventHub: Sendable {
         var stateStreams: [UInt64: AsyncStream<IceStateChange>.Continuation] = [:]
         var candidateStreams: [UInt64: AsyncStream<IceCandidate?>.Continuation] = [:]
         var nextStreamID: UInt64 = 0
+        /// Events waiting for the user's queue, delivered by one `queue.async` per batch.
+        var outbox: [HubEvent] = []
+        var deliveryScheduled = false
         var teardownDone = false
         var teardownWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -116,17 +119,31 @@ final class EventHub: Sendable {
         }
     }
 
-    /// Must hold the lock: keeps the order of events across threads.
+    /// Must hold the lock: keeps the order of events across threads. Events produced while a batch
+    /// is waiting join it, so a burst (selected pair, connected, completed) costs one queue hop.
     private func enqueue(_ event: HubEvent, _ s: inout State) {
         guard let queue = s.queue else {
             s.pending.append(event)
             return
         }
-        queue.async { [self] in deliver(event) }
+        s.outbox.append(event)
+        guard !s.deliveryScheduled else { return }
+        s.deliveryScheduled = true
+        queue.async { [self] in deliverOutbox() }
+    }
+
+    private func deliverOutbox() {
+        let batch = state.withLock { s in
+            s.deliveryScheduled = false
+            defer { s.outbox.removeAll(keepingCapacity: true) }
+            return s.outbox
+        }
+        for event in batch { deliver(event) }
     }
 
     private func deliver(_ event: HubEvent) {
         guard !closed.load(ordering: .acquiring) else { return }
+        // Read per event: a handler replaced by an earlier handler in this batch applies at once.
         let h = state.withLock { $0.handlers }
         switch event {
         case .state(let c): h.state?(c)
@@ -200,6 +217,7 @@ final class EventHub: Sendable {
             _ = s.machine.handle(.close)
             s.handlers = Handlers()
             s.pending = []
+            s.outbox = []
             defer {
                 s.stateStreams = [:]
                 s.candidateStreams = [:]

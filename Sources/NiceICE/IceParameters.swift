@@ -71,3 +71,14 @@ public struct IceParameters: Sendable, Hashable, CustomStringConvertible, Custom
         return nil
     }
 }
+
+extension IceParameters {
+    /// Fresh random local parameters: an 8-character ufrag and a 24-character password (RFC 8839
+    /// ice-chars, 144 bits of entropy from the system's secure generator).
+    static func random() -> IceParameters {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/")
+        var rng = SystemRandomNumberGenerator()
+        func draw(_ n: Int) -> String { String((0..<n).map { _ in alphabet[Int(rng.next() % 64)] }) }
+        return IceParameters(usernameFragment: draw(8), password: draw(24))
+    }
+}

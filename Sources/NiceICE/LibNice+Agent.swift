@@ -86,6 +86,12 @@ extension LibNice {
         return IceParameters(usernameFragment: String(cString: ufrag), password: String(cString: pwd))
     }
 
+    /// Sets our ufrag and password (NiceICE generates them so a connection can be created without
+    /// waiting for the GLib thread).
+    static func setLocalCredentials(_ a: AgentHandle, stream: UInt32, _ p: IceParameters) -> Bool {
+        nice_agent_set_local_credentials(a.raw, stream, p.usernameFragment, p.password) != 0
+    }
+
     static func setRemoteCredentials(_ a: AgentHandle, stream: UInt32, _ p: IceParameters) -> Bool {
         nice_agent_set_remote_credentials(a.raw, stream, p.usernameFragment, p.password) != 0
     }

@@ -171,5 +171,11 @@ struct ValidatedConfiguration: Sendable {
         }
         self.stun = stun
         self.relays = relays
+        needsLookup = c.localAddresses.contains { !LibNice.isIPAddress($0) }
+            || ([stun?.host].compactMap { $0 } + relays.map(\.url.host)).contains { !LibNice.isIPAddress($0) }
     }
+
+    /// Set-up must resolve an interface or DNS name (on the context thread, so that a namespaced
+    /// context resolves inside its namespace), so creation waits for it and reports failures.
+    let needsLookup: Bool
 }

@@ -60,6 +60,22 @@ public final class PeerConnection: Sendable {
             receiveLimit: configuration.receiveStreamBufferLimit)
         let core = AgentCore(context: context, hub: hub, config: validated, logger: logger)
         self.core = core
+        hub.state.withLock { $0.localParameters = IceParameters.random() }
+        // Everything that can fail was validated above unless set-up must look something up
+        // (an interface name, a DNS name, or anything inside a network namespace): then wait
+        // for the GLib thread and throw what it found. Otherwise create the agent asynchronously,
+        // so creating many connections costs one GLib iteration, not one round trip each.
+        guard validated.needsLookup || context.networkNamespace != nil else {
+            let logger = logger
+            context.execute {
+                switch core.setUp() {
+                case .success: core.gather()
+                case .failure(let error): logger.error("creating the libnice agent failed: \(error)")
+                }
+            }
+            logger.debug("created, role \(configuration.role.rawValue)")
+            return
+        }
         let result = context.executeAndWait { () -> Result<IceParameters, IceError> in
             let r = core.setUp()
             if case .success = r { core.gather() }
