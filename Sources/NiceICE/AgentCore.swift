@@ -55,7 +55,8 @@ final class AgentCore: @unchecked Sendable {
         let c = config.base
         guard let agent = LibNice.newAgent(
             context.loop,
-            .init(controlling: c.role == .controlling, iceUDP: c.iceUDP, iceTCP: c.iceTCP, relayOnly: c.iceTransportPolicy == .relay, lite: c.iceLite))
+            .init(controlling: c.role == .controlling, iceUDP: c.iceUDP, iceTCP: c.iceTCP, relayOnly: c.iceTransportPolicy == .relay, lite: c.iceLite,
+                stunMaxRetransmissions: c.stunMaxRetransmissions))
         else { return .failure(IceError(.agentFailure, reason: "nice_agent_new_full failed")) }
         self.agent = agent
         if let stun = config.stun {

@@ -8,6 +8,7 @@ extension LibNice {
         var iceTCP: Bool
         var relayOnly: Bool
         var lite: Bool
+        var stunMaxRetransmissions: Int
     }
 
     /// RFC 5245 compatibility (the RFC 8445 behaviour libnice implements), trickle, RFC 7675 consent
@@ -23,6 +24,7 @@ extension LibNice {
         cnice_agent_set_bool(raw, "ice-udp", o.iceUDP ? 1 : 0)
         cnice_agent_set_bool(raw, "ice-tcp", o.iceTCP ? 1 : 0)
         if o.relayOnly { cnice_agent_set_bool(raw, "force-relay", 1) }
+        cnice_agent_set_uint(raw, "stun-max-retransmissions", guint(o.stunMaxRetransmissions))
         return AgentHandle(raw: raw)
     }
 

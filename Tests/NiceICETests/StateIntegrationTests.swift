@@ -298,7 +298,8 @@ struct StateIntegrationTests {
         try pair.left.pc.addIceCandidate(deadEnd)
         try pair.right.pc.addIceCandidate(IceCandidate(parsing: "candidate:97 2 UDP 2015363327 127.0.0.1 9 typ host"))
         try pair.start()
-        #expect(await pair.left.waitForState(.failed, timeout: .seconds(20)))
+        // The dead-end pair fails after its 6 transmissions (19.5 s), then libnice's 5 s idle timeout.
+        #expect(await pair.left.waitForState(.failed, timeout: .seconds(40)))
         #expect(pair.left.states.last == .failed, "\(pair.left.timeline)")
         #expect(pair.left.states.first == .checking)
         #expect(!pair.left.states.contains(.completed))
