@@ -3,7 +3,7 @@
 # benchmarks (release), runs C and Swift for each figure one after the other, and prints one table.
 #
 #   scripts/bench.sh            full run (20 connects, 200,000 datagrams, N = 500 and the largest N
-#                               the fd limit allows, 10,000 churn cycles; about 35 minutes on 2 cores)
+#                               the fd limit allows, 10,000 churn cycles; about 12 minutes on 2 cores)
 #   scripts/bench.sh --quick    smoke run for CI (3 runs, 2,000 datagrams, N = 20, 100 cycles)
 #
 # Sizes can be overridden with CONNECT_RUNS, TP_COUNT, TP_RUNS, EVENT_RUNS, SCALE_NS, CHURN_CYCLES.
@@ -72,9 +72,10 @@ tp_secs=$((TP_RUNS * 3 * (TP_COUNT / 10000 + 15) + 60))
 run c-throughput "$tp_secs" "" "$cbin" throughput "$TP_COUNT" 1200 "$TP_RUNS"
 run c-udp "$tp_secs" "" "$cbin" udp "$TP_COUNT" 1200 "$TP_RUNS"
 run swift-throughput "$tp_secs" "" "$sbin" throughput "$TP_COUNT" 1200 "$TP_RUNS"
-# 3. event latency (Swift only: in C the handler is the signal)
+# 3. event latency (Swift only: in C the handler is the signal): IceStateChange.producedAt (SPI,
+#    stamped in the component-state-changed handler) → the stateUpdateHandler on its queue
 run swift-event $((EVENT_RUNS * 3 + 60)) "" "$sbin" event "$EVENT_RUNS"
-# 4. scale: C, Swift on one context, Swift on a pool of contexts (one per core)
+# 4. scale: C, Swift on one NiceContext, Swift on a NiceContextGroup (one context per core, round-robin)
 for n in $SCALE_NS; do
   secs=$((n / 10 + 180))
   run "c-scale-$n" "$secs" "N$n/" "$cbin" scale "$n"

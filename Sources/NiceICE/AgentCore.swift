@@ -38,6 +38,9 @@ final class AgentCore: @unchecked Sendable {
     private var staleRemoteUfrags: Set<String> = []
     private var remoteEndQueued = false
     private var tornDown = false
+    /// TURN servers with their resolved addresses, and whether they still wait for `addRelays`.
+    private var relayServers: [(ValidatedConfiguration.Relay, String)] = []
+    private var relaysPending = false
 
     init(context: NiceContext, hub: EventHub, config: ValidatedConfiguration, logger: Logger) {
         self.context = context
@@ -78,15 +81,19 @@ final class AgentCore: @unchecked Sendable {
             if let r = c.portRange {
                 LibNice.setPortRange(agent, stream: stream, component: component, min: r.lowerBound, max: r.upperBound)
             }
-            for relay in config.relays {
-                guard let ip = LibNice.resolve(relay.url.host) else {
-                    return fail(IceError(.invalidIceServer, field: "host", reason: "cannot resolve TURN host '\(relay.url.host)'"))
-                }
-                guard LibNice.setRelay(
-                    agent, stream: stream, component: component, ip: ip, port: relay.url.port, username: relay.username,
-                    password: relay.credential, transport: relay.url.transport, tls: relay.url.scheme == .turns)
-                else { return fail(IceError(.invalidIceServer, field: "host", reason: "libnice rejected TURN server \(relay.url)")) }
+        }
+        var resolved: [(ValidatedConfiguration.Relay, String)] = []
+        for relay in config.relays {
+            guard let ip = LibNice.resolve(relay.url.host) else {
+                return fail(IceError(.invalidIceServer, field: "host", reason: "cannot resolve TURN host '\(relay.url.host)'"))
             }
+            resolved.append((relay, ip))
+        }
+        relayServers = resolved
+        // See `addRelays`: with a STUN server too, TURN is added once STUN discovery is under way.
+        relaysPending = config.stun != nil && !resolved.isEmpty
+        if !relaysPending, !addRelays() {
+            return fail(IceError(.invalidIceServer, field: "host", reason: "libnice rejected a TURN server"))
         }
         let box = Unmanaged.passRetained(SignalBox(self))
         receiveBox = box
@@ -104,10 +111,41 @@ final class AgentCore: @unchecked Sendable {
         return .success(parameters)
     }
 
+    /// Hands the TURN servers to libnice. Returns false if libnice rejected one.
+    ///
+    /// libnice 0.1.21 checks a STUN reply only against the *first* discovery on a socket, and a
+    /// TURN discovery rejects the (cookie-less RFC 3489) STUN Binding reply as a bad request instead
+    /// of passing it on (`conn_check_handle_inbound_stun`). TURN discoveries are created at once
+    /// while the STUN server is resolved asynchronously, so TURN always comes first and the STUN
+    /// server's srflx candidate is lost — which matters when the TURN server then fails (wrong
+    /// password, unreachable): no relay and no srflx. With a STUN server configured, NiceICE
+    /// therefore adds the TURN servers once the STUN discovery exists: at the first srflx
+    /// candidate or after 50 ms, whichever is first. End-of-candidates waits for them.
+    @discardableResult
+    func addRelays() -> Bool {
+        guard let agent, !tornDown else { return true }
+        relaysPending = false
+        var ok = true
+        for component in components {
+            for (relay, ip) in relayServers {
+                ok = LibNice.setRelay(
+                    agent, stream: stream, component: component, ip: ip, port: relay.url.port, username: relay.username,
+                    password: relay.credential, transport: relay.url.transport, tls: relay.url.scheme == .turns) && ok
+            }
+        }
+        if !ok { logger.error("libnice rejected a TURN server") }
+        return ok
+    }
+
     /// Starts gathering (context thread).
     func gather() {
         guard let agent, !tornDown else { return }
         hub.emit(.gathering(.gathering))
+        if relaysPending {
+            context.schedule(after: .milliseconds(50)) { [self] in
+                if relaysPending { addRelays() }
+            }
+        }
         if !LibNice.gather(agent, stream: stream) {
             logger.error("gathering failed: no host candidate could be allocated on the configured addresses and ports")
             hub.emit(.candidateError(IceCandidateError(
@@ -232,7 +270,7 @@ final class AgentCore: @unchecked Sendable {
         signalIDs = []
         let box = receiveBox
         receiveBox = nil
-        LibNice.closeAndRelease(agent, stream: stream) {
+        LibNice.closeAndRelease(agent, context.loop) {
             box?.release()
             hub.teardownFinished()
         }
@@ -250,6 +288,7 @@ final class AgentCore: @unchecked Sendable {
     }
 
     func onLocalCandidate(_ a: AgentHandle, stream: UInt32, line: String) {
+        if relaysPending && line.contains(" typ srflx") && context.isCurrent { addRelays() }
         do {
             let candidate = try IceCandidate(parsing: line, sdpMLineIndex: 0)
             logger.debug("local candidate \(candidate)")
@@ -275,6 +314,11 @@ final class AgentCore: @unchecked Sendable {
     }
 
     func onGatheringDone(stream: UInt32) {
+        // TURN servers still to come (see `addRelays`): libnice will finish gathering again.
+        if relaysPending && context.isCurrent {
+            addRelays()
+            return
+        }
         hub.emit(.candidate(nil))
         hub.emit(.gathering(.complete))
         hub.process(.localGatheringDone(stream: stream))

@@ -204,12 +204,16 @@ extension LibNice {
         _ = nice_agent_attach_recv(a.raw, stream, component, h.context, nil, nil)
     }
 
-    /// Closes the agent's sockets asynchronously; `done` runs on the loop thread when libnice is
-    /// finished, after which the agent is unreferenced.
-    static func closeAndRelease(_ a: AgentHandle, stream: UInt32, _ done: @escaping @Sendable () -> Void) {
+    /// Closes the agent's sockets asynchronously, then drops NiceICE's reference and runs `done` on
+    /// the loop thread. The unref runs in a later loop job, not inside libnice's close callback:
+    /// the close task holds its own reference until that callback returns, so unreferencing there
+    /// would leave the sockets open for a moment after `done` (and after `await close()`).
+    static func closeAndRelease(_ a: AgentHandle, _ h: LoopHandle, _ done: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(ClosureBox {
-            g_object_unref(UnsafeMutableRawPointer(a.raw))
-            done()
+            invoke(h) {
+                g_object_unref(UnsafeMutableRawPointer(a.raw))
+                done()
+            }
         }).toOpaque()
         nice_agent_close_async(a.raw, Trampolines.closed, box)
     }

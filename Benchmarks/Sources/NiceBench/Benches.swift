@@ -1,7 +1,7 @@
 // The five figures of issue 5, measured the way c-reference/nice_bench.c measures them.
 import Dispatch
 import Foundation
-import NiceICE
+@_spi(Benchmarks) import NiceICE
 import Synchronization
 
 #if canImport(Glibc)
@@ -21,7 +21,7 @@ func benchConnect(runs: Int) async {
     var connected: [Double] = []
     for r in 1...runs {
         let tally = Tally()
-        let (pairs, _) = connectPairs(1, contexts: [context], queues: [queue], tally: tally, timeout: phaseTimeout)
+        let (pairs, _, _, _) = connectPairs(1, context: { context }, queues: [queue], tally: tally, timeout: phaseTimeout)
         let t = pairs[0].connectTimes
         completed.append(ms(t.completed))
         connected.append(ms(t.connected))
@@ -132,7 +132,7 @@ func benchThroughput(count: Int, size: Int, runs: Int) async {
     let context = NiceContext(name: "bench-ctx")
     let queue = DispatchQueue(label: "bench.delivery")
     let tally = Tally()
-    let (pairs, _) = connectPairs(1, contexts: [context], queues: [queue], tally: tally, timeout: phaseTimeout)
+    let (pairs, _, _, _) = connectPairs(1, context: { context }, queues: [queue], tally: tally, timeout: phaseTimeout)
     let pair = pairs[0]
     let counter = ReceiveCounter()
 
@@ -190,40 +190,34 @@ func benchThroughput(count: Int, size: Int, runs: Int) async {
 
 // MARK: 3. Event latency
 
-/// Connect runs with the debug-log probe (see Probe.swift): for every state change caused by a
-/// `component-state-changed` signal, signal → handler (and its two parts).
+/// Connect runs; for every state change delivered to `stateUpdateHandler`: `ContinuousClock.now`
+/// on the handler's first line minus `IceStateChange.producedAt` (SPI), which NiceICE stamps when
+/// its state machine produces the change, inside libnice's `component-state-changed` handler on
+/// the GLib thread. So: signal (after NiceICE's trampoline and state machine, a few µs) → the
+/// user's handler on its queue. Per connect: checking, connected, completed on both sides.
 func benchEvent(runs: Int) async {
     let context = NiceContext(name: "bench-ctx")
     let queue = DispatchQueue(label: "bench.delivery")
     let total = Mutex<[Double]>([])
-    let produce = Mutex<[Double]>([])
-    let hop = Mutex<[Double]>([])
+    let byState = Mutex<[String: [Double]]>([:])
     for _ in 1...runs {
         let tally = Tally()
-        let ids = Mutex<[String]>(["", ""])
-        let (pairs, _) = connectPairs(
-            1, contexts: [context], queues: [queue], tally: tally, timeout: phaseTimeout,
-            onState: { side, _, t2 in
-                let pc = ids.withLock { $0[side] }
-                guard let v = Probe.shared.pop(pc: pc), v.0 != 0 else { return }
-                let (t0, t1) = v
-                total.withLock { $0.append(Double(t2 - t0) / 1e3) }
-                produce.withLock { $0.append(Double(t1 - t0) / 1e3) }
-                hop.withLock { $0.append(Double(t2 - t1) / 1e3) }
-            },
-            made: { side, _ in
-                guard let id = Probe.shared.takeLastCreated() else { die(5, "event probe: no 'created' debug log seen") }
-                ids.withLock { $0[side] = id }
+        let (pairs, _, _, _) = connectPairs(
+            1, context: { context }, queues: [queue], tally: tally, timeout: phaseTimeout,
+            onState: { _, change, arrived in
+                let us = Double((arrived - change.producedAt) / .nanoseconds(1)) / 1e3
+                total.withLock { $0.append(us) }
+                byState.withLock { $0[change.state.rawValue, default: []].append(us) }
             })
         await closePairs(pairs, timeout: phaseTimeout)
-        for id in ids.withLock({ $0 }) { Probe.shared.forget(pc: id) }
     }
     let samples = total.withLock { $0 }
-    guard !samples.isEmpty else { die(5, "event probe: no sample (is NiceICE still logging the component state at debug?)") }
+    guard !samples.isEmpty else { die(5, "event: no state change delivered") }
     for (i, v) in samples.enumerated() { emitRun("event-latency", i + 1, v, "us") }
     emitSummary("event-latency", samples, "us")
-    emitSummary("event-latency-produce", produce.withLock { $0 }, "us")
-    emitSummary("event-latency-hop", hop.withLock { $0 }, "us")
+    for (state, values) in byState.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+        emitSummary("event-latency-\(state)", values, "us")
+    }
     // Floor: the bare `DispatchQueue.async` hop from a plain thread to an idle serial queue (what
     // EventHub.enqueue does), 1 ms apart so the queue's worker is parked as it is between events.
     let floor = Mutex<[Double]>([])
@@ -241,44 +235,52 @@ func benchEvent(runs: Int) async {
     if floorDone.wait(timeout: .now() + 60) == .timedOut { die(3, "dispatch floor probe did not finish") }
     probeQueue.sync {}
     emitSummary("event-latency-dispatch-floor", floor.withLock { $0 }, "us")
-    let unmatched = Probe.shared.state.withLock { $0.unmatched }
-    log("event: \(samples.count) samples, \(unmatched) state events without a probe record")
+    log("event: \(samples.count) samples over \(runs) connects: \(byState.withLock { $0.mapValues(\.count) })")
 }
 
 // MARK: 4. Scale
 
-func benchScale(pairs n: Int, contexts nContexts: Int) async {
+func benchScale(pairs n: Int, contexts nContexts: Int, pool: Bool) async {
     let fds0 = fdCount()
     let need = fds0 + 4 * n + 32
     if need > fdLimit() {
         die(5, "\(n) pairs need about \(need) fds (4 per pair) but RLIMIT_NOFILE is \(fdLimit()); max pairs here is about \((fdLimit() - fds0 - 32) / 4)")
     }
-    let contexts = (0..<nContexts).map { NiceContext(name: "bench-ctx\($0)") }
+    // One context, or a NiceContextGroup (pair i on the group's next context, round-robin);
+    // one delivery queue per context.
+    let single = pool ? nil : NiceContext(name: "bench-ctx")
+    let group = pool ? NiceContextGroup(count: nContexts, name: "bench-ctx") : nil
+    let next: () -> NiceContext = { group?.next() ?? single! }
     let queues = (0..<nContexts).map { DispatchQueue(label: "bench.delivery\($0)") }
-    let bench = nContexts == 1 ? "scale" : "scale-pool"
+    let bench = pool ? "scale-pool" : "scale"
     let timeout = phaseTimeout + 0.02 * Double(n)
     let rss0 = rssKB()
     let tally = Tally()
     let tCreate = nowNs()
-    let (pairs, elapsed) = connectPairs(n, contexts: contexts, queues: queues, tally: tally, timeout: timeout)
+    let (pairs, elapsed, created, gathered) = connectPairs(n, context: next, queues: queues, tally: tally, timeout: timeout)
     let rss1 = rssKB()
-    log("\(bench): \(n) pairs on \(nContexts) context(s): created+gathered+connected in \(fmt(ms(nowNs() - tCreate))) ms, fds=\(fdCount()) threads=\(threadCount()) rss before=\(rss0) KB after=\(rss1) KB")
+    log("\(bench): \(n) pairs on \(nContexts) context(s): 2n inits returned in \(fmt(ms(created))) ms, all gathered at \(fmt(ms(gathered))) ms, all completed at \(fmt(ms(nowNs() - tCreate))) ms; fds=\(fdCount()) threads=\(threadCount()) rss before=\(rss0) KB after=\(rss1) KB")
     let t = ms(elapsed)
     let kb = Double(rss1 - rss0) / Double(n)
     emitRun("\(bench)-time", 1, t, "ms")
     emitRun("\(bench)-memory", 1, kb, "KB/pair")
     emitSummary("\(bench)-time", [t], "ms")
     emitSummary("\(bench)-memory", [kb], "KB/pair")
+    emitSummary("\(bench)-create", [ms(created)], "ms")
+    emitSummary("\(bench)-setup", [ms(gathered)], "ms")
     await closePairs(pairs, timeout: timeout)
-    _ = contexts
+    _ = (single, group)
 }
 
 // MARK: 5. Churn
 
+/// Threads are counted without GCD's pool workers (`isDispatchWorker`): libdispatch starts and
+/// reaps those on its own schedule, so in a short window they move either way (the full count,
+/// with them, is in the log).
 func benchChurn(cycles: Int) async {
     let context = NiceContext(name: "bench-ctx")
     let queue = DispatchQueue(label: "bench.delivery")
-    let thr0 = threadCount()
+    let thr0 = ownThreadCount()
     let fds0 = fdCount()
     var rss10 = -1
     var thr10 = -1
@@ -286,26 +288,34 @@ func benchChurn(cycles: Int) async {
     logThreadsAndFds("churn before")
     for c in 1...cycles {
         let tally = Tally()
-        let (pairs, _) = connectPairs(1, contexts: [context], queues: [queue], tally: tally, timeout: phaseTimeout)
+        let (pairs, _, _, _) = connectPairs(1, context: { context }, queues: [queue], tally: tally, timeout: phaseTimeout)
         await closePairs(pairs, timeout: phaseTimeout)
         if c == 10 || (cycles < 10 && c == 1) {
+            // `await close()` can return a few µs before libnice's last agent reference (held by
+            // the close GTask until its callback returns) goes and closes the agent's socket and
+            // eventfd: count fds right away (logged) and again after 200 ms (the baseline).
+            let fdsAtReturn = fdCount()
+            logThreadsAndFds("churn right after cycle \(c)'s close returned")
+            usleep(200_000)
             rss10 = rssKB()
-            thr10 = threadCount()
+            thr10 = ownThreadCount()
             fds10 = fdCount()
-            log("churn: after cycle \(c): rss=\(rss10) KB threads=\(threadCount()) fds=\(fdCount())")
+            log("churn: after cycle \(c) (+200 ms): rss=\(rss10) KB threads=\(thr10) (all: \(threadCount())) fds=\(fds10) (right after close returned: \(fdsAtReturn))")
         }
         if c % 100 == 0 { log("churn: \(c)/\(cycles) cycles, rss=\(rssKB()) KB") }
     }
     let rssEnd = rssKB()
-    // GCD parks idle worker threads for a few seconds before it ends them: give it up to 10 s.
-    let thrAtEnd = threadCount()
+    // Let GCD park and end its idle workers (a few seconds), for the log's full count.
+    let allAtEnd = threadCount()
     let settle = nowNs() + 10_000_000_000
-    while threadCount() > thr0 && nowNs() < settle { usleep(100_000) }
+    while threadCount() > ownThreadCount() + 1 && nowNs() < settle { usleep(100_000) }
     logThreadsAndFds("churn after")
-    log("churn: rss@10=\(rss10) KB end=\(rssEnd) KB threads \(thr0)->\(thrAtEnd) (after settling \(threadCount())) fds \(fds0)->\(fdCount())")
+    let thrEnd = ownThreadCount()
+    let fdsEnd = fdCount()
+    log("churn: rss@10=\(rss10) KB end=\(rssEnd) KB threads (without GCD workers) \(thr0)->\(thrEnd), all threads at end \(allAtEnd) (after settling \(threadCount())) fds \(fds0)->\(fdsEnd)")
     let dRss = Double(rssEnd - rss10)
-    let dThr = Double(threadCount() - thr0)
-    let dFds = Double(fdCount() - fds0)
+    let dThr = Double(thrEnd - thr0)
+    let dFds = Double(fdsEnd - fds0)
     emitRun("churn-memory", 1, dRss, "KB")
     emitRun("churn-threads", 1, dThr, "threads")
     emitRun("churn-fds", 1, dFds, "fds")
@@ -314,7 +324,7 @@ func benchChurn(cycles: Int) async {
     emitSummary("churn-fds", [dFds], "fds")
     // The same from cycle 10 on: excludes GLib's one-time process-wide set-up (its `gmain` worker
     // thread and that thread's eventfd appear in the first cycle, in C as well).
-    emitSummary("churn-threads-steady", [Double(threadCount() - thr10)], "threads")
-    emitSummary("churn-fds-steady", [Double(fdCount() - fds10)], "fds")
+    emitSummary("churn-threads-steady", [Double(thrEnd - thr10)], "threads")
+    emitSummary("churn-fds-steady", [Double(fdsEnd - fds10)], "fds")
     _ = context
 }

@@ -3,7 +3,7 @@
 // untimed until both sides report end-of-candidates, then `start()` exchanges parameters and
 // candidates (the clock of the connect figure starts there).
 import Dispatch
-import NiceICE
+@_spi(Benchmarks) import NiceICE
 import Synchronization
 
 final class Pair: Sendable {
@@ -22,19 +22,17 @@ final class Pair: Sendable {
     let startedAt = Atomic<UInt64>(0)
 
     /// Creates both agents (they start gathering at once) and installs the handlers; events go to
-    /// `queue`. `onState` (event-latency probe) runs first in the state handler when given.
+    /// `queue`. `onState` (event latency) runs first in the state handler when given, with the
+    /// `ContinuousClock` instant read on the handler's first line.
     init(
         context: NiceContext, queue: DispatchQueue, tally: Tally,
-        onState: (@Sendable (Int, IceStateChange, UInt64) -> Void)? = nil,
-        made: ((Int, PeerConnection) -> Void)? = nil
+        onState: (@Sendable (Int, IceStateChange, ContinuousClock.Instant) -> Void)? = nil
     ) throws {
         self.tally = tally
         a = try PeerConnection(
             configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]), context: context)
-        made?(0, a)
         b = try PeerConnection(
             configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), context: context)
-        made?(1, b)
         for (i, pc) in [(0, a), (1, b)] {
             // Strong captures: close() drops the handlers, which breaks the Pair → connection →
             // handler → Pair cycle.
@@ -47,8 +45,8 @@ final class Pair: Sendable {
                 }
             }
             pc.stateUpdateHandler = { [self] change in
+                if let onState { onState(i, change, ContinuousClock.now) }
                 let t = nowNs()
-                onState?(i, change, t)
                 switch change.state {
                 case .connected:
                     let first = sides.withLock { s -> Bool in
@@ -113,27 +111,29 @@ final class Pair: Sendable {
     }
 }
 
-/// Creates `n` pairs, gathers (untimed), starts checks, waits for all 2n `completed`.
-/// Returns the pairs and the time from the first start to the last `completed` handler.
+/// Creates `n` pairs (pair `i` on `context()`'s next answer and `queues[i % queues.count]`),
+/// gathers (untimed), starts checks, waits for all 2n `completed`. Returns the pairs, the time
+/// from the first start to the last `completed` handler, and the untimed set-up (creation of the
+/// 2n connections; creation → all end-of-candidates) in ns.
 func connectPairs(
-    _ n: Int, contexts: [NiceContext], queues: [DispatchQueue], tally: Tally, timeout: Double,
-    onState: (@Sendable (Int, IceStateChange, UInt64) -> Void)? = nil,
-    made: ((Int, PeerConnection) -> Void)? = nil
-) -> (pairs: [Pair], elapsed: UInt64) {
+    _ n: Int, context: () -> NiceContext, queues: [DispatchQueue], tally: Tally, timeout: Double,
+    onState: (@Sendable (Int, IceStateChange, ContinuousClock.Instant) -> Void)? = nil
+) -> (pairs: [Pair], elapsed: UInt64, create: UInt64, gather: UInt64) {
     Watchdog.shared.arm(timeout + 5, "creating \(n) pairs")
     var pairs: [Pair] = []
     pairs.reserveCapacity(n)
+    let tCreate = nowNs()
     for i in 0..<n {
         do {
             pairs.append(
-                try Pair(
-                    context: contexts[i % contexts.count], queue: queues[i % queues.count], tally: tally,
-                    onState: onState, made: made))
+                try Pair(context: context(), queue: queues[i % queues.count], tally: tally, onState: onState))
         } catch {
             die(4, "PeerConnection creation failed at pair \(i): \(error)")
         }
     }
+    let created = nowNs() - tCreate
     tally.wait("end-of-candidates", timeout: timeout) { $0.gathered >= 2 * n }
+    let gathered = nowNs() - tCreate
     Watchdog.shared.arm(timeout + 5, "start of checks")
     let t0 = nowNs()
     do {
@@ -145,7 +145,7 @@ func connectPairs(
     tally.wait("all connections completed", timeout: timeout) { $0.completed >= 2 * n }
     Watchdog.shared.disarm()
     let last = tally.counts.withLock { $0.lastCompleted }
-    return (pairs, last - t0)
+    return (pairs, last - t0, created, gathered)
 }
 
 /// Closes every pair and waits until libnice has closed all their sockets.

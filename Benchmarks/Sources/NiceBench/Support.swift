@@ -2,6 +2,7 @@
 // c-reference/nice_bench.c), a watchdog that bounds every phase, and a waitable tally.
 import Dispatch
 import Foundation
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -40,18 +41,29 @@ func procStatusField(_ key: String) -> Int {
 
 func rssKB() -> Int { procStatusField("VmRSS") }
 func threadCount() -> Int { procStatusField("Threads") }
+
+/// Names of this process's threads (`/proc/self/task/*/comm`).
+func threadNames() -> [String] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.sorted().map { t in
+        ((try? String(contentsOfFile: "/proc/self/task/\(t)/comm", encoding: .utf8)) ?? "?")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// GCD's pool workers (`com.apple.root.*-qos*`, cut to 15 characters by the kernel). libdispatch
+/// starts and reaps them on its own schedule, so the churn figures count the other threads.
+func isDispatchWorker(_ name: String) -> Bool { name.contains("qos") }
+
+/// Threads other than GCD's pool workers.
+func ownThreadCount() -> Int { threadNames().filter { !isDispatchWorker($0) }.count }
 func fdCount() -> Int {
     ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.count ?? 0) - 1  // the listing's own fd
 }
 
 /// stderr: names of all threads and targets of all fds (for churn diffs), like the C program.
 func logThreadsAndFds(_ when: String) {
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    let names = tasks.sorted().map { t in
-        ((try? String(contentsOfFile: "/proc/self/task/\(t)/comm", encoding: .utf8)) ?? "?")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    log("\(when): threads: \(names.joined(separator: " "))")
+    log("\(when): threads: \(threadNames().joined(separator: " "))")
     let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
     let targets = fds.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }.map { fd in
         "\(fd)=\((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) ?? "?")"
@@ -170,5 +182,24 @@ final class Tally: Sendable {
                 die(3, "timeout (\(Int(timeout)) s) waiting for \(what): \(c)")
             }
         }
+    }
+}
+
+// MARK: Logging
+
+/// The handler for every logger (NiceICE's included): warnings and errors to stderr, never stdout
+/// (stdout carries the JSON lines).
+struct StderrLogHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+    let label: String
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        NiceBench.log("\(label) \(event.level): \(event.message)")
     }
 }

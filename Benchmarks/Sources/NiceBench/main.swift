@@ -4,7 +4,7 @@
 //   NiceBench connect [runs=20]
 //   NiceBench throughput [count=200000] [size=1200] [runs=5]
 //   NiceBench event [runs=200]
-//   NiceBench scale [pairs=500] [contexts=1]        (contexts 0 = one per core)
+//   NiceBench scale [pairs=500] [contexts=1]        (contexts 0 = NiceContextGroup, one per core)
 //   NiceBench churn [cycles=1000]
 //   NiceBench report FILE...
 import Foundation
@@ -27,7 +27,7 @@ let usage = """
     usage: NiceBench connect [runs=20]
            NiceBench throughput [count=200000] [size=1200] [runs=5]
            NiceBench event [runs=200]
-           NiceBench scale [pairs=500] [contexts=1]   (0 = one per core)
+           NiceBench scale [pairs=500] [contexts=1]   (0 = NiceContextGroup, one per core)
            NiceBench churn [cycles=1000]
            NiceBench report FILE...
 
@@ -44,11 +44,7 @@ if command == "report" {
     exit(runReport(files: Array(args.dropFirst(2))))
 }
 
-if command == "event" {
-    LoggingSystem.bootstrap { ProbeLogHandler(label: $0) }
-} else {
-    LoggingSystem.bootstrap { StderrLogHandler(label: $0) }
-}
+LoggingSystem.bootstrap { StderrLogHandler(label: $0) }
 raiseFdLimit()
 _ = Watchdog.shared
 
@@ -64,7 +60,7 @@ case "scale":
     let contexts = argInt(3, 1, 0...256)
     await benchScale(
         pairs: argInt(2, 500, 1...1_000_000),
-        contexts: contexts == 0 ? ProcessInfo.processInfo.activeProcessorCount : contexts)
+        contexts: contexts == 0 ? ProcessInfo.processInfo.activeProcessorCount : contexts, pool: contexts != 1)
 case "churn":
     await benchChurn(cycles: argInt(2, 1000, 1...100_000_000))
 default:
