@@ -260,34 +260,31 @@ final class EventHub: Sendable {
     // MARK: Streams
 
     func makeStateStream() -> AsyncStream<IceStateChange> {
-        let (stream, continuation) = AsyncStream.makeStream(of: IceStateChange.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { s in
-            guard !s.machine.isClosed else { return nil }
-            s.nextStreamID += 1
-            s.stateStreams[s.nextStreamID] = continuation
-            return s.nextStreamID
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.stateStreams.removeValue(forKey: id) } }
-        return stream
+        makeStream(\.stateStreams)
     }
 
     func makeCandidateStream() -> AsyncStream<IceCandidate?> {
-        let (stream, continuation) = AsyncStream.makeStream(of: IceCandidate?.self, bufferingPolicy: .unbounded)
+        makeStream(\.candidateStreams)
+    }
+
+    /// A new unbounded stream registered in `registry` until it ends; finished at once if closed.
+    private func makeStream<Element: Sendable>(
+        _ registry: any WritableKeyPath<State, [UInt64: AsyncStream<Element>.Continuation]> & Sendable
+    ) -> AsyncStream<Element> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .unbounded)
         let id: UInt64? = state.withLock { s in
             guard !s.machine.isClosed else { return nil }
             s.nextStreamID += 1
-            s.candidateStreams[s.nextStreamID] = continuation
+            s[keyPath: registry][s.nextStreamID] = continuation
             return s.nextStreamID
         }
         guard let id else {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.candidateStreams.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0[keyPath: registry].removeValue(forKey: id) }
+        }
         return stream
     }
 

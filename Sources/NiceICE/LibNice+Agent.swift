@@ -128,22 +128,16 @@ extension LibNice {
 
     /// The local candidates of one component, as `candidate:` attribute values.
     static func localCandidateLines(_ a: AgentHandle, stream: UInt32, component: UInt32) -> [String] {
-        let list = nice_agent_get_local_candidates(a.raw, stream, component)
-        defer { cnice_candidate_list_free(list) }
-        var lines: [String] = []
-        var node = list
-        while let n = node {
-            if let c = n.pointee.data?.assumingMemoryBound(to: NiceCandidate.self) {
-                lines.append(candidateLine(a, c))
-            }
-            node = n.pointee.next
-        }
-        return lines
+        candidateLines(a, nice_agent_get_local_candidates(a.raw, stream, component))
     }
 
     /// The remote candidates of one component (including peer-reflexive ones), as `candidate:` values.
     static func remoteCandidateLines(_ a: AgentHandle, stream: UInt32, component: UInt32) -> [String] {
-        let list = nice_agent_get_remote_candidates(a.raw, stream, component)
+        candidateLines(a, nice_agent_get_remote_candidates(a.raw, stream, component))
+    }
+
+    /// Converts and frees a candidate list that libnice handed over (transfer full).
+    private static func candidateLines(_ a: AgentHandle, _ list: UnsafeMutablePointer<GSList>?) -> [String] {
         defer { cnice_candidate_list_free(list) }
         var lines: [String] = []
         var node = list
