@@ -34,7 +34,7 @@ enum NetEvent: Sendable, CustomStringConvertible {
 final class ScenarioLog: Sendable {
     let title: String
     let origin = ContinuousClock.now
-    let entries = Mutex<[(ms: Int, who: String, event: NetEvent)]>([])
+    let entries = Locked<[(ms: Int, who: String, event: NetEvent)]>([])
 
     init(_ title: String) { self.title = title }
 
@@ -71,11 +71,11 @@ final class NetPeer: Sendable {
     let context: NiceContext
     let queue: DispatchQueue
     let log: ScenarioLog
-    let seen = Mutex<[NetEvent]>([])
-    let datagrams = Mutex<[Datagram]>([])
+    let seen = Locked<[NetEvent]>([])
+    let datagrams = Locked<[Datagram]>([])
     /// Signalling held back until the peer has this side's current parameters (an ordered
     /// signalling channel, as in Support/Loopback.swift).
-    let outbox = Mutex<(delivered: String?, held: [IceCandidate?])>((nil, []))
+    let outbox = Locked<(delivered: String?, held: [IceCandidate?])>((nil, []))
 
     /// `namespace` nil: a context in the test process's own namespace.
     init(_ name: String, namespace: String?, _ configuration: PeerConnection.Configuration, log: ScenarioLog) throws {

@@ -3,6 +3,8 @@ import Foundation
 import Synchronization
 import Testing
 
+@testable import NiceICE
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -54,7 +56,7 @@ enum Shell {
         let done = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in done.signal() }
         try process.run()
-        let output = Mutex<Data>(Data())
+        let output = Locked<Data>(Data())
         let reader = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             let data = pipe.fileHandleForReading.readDataToEndOfFile()

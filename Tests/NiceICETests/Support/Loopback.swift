@@ -16,14 +16,14 @@ enum Seen: Sendable, Equatable {
 final class Side: Sendable {
     let name: String
     let pc: PeerConnection
-    let seen = Mutex<[Seen]>([])
-    let datagrams = Mutex<[Datagram]>([])
+    let seen = Locked<[Seen]>([])
+    let datagrams = Locked<[Datagram]>([])
     let handlerThreadViolations = Atomic<Int>(0)
     let queue: DispatchQueue
     let start = ContinuousClock.now
     /// Signalling held back until the peer has this side's current parameters (an ordered
     /// signalling channel: the offer or answer goes before the candidates that belong to it).
-    let outbox = Mutex<(delivered: String?, held: [IceCandidate?])>((nil, []))
+    let outbox = Locked<(delivered: String?, held: [IceCandidate?])>((nil, []))
 
     init(_ name: String, _ configuration: PeerConnection.Configuration, context: NiceContext = .default) throws {
         self.name = name
