@@ -391,7 +391,7 @@ struct IceCandidateTests {
 
     @Test("64 KiB of garbage throws quickly", .timeLimit(.minutes(1)))
     func garbage() {
-        var generator = CandidateTestRandom(seed: 0x1CE)
+        var generator = SeededGenerator(seed: 0x1CE)
         for round in 0..<20 {
             var bytes = (0..<65_536).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             if round.isMultiple(of: 2) {
@@ -406,7 +406,7 @@ struct IceCandidateTests {
 
     @Test("random short garbage never crashes and round-trips when accepted", .timeLimit(.minutes(1)))
     func shortGarbage() throws {
-        var generator = CandidateTestRandom(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         let alphabet = Array("0123456789 .:abcdefhlostprxyUDPTCP/+-\r\n".utf8)
         var accepted = 0
         for _ in 0..<20_000 {
@@ -448,15 +448,3 @@ struct IceCandidateTests {
     }
 }
 
-/// A small deterministic generator so garbage tests are reproducible.
-struct CandidateTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

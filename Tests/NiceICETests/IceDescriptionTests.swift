@@ -369,7 +369,7 @@ struct IceDescriptionTests {
         #expect(throws: IceError(.invalidSDP, field: "sdp", reason: "longer than 1048576 bytes")) {
             try IceDescription(parsing: huge)
         }
-        var generator = CandidateTestRandom(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         for _ in 0..<10 {
             let bytes = (0..<65_536).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             // Random bytes contain no "a=ice…" lines worth reading, or malformed ones: never a crash.

@@ -75,7 +75,7 @@ final class NetPeer: Sendable {
     let datagrams = Locked<[Datagram]>([])
     /// Signalling held back until the peer has this side's current parameters (an ordered
     /// signalling channel, as in Support/Loopback.swift).
-    let outbox = Locked<(delivered: String?, held: [IceCandidate?])>((nil, []))
+    let signalling = OrderedSignalling()
 
     /// `namespace` nil: a context in the test process's own namespace.
     init(_ name: String, namespace: String?, _ configuration: PeerConnection.Configuration, log: ScenarioLog) throws {
@@ -121,24 +121,11 @@ final class NetPeer: Sendable {
     }
 
     func post(_ candidate: IceCandidate?, to peer: NetPeer) {
-        let ufrag = pc.localParameters.usernameFragment
-        let send = outbox.withLock { box -> Bool in
-            if box.delivered == ufrag { return true }
-            box.held.append(candidate)
-            return false
-        }
-        if send { try? peer.pc.addIceCandidate(candidate) }
+        signalling.post(candidate, from: pc, to: peer.pc)
     }
 
     func deliverParameters(to peer: NetPeer) throws {
-        let parameters = pc.localParameters
-        try peer.pc.setRemoteParameters(parameters)
-        let held = outbox.withLock { box in
-            box.delivered = parameters.usernameFragment
-            defer { box.held = [] }
-            return box.held
-        }
-        for c in held { try? peer.pc.addIceCandidate(c) }
+        try signalling.deliverParameters(from: pc, to: peer.pc)
     }
 
     /// Polls every 20 ms until `predicate` holds for the states so far, for at most `timeout`

@@ -21,9 +21,8 @@ final class Side: Sendable {
     let handlerThreadViolations = Atomic<Int>(0)
     let queue: DispatchQueue
     let start = ContinuousClock.now
-    /// Signalling held back until the peer has this side's current parameters (an ordered
-    /// signalling channel: the offer or answer goes before the candidates that belong to it).
-    let outbox = Locked<(delivered: String?, held: [IceCandidate?])>((nil, []))
+    /// This side's outgoing signalling (parameters before the candidates that belong to them).
+    let signalling = OrderedSignalling()
 
     init(_ name: String, _ configuration: PeerConnection.Configuration, context: NiceContext = .default) throws {
         self.name = name
@@ -51,25 +50,12 @@ final class Side: Sendable {
 
     /// Sends a candidate to the peer now, or holds it until the peer has our current parameters.
     func post(_ candidate: IceCandidate?, to peer: Side) {
-        let ufrag = pc.localParameters.usernameFragment
-        let send = outbox.withLock { box -> Bool in
-            if box.delivered == ufrag { return true }
-            box.held.append(candidate)
-            return false
-        }
-        if send { try? peer.pc.addIceCandidate(candidate) }
+        signalling.post(candidate, from: pc, to: peer.pc)
     }
 
     /// Gives the peer our current parameters, then whatever was held back.
     func deliverParameters(to peer: Side, _ transform: @Sendable (IceParameters) -> IceParameters = { $0 }) throws {
-        let parameters = pc.localParameters
-        try peer.pc.setRemoteParameters(transform(parameters))
-        let held = outbox.withLock { box in
-            box.delivered = parameters.usernameFragment
-            defer { box.held = [] }
-            return box.held
-        }
-        for c in held { try? peer.pc.addIceCandidate(c) }
+        try signalling.deliverParameters(from: pc, to: peer.pc, transform)
     }
 
     /// W3C `close()` without waiting: in async code `pc.close()` resolves to `close() async`.
