@@ -164,15 +164,9 @@ struct IceStateMachine: Sendable {
         case close
     }
 
-    struct Output: Sendable, Hashable {
+    struct Output: Sendable {
         var changes: [IceStateChange] = []
         var graceTimers: [(key: ComponentKey, token: UInt64)] = []
-
-        static func == (a: Output, b: Output) -> Bool {
-            a.changes == b.changes && a.graceTimers.map(\.key) == b.graceTimers.map(\.key)
-                && a.graceTimers.map(\.token) == b.graceTimers.map(\.token)
-        }
-        func hash(into hasher: inout Hasher) { hasher.combine(changes) }
     }
 
     private(set) var streams: [UInt32: Stream] = [:]

@@ -163,10 +163,6 @@ extension LibNice {
         return text.hasPrefix("a=") ? String(text.dropFirst(2)) : text
     }
 
-    static func candidateComponent(_ c: UnsafeMutablePointer<NiceCandidate>) -> UInt32 {
-        c.pointee.component_id
-    }
-
     static func candidateStream(_ c: UnsafeMutablePointer<NiceCandidate>) -> UInt32 {
         c.pointee.stream_id
     }

@@ -567,26 +567,22 @@ struct IceStateMachinePropertyTests {
 
     @Test("random legal sequences keep every invariant", .timeLimit(.minutes(1)), arguments: configs)
     func randomLegal(_ config: Config) {
-        var rng = SeededGenerator(seed: 0x5EED_0000 &+ UInt64(config.keys.count * 10 + config.streams.count))
-        var failures = 0
-        for n in 0..<2_000 {
-            let length = Int.random(in: 1...30, using: &rng)
-            if let problem = Self.runSequence(config, length: length, legal: true, rng: &rng) {
-                failures += 1
-                if failures <= 3 { Issue.record("sequence \(n): \(problem)") }
-            }
-        }
-        #expect(failures == 0, "\(failures) of 2000 sequences broke an invariant")
+        Self.runRandomSequences(config, seed: 0x5EED_0000, legal: true)
     }
 
     @Test("random arbitrary (also illegal) libnice sequences keep the structural invariants", .timeLimit(.minutes(1)),
           arguments: configs)
     func randomArbitrary(_ config: Config) {
-        var rng = SeededGenerator(seed: 0xA4B1_7000 &+ UInt64(config.keys.count * 10 + config.streams.count))
+        Self.runRandomSequences(config, seed: 0xA4B1_7000, legal: false)
+    }
+
+    /// 2,000 seeded random sequences of up to 30 inputs; records the first three that break an invariant.
+    static func runRandomSequences(_ config: Config, seed: UInt64, legal: Bool) {
+        var rng = SeededGenerator(seed: seed &+ UInt64(config.keys.count * 10 + config.streams.count))
         var failures = 0
         for n in 0..<2_000 {
             let length = Int.random(in: 1...30, using: &rng)
-            if let problem = Self.runSequence(config, length: length, legal: false, rng: &rng) {
+            if let problem = runSequence(config, length: length, legal: legal, rng: &rng) {
                 failures += 1
                 if failures <= 3 { Issue.record("sequence \(n): \(problem)") }
             }
