@@ -1,23 +1,19 @@
-import Foundation
 import Logging
 
 extension AgentCore {
     /// After gathering (context thread): if a configured TURN server gave no relay candidate, ask
     /// the server what went wrong (libnice does not say) and report a candidate error with its code.
-    /// The probe runs on its own short-lived thread, in this context's network namespace.
+    /// The probe runs on the context's bounded pool of blocking workers (in its network namespace),
+    /// never on the GLib thread and never on a thread of its own.
     func reportMissingRelays(relayCandidates: Int) {
         let relays = config.relays
         guard !relays.isEmpty, relayCandidates < relays.count else { return }
         let hub = self.hub
         let logger = self.logger
-        let namespace = context.networkNamespace
-        let thread = Thread {
-            if let namespace, LibNice.enterNetworkNamespace(namespace) != 0 {
-                logger.warning("TURN probe cannot join network namespace \(namespace)")
-                return
-            }
+        let resolver = context.resolver
+        context.workers.submit {
             for relay in relays {
-                guard let ip = LibNice.resolve(relay.url.host) else {
+                guard let ip = resolver.resolve(relay.url.host) else {
                     hub.emit(.candidateError(IceCandidateError(url: relay.text, errorCode: 701, errorText: "cannot resolve \(relay.url.host)")))
                     continue
                 }
@@ -36,7 +32,5 @@ extension AgentCore {
                 }
             }
         }
-        thread.name = "NiceICE.turn-probe"
-        thread.start()
     }
 }

@@ -3,17 +3,29 @@ import Synchronization
 
 /// The libnice side of one ``PeerConnection``: the agent, its stream, its signal handlers.
 ///
-/// `@unchecked Sendable` is safe because every stored `var` is touched only on `context`'s thread:
-/// the agent is created, driven and torn down there (``PeerConnection`` hops with
-/// `NiceContext.execute`). The signal handlers (`on…` methods), which libnice could in principle
-/// emit from another thread inside `nice_agent_send`, touch no stored `var`: only the `Locked`
-/// hub, atomics and `let`s. `send` reads the agent through `sendState`, a `Locked` value that
-/// teardown also takes before the agent is released.
+/// `@unchecked Sendable` is safe because every stored `var` is touched only on `context`'s thread,
+/// which debug builds assert (`context.assertCurrent()`): the agent is created, driven and torn
+/// down there (``PeerConnection`` hops with `NiceContext.execute`). libnice emits the signals it
+/// queued on whichever thread unlocks the agent, which can be a user thread inside a direct
+/// `nice_agent_send`; every signal handler (`on…`) therefore re-posts itself to the context thread
+/// before it reads anything but `let`s, atomics and `Locked` values. The direct send path reads
+/// the agent only through `sendState`, a `Locked` value that teardown clears before the agent is
+/// released; the queued send path runs on the context thread.
 final class AgentCore: @unchecked Sendable {
     struct SendState: Sendable {
         var agent: AgentHandle?
         var stream: UInt32 = 0
     }
+
+    /// Datagrams waiting for the context thread (sends on configurations that can select a TCP
+    /// path; see ``sendsOnContext``).
+    struct SendQueue: Sendable {
+        var items: [(bytes: [UInt8], component: UInt32)] = []
+        var drainScheduled = false
+    }
+
+    /// Host names resolved off the GLib thread before set-up (name → numeric address).
+    typealias Resolved = [String: String]
 
     let context: NiceContext
     let hub: EventHub
@@ -26,6 +38,17 @@ final class AgentCore: @unchecked Sendable {
     let selectedMask = Atomic<UInt32>(0)
     let sentDatagrams = Atomic<UInt64>(0)
     let sentBytes = Atomic<UInt64>(0)
+    /// Datagrams accepted by `send` that libnice then refused (consent lost, socket error, queue full).
+    let droppedDatagrams = Atomic<UInt64>(0)
+    /// True when a TCP path can be selected (ICE-TCP, or a TURN server over TCP or TLS). libnice
+    /// 0.1.21's TCP socket (`socket/tcp-bsd.c`) touches its send queue without a lock while the GLib
+    /// thread pops and frees it (fixed upstream in 55ff684d, released in 0.1.23), so every send of
+    /// such a connection runs on the context thread. UDP-only connections send on the caller's
+    /// thread: libnice's UDP and TURN-over-UDP sockets are safe there under the agent lock.
+    let sendsOnContext: Bool
+    let sendQueue = Locked(SendQueue())
+    /// Queued datagrams per connection before `send` throws `sendQueueFull`.
+    static let sendQueueLimit = 4096
 
     // Context thread only.
     private var agent: AgentHandle?
@@ -41,20 +64,34 @@ final class AgentCore: @unchecked Sendable {
     /// TURN servers with their resolved addresses, and whether they still wait for `addRelays`.
     private var relayServers: [(ValidatedConfiguration.Relay, String)] = []
     private var relaysPending = false
+    /// libnice finished gathering (every discovery, TURN included, is over).
+    private var gatheringDone = false
 
     init(context: NiceContext, hub: EventHub, config: ValidatedConfiguration, logger: Logger) {
         self.context = context
         self.hub = hub
         self.config = config
         self.logger = logger
+        sendsOnContext = config.base.iceTCP || config.relays.contains { $0.url.transport == .tcp || $0.url.scheme == .turns }
     }
 
     var components: [UInt32] { (1...UInt32(config.base.componentCount)).map { $0 } }
 
     // MARK: Set-up (context thread)
 
+    /// Creates the agent and starts gathering, or fails the connection with the reason.
+    func start(resolved: Resolved) {
+        context.assertCurrent()
+        guard !tornDown else { return }  // closed while names were being resolved
+        switch setUp(resolved: resolved) {
+        case .success: gather()
+        case .failure(let error): hub.failSetup(error)
+        }
+    }
+
     /// Creates the agent and its stream with the local parameters already in the hub. Returns them.
-    func setUp() -> Result<IceParameters, IceError> {
+    func setUp(resolved: Resolved) -> Result<IceParameters, IceError> {
+        context.assertCurrent()
         let c = config.base
         guard let agent = LibNice.newAgent(
             context.loop,
@@ -63,7 +100,7 @@ final class AgentCore: @unchecked Sendable {
         else { return .failure(IceError(.agentFailure, reason: "nice_agent_new_full failed")) }
         self.agent = agent
         if let stun = config.stun {
-            guard let ip = LibNice.resolve(stun.host) else {
+            guard let ip = resolved[stun.host] else {
                 return fail(IceError(.invalidIceServer, field: "host", reason: "cannot resolve STUN host '\(stun.host)'"))
             }
             LibNice.setStunServer(agent, ip: ip, port: stun.port)
@@ -82,16 +119,16 @@ final class AgentCore: @unchecked Sendable {
                 LibNice.setPortRange(agent, stream: stream, component: component, min: r.lowerBound, max: r.upperBound)
             }
         }
-        var resolved: [(ValidatedConfiguration.Relay, String)] = []
+        var servers: [(ValidatedConfiguration.Relay, String)] = []
         for relay in config.relays {
-            guard let ip = LibNice.resolve(relay.url.host) else {
+            guard let ip = resolved[relay.url.host] else {
                 return fail(IceError(.invalidIceServer, field: "host", reason: "cannot resolve TURN host '\(relay.url.host)'"))
             }
-            resolved.append((relay, ip))
+            servers.append((relay, ip))
         }
-        relayServers = resolved
+        relayServers = servers
         // See `addRelays`: with a STUN server too, TURN is added once STUN discovery is under way.
-        relaysPending = config.stun != nil && !resolved.isEmpty
+        relaysPending = config.stun != nil && !servers.isEmpty
         if !relaysPending, !addRelays() {
             return fail(IceError(.invalidIceServer, field: "host", reason: "libnice rejected a TURN server"))
         }
@@ -123,6 +160,7 @@ final class AgentCore: @unchecked Sendable {
     /// candidate or after 50 ms, whichever is first. End-of-candidates waits for them.
     @discardableResult
     func addRelays() -> Bool {
+        context.assertCurrent()
         guard let agent, !tornDown else { return true }
         relaysPending = false
         var ok = true
@@ -137,8 +175,10 @@ final class AgentCore: @unchecked Sendable {
         return ok
     }
 
-    /// Starts gathering (context thread).
+    /// Starts gathering (context thread). When libnice cannot bind a single socket (no free port
+    /// in `portRange`, no usable local address) the connection can never work: set-up fails.
     func gather() {
+        context.assertCurrent()
         guard let agent, !tornDown else { return }
         hub.emit(.gathering(.gathering))
         if relaysPending {
@@ -147,9 +187,11 @@ final class AgentCore: @unchecked Sendable {
             }
         }
         if !LibNice.gather(agent, stream: stream) {
-            logger.error("gathering failed: no host candidate could be allocated on the configured addresses and ports")
-            hub.emit(.candidateError(IceCandidateError(
-                url: "", errorCode: 701, errorText: "no host candidate could be allocated on the configured addresses and ports")))
+            let where_ = config.base.portRange.map { "in port range \($0)" } ?? "on the configured addresses"
+            let text = "no host candidate could be allocated \(where_)"
+            hub.emit(.candidateError(IceCandidateError(url: "", errorCode: 701, errorText: text)))
+            hub.failSetup(IceError(.agentFailure, field: config.base.portRange == nil ? "localAddresses" : "portRange", reason: text))
+            teardown()
         }
     }
 
@@ -161,12 +203,15 @@ final class AgentCore: @unchecked Sendable {
     // MARK: Remote side (context thread)
 
     func setRemoteParameters(_ p: IceParameters) {
+        context.assertCurrent()
         guard let agent, !tornDown else { return }
         if let current = remoteParameters {
             if current == p { return }
             // A new ufrag/password from the peer is an ICE restart (RFC 8445 §9): restart ours too.
             logger.info("remote ICE restart detected; restarting local ICE")
-            _ = restart()
+            let fresh = IceParameters.random()
+            hub.state.withLock { $0.localParameters = fresh }
+            restart(with: fresh)
         }
         guard LibNice.setRemoteCredentials(agent, stream: stream, p) else {
             logger.error("libnice rejected the remote credentials")
@@ -187,6 +232,7 @@ final class AgentCore: @unchecked Sendable {
     /// a candidate tagged with a `ufrag` (as browsers tag them) waits for the parameters of that
     /// ufrag, and one from an earlier ICE generation is dropped.
     func addRemoteCandidate(_ line: String, ufrag: String?) {
+        context.assertCurrent()
         guard let agent, !tornDown else { return }
         if let ufrag, staleRemoteUfrags.contains(ufrag) {
             logger.debug("dropping a remote candidate of an earlier ICE generation", metadata: ["ufrag": "\(ufrag)"])
@@ -204,6 +250,7 @@ final class AgentCore: @unchecked Sendable {
     }
 
     func remoteEndOfCandidates() {
+        context.assertCurrent()
         guard let agent, !tornDown else { return }
         guard remoteParameters != nil else {
             remoteEndQueued = true
@@ -213,23 +260,26 @@ final class AgentCore: @unchecked Sendable {
         hub.process(.remoteEndOfCandidates(stream: stream))
     }
 
-    /// Restarts ICE: new local credentials, remote side forgotten, old pair kept until a new one is
+    /// Restarts ICE with the new local credentials `fresh` (already published in the hub, so the
+    /// caller did not wait for this thread): remote side forgotten, old pair kept until a new one is
     /// nominated; local candidates are delivered again (as a browser regathers).
-    func restart() -> IceParameters? {
-        guard let agent, !tornDown else { return nil }
+    func restart(with fresh: IceParameters) {
+        context.assertCurrent()
+        guard let agent, !tornDown else { return }
         // Feed the machine first: libnice emits GATHERING from inside the restart call.
         hub.process(.restart)
         guard LibNice.restartStream(agent, stream: stream) else {
             logger.error("nice_agent_restart_stream failed")
-            return nil
+            return
+        }
+        if !LibNice.setLocalCredentials(agent, stream: stream, fresh) {
+            logger.error("libnice rejected the new local credentials")
         }
         if let old = remoteParameters { staleRemoteUfrags.insert(old.usernameFragment) }
         remoteParameters = nil
         queuedCandidates.removeAll { $0.ufrag == nil || staleRemoteUfrags.contains($0.ufrag ?? "") }
         remoteEndQueued = false
-        let parameters = LibNice.localCredentials(agent, stream: stream)
         hub.state.withLock { s in
-            if let parameters { s.localParameters = parameters }
             s.remoteParameters = nil
             s.remoteCandidateCounts = [:]
         }
@@ -242,10 +292,10 @@ final class AgentCore: @unchecked Sendable {
         }
         hub.emit(.candidate(nil))
         hub.emit(.gathering(.complete))
-        return parameters
     }
 
     func revokeConsent() {
+        context.assertCurrent()
         guard let agent, !tornDown else { return }
         for component in components { _ = LibNice.consentLost(agent, stream: stream, component: component) }
     }
@@ -253,7 +303,17 @@ final class AgentCore: @unchecked Sendable {
     // MARK: Teardown (context thread)
 
     /// Disconnects everything, closes libnice's sockets, releases the agent.
+    ///
+    /// While gathering still runs, the stream is removed before the agent is closed: in libnice
+    /// 0.1.21 `nice_agent_close_async` does not stop discovery, so a TURN allocation answered during
+    /// the close joins the refresh list after it was pruned, keeps refreshing itself, and
+    /// `on_agent_refreshes_pruned` polls for an empty list for ever (the close never completes).
+    /// `nice_agent_remove_stream` prunes the stream's discoveries first, so nothing can add a
+    /// refresh any more. Once gathering is done no discovery is pending and the stream is left to
+    /// `close_async`, which deallocates TURN allocations while replies are still read (removing
+    /// the stream first would drop the replies and make each deallocation wait for its timeout).
     func teardown() {
+        context.assertCurrent()
         guard !tornDown else { return }
         tornDown = true
         let hub = self.hub
@@ -268,6 +328,8 @@ final class AgentCore: @unchecked Sendable {
         }
         LibNice.disconnectSignals(agent, signalIDs)
         signalIDs = []
+        if stream != 0 && !gatheringDone { LibNice.removeStream(agent, stream: stream) }
+        sendQueue.withLock { $0.items = [] }
         let box = receiveBox
         receiveBox = nil
         LibNice.closeAndRelease(agent, context.loop) {
@@ -279,6 +341,10 @@ final class AgentCore: @unchecked Sendable {
     // MARK: Signals (context thread)
 
     func onComponentState(_ a: AgentHandle, stream: UInt32, component: UInt32, state: UInt32) {
+        guard context.isCurrent else {
+            context.execute { [self] in onComponentState(a, stream: stream, component: component, state: state) }
+            return
+        }
         guard let s = NiceState(rawValue: state) else { return }
         logger.debug("component \(stream)/\(component) -> \(LibNice.stateName(s))")
         if s == .failed {
@@ -288,7 +354,12 @@ final class AgentCore: @unchecked Sendable {
     }
 
     func onLocalCandidate(_ a: AgentHandle, stream: UInt32, line: String) {
-        if relaysPending && line.contains(" typ srflx") && context.isCurrent { addRelays() }
+        guard context.isCurrent else {
+            context.execute { [self] in onLocalCandidate(a, stream: stream, line: line) }
+            return
+        }
+        guard !tornDown else { return }
+        if relaysPending && line.contains(" typ srflx") { addRelays() }
         do {
             let candidate = try IceCandidate(parsing: line, sdpMLineIndex: 0)
             logger.debug("local candidate \(candidate)")
@@ -314,11 +385,17 @@ final class AgentCore: @unchecked Sendable {
     }
 
     func onGatheringDone(stream: UInt32) {
+        guard context.isCurrent else {
+            context.execute { [self] in onGatheringDone(stream: stream) }
+            return
+        }
+        guard !tornDown else { return }
         // TURN servers still to come (see `addRelays`): libnice will finish gathering again.
-        if relaysPending && context.isCurrent {
+        if relaysPending {
             addRelays()
             return
         }
+        gatheringDone = true
         hub.emit(.candidate(nil))
         hub.emit(.gathering(.complete))
         hub.process(.localGatheringDone(stream: stream))
@@ -329,6 +406,10 @@ final class AgentCore: @unchecked Sendable {
     }
 
     func onSelectedPair(stream: UInt32, component: UInt32, local: String, remote: String) {
+        guard context.isCurrent else {
+            context.execute { [self] in onSelectedPair(stream: stream, component: component, local: local, remote: remote) }
+            return
+        }
         selectedMask.bitwiseOr(1 << component, ordering: .relaxed)
         guard let l = try? IceCandidate(parsing: local), let r = try? IceCandidate(parsing: remote) else {
             logger.error("cannot parse selected pair \(local) / \(remote)")
@@ -352,6 +433,7 @@ final class AgentCore: @unchecked Sendable {
     }
 
     func snapshot() -> AgentSnapshot {
+        context.assertCurrent()
         var s = AgentSnapshot()
         guard let agent, !tornDown else { return s }
         for component in components {
@@ -367,21 +449,77 @@ final class AgentCore: @unchecked Sendable {
     // MARK: Send (any thread)
 
     func send(_ bytes: UnsafeRawBufferPointer, component: UInt32) -> Result<Void, IceError> {
-        sendState.withLock { s in
+        if sendsOnContext { return enqueue(bytes, component: component) }
+        return sendState.withLock { s in
             // No agent: not set up yet (set-up is asynchronous) or torn down (the caller checked close).
             guard let agent = s.agent else {
                 return .failure(IceError(.notConnected, field: "component", reason: "no candidate pair is selected yet"))
             }
             guard selectedMask.load(ordering: .relaxed) & (1 << component) != 0 else {
-                return .failure(IceError(.notConnected, field: "component", reason: "no candidate pair is selected for component \(component)"))
+                return .failure(Self.noPair(component))
             }
             let n = LibNice.send(agent, stream: s.stream, component: component, bytes)
             guard n == Int32(bytes.count) else {
+                droppedDatagrams.wrappingAdd(1, ordering: .relaxed)
                 return .failure(IceError(.sendFailed, reason: n < 0 ? "libnice refused the datagram (consent revoked or socket error)" : "short send (\(n) of \(bytes.count) bytes)"))
             }
             sentDatagrams.wrappingAdd(1, ordering: .relaxed)
             sentBytes.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
             return .success(())
+        }
+    }
+
+    private static func noPair(_ component: UInt32) -> IceError {
+        IceError(.notConnected, field: "component", reason: "no candidate pair is selected for component \(component)")
+    }
+
+    /// Copies the datagram into the send queue; one context job drains everything queued since.
+    private func enqueue(_ bytes: UnsafeRawBufferPointer, component: UInt32) -> Result<Void, IceError> {
+        guard selectedMask.load(ordering: .relaxed) & (1 << component) != 0 else { return .failure(Self.noPair(component)) }
+        let copy = [UInt8](bytes)
+        let outcome = sendQueue.withLock { q -> Result<Bool, IceError> in
+            guard q.items.count < Self.sendQueueLimit else {
+                return .failure(IceError(.sendQueueFull, reason: "\(Self.sendQueueLimit) datagrams are waiting for the socket"))
+            }
+            q.items.append((copy, component))
+            defer { q.drainScheduled = true }
+            return .success(!q.drainScheduled)
+        }
+        switch outcome {
+        case .failure(let error):
+            return .failure(error)
+        case .success(let schedule):
+            if schedule { context.execute { [self] in drainSends() } }
+            return .success(())
+        }
+    }
+
+    /// Sends every queued datagram (context thread).
+    private func drainSends() {
+        context.assertCurrent()
+        let batch = sendQueue.withLock { q in
+            q.drainScheduled = false
+            defer { q.items.removeAll(keepingCapacity: true) }
+            return q.items
+        }
+        guard let agent, !tornDown else { return }
+        var sent: UInt64 = 0
+        var bytes: UInt64 = 0
+        var dropped: UInt64 = 0
+        for item in batch {
+            let n = item.bytes.withUnsafeBytes { LibNice.send(agent, stream: stream, component: item.component, $0) }
+            if n == Int32(item.bytes.count) {
+                sent += 1
+                bytes += UInt64(n)
+            } else {
+                dropped += 1
+            }
+        }
+        sentDatagrams.wrappingAdd(sent, ordering: .relaxed)
+        sentBytes.wrappingAdd(bytes, ordering: .relaxed)
+        if dropped > 0 {
+            droppedDatagrams.wrappingAdd(dropped, ordering: .relaxed)
+            logger.debug("libnice refused \(dropped) of \(batch.count) queued datagrams")
         }
     }
 }

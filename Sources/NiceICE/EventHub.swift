@@ -44,8 +44,10 @@ final class EventHub: Sendable {
         /// Events waiting for the user's queue, delivered by one `queue.async` per batch.
         var outbox: [HubEvent] = []
         var deliveryScheduled = false
+        /// Why set-up failed, once it has.
+        var setupError: IceError?
         var teardownDone = false
-        var teardownWaiters: [CheckedContinuation<Void, Never>] = []
+        var teardownWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
     }
 
     /// The receive path's own lock, so datagrams never wait for state work.
@@ -64,6 +66,8 @@ final class EventHub: Sendable {
     let receive = Locked(Receive())
     /// Set once by `close`; read without a lock on every delivery.
     let closed = Atomic<Bool>(false)
+    /// Held while a user handler runs (see ``DeliveryGate``).
+    let gate = DeliveryGate()
     let logger: Logger
     let context: NiceContext
     let gracePeriod: Duration
@@ -142,15 +146,17 @@ final class EventHub: Sendable {
     }
 
     private func deliver(_ event: HubEvent) {
-        guard !closed.load(ordering: .acquiring) else { return }
-        // Read per event: a handler replaced by an earlier handler in this batch applies at once.
-        let h = state.withLock { $0.handlers }
-        switch event {
-        case .state(let c): h.state?(c)
-        case .gathering(let g): h.gathering?(g)
-        case .candidate(let c): h.candidate?(c)
-        case .selectedPair(let p): h.selectedPair?(p)
-        case .candidateError(let e): h.candidateError?(e)
+        gate.withGate {
+            guard !closed.load(ordering: .acquiring) else { return }
+            // Read per event: a handler replaced by an earlier handler in this batch applies at once.
+            let h = state.withLock { $0.handlers }
+            switch event {
+            case .state(let c): h.state?(c)
+            case .gathering(let g): h.gathering?(g)
+            case .candidate(let c): h.candidate?(c)
+            case .selectedPair(let p): h.selectedPair?(p)
+            case .candidateError(let e): h.candidateError?(e)
+            }
         }
     }
 
@@ -179,9 +185,11 @@ final class EventHub: Sendable {
             return (r.batch, r.handler)
         }
         guard let handler else { return }
-        for d in batch {
-            guard !closed.load(ordering: .relaxed) else { return }
-            handler(d)
+        gate.withGate {
+            for d in batch {
+                guard !closed.load(ordering: .acquiring) else { return }
+                handler(d)
+            }
         }
     }
 
@@ -206,9 +214,11 @@ final class EventHub: Sendable {
         if drain { queue.async { [self] in drainReceived() } }
     }
 
-    /// Marks the hub closed: state `closed` (no event), handlers dropped, streams finished.
-    /// Returns false if it was closed already.
+    /// Marks the hub closed: state `closed` (no event), handlers dropped, streams finished. When it
+    /// returns, no handler runs on another thread and none will start. Returns false if it was
+    /// closed already.
     func close() -> Bool {
+        defer { gate.waitForDeliveries() }
         let (first, states, candidates) = state.withLock { s in
             guard !s.machine.isClosed else {
                 return (false, [AsyncStream<IceStateChange>.Continuation](), [AsyncStream<IceCandidate?>.Continuation]())
@@ -237,23 +247,42 @@ final class EventHub: Sendable {
         return true
     }
 
+    /// Set-up failed: the state becomes `failed` (reason ``IceStateChangeReason/setupFailed``) and
+    /// the error is kept for ``PeerConnection/setupError``; gathering ends.
+    func failSetup(_ error: IceError) {
+        logger.error("set-up failed: \(error)")
+        state.withLock { s in
+            guard !s.machine.isClosed, s.setupError == nil else { return }
+            s.setupError = error
+        }
+        process(.setupFailed)
+        emit(.candidate(nil))
+        emit(.gathering(.complete))
+    }
+
     func teardownFinished() {
         let waiters = state.withLock { s in
             s.teardownDone = true
-            defer { s.teardownWaiters = [] }
+            defer { s.teardownWaiters = [:] }
             return s.teardownWaiters
         }
-        waiters.forEach { $0.resume() }
+        waiters.values.forEach { $0.resume(returning: true) }
     }
 
-    func waitForTeardown() async {
-        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { s in
-                if s.teardownDone { return true }
-                s.teardownWaiters.append(k)
-                return false
+    /// Waits until libnice has released the agent; false when `timeout` passed first.
+    func waitForTeardown(timeout: Duration) async -> Bool {
+        await withCheckedContinuation { (k: CheckedContinuation<Bool, Never>) in
+            let id: UInt64? = state.withLock { s in
+                if s.teardownDone { return nil }
+                s.nextStreamID += 1
+                s.teardownWaiters[s.nextStreamID] = k
+                return s.nextStreamID
             }
-            if done { k.resume() }
+            guard let id else { return k.resume(returning: true) }
+            context.schedule(after: timeout) { [self] in
+                let late = state.withLock { $0.teardownWaiters.removeValue(forKey: id) }
+                late?.resume(returning: false)
+            }
         }
     }
 

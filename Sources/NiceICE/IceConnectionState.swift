@@ -57,6 +57,10 @@ public enum IceStateChangeReason: String, Sendable, Hashable, CustomStringConver
     case consentLost
     /// ``PeerConnection/restartIce()`` or a remote ICE restart.
     case iceRestart
+    /// The agent could not be set up: no local port could be bound, a STUN/TURN host name did not
+    /// resolve, or libnice refused the configuration. ``PeerConnection/setupError`` says which.
+    /// The state stays `failed`; create a new connection.
+    case setupFailed
 
     public var description: String { rawValue }
 }

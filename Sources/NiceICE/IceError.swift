@@ -30,6 +30,9 @@ public struct IceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let datagramTooLarge = Code("datagramTooLarge")
         /// libnice refused to send (for example consent to send was revoked).
         public static let sendFailed = Code("sendFailed")
+        /// `send` found the connection's send queue full: the socket cannot keep up. The datagram
+        /// was not queued; retry later or send less (UDP semantics).
+        public static let sendQueueFull = Code("sendQueueFull")
         /// More remote candidates than one component accepts.
         public static let tooManyCandidates = Code("tooManyCandidates")
         /// The call is not valid in the connection's current state.

@@ -161,6 +161,9 @@ struct IceStateMachine: Sendable {
         case remoteCandidateAdded(stream: UInt32)
         case restart
         case graceExpired(ComponentKey, token: UInt64)
+        /// The agent could not be set up (no socket, an unresolvable server, libnice refused):
+        /// `failed` at once, and for good — there is no agent to restart.
+        case setupFailed
         case close
     }
 
@@ -172,6 +175,8 @@ struct IceStateMachine: Sendable {
     private(set) var streams: [UInt32: Stream] = [:]
     private(set) var state: IceConnectionState = .new
     private(set) var isClosed = false
+    /// Set-up failed: every later input but `close` is ignored.
+    private(set) var setupFailed = false
 
     /// Creates the machine for the given streams, each with `components` components.
     init(streams ids: [UInt32], components: Int) {
@@ -189,11 +194,17 @@ struct IceStateMachine: Sendable {
     mutating func handle(_ input: Input) -> Output {
         var out = Output()
         if isClosed { return out }
+        if setupFailed && input != .close { return out }
         var trigger: IceStateChangeReason?
         switch input {
         case .close:
             isClosed = true
             state = .closed
+            return out
+        case .setupFailed:
+            setupFailed = true
+            state = .failed
+            out.changes.append(IceStateChange(state: .failed, reason: .setupFailed))
             return out
         case .componentState(let key, let s):
             trigger = apply(.nice(s), to: key, &out)

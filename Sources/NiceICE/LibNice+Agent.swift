@@ -116,6 +116,12 @@ extension LibNice {
         nice_agent_restart_stream(a.raw, stream) != 0
     }
 
+    /// Removes the stream: prunes its discoveries, checks and TURN refreshes (see
+    /// ``AgentCore/teardown()``).
+    static func removeStream(_ a: AgentHandle, stream: UInt32) {
+        nice_agent_remove_stream(a.raw, stream)
+    }
+
     static func consentLost(_ a: AgentHandle, stream: UInt32, component: UInt32) -> Bool {
         nice_agent_consent_lost(a.raw, stream, component) != 0
     }

@@ -65,7 +65,19 @@ enum LibNice {
 
     static func isOwner(_ h: LoopHandle) -> Bool { g_main_context_is_owner(h.context) != 0 }
 
+    /// Attaches an idle source that drains `jobs` once on the loop thread. The source holds a
+    /// reference to the queue until it has run.
+    static func scheduleDrain(_ h: LoopHandle, _ jobs: JobQueue) {
+        let source = g_idle_source_new()
+        g_source_set_priority(source, G_PRIORITY_DEFAULT)
+        g_source_set_callback(
+            source, Trampolines.drainJobs, Unmanaged.passRetained(jobs).toOpaque(), Trampolines.releaseJobs)
+        g_source_attach(source, h.context)
+        g_source_unref(source)
+    }
+
     /// Attaches an idle source that runs `body` once on the loop thread (always asynchronously).
+    /// Loop thread only: the box is handed to GLib on the thread that runs it.
     static func invoke(_ h: LoopHandle, _ body: @escaping @Sendable () -> Void) {
         let source = g_idle_source_new()
         g_source_set_priority(source, G_PRIORITY_DEFAULT)
@@ -75,7 +87,8 @@ enum LibNice {
         g_source_unref(source)
     }
 
-    /// Attaches a timeout source that runs `body` once after `milliseconds`.
+    /// Attaches a timeout source that runs `body` once after `milliseconds`. Loop thread only (see
+    /// ``NiceContext/schedule(after:_:)``), so the box never crosses threads through GLib's locks.
     static func addTimeout(_ h: LoopHandle, milliseconds: UInt32, _ body: @escaping @Sendable () -> Void) {
         let source = g_timeout_source_new(milliseconds)
         g_source_set_callback(

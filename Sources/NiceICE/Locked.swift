@@ -12,8 +12,9 @@ import Musl
 /// runs meaningful. (Same design as NIO's `NIOLockedValueBox`.)
 ///
 /// `@unchecked Sendable` is safe because `value` is only read or written inside `withLock`, between
-/// `pthread_mutex_lock` and `pthread_mutex_unlock` on the one mutex this instance owns.
-final class Locked<Value>: @unchecked Sendable {
+/// `pthread_mutex_lock` and `pthread_mutex_unlock` on the one mutex this instance owns, and `Value`
+/// is itself `Sendable`, so what `withLock` returns may cross threads too.
+final class Locked<Value: Sendable>: @unchecked Sendable {
     private var value: Value
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 

@@ -16,6 +16,12 @@ public final class NiceContext: Sendable {
     public static let `default` = NiceContext(name: "NiceICE.default")
 
     let loop: LoopHandle
+    /// Work waiting for the context thread (see ``execute(_:)``).
+    let jobs = JobQueue()
+    /// Threads for blocking work (DNS lookups, TURN probes), in the context's namespace.
+    let workers: BlockingWorkers
+    /// How host names of STUN/TURN servers are resolved (on ``workers``, never on the GLib thread).
+    let resolver: HostResolver
     /// The name of the context's thread.
     public let name: String
     /// The network namespace the context's thread joined, if any.
@@ -25,7 +31,7 @@ public final class NiceContext: Sendable {
 
     /// Creates a context and starts its thread.
     public convenience init(name: String = "NiceICE") {
-        self.init(name: name, namespace: nil)
+        self.init(name: name, namespace: nil, resolver: .system)
     }
 
     /// Creates a context whose thread lives in the network namespace `/var/run/netns/<name>` (made
@@ -37,7 +43,7 @@ public final class NiceContext: Sendable {
     /// - Throws: ``IceError`` `invalidConfiguration` (field `networkNamespace`) when the namespace
     ///   cannot be joined.
     public convenience init(name: String = "NiceICE", networkNamespace: String) throws(IceError) {
-        self.init(name: name, namespace: networkNamespace)
+        self.init(name: name, namespace: networkNamespace, resolver: .system)
         guard startError == 0 else {
             throw IceError(
                 .invalidConfiguration, field: "networkNamespace",
@@ -45,10 +51,13 @@ public final class NiceContext: Sendable {
         }
     }
 
-    private init(name: String, namespace: String?) {
+    /// A context with its own host-name resolver (tests use a slow one).
+    init(name: String, namespace: String?, resolver: HostResolver) {
         LibNice.installLogBridge()
         self.name = name
         self.networkNamespace = namespace
+        self.resolver = resolver
+        self.workers = BlockingWorkers(name: "\(name).blocking", namespace: namespace)
         let loop = LibNice.newLoop()
         self.loop = loop
         let started = DispatchSemaphore(value: 0)
@@ -72,41 +81,78 @@ public final class NiceContext: Sendable {
     }
 
     deinit {
+        workers.stop()
         guard startError == 0 else { return }
         // Quit from inside the loop so a quit can never race the start of `g_main_loop_run`.
         let loop = self.loop
-        LibNice.invoke(loop) { LibNice.quitLoop(loop) }
+        execute { LibNice.quitLoop(loop) }
     }
 
     /// True on the context's own thread.
     var isCurrent: Bool { LibNice.isOwner(loop) }
 
-    /// Runs `body` on the context's thread, always later (never inline, even on that thread), in the
-    /// order of the calls. An idle source keeps the order and avoids the re-entrancy of
-    /// `g_main_context_invoke`, which runs inline on the owner thread (feasibility.md §11).
-    func execute(_ body: @escaping @Sendable () -> Void) {
-        LibNice.invoke(loop, body)
+    /// Traps in debug builds when called off the context's thread: marks code that touches
+    /// context-confined state or calls libnice.
+    @inline(__always)
+    func assertCurrent(_ function: StaticString = #function) {
+        assert(isCurrent, "\(function) must run on the NiceContext thread")
     }
 
-    /// Runs `body` on the context's thread and waits for its result. Inline when already there.
-    /// (`nil` only if the body never ran, which the GLib loop does not allow while it lives.)
-    func executeAndWait<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T? {
-        if isCurrent { return body() }
-        let result = Locked<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        execute {
-            let value = body()
-            result.withLock { $0 = value }
-            done.signal()
-        }
-        done.wait()
-        return result.withLock { $0 }
+    /// Runs `body` on the context's thread, always later (never inline, even on that thread), in the
+    /// order of the calls. The jobs wait in a pthread-locked queue (so ThreadSanitizer sees the
+    /// hand-over) and one idle source drains everything queued since the last drain: a burst of
+    /// calls costs one wake-up. Never inline: `g_main_context_invoke` runs inline on the owner
+    /// thread, which would re-enter libnice inside its own signal (feasibility.md §11).
+    func execute(_ body: @escaping @Sendable () -> Void) {
+        if jobs.push(body) { LibNice.scheduleDrain(loop, jobs) }
     }
 
     /// Runs `body` on the context's thread after `delay`.
     func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) {
+        guard isCurrent else {
+            let loop = self.loop
+            execute { LibNice.addTimeout(loop, milliseconds: delay.milliseconds, body) }
+            return
+        }
         LibNice.addTimeout(loop, milliseconds: delay.milliseconds, body)
     }
+}
+
+/// The jobs of ``NiceContext/execute(_:)`` waiting for the context thread.
+final class JobQueue: Sendable {
+    struct State: Sendable {
+        var jobs: [@Sendable () -> Void] = []
+        var scheduled = false
+    }
+
+    private let state = Locked(State())
+
+    /// Queues a job; true when the caller must schedule a drain (none is pending).
+    func push(_ job: @escaping @Sendable () -> Void) -> Bool {
+        state.withLock { s in
+            s.jobs.append(job)
+            defer { s.scheduled = true }
+            return !s.scheduled
+        }
+    }
+
+    /// Runs every queued job, in order (context thread). Jobs queued meanwhile schedule a new drain.
+    func drain() {
+        let batch = state.withLock { s in
+            s.scheduled = false
+            defer { s.jobs = [] }
+            return s.jobs
+        }
+        for job in batch { job() }
+    }
+}
+
+/// Resolves a STUN/TURN host name to a numeric address. Runs on ``BlockingWorkers`` threads.
+struct HostResolver: Sendable {
+    let resolve: @Sendable (String) -> String?
+
+    /// `getaddrinfo`, IP literals passed through.
+    static let system = HostResolver { LibNice.resolve($0) }
 }
 
 extension Duration {

@@ -183,11 +183,10 @@ struct ValidatedConfiguration: Sendable {
         }
         self.stun = stun
         self.relays = relays
-        needsLookup = c.localAddresses.contains { !LibNice.isIPAddress($0) }
-            || ([stun?.host].compactMap { $0 } + relays.map(\.url.host)).contains { !LibNice.isIPAddress($0) }
+        serverHosts = Array(Set([stun?.host].compactMap { $0 } + relays.map(\.url.host))).sorted()
     }
 
-    /// Set-up must resolve an interface or DNS name (on the context thread, so that a namespaced
-    /// context resolves inside its namespace), so creation waits for it and reports failures.
-    let needsLookup: Bool
+    /// The host of every STUN/TURN server, names and IP literals. Names are resolved on the
+    /// context's blocking workers before set-up, never on the GLib thread.
+    let serverHosts: [String]
 }

@@ -45,8 +45,14 @@ public final class PeerConnection: Sendable {
 
     /// Creates the agent, allocates its sockets and starts gathering local candidates.
     ///
+    /// Never blocks: validation happens here, the rest on the context's threads.
+    ///
     /// - Throws: ``IceError`` with code `invalidConfiguration` or `invalidIceServer` naming the field
-    ///   (for example `portRange`, `url`, `credential`, `localAddresses`), or `agentFailure`.
+    ///   (for example `portRange`, `url`, `credential`) for a configuration that cannot work. What
+    ///   can only be found out later — a STUN/TURN host name that does not resolve, an interface
+    ///   without an address, no free port in `portRange` — fails the connection instead:
+    ///   ``iceConnectionState`` becomes `failed` with reason ``IceStateChangeReason/setupFailed``
+    ///   (delivered like any change) and ``setupError`` holds the typed error.
     public init(configuration: Configuration = Configuration(), context: NiceContext = .default) throws(IceError) {
         let validated = try ValidatedConfiguration(configuration)
         var logger = Logger(label: "NiceICE")
@@ -61,36 +67,29 @@ public final class PeerConnection: Sendable {
         let core = AgentCore(context: context, hub: hub, config: validated, logger: logger)
         self.core = core
         hub.state.withLock { $0.localParameters = IceParameters.random() }
-        // Everything that can fail was validated above unless set-up must look something up
-        // (an interface name, a DNS name, or anything inside a network namespace): then wait
-        // for the GLib thread and throw what it found. Otherwise create the agent asynchronously,
-        // so creating many connections costs one GLib iteration, not one round trip each.
-        guard validated.needsLookup || context.networkNamespace != nil else {
-            let logger = logger
-            context.execute {
-                switch core.setUp() {
-                case .success: core.gather()
-                case .failure(let error): logger.error("creating the libnice agent failed: \(error)")
+        // Set-up never blocks the caller or the GLib thread: host names are resolved on the
+        // context's blocking workers, then one job on the context thread creates the agent (many
+        // connections created at once cost one GLib wake-up). Whatever fails from here on fails
+        // the connection: `iceConnectionState` becomes `failed` with reason `setupFailed` and
+        // `setupError` says why.
+        var resolved: AgentCore.Resolved = [:]
+        var names: [String] = []
+        for host in validated.serverHosts {
+            if LibNice.isIPAddress(host) { resolved[host] = host } else { names.append(host) }
+        }
+        if names.isEmpty {
+            context.execute { [resolved] in core.start(resolved: resolved) }
+        } else {
+            let resolver = context.resolver
+            context.workers.submit { [resolved, names] in
+                var all = resolved
+                for name in names {
+                    if let ip = resolver.resolve(name) { all[name] = ip }
                 }
+                context.execute { [all] in core.start(resolved: all) }
             }
-            logger.debug("created, role \(configuration.role.rawValue)")
-            return
         }
-        let result = context.executeAndWait { () -> Result<IceParameters, IceError> in
-            let r = core.setUp()
-            if case .success = r { core.gather() }
-            return r
-        }
-        switch result {
-        case .success?:
-            logger.debug("created, role \(configuration.role.rawValue)")
-        case .failure(let error)?:
-            _ = hub.close()
-            throw error
-        case nil:
-            _ = hub.close()
-            throw IceError(.agentFailure, reason: "the NiceContext thread is not running")
-        }
+        logger.debug("created, role \(configuration.role.rawValue)")
     }
 
     deinit {
@@ -165,6 +164,10 @@ public final class PeerConnection: Sendable {
     /// Our ufrag and password, to send to the peer. Changes after ``restartIce()``.
     public var localParameters: IceParameters { hub.state.withLock { $0.localParameters } }
 
+    /// Why set-up failed, once it has (then ``iceConnectionState`` is `failed` with reason
+    /// ``IceStateChangeReason/setupFailed``); `nil` while set-up is pending or succeeded.
+    public var setupError: IceError? { hub.state.withLock { $0.setupError } }
+
     /// The peer's parameters, once set.
     public var remoteParameters: IceParameters? { hub.state.withLock { $0.remoteParameters } }
 
@@ -235,18 +238,29 @@ public final class PeerConnection: Sendable {
     }
 
     /// Restarts ICE (W3C `restartIce()`): new local credentials, which it returns and
-    /// ``localParameters`` shows; the remote side must send new parameters and candidates. The old
-    /// pair keeps carrying data until a new one is selected. States go `completed`/`connected` →
-    /// `connected` and `disconnected`/`failed` → `checking`. Local candidates are delivered again to
-    /// the candidate handler, then end-of-candidates.
+    /// ``localParameters`` shows at once; the remote side must send new parameters and candidates.
+    /// The old pair keeps carrying data until a new one is selected. States go
+    /// `completed`/`connected` → `connected` and `disconnected`/`failed` → `checking`. Local
+    /// candidates are delivered again to the candidate handler, then end-of-candidates.
+    ///
+    /// Never blocks: the credentials are generated here and applied on the context thread before
+    /// any later call of this connection.
+    ///
+    /// - Throws: ``IceError`` `closed` after close, `invalidState` when set-up failed (there is no
+    ///   agent to restart).
     @discardableResult
     public func restartIce() throws(IceError) -> IceParameters {
         guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
-        let core = self.core
-        guard let parameters = context.executeAndWait({ core.restart() }) ?? nil else {
-            throw IceError(.agentFailure, reason: "libnice could not restart the stream")
+        let fresh = IceParameters.random()
+        let failed = hub.state.withLock { s -> Bool in
+            guard s.setupError == nil else { return true }
+            s.localParameters = fresh
+            return false
         }
-        return parameters
+        guard !failed else { throw IceError(.invalidState, reason: "set-up failed; there is no agent to restart") }
+        let core = self.core
+        context.execute { core.restart(with: fresh) }
+        return fresh
     }
 
     /// Revokes the peer's consent to send (RFC 7675 §5.2): checks are answered with 403, so the peer
@@ -298,9 +312,15 @@ public final class PeerConnection: Sendable {
         context.execute { core.teardown() }
     }
 
-    /// Closes as ``close()`` does, then waits until libnice has closed the agent's sockets.
+    /// Closes as ``close()`` does, then waits until libnice has closed the agent's sockets — at most
+    /// `closeTimeout` (5 s); past it a warning is logged and the sockets close when libnice lets go.
     public func close() async {
         closeNow()
-        await hub.waitForTeardown()
+        if await !hub.waitForTeardown(timeout: Self.closeTimeout) {
+            logger.warning("libnice did not release the agent within \(Self.closeTimeout)")
+        }
     }
+
+    /// The longest ``close()`` `async` waits for libnice.
+    static let closeTimeout: Duration = .seconds(5)
 }

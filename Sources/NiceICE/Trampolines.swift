@@ -64,6 +64,18 @@ enum Trampolines {
         return 0  // G_SOURCE_REMOVE
     }
 
+    /// `GSourceFunc` draining a context's ``JobQueue``.
+    static let drainJobs: GSourceFunc = { data in
+        if let data { Unmanaged<JobQueue>.fromOpaque(data).takeUnretainedValue().drain() }
+        return 0  // G_SOURCE_REMOVE
+    }
+
+    /// `GDestroyNotify` releasing the idle source's reference to a ``JobQueue``.
+    static let releaseJobs: GDestroyNotify = { data in
+        guard let data else { return }
+        Unmanaged<JobQueue>.fromOpaque(data).release()
+    }
+
     /// `GDestroyNotify` releasing a ``ClosureBox``.
     static let releaseBox: GDestroyNotify = { data in
         guard let data else { return }

@@ -85,9 +85,6 @@ struct BadInputTests {
         Self.expectError(.invalidConfiguration, field: "componentCount") {
             _ = try PeerConnection(configuration: Self.configuration { $0.componentCount = 3 })
         }
-        Self.expectError(.invalidConfiguration, field: "localAddresses") {
-            _ = try PeerConnection(configuration: Self.configuration { $0.localAddresses = ["no-such-interface0"] })
-        }
         Self.expectError(.invalidConfiguration, field: "iceTransportPolicy") {
             _ = try PeerConnection(configuration: Self.configuration { $0.iceTransportPolicy = .relay })
         }

@@ -653,7 +653,7 @@ struct IceStateMachinePropertyTests {
                 t.lostInGeneration = []
                 t.candidateAfterFailed = []
                 for k in config.keys { t.nice[k] = .gathering }
-            case .graceExpired, .close: break
+            case .graceExpired, .close, .setupFailed: break
             }
 
             // Nothing after close; close itself is silent.

@@ -192,7 +192,9 @@ struct StateIntegrationTests {
         let l = try pair.left.pc.restartIce()
         let r = try pair.right.pc.restartIce()
         #expect(l != before.0 && r != before.1)
-        #expect(pair.left.pc.iceConnectionState == .connected)
+        #expect(pair.left.pc.localParameters == l && pair.right.pc.localParameters == r)
+        // restartIce() does not wait; the restart reaches the agent on the context thread.
+        #expect(await pair.left.waitForState(.connected))
         // The old pair still carries data during the restart.
         try pair.left.pc.send([7, 7, 7])
         try pair.right.deliverParameters(to: pair.left)

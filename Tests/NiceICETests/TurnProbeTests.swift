@@ -11,7 +11,7 @@ import Musl
 
 /// A real coturn on 127.0.0.1 with long-term credentials (alice:secret, realm niceice.test), its
 /// config-less command line, pid file and log in a temporary directory. Stopped by pid in `stop()`.
-private final class ProbeCoturn {
+final class ProbeCoturn {
     static let binary: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for dir in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {

@@ -62,6 +62,7 @@ func describeInput(_ i: SMInput) -> String {
     case .remoteCandidateAdded(let s): "cand(\(s))"
     case .restart: "restart"
     case .graceExpired(let k, let t): "grace(\(k),#\(t))"
+    case .setupFailed: "setupFailed"
     case .close: "close"
     }
 }

@@ -1,0 +1,233 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import NiceICE
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Issue 8: the guarantees at the edges — set-up failures, handlers after close, closes during TURN
+/// allocation, blocking work kept off the GLib thread, sends on every transport.
+@Suite("Hardening", .timeLimit(.minutes(5)))
+struct HardeningTests {
+    // MARK: 5. set-up that fails is not silent
+
+    /// Binds UDP 127.0.0.1:`port` (or any free port for 0); returns the fd and the port.
+    static func occupyUDPPort() throws -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Waits (bounded) for the connection's first state change and returns it.
+    static func firstChange(of pc: PeerConnection, timeout: Duration = .seconds(10)) async -> IceStateChange? {
+        let (stream, continuation) = AsyncStream.makeStream(of: IceStateChange.self)
+        pc.stateUpdateHandler = { continuation.yield($0) }
+        pc.start(queue: DispatchQueue(label: "test.setup"))
+        return await withTaskGroup(of: IceStateChange?.self) { group in
+            group.addTask {
+                var it = stream.makeAsyncIterator()
+                return await it.next()
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                continuation.finish()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            continuation.finish()
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test("No free port in portRange: failed (setupFailed) with a typed error naming portRange, delivered as an event")
+    func noFreePort() async throws {
+        let (fd, port) = try Self.occupyUDPPort()
+        defer { close(fd) }
+        var c = Loopback.configuration(.controlling)
+        c.portRange = .init(port, port)
+        let pc = try PeerConnection(configuration: c)
+        defer { pc.close() }
+        let change = await Self.firstChange(of: pc)
+        #expect(change == IceStateChange(state: .failed, reason: .setupFailed))
+        #expect(pc.iceConnectionState == .failed)
+        let error = try #require(pc.setupError)
+        #expect(error.code == .agentFailure && error.field == "portRange", "\(error)")
+        #expect(error.reason.contains("\(port)"), "\(error)")
+        #expect(pc.iceGatheringState == .complete)
+        #expect(throws: IceError.self) { try pc.restartIce() }
+        #expect(throws: IceError.self) { try pc.send([1]) }
+        // Still failed after a while: nothing brings it back.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(pc.iceConnectionState == .failed)
+    }
+
+    @Test("An interface name without an address: failed (setupFailed), error names localAddresses")
+    func missingInterface() async throws {
+        var c = Loopback.configuration(.controlling)
+        c.localAddresses = ["no-such-if0"]
+        let pc = try PeerConnection(configuration: c)
+        defer { pc.close() }
+        let change = await Self.firstChange(of: pc)
+        #expect(change?.state == .failed && change?.reason == .setupFailed)
+        let error = try #require(pc.setupError)
+        #expect(error.code == .invalidConfiguration && error.field == "localAddresses", "\(error)")
+    }
+
+    @Test("A STUN host name that does not resolve: failed (setupFailed), error names the host; init did not wait")
+    func unresolvableStunHost() async throws {
+        let gate = DispatchSemaphore(value: 0)
+        // A resolver that blocks until the test lets it go: init must return before it answers.
+        let context = NiceContext(name: "t-unres", namespace: nil, resolver: HostResolver { _ in
+            gate.wait()
+            return nil
+        })
+        var c = Loopback.configuration(.controlling)
+        c.iceServers = [IceServer(url: "stun:stun.invalid:3478")]
+        let pc = try PeerConnection(configuration: c, context: context)
+        defer { pc.close() }
+        #expect(pc.iceConnectionState == .new && pc.setupError == nil)
+        gate.signal()
+        let change = await Self.firstChange(of: pc)
+        #expect(change?.state == .failed && change?.reason == .setupFailed)
+        let error = try #require(pc.setupError)
+        #expect(error.code == .invalidIceServer && error.field == "host" && error.reason.contains("stun.invalid"), "\(error)")
+    }
+
+    // MARK: 3. handlers after close
+
+    @Test("No handler starts (or still runs) after close() returns: 10,000 closes from a third thread against a busy queue")
+    func noHandlerAfterClose() async throws {
+        let context = NiceContext.default
+        let busy = DispatchQueue(label: "test.busy")
+        let violations = Atomic<Int>(0)
+        let delivered = Atomic<Int>(0)
+        let closer = DispatchQueue(label: "test.closer")
+        for i in 0..<10_000 {
+            let hub = EventHub(
+                machine: IceStateMachine(streams: [1], components: 1), logger: Logger(label: "test"), context: context,
+                gracePeriod: .seconds(20), receiveLimit: 64)
+            let closeReturned = Atomic<Bool>(false)
+            let running = Atomic<Int>(0)
+            let handler: @Sendable () -> Void = {
+                running.add(1, ordering: .sequentiallyConsistent)
+                if closeReturned.load(ordering: .sequentiallyConsistent) { violations.add(1, ordering: .relaxed) }
+                delivered.add(1, ordering: .relaxed)
+                // Sometimes stay inside the handler so close() overlaps a running one.
+                if i % 3 == 0 { for _ in 0..<(i % 200) { _ = running.load(ordering: .relaxed) } }
+                running.subtract(1, ordering: .sequentiallyConsistent)
+            }
+            hub.state.withLock {
+                $0.handlers.candidate = { _ in handler() }
+                $0.handlers.gathering = { _ in handler() }
+            }
+            hub.receive.withLock { $0.handler = { _ in handler() } }
+            hub.start(queue: busy)
+            // Keep the queue busy so deliveries pile up behind other work.
+            busy.async { for _ in 0..<(i % 50) { _ = closeReturned.load(ordering: .relaxed) } }
+            hub.emit(.candidate(nil))
+            hub.emit(.gathering(i % 2 == 0 ? .gathering : .complete))
+            [UInt8](repeating: 1, count: 16).withUnsafeBytes { hub.received($0, component: 1) }
+            await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+                closer.async {
+                    _ = hub.close()
+                    closeReturned.store(true, ordering: .sequentiallyConsistent)
+                    // close() waited for a handler running on the busy queue.
+                    if running.load(ordering: .sequentiallyConsistent) != 0 { violations.add(1, ordering: .relaxed) }
+                    k.resume()
+                }
+            }
+        }
+        // Drain the busy queue: every delivery queued before close has run (or been skipped).
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in busy.async { k.resume() } }
+        #expect(violations.load(ordering: .relaxed) == 0)
+        // The race was real: many deliveries happened before their close.
+        #expect(delivered.load(ordering: .relaxed) > 0)
+    }
+
+    @Test("close() from inside a handler returns at once (no self-deadlock) and nothing runs after it")
+    func closeInsideHandler() async throws {
+        let pair = try Loopback()
+        let after = Atomic<Int>(0)
+        let closedInside = Atomic<Bool>(false)
+        let done = DispatchSemaphore(value: 0)
+        pair.left.pc.candidateHandler = { [pc = pair.left.pc] _ in
+            if closedInside.load(ordering: .acquiring) { after.add(1, ordering: .relaxed) }
+            pc.close()
+            closedInside.store(true, ordering: .releasing)
+            done.signal()
+        }
+        try pair.start()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(after.load(ordering: .relaxed) == 0)
+        #expect(pair.left.pc.iceConnectionState == .closed)
+        await pair.closeBoth()
+    }
+
+    // MARK: 6. nothing blocks the GLib thread
+
+    @Test("50 connections keep consent and data flowing on one context while another connection's STUN host takes 5 s to resolve",
+          .timeLimit(.minutes(2)))
+    func slowResolverDoesNotStall() async throws {
+        let slow = HostResolver { host in
+            if host == "slow.stun.test" {
+                Thread.sleep(forTimeInterval: 5)
+                return "127.0.0.1"
+            }
+            return LibNice.resolve(host)
+        }
+        let context = NiceContext(name: "t-slowdns", namespace: nil, resolver: slow)
+        var pairs: [Loopback] = []
+        for _ in 0..<25 {
+            pairs.append(try Loopback(leftContext: context, rightContext: context))
+        }
+        // 25 pairs: 50 connections on the context.
+        for p in pairs { try p.start() }
+        for p in pairs {
+            #expect(await p.left.waitForState(.completed, timeout: .seconds(20)))
+            #expect(await p.right.waitForState(.completed, timeout: .seconds(20)))
+        }
+        var c = Loopback.configuration(.controlling)
+        c.iceServers = [IceServer(url: "stun:slow.stun.test:3478")]
+        let started = ContinuousClock.now
+        let stalled = try PeerConnection(configuration: c, context: context)
+        #expect(ContinuousClock.now - started < .seconds(4), "init waited for the resolver")
+        // While the lookup sleeps, every connection on the context keeps carrying data.
+        var rounds = 0
+        while ContinuousClock.now - started < .seconds(4) {
+            rounds += 1
+            for (n, p) in pairs.enumerated() {
+                let before = p.right.datagrams.withLock { $0.count }
+                try p.left.pc.send([UInt8(n), UInt8(rounds & 0xff)])
+                #expect(await p.right.waitForDatagrams(before + 1, timeout: .seconds(2)), "pair \(n) stalled in round \(rounds)")
+            }
+        }
+        #expect(rounds >= 2)
+        #expect(stalled.iceConnectionState == .new)
+        for p in pairs {
+            #expect(p.left.pc.iceConnectionState == .completed && p.right.pc.iceConnectionState == .completed)
+        }
+        await stalled.close()
+        for p in pairs { await p.closeBoth() }
+    }
+}
