@@ -6,6 +6,11 @@ and no W3C states: it gathers everything, writes all candidates and then `eoc`; 
 `checking` when connect() starts, `completed` when connect() returns and `failed` when it raises
 (or when aioice drops the connection because consent expired).
 
+Received datagrams all count in `got`, whatever they hold; `--check-pattern` (for a remote peer
+that sends this repository's byte pattern) leaves a datagram that breaks the pattern out of `got`.
+`--payload random` sends random bytes instead of the pattern (every datagram guaranteed to break
+it), so that a receiver can be shown to count a payload that is not its own.
+
 aioice leaves 127.0.0.1 out of the addresses it gathers on, so `--bind` is supplied to it by
 replacing `aioice.ice.get_host_addresses`.
 """
@@ -57,6 +62,15 @@ def intact(data: bytes) -> bool:
         return True
     seq = int.from_bytes(data[0:4], "big")
     return all(data[j] == (seq + j) & 0xFF for j in range(4, len(data)))
+
+
+def foreign(size: int) -> bytes:
+    """Random bytes that do not follow the pattern (sizes of 4 bytes or more; the pattern does not
+    constrain smaller datagrams), so a receiver judging by the pattern would count none of them."""
+    data = bytearray(os.urandom(size))
+    if size >= 4 and intact(data):
+        data[-1] ^= 0xFF  # byte j of an intact datagram is fixed by its first 4 bytes: now it is wrong
+    return bytes(data)
 
 
 def host_port(text: str) -> tuple[str, int]:
@@ -179,14 +193,15 @@ class Peer:
 
     async def send(self) -> None:
         count, size = self.args.count, self.args.size
+        randomly = self.args.payload == "random"
         began = time.monotonic()
         for i in range(count):
-            await self.conn.sendto(payload(i, size), 1)
+            await self.conn.sendto(foreign(size) if randomly else payload(i, size), 1)
             if i % 10 == 9:
                 # About 1,000 datagrams/s, as ice-peer: no flow control in ICE-JSONL, so pace
                 # so that a receiver starved of CPU for a while does not overflow its socket buffer.
                 await asyncio.sleep(0.01)
-        log.info("sent %d datagrams of %d bytes in %.3f s", count, size, time.monotonic() - began)
+        log.info("sent %d %s datagrams of %d bytes in %.3f s", count, self.args.payload, size, time.monotonic() - began)
 
     async def receive(self) -> None:
         while True:
@@ -197,12 +212,12 @@ class Peer:
                     log.warning("connection lost: %s", e)
                     self.state("failed")
                 return
-            if intact(data):
-                self.received += 1
-                self.received_bytes += len(data)
-            else:
+            if self.args.check_pattern and not intact(data):
                 self.corrupted += 1
                 log.warning("datagram of %d bytes does not follow the payload pattern; not counted", len(data))
+                continue
+            self.received += 1
+            self.received_bytes += len(data)
             self.report_got()
 
     def report_got(self) -> None:
@@ -237,7 +252,11 @@ class Peer:
         if self.got_timer is not None:
             self.got_timer.cancel()
         self.write_got()
-        log.info("received %d datagrams (%d bytes), %d corrupted", self.received, self.received_bytes, self.corrupted)
+        if self.args.check_pattern:
+            log.info("received %d datagrams (%d bytes) following the payload pattern, %d corrupted",
+                     self.received, self.received_bytes, self.corrupted)
+        else:
+            log.info("received %d datagrams (%d bytes)", self.received, self.received_bytes)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -262,6 +281,10 @@ def main() -> None:
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--bind", default="127.0.0.1")
+    p.add_argument("--check-pattern", action="store_true",
+                   help="leave datagrams that break the byte pattern out of `got` (remote sends the pattern)")
+    p.add_argument("--payload", choices=["pattern", "random"], default="pattern",
+                   help="what to send: the byte pattern (default) or random bytes that break it")
     args = p.parse_args()
     if args.turn and not (args.turn_user and args.turn_pass):
         p.error("--turn needs --turn-user and --turn-pass")

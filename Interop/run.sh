@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Interop test for issue 3: wires Examples/ice-peer (NiceICE) to itself and to an aioice peer with
 # Interop/bridge.py over ICE-JSONL, on 127.0.0.1 only, and prints both sides' state timelines.
+# Where both sides send this repository's byte pattern, both get --check-pattern (a corrupted
+# datagram is left out of `got`, so the bridge's count check catches it). The "foreign payload"
+# runs have aioice send random bytes that break the pattern, and ice-peer, without --check-pattern,
+# must count every one of them in either role, as it must with any independent peer.
 #
 #   Interop/run.sh            exits non-zero if any run fails
 #
@@ -27,11 +31,15 @@ swift build "${build_args[@]}"
 NICE="$(swift build "${build_args[@]}" --show-bin-path)/ice-peer"
 AIOICE="$VENV/bin/python Interop/aioice_peer.py"
 DATA="--count 1000 --size 200"
+CHECK="--check-pattern"
+FOREIGN="--payload random"
 
 failed=()
+runs=0
 run() {  # run TITLE A-COMMAND B-COMMAND [bridge flags…]
     local title=$1 a=$2 b=$3
     shift 3
+    runs=$((runs + 1))
     # The bridge bounds the run at 60 s (plus 10 s for the peers to exit after close);
     # timeout(1) is the backstop.
     if ! timeout 80 python3 Interop/bridge.py --timeout 60 --title "$title" --a "$a" --b "$b" \
@@ -42,23 +50,30 @@ run() {  # run TITLE A-COMMAND B-COMMAND [bridge flags…]
 }
 
 run "ice-peer (controlling) <-> ice-peer (controlled)" \
-    "$NICE --name nice-A $DATA" "$NICE --name nice-B $DATA"
+    "$NICE --name nice-A $DATA $CHECK" "$NICE --name nice-B $DATA $CHECK"
 run "ice-peer (controlling) <-> aioice (controlled)" \
-    "$NICE --name nice $DATA" "$AIOICE --name aioice $DATA"
+    "$NICE --name nice $DATA $CHECK" "$AIOICE --name aioice $DATA $CHECK"
 run "aioice (controlling) <-> ice-peer (controlled)" \
-    "$AIOICE --name aioice $DATA" "$NICE --name nice $DATA"
+    "$AIOICE --name aioice $DATA $CHECK" "$NICE --name nice $DATA $CHECK"
 # Candidates before credentials: each side must queue remote candidates until `cred` arrives.
 run "cand before cred: aioice (controlling) <-> ice-peer (controlled)" \
-    "$AIOICE --name aioice $DATA" "$NICE --name nice $DATA" --cred-last
+    "$AIOICE --name aioice $DATA $CHECK" "$NICE --name nice $DATA $CHECK" --cred-last
+
+# Foreign payload (issue 8): aioice sends random bytes, none following our pattern; ice-peer
+# (no --check-pattern) must report got 1000 / 200000 all the same, controlling and controlled.
+run "foreign payload: ice-peer (controlling) <-> aioice --payload random (controlled)" \
+    "$NICE --name nice $DATA" "$AIOICE --name aioice-random $DATA $FOREIGN $CHECK"
+run "foreign payload: aioice --payload random (controlling) <-> ice-peer (controlled)" \
+    "$AIOICE --name aioice-random $DATA $FOREIGN $CHECK" "$NICE --name nice $DATA"
 
 # ICE-lite (issue 3): a lite NiceICE agent with a full NiceICE agent and with aioice (full).
 run "ice-peer (controlling) <-> ice-peer --lite (controlled)" \
-    "$NICE --name nice-full $DATA" "$NICE --name nice-lite --lite $DATA"
+    "$NICE --name nice-full $DATA $CHECK" "$NICE --name nice-lite --lite $DATA $CHECK"
 run "aioice (controlling) <-> ice-peer --lite (controlled)" \
-    "$AIOICE --name aioice $DATA" "$NICE --name nice-lite --lite $DATA"
+    "$AIOICE --name aioice $DATA $CHECK" "$NICE --name nice-lite --lite $DATA $CHECK"
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "INTEROP FAILED: ${failed[*]}"
     exit 1
 fi
-echo "INTEROP PASSED: 6 runs"
+echo "INTEROP PASSED: $runs runs"

@@ -15,13 +15,20 @@ struct Options: Sendable {
     var count = 1
     var size = 64
     var bind = "127.0.0.1"
+    /// NiceICE extension to ICE-JSONL: judge received datagrams by this repository's byte pattern
+    /// (`Payload`) and leave those that break it out of `got`. Only for runs where both sides send
+    /// that pattern; without it every datagram counts, whatever it holds.
+    var checkPattern = false
 
     static let usage = """
         usage: ice-peer (--controlling | --controlled) [--stun HOST:PORT]
                         [--turn HOST:PORT --turn-user U --turn-pass P] [--relay-only] [--lite]
-                        [--name NAME] [--count N] [--size BYTES] [--bind ADDR]
+                        [--name NAME] [--count N] [--size BYTES] [--bind ADDR] [--check-pattern]
 
         Speaks ICE-JSONL: protocol lines on stdout, the remote peer's lines on stdin, logs on stderr.
+        `got` counts every datagram received, whatever it holds. --check-pattern, for when the remote
+        peer sends ice-peer's byte pattern (it is ice-peer, or Interop/aioice_peer.py), also checks each
+        datagram against that pattern and leaves one that breaks it out of `got`, logged as corrupted.
         Environment: ICE_PEER_LOG_LEVEL=trace|debug|info|notice|warning|error (default info).
         """
 
@@ -62,6 +69,7 @@ struct Options: Sendable {
             case "--count": count = try number(flag, 0...10_000_000)
             case "--size": size = try number(flag, 1...65_000)
             case "--bind": bind = try value(flag)
+            case "--check-pattern": checkPattern = true
             case "-h", "--help": throw UsageError(description: Self.usage)
             default: throw UsageError(description: "unknown argument '\(flag)'")
             }

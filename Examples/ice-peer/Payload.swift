@@ -1,6 +1,7 @@
-// The datagram content both ICE-JSONL peers of this repository use, so that a receiver can check
-// every byte: datagram i starts with i as a 32-bit big-endian number and byte j (j ≥ 4) is
-// (i + j) mod 256. Datagrams shorter than 4 bytes carry (i + j) mod 256 only and are not checked.
+// The datagram content both ICE-JSONL peers of this repository send by default, so that a receiver
+// run with --check-pattern can check every byte: datagram i starts with i as a 32-bit big-endian
+// number and byte j (j ≥ 4) is (i + j) mod 256. Datagrams shorter than 4 bytes carry (i + j) mod 256
+// only and are not checked. Without --check-pattern the receiver counts datagrams and ignores content.
 enum Payload {
     static func datagram(index: Int, size: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: size)

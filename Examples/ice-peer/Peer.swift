@@ -101,7 +101,11 @@ final class Peer: Sendable {
         await connection.close()  // handlers fall silent: the totals below are final
         queue.sync { writeGot() }  // the last totals, if not written yet
         let totals = state.withLock { ($0.received, $0.receivedBytes, $0.corrupted) }
-        logger.info("received \(totals.0) datagrams (\(totals.1) bytes), \(totals.2) corrupted")
+        if options.checkPattern {
+            logger.info("received \(totals.0) datagrams (\(totals.1) bytes) following the payload pattern, \(totals.2) corrupted")
+        } else {
+            logger.info("received \(totals.0) datagrams (\(totals.1) bytes)")
+        }
         output.send("state", ["s": .string(IceConnectionState.closed.rawValue), "ms": .int(ms)])
     }
 
@@ -130,18 +134,21 @@ final class Peer: Sendable {
         }
     }
 
+    /// Counts every datagram, whatever it holds; only with `--check-pattern` is one that breaks
+    /// `Payload`'s pattern judged corrupted and left out of `got`.
     private func received(_ datagram: Datagram) {
-        let intact = Payload.isIntact(datagram.bytes)
+        let corrupted = options.checkPattern && !Payload.isIntact(datagram.bytes)
         state.withLock { st in
-            if intact {
+            if corrupted {
+                st.corrupted += 1
+            } else {
                 st.received += 1
                 st.receivedBytes += datagram.bytes.count
-            } else {
-                st.corrupted += 1
             }
         }
-        if !intact {
+        if corrupted {
             logger.warning("datagram of \(datagram.bytes.count) bytes does not follow the payload pattern; not counted")
+            return
         }
         reportGot()
     }
