@@ -109,4 +109,13 @@ static inline int cnice_join_network_namespace(int fd) {
     return (int)syscall(SYS_setns, fd, 0x40000000 /* CLONE_NEWNET */);
 }
 
+/// Why: pthread_setname_np is declared only under _GNU_SOURCE (not defined for Swift's Glibc
+/// module) and Foundation's Thread.name does not reach the kernel on Linux; this names the calling
+/// thread (`comm`, 15 bytes) so NiceICE's threads show up in top -H, gdb and /proc.
+static inline void cnice_name_current_thread(const char *name) {
+    char buffer[16];
+    g_strlcpy(buffer, name, sizeof buffer);
+    pthread_setname_np(pthread_self(), buffer);
+}
+
 #endif

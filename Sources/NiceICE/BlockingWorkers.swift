@@ -63,6 +63,7 @@ final class BlockingWorkers: Sendable {
 
     private func spawn() {
         let thread = Thread { [self] in
+            LibNice.nameCurrentThread(name)
             if let namespace, LibNice.enterNetworkNamespace(namespace) != 0 {
                 Self.logger.warning("a worker thread cannot join network namespace \(namespace)")
             }

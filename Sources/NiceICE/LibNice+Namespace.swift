@@ -21,4 +21,10 @@ extension LibNice {
     static func errorText(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
+
+    /// Names the calling thread for `top -H`, gdb and /proc (`comm`; Linux keeps 15 bytes).
+    /// Foundation's `Thread.name` does not reach the kernel on Linux.
+    static func nameCurrentThread(_ name: String) {
+        cnice_name_current_thread(name)
+    }
 }

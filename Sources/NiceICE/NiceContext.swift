@@ -63,6 +63,7 @@ public final class NiceContext: Sendable {
         let started = DispatchSemaphore(value: 0)
         let status = Locked<Int32>(0)
         let thread = Thread {
+            LibNice.nameCurrentThread(name)
             if let namespace {
                 let error = LibNice.enterNetworkNamespace(namespace)
                 if error != 0 {

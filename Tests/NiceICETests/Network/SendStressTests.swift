@@ -1,0 +1,105 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+
+@testable import NiceICE
+
+/// A 1,200-byte datagram that says who sent it and carries a checksum, so a datagram mangled
+/// by a send race (bytes of two datagrams interleaved in the TCP stream) is caught.
+func stressDatagram(thread: Int, sequence: UInt32) -> [UInt8] {
+    var d = [UInt8](repeating: 0, count: 1200)
+    d[0] = UInt8(thread)
+    withUnsafeBytes(of: sequence.bigEndian) { for (i, b) in $0.enumerated() { d[1 + i] = b } }
+    for i in 5..<1199 { d[i] = UInt8(truncatingIfNeeded: Int(sequence) &* 31 &+ i &* 7 &+ thread) }
+    d[1199] = d[0..<1199].reduce(0, &+)
+    return d
+}
+
+func isIntactStressDatagram(_ d: [UInt8]) -> Bool {
+    guard d.count == 1200, d[0] < 4 else { return false }
+    let sequence = d[1..<5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    return d == stressDatagram(thread: Int(d[0]), sequence: sequence)
+}
+
+/// Issue 8 item 2: sends from many threads on TCP paths, where libnice 0.1.21's TCP socket is not
+/// thread-safe. Run under `swift test --sanitize=address` and valgrind as well (see README).
+extension NetworkTests {
+    @Test("7: 4 threads send 1,200-byte datagrams for 10 s over ICE-TCP and over a TURN-TCP relay, 10 % loss: no corruption, still up",
+          .timeLimit(.minutes(2)), arguments: ["ice-tcp", "turn-tcp"])
+    func sendStressOverTcp(path: String) async throws {
+        let scene = try NetworkScene(try internet, nats: [.endpointIndependent])
+        defer { scene.tearDown() }
+        var a: PeerConnection.Configuration
+        var b: PeerConnection.Configuration
+        if path == "ice-tcp" {
+            a = .net(.controlling, bind: scene.agentAddress(1))
+            b = .net(.controlled, bind: Internet.peerAddress)
+            for i in [0, 1] {
+                if i == 0 { a.iceUDP = false; a.iceTCP = true } else { b.iceUDP = false; b.iceTCP = true }
+            }
+        } else {
+            a = .net(.controlling, bind: scene.agentAddress(1), servers: [Internet.turnServer(transport: "tcp")])
+            a.iceTransportPolicy = .relay
+            b = .net(.controlled, bind: Internet.peerAddress)
+        }
+        a.disconnectedGracePeriod = .seconds(20)
+        b.disconnectedGracePeriod = .seconds(20)
+        let pair = try NetPair(
+            "7: send stress over \(path), lan1 behind a NAT ↔ public agent, 10 % loss",
+            a: ("lan1", scene.lan(1), a), b: ("inet", scene.inet, b))
+        defer { pair.closeNow(); pair.log.print() }
+        if path == "turn-tcp" {
+            try scene.iptables(scene.nat(1), ["-I", "FORWARD", "1", "-p", "udp", "-d", Internet.turnAddress, "-j", "DROP"])
+        }
+        try pair.start()
+        #expect(await pair.waitForUp(timeout: .seconds(30)), "\(pair.a.timeline) / \(pair.b.timeline)\n\(coturnLog())")
+        let selected = try #require(await pair.a.pc.stats().selectedPairs.first)
+        pair.log.note("selected \(selected)")
+        if path == "ice-tcp" { #expect(selected.local.transport == .tcp) } else { #expect(selected.local.type == .relay) }
+        try scene.addLoss(1, probability: 0.1)
+
+        let received = Atomic<Int>(0)
+        let corrupt = Atomic<Int>(0)
+        pair.b.pc.receiveHandler = { d in
+            if isIntactStressDatagram(d.bytes) { received.add(1, ordering: .relaxed) } else { corrupt.add(1, ordering: .relaxed) }
+        }
+        let accepted = Atomic<Int>(0)
+        let refused = Atomic<Int>(0)
+        let end = ContinuousClock.now + .seconds(10)
+        let sender = pair.a.pc
+        let senders = DispatchGroup()
+        for t in 0..<4 {
+            senders.enter()
+            let thread = Thread {
+                var sequence: UInt32 = 0
+                while ContinuousClock.now < end {
+                    sequence &+= 1
+                    do {
+                        try sender.send(stressDatagram(thread: t, sequence: sequence))
+                        accepted.add(1, ordering: .relaxed)
+                    } catch {
+                        refused.add(1, ordering: .relaxed)
+                        usleep(200)
+                    }
+                }
+                senders.leave()
+            }
+            thread.start()
+        }
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+            senders.notify(queue: .global()) { k.resume() }
+        }
+        try await Task.sleep(for: .seconds(1))
+        pair.log.note("accepted \(accepted.load(ordering: .relaxed)), refused \(refused.load(ordering: .relaxed)), received intact \(received.load(ordering: .relaxed)), corrupt \(corrupt.load(ordering: .relaxed)); loss rule: \(scene.droppedByLoss(1))")
+        #expect(corrupt.load(ordering: .relaxed) == 0)
+        #expect(received.load(ordering: .relaxed) > 1000, "almost nothing arrived")
+        #expect(pair.a.pc.iceConnectionState == .connected || pair.a.pc.iceConnectionState == .completed, "\(pair.a.timeline)")
+        #expect(pair.b.pc.iceConnectionState == .connected || pair.b.pc.iceConnectionState == .completed, "\(pair.b.timeline)")
+        // After the storm the connection still carries ordinary traffic both ways.
+        let peer = pair.b
+        peer.pc.receiveHandler = { d in peer.datagrams.withLock { $0.append(d) } }
+        #expect(await pair.exchangeData(count: 3, timeout: .seconds(10)))
+        await pair.closeBoth()
+    }
+}
