@@ -189,9 +189,14 @@ struct HardeningTests {
     @Test("50 connections keep consent and data flowing on one context while another connection's STUN host takes 5 s to resolve",
           .timeLimit(.minutes(2)))
     func slowResolverDoesNotStall() async throws {
+        // The lookup of slow.stun.test blocks until the test lets it go (at least 5 s, at most 60 s).
+        let release = DispatchSemaphore(value: 0)
+        let resolving = Atomic<Bool>(false)
         let slow = HostResolver { host in
             if host == "slow.stun.test" {
-                Thread.sleep(forTimeInterval: 5)
+                resolving.store(true, ordering: .sequentiallyConsistent)
+                _ = release.wait(timeout: .now() + 60)
+                resolving.store(false, ordering: .sequentiallyConsistent)
                 return "127.0.0.1"
             }
             return LibNice.resolve(host)
@@ -211,18 +216,29 @@ struct HardeningTests {
         c.iceServers = [IceServer(url: "stun:slow.stun.test:3478")]
         let started = ContinuousClock.now
         let stalled = try PeerConnection(configuration: c, context: context)
-        #expect(ContinuousClock.now - started < .seconds(4), "init waited for the resolver")
-        // While the lookup sleeps, every connection on the context keeps carrying data.
-        var rounds = 0
-        while ContinuousClock.now - started < .seconds(4) {
-            rounds += 1
+        // init returned while the lookup had not even necessarily begun; wait until it blocks.
+        let lookupDeadline = ContinuousClock.now + .seconds(10)
+        while !resolving.load(ordering: .sequentiallyConsistent) && ContinuousClock.now < lookupDeadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let lookupStarted = resolving.load(ordering: .sequentiallyConsistent)
+        #expect(lookupStarted, "the lookup never started")
+        // While the lookup blocks, every connection on the context keeps carrying data: one round
+        // at once, one after 5 s (past libnice's consent checks), each datagram within 5 s.
+        for round in 0..<2 {
+            if round == 1 {
+                let wait = started + .seconds(5) - ContinuousClock.now
+                if wait > .zero { try await Task.sleep(for: wait) }
+            }
             for (n, p) in pairs.enumerated() {
                 let before = p.right.datagrams.withLock { $0.count }
-                try p.left.pc.send([UInt8(n), UInt8(rounds & 0xff)])
-                #expect(await p.right.waitForDatagrams(before + 1, timeout: .seconds(2)), "pair \(n) stalled in round \(rounds)")
+                try p.left.pc.send([UInt8(n), UInt8(round)])
+                #expect(await p.right.waitForDatagrams(before + 1, timeout: .seconds(5)), "pair \(n) stalled in round \(round)")
             }
+            let stillResolving = resolving.load(ordering: .sequentiallyConsistent)
+            #expect(stillResolving, "the lookup ended before round \(round) finished")
         }
-        #expect(rounds >= 2)
+        release.signal()
         #expect(stalled.iceConnectionState == .new)
         for p in pairs {
             #expect(p.left.pc.iceConnectionState == .completed && p.right.pc.iceConnectionState == .completed)
