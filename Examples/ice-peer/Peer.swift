@@ -98,7 +98,7 @@ final class Peer: Sendable {
 
     private func close() async {
         stopSending.store(true, ordering: .releasing)
-        await connection.close()  // handlers fall silent: the totals below are final
+        await connection.closeAndWait()  // handlers fall silent: the totals below are final
         queue.sync { writeGot() }  // the last totals, if not written yet
         let totals = state.withLock { ($0.received, $0.receivedBytes, $0.corrupted) }
         if options.checkPattern {

@@ -22,6 +22,8 @@ final class AgentCore: @unchecked Sendable {
     struct SendQueue: Sendable {
         var items: [(bytes: [UInt8], component: UInt32)] = []
         var drainScheduled = false
+        /// `write` callers waiting for room, resumed by the next drain (or teardown).
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Host names resolved off the GLib thread before set-up (name → numeric address).
@@ -47,6 +49,8 @@ final class AgentCore: @unchecked Sendable {
     /// thread: libnice's UDP and TURN-over-UDP sockets are safe there under the agent lock.
     let sendsOnContext: Bool
     let sendQueue = Locked(SendQueue())
+    /// `tornDown`, readable off the context thread.
+    let tornDownFlag = Atomic<Bool>(false)
     /// Queued datagrams per connection before `send` throws `sendQueueFull`.
     static let sendQueueLimit = 4096
 
@@ -316,8 +320,10 @@ final class AgentCore: @unchecked Sendable {
         context.assertCurrent()
         guard !tornDown else { return }
         tornDown = true
+        tornDownFlag.store(true, ordering: .releasing)
         let hub = self.hub
         guard let agent else {
+            context.unregister(self)
             hub.teardownFinished()
             return
         }
@@ -329,11 +335,18 @@ final class AgentCore: @unchecked Sendable {
         LibNice.disconnectSignals(agent, signalIDs)
         signalIDs = []
         if stream != 0 && !gatheringDone { LibNice.removeStream(agent, stream: stream) }
-        sendQueue.withLock { $0.items = [] }
+        let waiters = sendQueue.withLock { q in
+            q.items = []
+            defer { q.roomWaiters = [] }
+            return q.roomWaiters
+        }
+        waiters.forEach { $0.resume() }
         let box = receiveBox
         receiveBox = nil
-        LibNice.closeAndRelease(agent, context.loop) {
+        let context = self.context
+        LibNice.closeAndRelease(agent, context.loop) { [self] in
             box?.release()
+            context.unregister(self)
             hub.teardownFinished()
         }
     }
@@ -494,14 +507,30 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
+    /// Returns once the send queue has room (at once if it has), or the connection is torn down.
+    func waitForSendRoom() async {
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+            let wait = sendQueue.withLock { q -> Bool in
+                guard q.items.count >= Self.sendQueueLimit, !tornDownFlag.load(ordering: .acquiring) else { return false }
+                q.roomWaiters.append(k)
+                return true
+            }
+            if !wait { k.resume() }
+        }
+    }
+
     /// Sends every queued datagram (context thread).
     private func drainSends() {
         context.assertCurrent()
-        let batch = sendQueue.withLock { q in
+        let (batch, waiters) = sendQueue.withLock { q in
             q.drainScheduled = false
-            defer { q.items.removeAll(keepingCapacity: true) }
-            return q.items
+            defer {
+                q.items.removeAll(keepingCapacity: true)
+                q.roomWaiters = []
+            }
+            return (q.items, q.roomWaiters)
         }
+        waiters.forEach { $0.resume() }
         guard let agent, !tornDown else { return }
         var sent: UInt64 = 0
         var bytes: UInt64 = 0

@@ -40,6 +40,14 @@ final class EventHub: Sendable {
         var candidateErrors: [IceCandidateError] = []
         var stateStreams: [UInt64: AsyncStream<IceStateChange>.Continuation] = [:]
         var candidateStreams: [UInt64: AsyncStream<IceCandidate?>.Continuation] = [:]
+        var gatheringStreams: [UInt64: AsyncStream<IceGatheringState>.Continuation] = [:]
+        var pairStreams: [UInt64: AsyncStream<CandidatePair>.Continuation] = [:]
+        var errorStreams: [UInt64: AsyncStream<IceCandidateError>.Continuation] = [:]
+        /// The last state change (what a new state stream yields first).
+        var lastChange = IceStateChange(state: .new, reason: nil)
+        /// Local candidates of the current gathering round, `nil` last once it ended: what a new
+        /// candidate stream replays. Reset when a new round (a restart) starts.
+        var gathered: [IceCandidate?] = []
         var nextStreamID: UInt64 = 0
         /// Events waiting for the user's queue, delivered by one `queue.async` per batch.
         var outbox: [HubEvent] = []
@@ -58,12 +66,16 @@ final class EventHub: Sendable {
         var drainScheduled = false
         var streams: [UInt64: AsyncStream<Datagram>.Continuation] = [:]
         var nextStreamID: UInt64 = 0
-        var received: UInt64 = 0
-        var receivedBytes: UInt64 = 0
     }
+
+    /// Most candidates and candidate errors kept for replay (libnice gathers far fewer).
+    static let replayLimit = 1000
 
     let state: Locked<State>
     let receive = Locked(Receive())
+    let receivedDatagrams = Atomic<UInt64>(0)
+    let receivedBytes = Atomic<UInt64>(0)
+    let receiveDropped = Atomic<UInt64>(0)
     /// Set once by `close`; read without a lock on every delivery.
     let closed = Atomic<Bool>(false)
     /// Held while a user handler runs (see ``DeliveryGate``).
@@ -89,6 +101,7 @@ final class EventHub: Sendable {
             let out = s.machine.handle(input)
             for change in out.changes {
                 logger.debug("iceConnectionState \(change)")
+                s.lastChange = change
                 for c in s.stateStreams.values { c.yield(change) }
                 enqueue(.state(change), &s)
             }
@@ -108,14 +121,19 @@ final class EventHub: Sendable {
             guard !s.machine.isClosed else { return }
             switch event {
             case .candidate(let c):
+                if s.gathered.count < Self.replayLimit { s.gathered.append(c) }
                 for k in s.candidateStreams.values { k.yield(c) }
             case .gathering(let g):
                 guard g != s.gathering else { return }
                 s.gathering = g
+                if g == .gathering { s.gathered = [] }
+                for k in s.gatheringStreams.values { k.yield(g) }
             case .selectedPair(let p):
                 s.selectedPairs[p.component] = p
+                for k in s.pairStreams.values { k.yield(p) }
             case .candidateError(let e):
-                s.candidateErrors.append(e)
+                if s.candidateErrors.count < Self.replayLimit { s.candidateErrors.append(e) }
+                for k in s.errorStreams.values { k.yield(e) }
             case .state:
                 break
             }
@@ -163,13 +181,16 @@ final class EventHub: Sendable {
     // MARK: Receive path (GLib thread)
 
     func received(_ bytes: UnsafeRawBufferPointer, component: Int) {
+        receivedDatagrams.wrappingAdd(1, ordering: .relaxed)
+        receivedBytes.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
         let datagram = Datagram(bytes: Array(bytes), component: component)
         let drainOn = receive.withLock { r -> DispatchQueue? in
-            r.received &+= 1
-            r.receivedBytes &+= UInt64(bytes.count)
             for c in r.streams.values { c.yield(datagram) }
             guard r.handler != nil || r.queue == nil else { return nil }
-            guard r.batch.count < receiveLimit else { return nil }  // a stalled handler queue drops, like a socket buffer
+            guard r.batch.count < receiveLimit else {  // a stalled handler queue drops, like a socket buffer
+                receiveDropped.wrappingAdd(1, ordering: .relaxed)
+                return nil
+            }
             r.batch.append(datagram)
             guard let q = r.queue, !r.drainScheduled else { return nil }
             r.drainScheduled = true
@@ -219,20 +240,26 @@ final class EventHub: Sendable {
     /// closed already.
     func close() -> Bool {
         defer { gate.waitForDeliveries() }
-        let (first, states, candidates) = state.withLock { s in
-            guard !s.machine.isClosed else {
-                return (false, [AsyncStream<IceStateChange>.Continuation](), [AsyncStream<IceCandidate?>.Continuation]())
-            }
+        let (first, finishers) = state.withLock { s -> (Bool, [@Sendable () -> Void]) in
+            guard !s.machine.isClosed else { return (false, []) }
             closed.store(true, ordering: .releasing)
             _ = s.machine.handle(.close)
+            s.lastChange = IceStateChange(state: .closed, reason: nil)
             s.handlers = Handlers()
             s.pending = []
             s.outbox = []
-            defer {
-                s.stateStreams = [:]
-                s.candidateStreams = [:]
-            }
-            return (true, Array(s.stateStreams.values), Array(s.candidateStreams.values))
+            var finishers: [@Sendable () -> Void] = []
+            for c in s.stateStreams.values { finishers.append { c.finish() } }
+            for c in s.candidateStreams.values { finishers.append { c.finish() } }
+            for c in s.gatheringStreams.values { finishers.append { c.finish() } }
+            for c in s.pairStreams.values { finishers.append { c.finish() } }
+            for c in s.errorStreams.values { finishers.append { c.finish() } }
+            s.stateStreams = [:]
+            s.candidateStreams = [:]
+            s.gatheringStreams = [:]
+            s.pairStreams = [:]
+            s.errorStreams = [:]
+            return (true, finishers)
         }
         guard first else { return false }
         let datagrams = receive.withLock { r in
@@ -241,8 +268,7 @@ final class EventHub: Sendable {
             defer { r.streams = [:] }
             return Array(r.streams.values)
         }
-        states.forEach { $0.finish() }
-        candidates.forEach { $0.finish() }
+        finishers.forEach { $0() }
         datagrams.forEach { $0.finish() }
         return true
     }
@@ -288,20 +314,45 @@ final class EventHub: Sendable {
 
     // MARK: Streams
 
+    /// Yields the current state first, then every change.
     func makeStateStream() -> AsyncStream<IceStateChange> {
-        makeStream(\.stateStreams)
+        makeStream(\.stateStreams, replayAfterClose: true) { [$0.lastChange] }
     }
 
+    /// Replays the current gathering round's candidates (and its `nil`), then every new one.
     func makeCandidateStream() -> AsyncStream<IceCandidate?> {
-        makeStream(\.candidateStreams)
+        makeStream(\.candidateStreams) { $0.gathered }
     }
 
-    /// A new unbounded stream registered in `registry` until it ends; finished at once if closed.
+    /// Yields the current gathering state first, then every change.
+    func makeGatheringStream() -> AsyncStream<IceGatheringState> {
+        makeStream(\.gatheringStreams) { [$0.gathering] }
+    }
+
+    /// Yields the selected pair of each component that has one, then every new selection.
+    func makePairStream() -> AsyncStream<CandidatePair> {
+        makeStream(\.pairStreams) { $0.selectedPairs.sorted { $0.key < $1.key }.map(\.value) }
+    }
+
+    /// Replays the candidate errors so far, then every new one.
+    func makeErrorStream() -> AsyncStream<IceCandidateError> {
+        makeStream(\.errorStreams) { $0.candidateErrors }
+    }
+
+    /// A new unbounded stream registered in `registry` until it ends, starting with `replay` (read
+    /// under the same lock that registers it, so nothing falls between the replay and the live
+    /// events). After close the stream is finished at once (after the replay when
+    /// `replayAfterClose`: the state stream still says `closed`).
     private func makeStream<Element: Sendable>(
-        _ registry: any WritableKeyPath<State, [UInt64: AsyncStream<Element>.Continuation]> & Sendable
+        _ registry: any WritableKeyPath<State, [UInt64: AsyncStream<Element>.Continuation]> & Sendable,
+        replayAfterClose: Bool = false,
+        replay: (State) -> [Element]
     ) -> AsyncStream<Element> {
         let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .unbounded)
         let id: UInt64? = state.withLock { s in
+            if !s.machine.isClosed || replayAfterClose {
+                for element in replay(s) { continuation.yield(element) }
+            }
             guard !s.machine.isClosed else { return nil }
             s.nextStreamID += 1
             s[keyPath: registry][s.nextStreamID] = continuation

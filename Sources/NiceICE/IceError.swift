@@ -37,6 +37,12 @@ public struct IceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let tooManyCandidates = Code("tooManyCandidates")
         /// The call is not valid in the connection's current state.
         public static let invalidState = Code("invalidState")
+        /// ``PeerConnection/waitUntilConnected(timeout:)``: the deadline passed first.
+        public static let timedOut = Code("timedOut")
+        /// The waiting task was cancelled.
+        public static let cancelled = Code("cancelled")
+        /// The connection reached `failed` (``IceError/state`` has the reason).
+        public static let connectionFailed = Code("connectionFailed")
         /// libnice failed where it should not (agent creation, stream creation).
         public static let agentFailure = Code("agentFailure")
     }
@@ -47,12 +53,16 @@ public struct IceError: Error, Sendable, Hashable, CustomStringConvertible {
     public var field: String?
     /// A human-readable explanation. Never contains passwords or TURN credentials.
     public var reason: String
+    /// For errors about a connection's state (``PeerConnection/waitUntilConnected(timeout:)``): the
+    /// ICE state and its reason when the error was thrown.
+    public var state: IceStateChange?
 
     /// Creates an error.
-    public init(_ code: Code, field: String? = nil, reason: String) {
+    public init(_ code: Code, field: String? = nil, reason: String, state: IceStateChange? = nil) {
         self.code = code
         self.field = field
         self.reason = reason
+        self.state = state
     }
 
     public var description: String {

@@ -203,7 +203,7 @@ extension LibNice {
     /// Closes the agent's sockets asynchronously, then drops NiceICE's reference and runs `done` on
     /// the loop thread. The unref runs in a later loop job, not inside libnice's close callback:
     /// the close task holds its own reference until that callback returns, so unreferencing there
-    /// would leave the sockets open for a moment after `done` (and after `await close()`).
+    /// would leave the sockets open for a moment after `done` (and after `await closeAndWait()`).
     static func closeAndRelease(_ a: AgentHandle, _ h: LoopHandle, _ done: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(ClosureBox {
             invoke(h) {

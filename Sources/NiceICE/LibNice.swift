@@ -42,14 +42,17 @@ enum LibNice {
         return LoopHandle(context: context, loop: loop)
     }
 
-    /// The body of a context thread: own the context, run until quit, then free both.
-    static func runLoop(_ h: LoopHandle, started: DispatchSemaphore) {
+    /// The body of a context thread: own the context, run until quit, then free both. `stopping`
+    /// runs after the last iteration and before the free: it must make sure nothing can attach a
+    /// source any more (``JobQueue/stop()``).
+    static func runLoop(_ h: LoopHandle, started: DispatchSemaphore, stopping: () -> Void) {
         g_main_context_push_thread_default(h.context)
         started.signal()
         g_main_loop_run(h.loop)
         // Let pending teardown work (agent close callbacks) finish before the context goes.
         var spins = 0
         while g_main_context_iteration(h.context, 0) != 0 && spins < 10_000 { spins += 1 }
+        stopping()
         g_main_context_pop_thread_default(h.context)
         g_main_loop_unref(h.loop)
         g_main_context_unref(h.context)

@@ -18,6 +18,18 @@ public final class NiceContext: Sendable {
     let loop: LoopHandle
     /// Work waiting for the context thread (see ``execute(_:)``).
     let jobs = JobQueue()
+    /// Signalled when the thread has ended.
+    let exit = Completion()
+    /// The connections on this context, for ``shutdown()``.
+    let registry = Locked(Registry())
+
+    struct Registry: Sendable {
+        struct Entry: Sendable {
+            weak var core: AgentCore?
+        }
+        var entries: [ObjectIdentifier: Entry] = [:]
+        var shutDown = false
+    }
     /// Threads for blocking work (DNS lookups, TURN probes), in the context's namespace.
     let workers: BlockingWorkers
     /// How host names of STUN/TURN servers are resolved (on ``workers``, never on the GLib thread).
@@ -62,18 +74,23 @@ public final class NiceContext: Sendable {
         self.loop = loop
         let started = DispatchSemaphore(value: 0)
         let status = Locked<Int32>(0)
+        let jobs = self.jobs
+        let exit = self.exit
         let thread = Thread {
             LibNice.nameCurrentThread(name)
             if let namespace {
                 let error = LibNice.enterNetworkNamespace(namespace)
                 if error != 0 {
                     status.withLock { $0 = error }
+                    jobs.stop()
                     LibNice.releaseLoop(loop)
                     started.signal()
+                    exit.finish()
                     return
                 }
             }
-            LibNice.runLoop(loop, started: started)
+            LibNice.runLoop(loop, started: started, stopping: { jobs.stop() })
+            exit.finish()
         }
         thread.name = name
         thread.start()
@@ -83,7 +100,7 @@ public final class NiceContext: Sendable {
 
     deinit {
         workers.stop()
-        guard startError == 0 else { return }
+        guard startError == 0, !registry.withLock({ $0.shutDown }) else { return }
         // Quit from inside the loop so a quit can never race the start of `g_main_loop_run`.
         let loop = self.loop
         execute { LibNice.quitLoop(loop) }
@@ -104,8 +121,55 @@ public final class NiceContext: Sendable {
     /// hand-over) and one idle source drains everything queued since the last drain: a burst of
     /// calls costs one wake-up. Never inline: `g_main_context_invoke` runs inline on the owner
     /// thread, which would re-enter libnice inside its own signal (feasibility.md §11).
+    ///
+    /// After the thread ended (``shutdown()``), jobs are dropped.
     func execute(_ body: @escaping @Sendable () -> Void) {
-        if jobs.push(body) { LibNice.scheduleDrain(loop, jobs) }
+        let loop = self.loop
+        jobs.push(body) { [jobs] in LibNice.scheduleDrain(loop, jobs) }
+    }
+
+    /// Adds a connection; false once the context is shut down.
+    func register(_ core: AgentCore) -> Bool {
+        registry.withLock { r in
+            guard !r.shutDown else { return false }
+            r.entries[ObjectIdentifier(core)] = .init(core: core)
+            return true
+        }
+    }
+
+    func unregister(_ core: AgentCore) {
+        _ = registry.withLock { $0.entries.removeValue(forKey: ObjectIdentifier(core)) }
+    }
+
+    /// Shuts the context down gracefully, for a server that stops: closes every connection on it
+    /// (as ``PeerConnection/close()`` does: `closed`, no event), waits until libnice has released
+    /// their sockets (at most 5 s for each, all at once), then ends the context's thread and its
+    /// worker threads and waits for the thread to end. Creating a ``PeerConnection`` on the context
+    /// afterwards throws ``IceError/Code/invalidState``; methods of connections that were on it
+    /// throw `closed`. Idempotent. Do not shut down ``NiceContext/default`` in a process that may
+    /// still use it.
+    public func shutdown() async {
+        let (first, cores) = registry.withLock { r -> (Bool, [AgentCore]) in
+            defer { r.shutDown = true }
+            return (!r.shutDown, r.entries.values.compactMap(\.core))
+        }
+        guard first else {
+            await exit.wait()
+            return
+        }
+        for core in cores where core.hub.close() {
+            execute { core.teardown() }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for core in cores {
+                group.addTask { _ = await core.hub.waitForTeardown(timeout: PeerConnection.closeTimeout) }
+            }
+        }
+        workers.stop()
+        guard startError == 0 else { return }
+        let loop = self.loop
+        execute { LibNice.quitLoop(loop) }
+        await exit.wait()
     }
 
     /// Runs `body` on the context's thread after `delay`.
@@ -124,16 +188,29 @@ final class JobQueue: Sendable {
     struct State: Sendable {
         var jobs: [@Sendable () -> Void] = []
         var scheduled = false
+        var stopped = false
     }
 
     private let state = Locked(State())
 
-    /// Queues a job; true when the caller must schedule a drain (none is pending).
-    func push(_ job: @escaping @Sendable () -> Void) -> Bool {
+    /// Queues a job and, when no drain is pending, runs `schedule` (which attaches the drain source)
+    /// under the same lock as ``stop()``, so no source is attached to a context being freed. After
+    /// `stop()` the job is dropped.
+    func push(_ job: @escaping @Sendable () -> Void, schedule: () -> Void) {
         state.withLock { s in
+            guard !s.stopped else { return }
             s.jobs.append(job)
-            defer { s.scheduled = true }
-            return !s.scheduled
+            guard !s.scheduled else { return }
+            s.scheduled = true
+            schedule()
+        }
+    }
+
+    /// The loop has ended: drop what is queued and refuse new jobs.
+    func stop() {
+        state.withLock { s in
+            s.stopped = true
+            s.jobs = []
         }
     }
 
@@ -162,5 +239,29 @@ extension Duration {
         let (s, atto) = components
         let ms = s * 1000 + (atto + 999_999_999_999_999) / 1_000_000_000_000_000
         return UInt32(clamping: max(0, ms))
+    }
+}
+
+/// A one-shot event that async code can wait for.
+final class Completion: Sendable {
+    private let state = Locked<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func finish() {
+        let waiters = state.withLock { s in
+            s.done = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s in
+                if !s.done { s.waiters.append(k) }
+                return s.done
+            }
+            if done { k.resume() }
+        }
     }
 }

@@ -11,7 +11,7 @@ extension PeerConnection {
         let (state, gathering, pairs, errors) = hub.state.withLock {
             ($0.machine.state, $0.gathering, $0.selectedPairs.sorted { $0.key < $1.key }.map(\.value), $0.candidateErrors)
         }
-        let (received, receivedBytes) = hub.receive.withLock { ($0.received, $0.receivedBytes) }
+        let counters = self.counters
         return IceStats(
             timestamp: .now,
             iceConnectionState: state,
@@ -24,10 +24,10 @@ extension PeerConnection {
             remoteCandidates: snapshot.remote,
             componentStates: snapshot.componentStates,
             candidateErrors: errors,
-            datagramsSent: core.sentDatagrams.load(ordering: .relaxed),
-            bytesSent: core.sentBytes.load(ordering: .relaxed),
-            datagramsReceived: received,
-            bytesReceived: receivedBytes,
+            datagramsSent: counters.datagramsSent,
+            bytesSent: counters.bytesSent,
+            datagramsReceived: counters.datagramsReceived,
+            bytesReceived: counters.bytesReceived,
             roundTripTime: nil
         )
     }

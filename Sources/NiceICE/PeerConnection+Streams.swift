@@ -1,15 +1,36 @@
 extension PeerConnection {
-    /// A new stream of ``iceConnectionState`` changes, from this call on (read
-    /// ``iceConnectionState`` for the current value). Each call returns its own stream; it
-    /// finishes on ``close()``. Never drops a change.
+    /// A new stream of ``iceConnectionState`` changes that yields the **current** state first (with
+    /// the reason of the change that led to it), then every change. Each call returns its own
+    /// stream; it finishes on ``close()`` (a stream made after close yields `closed`, then
+    /// finishes). Never drops a change, so a streams-only client misses nothing.
     public func stateChanges() -> AsyncStream<IceStateChange> {
         hub.makeStateStream()
     }
 
-    /// A new stream of local candidates from this call on, `nil` marking end-of-candidates (also
-    /// after ``restartIce()``). Finishes on ``close()``.
+    /// A new stream of local candidates that first replays the candidates of the current gathering
+    /// round (and its end-of-candidates `nil`, once gathering is complete), then every new one.
+    /// After ``restartIce()`` the re-delivered candidates and a new `nil` follow. Finishes on
+    /// ``close()``. Never drops a candidate: made at any time, it sees every one of the round.
     public func localCandidates() -> AsyncStream<IceCandidate?> {
         hub.makeCandidateStream()
+    }
+
+    /// A new stream of ``iceGatheringState`` that yields the current state first, then every
+    /// change. Finishes on ``close()``.
+    public func gatheringStateChanges() -> AsyncStream<IceGatheringState> {
+        hub.makeGatheringStream()
+    }
+
+    /// A new stream of selected pairs: first the current selected pair of each component that has
+    /// one, then every new selection (W3C `onselectedcandidatepairchange`). Finishes on ``close()``.
+    public func selectedPairChanges() -> AsyncStream<CandidatePair> {
+        hub.makePairStream()
+    }
+
+    /// A new stream of STUN/TURN candidate errors (W3C `onicecandidateerror`): first those seen so
+    /// far, then every new one. Finishes on ``close()``.
+    public func candidateErrors() -> AsyncStream<IceCandidateError> {
+        hub.makeErrorStream()
     }
 
     /// A new stream of received datagrams from this call on. It buffers up to

@@ -37,8 +37,8 @@ public final class PeerConnection: Sendable {
     let core: AgentCore
     let logger: Logger
 
-    /// The largest datagram ``send(_:component:)`` accepts: the UDP payload limit of IPv4 (65,507)
-    /// less room for TURN framing.
+    /// The largest datagram `send` accepts: the UDP payload limit of IPv4 (65,507) less room for
+    /// TURN framing.
     public static let maximumDatagramSize = 65_000
 
     private static let ids = Atomic<UInt64>(0)
@@ -53,9 +53,16 @@ public final class PeerConnection: Sendable {
     ///   without an address, no free port in `portRange` — fails the connection instead:
     ///   ``iceConnectionState`` becomes `failed` with reason ``IceStateChangeReason/setupFailed``
     ///   (delivered like any change) and ``setupError`` holds the typed error.
-    public init(configuration: Configuration = Configuration(), context: NiceContext = .default) throws(IceError) {
+    ///
+    /// - Parameter logger: where the connection logs (swift-log), with metadata `pc` (a process-wide
+    ///   connection number) added; by default `Logger(label: "NiceICE")`. Passwords and TURN
+    ///   credentials are never logged.
+    public init(
+        configuration: Configuration = Configuration(), context: NiceContext = .default,
+        logger: Logger = Logger(label: "NiceICE")
+    ) throws(IceError) {
         let validated = try ValidatedConfiguration(configuration)
-        var logger = Logger(label: "NiceICE")
+        var logger = logger
         logger[metadataKey: "pc"] = "\(Self.ids.wrappingAdd(1, ordering: .relaxed).newValue)"
         self.configuration = configuration
         self.context = context
@@ -66,6 +73,10 @@ public final class PeerConnection: Sendable {
             receiveLimit: configuration.receiveStreamBufferLimit)
         let core = AgentCore(context: context, hub: hub, config: validated, logger: logger)
         self.core = core
+        guard context.register(core) else {
+            _ = hub.close()
+            throw IceError(.invalidState, field: "context", reason: "the NiceContext '\(context.name)' is shut down")
+        }
         hub.state.withLock { $0.localParameters = IceParameters.random() }
         // Set-up never blocks the caller or the GLib thread: host names are resolved on the
         // context's blocking workers, then one job on the context thread creates the agent (many
@@ -271,31 +282,6 @@ public final class PeerConnection: Sendable {
         context.execute { core.revokeConsent() }
     }
 
-    // MARK: Data
-
-    /// Sends one datagram on the selected pair of `component`. Any thread.
-    ///
-    /// - Throws: ``IceError`` `datagramTooLarge` over ``maximumDatagramSize``, `notConnected` before a
-    ///   pair is selected, `closed` after close, `sendFailed` when libnice refuses (consent revoked).
-    public func send(_ bytes: UnsafeRawBufferPointer, component: Int = 1) throws(IceError) {
-        guard bytes.count <= Self.maximumDatagramSize else {
-            throw IceError(.datagramTooLarge, field: "bytes", reason: "\(bytes.count) bytes exceed the \(Self.maximumDatagramSize)-byte limit")
-        }
-        guard (1...configuration.componentCount).contains(component) else {
-            throw IceError(.invalidState, field: "component", reason: "component \(component) does not exist")
-        }
-        guard !hub.closed.load(ordering: .relaxed) else { throw IceError(.closed, reason: "the connection is closed") }
-        try core.send(bytes, component: UInt32(component)).get()
-    }
-
-    /// Sends one datagram on the selected pair of `component`. Any thread.
-    public func send(_ bytes: [UInt8], component: Int = 1) throws(IceError) {
-        let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(IceError) in try send(buffer, component: component) }
-        }
-        try result.get()
-    }
-
     // MARK: Close
 
     /// Closes the connection (W3C `close()`): ``iceConnectionState`` is `closed` on return, no state
@@ -313,8 +299,9 @@ public final class PeerConnection: Sendable {
     }
 
     /// Closes as ``close()`` does, then waits until libnice has closed the agent's sockets — at most
-    /// `closeTimeout` (5 s); past it a warning is logged and the sockets close when libnice lets go.
-    public func close() async {
+    /// 5 s; past that a warning is logged and the sockets close when libnice lets go. (A distinct
+    /// name, so that `close()` stays the plain W3C close in async code too.)
+    public func closeAndWait() async {
         closeNow()
         if await !hub.waitForTeardown(timeout: Self.closeTimeout) {
             logger.warning("libnice did not release the agent within \(Self.closeTimeout)")

@@ -147,13 +147,13 @@ struct BadInputTests {
             }
         }
         #expect(rejected == 1000)
-        await pc.close()
+        await pc.closeAndWait()
     }
 
     @Test("mDNS .local candidates are skipped without an error")
     func mdnsSkipped() async throws {
         let pc = try PeerConnection(configuration: Loopback.configuration(.controlled))
         try pc.addIceCandidate("candidate:3012461154 1 udp 2122260223 5d2a1f3c-9b7e-4c1d-8f6a-0e1b2c3d4e5f.local 54321 typ host generation 0")
-        await pc.close()
+        await pc.closeAndWait()
     }
 }

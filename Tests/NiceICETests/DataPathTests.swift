@@ -66,7 +66,7 @@ struct DataPathTests {
         var after = 0
         for await _ in again { after += 1 }  // finishes because of close
         #expect(after == 0)
-        await pair.left.pc.close()
+        await pair.left.pc.closeAndWait()
     }
 
     @Test("send before a pair is selected throws notConnected; after close throws closed")

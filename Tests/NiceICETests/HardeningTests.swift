@@ -113,6 +113,22 @@ struct HardeningTests {
         #expect(error.code == .invalidIceServer && error.field == "host" && error.reason.contains("stun.invalid"), "\(error)")
     }
 
+    @Test("Reducer: setupFailed gives one failed(setupFailed) change; later inputs change nothing; close still closes")
+    func reducerSetupFailed() {
+        var m = IceStateMachine(streams: [1], components: 2)
+        let out = m.handle(.setupFailed)
+        #expect(out.changes == [IceStateChange(state: .failed, reason: .setupFailed)])
+        #expect(m.state == .failed)
+        let key = ComponentKey(stream: 1, component: 1)
+        for input: IceStateMachine.Input in [.componentState(key, .connecting), .componentState(key, .ready), .restart,
+                                            .localGatheringDone(stream: 1), .remoteEndOfCandidates(stream: 1), .setupFailed] {
+            #expect(m.handle(input).changes.isEmpty, "\(input)")
+            #expect(m.state == .failed)
+        }
+        #expect(m.handle(.close).changes.isEmpty)
+        #expect(m.state == .closed)
+    }
+
     // MARK: 3. handlers after close
 
     @Test("No handler starts (or still runs) after close() returns: 10,000 closes from a third thread against a busy queue")
@@ -176,7 +192,8 @@ struct HardeningTests {
             closedInside.store(true, ordering: .releasing)
             done.signal()
         }
-        try pair.start()
+        // Only the left side runs: its first host candidate closes it from inside the handler.
+        pair.left.pc.start(queue: pair.left.queue)
         #expect(done.wait(timeout: .now() + 10) == .success)
         try await Task.sleep(for: .milliseconds(300))
         #expect(after.load(ordering: .relaxed) == 0)
@@ -243,7 +260,7 @@ struct HardeningTests {
         for p in pairs {
             #expect(p.left.pc.iceConnectionState == .completed && p.right.pc.iceConnectionState == .completed)
         }
-        await stalled.close()
+        await stalled.closeAndWait()
         for p in pairs { await p.closeBoth() }
     }
 }
@@ -253,7 +270,7 @@ struct HardeningTests {
 func openSockets(localPorts ports: ClosedRange<UInt16>? = nil, remotePort remote: UInt16? = nil) -> [String] {
     var found: [String] = []
     for table in ["udp", "tcp"] {
-        let text = (try? String(contentsOfFile: "/proc/self/net/\(table)", encoding: .utf8)) ?? ""
+        let text = readProcFile("/proc/self/net/\(table)")
         for line in text.split(separator: "\n").dropFirst() {
             let f = line.split(separator: " ", omittingEmptySubsequences: true)
             guard f.count > 9, f[9] != "0" else { continue }
@@ -264,6 +281,13 @@ func openSockets(localPorts ports: ClosedRange<UInt16>? = nil, remotePort remote
         }
     }
     return found
+}
+
+/// The whole of a /proc file (they report size 0, so `String(contentsOfFile:)` may stop early).
+func readProcFile(_ path: String) -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+    defer { try? handle.close() }
+    return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
 }
 
 /// Names of this process's threads (`/proc/self/task/*/comm`).
@@ -312,7 +336,7 @@ struct CloseDuringAllocationTests {
             } else if i % 20 != 0 {
                 try await Task.sleep(for: .microseconds((transport == .udp ? 4000 : 400) * (i % 20)))
             }
-            await pc.close()
+            await pc.closeAndWait()
             if !pc.hub.state.withLock({ $0.teardownDone }) { timedOut += 1 }
             if sawRelay.load(ordering: .relaxed) { relays += 1 }
         }
@@ -364,7 +388,7 @@ struct CloseDuringAllocationTests {
             }
             #expect(relays.load(ordering: .relaxed) == 1, "the close must land between the two allocations")
             let start = ContinuousClock.now
-            await pc.close()
+            await pc.closeAndWait()
             durations.append(ContinuousClock.now - start)
             #expect(pc.hub.state.withLock { $0.teardownDone }, "close() returned by its bound; libnice never finished")
         }

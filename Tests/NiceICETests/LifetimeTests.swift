@@ -26,7 +26,7 @@ struct LifetimeTests {
         await withTaskGroup(of: Void.self) { group in
             for i in 0..<1000 {
                 group.addTask {
-                    if i % 2 == 0 { pair.left.closeNow() } else { await pair.left.pc.close() }
+                    if i % 2 == 0 { pair.left.closeNow() } else { await pair.left.pc.closeAndWait() }
                 }
             }
         }
@@ -35,8 +35,9 @@ struct LifetimeTests {
         #expect(pair.left.seen.withLock { $0.count } == before)
         var streamed: [IceConnectionState] = []
         for await c in states { streamed.append(c.state) }  // finishes because of close
-        #expect(streamed == [.checking, .connected, .completed])
-        await pair.right.pc.close()
+        // The stream starts with the state at the time it was made (`new`), and close adds nothing.
+        #expect(streamed == [.new, .checking, .connected, .completed])
+        await pair.right.pc.closeAndWait()
     }
 
     @Test("close() from inside a handler: no further handler runs")
@@ -54,7 +55,7 @@ struct LifetimeTests {
         #expect(pair.left.pc.iceConnectionState == .closed)
         // checking, connected — and nothing after close (completed would have been next).
         #expect(calls.load(ordering: .relaxed) == 2)
-        await pair.right.pc.close()
+        await pair.right.pc.closeAndWait()
     }
 
     @Test("Dropping a connected PeerConnection without close() frees it, and its peer sees the loss")
@@ -86,19 +87,19 @@ struct LifetimeTests {
         #expect(weakPC == nil, "PeerConnection still alive")
         #expect(weakCore == nil, "AgentCore still alive after teardown")
         #expect(await right.waitForState(.disconnected, timeout: .seconds(15)), "\(right.timeline)")
-        await right.pc.close()
+        await right.pc.closeAndWait()
     }
 
     @Test("200 connections created and closed leave no thread or file descriptor behind")
     func noLeaks() async throws {
         // Warm up the default context and Dispatch's pools.
-        for _ in 0..<5 { await (try PeerConnection(configuration: Loopback.configuration(.controlling))).close() }
+        for _ in 0..<5 { await (try PeerConnection(configuration: Loopback.configuration(.controlling))).closeAndWait() }
         try await Task.sleep(for: .milliseconds(300))
         let before = processResources()
         for i in 0..<200 {
             let pc = try PeerConnection(configuration: Loopback.configuration(i % 2 == 0 ? .controlling : .controlled))
             pc.start(queue: .global())
-            if i % 2 == 0 { await pc.close() } else { ({ pc.close() })() }
+            if i % 2 == 0 { await pc.closeAndWait() } else { pc.close() }
         }
         // Non-awaited closes finish on the context thread shortly.
         try await Task.sleep(for: .milliseconds(500))
@@ -115,7 +116,7 @@ struct LifetimeTests {
             let context = NiceContext(name: "short-lived")
             let pc = try PeerConnection(configuration: Loopback.configuration(.controlling), context: context)
             #expect(processResources().threads >= before.threads + 1)
-            await pc.close()
+            await pc.closeAndWait()
         }
         let deadline = ContinuousClock.now + .seconds(5)
         while processResources().threads > before.threads && ContinuousClock.now < deadline {

@@ -23,7 +23,7 @@ struct StateIntegrationTests {
         #expect(side.pc.iceGatheringState == .complete)
         #expect(side.pc.iceConnectionState == .new)
         #expect(side.states.isEmpty)
-        await side.pc.close()
+        await side.pc.closeAndWait()
     }
 
     // Case 2
@@ -161,7 +161,7 @@ struct StateIntegrationTests {
         #expect(pair.left.reasons.suffix(2) == [.consentLost, .consentLost])
         #expect(lost >= .seconds(4), "consent loss noticed after \(lost)")
         #expect(throws: IceError.self) { try pair.left.pc.send([1, 2, 3]) }
-        await pair.left.pc.close()
+        await pair.left.pc.closeAndWait()
         pair.right.closeNow()
     }
 
@@ -248,7 +248,7 @@ struct StateIntegrationTests {
         #expect(!pair.right.states.contains(.closed))
         #expect(throws: IceError.self) { try pair.right.pc.send([1]) }
         #expect(throws: IceError.self) { try pair.right.pc.addIceCandidate(nil) }
-        await pair.left.pc.close()
+        await pair.left.pc.closeAndWait()
     }
 
     // Case 15

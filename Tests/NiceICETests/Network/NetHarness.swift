@@ -262,8 +262,8 @@ struct NetPair {
     }
 
     func closeBoth() async {
-        await a.pc.close()
-        await b.pc.close()
+        await a.pc.closeAndWait()
+        await b.pc.closeAndWait()
     }
 }
 

@@ -273,12 +273,12 @@ struct NetworkTests {
             #expect(selected.local.transport == .tcp && selected.remote.transport == .tcp, "\(selected)")
         }
         let before = pair.a.changes.count
-        await pair.b.pc.close()
+        await pair.b.pc.closeAndWait()
         pair.log.note("lan1b closed")
         #expect(await pair.a.waitForState(.failed, timeout: .seconds(15)), "\(pair.a.timeline)")
         let after = pair.a.changes.dropFirst(before).map(\.state)
         #expect(after == [.disconnected, .failed], "\(pair.a.timeline)")
-        await pair.a.pc.close()
+        await pair.a.pc.closeAndWait()
     }
 
     @Test("5b: TCP-only from behind a NAT to a public agent (active → passive)", .timeLimit(.minutes(1)))
@@ -387,7 +387,7 @@ struct NetworkTests {
         #expect(peer.candidateErrors.map(\.errorCode) == [701], "\(peer.candidateErrors)")
         #expect(!peer.localCandidates.contains { $0.type == .relay })
         #expect(peer.localCandidates.contains { $0.type == .srflx }, "gathered \(peer.localCandidates.map(\.description))")
-        await peer.pc.close()
+        await peer.pc.closeAndWait()
     }
 
     // MARK: NAT 1:1

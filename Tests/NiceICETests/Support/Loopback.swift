@@ -58,7 +58,7 @@ final class Side: Sendable {
         try signalling.deliverParameters(from: pc, to: peer.pc, transform)
     }
 
-    /// W3C `close()` without waiting: in async code `pc.close()` resolves to `close() async`.
+    /// W3C `close()` without waiting (`pc.close()` works in async code too; kept for older tests).
     func closeNow() { pc.close() }
 
     func record(_ s: Seen) { seen.withLock { $0.append(s) } }
@@ -164,8 +164,8 @@ struct Loopback {
     }
 
     func closeBoth() async {
-        await left.pc.close()
-        await right.pc.close()
+        await left.pc.closeAndWait()
+        await right.pc.closeAndWait()
     }
 }
 

@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+
+/// What went through a connection's data path, read from atomic counters (no allocation, no hop):
+/// cheap enough to poll for metrics.
+public struct DataCounters: Sendable, Hashable {
+    /// Datagrams and bytes libnice accepted from `send`/`write`.
+    public var datagramsSent: UInt64
+    public var bytesSent: UInt64
+    /// Datagrams `send` accepted that libnice then refused (its TCP queue busy, consent lost,
+    /// socket buffer full) and that were dropped, as UDP would.
+    public var datagramsDropped: UInt64
+    /// Datagrams and bytes received over ICE.
+    public var datagramsReceived: UInt64
+    public var bytesReceived: UInt64
+    /// Received datagrams dropped because the receive handler's queue fell
+    /// ``PeerConnection/Configuration/receiveStreamBufferLimit`` datagrams behind.
+    public var receiveDropped: UInt64
+}
+
+extension PeerConnection {
+    /// Sends one datagram on the selected pair of `component`. Any thread; never blocks.
+    ///
+    /// **When the sender outruns the network.** A UDP-only connection sends on the calling thread:
+    /// if the socket's buffer is full libnice refuses and this throws `sendFailed` (the datagram is
+    /// dropped, as with UDP). A connection that can use TCP queues the datagram for the context
+    /// thread (see <doc:ThreadingAndLifetime>): past 4,096 waiting datagrams this throws
+    /// `sendQueueFull`. To wait for room instead of dropping, use ``write(_:component:)``.
+    ///
+    /// - Throws: ``IceError`` `datagramTooLarge` over ``maximumDatagramSize``, `notConnected` before a
+    ///   pair is selected, `closed` after close, `sendFailed` when libnice refuses (consent revoked,
+    ///   socket buffer full), `sendQueueFull` (see above).
+    public func send(_ bytes: UnsafeRawBufferPointer, component: Int = 1) throws(IceError) {
+        guard bytes.count <= Self.maximumDatagramSize else {
+            throw IceError(.datagramTooLarge, field: "bytes", reason: "\(bytes.count) bytes exceed the \(Self.maximumDatagramSize)-byte limit")
+        }
+        guard (1...configuration.componentCount).contains(component) else {
+            throw IceError(.invalidState, field: "component", reason: "component \(component) does not exist")
+        }
+        guard !hub.closed.load(ordering: .relaxed) else { throw IceError(.closed, reason: "the connection is closed") }
+        try core.send(bytes, component: UInt32(component)).get()
+    }
+
+    /// Sends one datagram (see ``send(_:component:)-(UnsafeRawBufferPointer,_)``), without a copy.
+    public func send(_ bytes: [UInt8], component: Int = 1) throws(IceError) {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(IceError) in try send(buffer, component: component) }
+        }
+        try result.get()
+    }
+
+    /// Sends one datagram from any contiguous bytes (`Data`, `[UInt8]`, `ByteBuffer` views, …)
+    /// without a copy (see ``send(_:component:)-(UnsafeRawBufferPointer,_)``).
+    public func send(_ bytes: some ContiguousBytes, component: Int = 1) throws(IceError) {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(IceError) in try send(buffer, component: component) }
+        }
+        try result.get()
+    }
+
+    /// Sends one datagram, waiting for room instead of dropping when the sender outruns the
+    /// network: while the send queue is full (TCP-capable connections), and for up to 50 ms while
+    /// the UDP socket's buffer is full. Returns once libnice has the datagram (or, on the queued
+    /// path, once it is queued).
+    ///
+    /// - Throws: as ``send(_:component:)-(UnsafeRawBufferPointer,_)`` for everything but a full queue or
+    ///   buffer; `cancelled` when the task is cancelled while waiting.
+    public func write(_ bytes: [UInt8], component: Int = 1) async throws(IceError) {
+        var retries = 0
+        while true {
+            do {
+                try send(bytes, component: component)
+                return
+            } catch where error.code == .sendQueueFull {
+                await core.waitForSendRoom()
+            } catch where error.code == .sendFailed && !core.sendsOnContext && retries < 50 {
+                retries += 1
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+            if Task.isCancelled { throw IceError(.cancelled, reason: "the writing task was cancelled") }
+        }
+    }
+
+    /// The data path's counters, read without allocation or a thread hop.
+    public var counters: DataCounters {
+        DataCounters(
+            datagramsSent: core.sentDatagrams.load(ordering: .relaxed),
+            bytesSent: core.sentBytes.load(ordering: .relaxed),
+            datagramsDropped: core.droppedDatagrams.load(ordering: .relaxed),
+            datagramsReceived: hub.receivedDatagrams.load(ordering: .relaxed),
+            bytesReceived: hub.receivedBytes.load(ordering: .relaxed),
+            receiveDropped: hub.receiveDropped.load(ordering: .relaxed))
+    }
+}

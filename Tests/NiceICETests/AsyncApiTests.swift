@@ -1,0 +1,193 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+
+@testable import NiceICE
+
+/// Issue 9: the async-first API — streams that miss nothing, waiting with a deadline, graceful
+/// context shutdown, bytes, counters.
+@Suite("Async API", .timeLimit(.minutes(5)))
+struct AsyncApiTests {
+    /// Forwards every local candidate of `from` (read from its stream) to `to`, until end-of-candidates.
+    static func forward(_ from: PeerConnection, to: PeerConnection) async throws -> [IceCandidate] {
+        var sent: [IceCandidate] = []
+        for await candidate in from.localCandidates() {
+            try to.addIceCandidate(candidate)
+            guard let candidate else { break }
+            sent.append(candidate)
+        }
+        return sent
+    }
+
+    /// One streams-only connection: no handler, no `start(queue:)`; streams made late.
+    static func streamsOnlyRun(delay: Duration) async throws {
+        let a = try PeerConnection(configuration: Loopback.configuration(.controlling))
+        let b = try PeerConnection(configuration: Loopback.configuration(.controlled))
+        defer {
+            a.close()
+            b.close()
+        }
+        try a.setRemoteParameters(b.localParameters)
+        try b.setRemoteParameters(a.localParameters)
+        // Gathering is already running (or over) when the streams are made.
+        if delay > .zero { try await Task.sleep(for: delay) }
+        async let sentByA = forward(a, to: b)
+        async let sentByB = forward(b, to: a)
+        let (ca, cb) = try await (sentByA, sentByB)
+        try await a.waitUntilConnected(timeout: .seconds(10))
+        try await b.waitUntilConnected(timeout: .seconds(10))
+        // Nothing was missed: every candidate libnice gathered went through the stream.
+        let gatheredA = await a.stats().localCandidates
+        let gatheredB = await b.stats().localCandidates
+        #expect(Set(ca.map(\.candidateLine)) == Set(gatheredA.map(\.candidateLine)) && !ca.isEmpty)
+        #expect(Set(cb.map(\.candidateLine)) == Set(gatheredB.map(\.candidateLine)) && !cb.isEmpty)
+    }
+
+    @Test("A streams-only client connects two peers and never misses a candidate, 1,000 runs (streams made 0–4 ms late)")
+    func streamsOnly() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for run in 0..<1000 {
+                if run >= 8 { try await group.next() }
+                group.addTask { try await Self.streamsOnlyRun(delay: .microseconds(500 * (run % 9))) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("Every stream replays: state first, gathering state, selected pair, candidate errors")
+    func replayingStreams() async throws {
+        let pair = try Loopback()
+        try pair.start()
+        #expect(await pair.left.waitForState(.completed))
+        var states = pair.left.pc.stateChanges().makeAsyncIterator()
+        #expect(await states.next()?.state == .completed)
+        var gathering = pair.left.pc.gatheringStateChanges().makeAsyncIterator()
+        #expect(await gathering.next() == .complete)
+        var pairs = pair.left.pc.selectedPairChanges().makeAsyncIterator()
+        #expect(await pairs.next() == pair.left.pc.selectedPair)
+        await pair.closeBoth()
+        // After close: the state stream says closed and finishes; the others just finish.
+        var after = pair.left.pc.stateChanges().makeAsyncIterator()
+        #expect(await after.next()?.state == .closed)
+        #expect(await after.next() == nil)
+        var errors = pair.left.pc.candidateErrors().makeAsyncIterator()
+        #expect(await errors.next() == nil)
+    }
+
+    // MARK: waitUntilConnected
+
+    @Test("waitUntilConnected: returns once connected; at once when already connected")
+    func waitSuccess() async throws {
+        let pair = try Loopback()
+        try pair.start()
+        try await pair.left.pc.waitUntilConnected(timeout: .seconds(10))
+        #expect([.connected, .completed].contains(pair.left.pc.iceConnectionState))
+        try await pair.left.pc.waitUntilConnected(timeout: .zero)
+        await pair.closeBoth()
+    }
+
+    @Test("waitUntilConnected: timedOut with the state when the peer never answers; connectionFailed with the reason")
+    func waitTimeoutAndFailure() async throws {
+        let lonely = try PeerConnection(configuration: Loopback.configuration(.controlling))
+        defer { lonely.close() }
+        do {
+            try await lonely.waitUntilConnected(timeout: .milliseconds(300))
+            Issue.record("returned without a peer")
+        } catch {
+            #expect(error.code == .timedOut)
+            #expect(error.state?.state == .new)
+        }
+        var c = Loopback.configuration(.controlling)
+        c.localAddresses = ["no-such-if0"]
+        let broken = try PeerConnection(configuration: c)
+        defer { broken.close() }
+        do {
+            try await broken.waitUntilConnected(timeout: .seconds(10))
+            Issue.record("returned for a failed connection")
+        } catch {
+            #expect(error.code == .connectionFailed)
+            #expect(error.state == IceStateChange(state: .failed, reason: .setupFailed))
+        }
+    }
+
+    @Test("waitUntilConnected: cancelled when its task is; closed when the connection closes meanwhile")
+    func waitCancelledAndClosed() async throws {
+        let pc = try PeerConnection(configuration: Loopback.configuration(.controlling))
+        let waiter = Task { () -> IceError? in
+            do throws(IceError) {
+                try await pc.waitUntilConnected(timeout: .seconds(60))
+                return nil
+            } catch { return error }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        waiter.cancel()
+        #expect(await waiter.value?.code == .cancelled)
+        let closing = Task { () -> IceError? in
+            do throws(IceError) {
+                try await pc.waitUntilConnected(timeout: .seconds(60))
+                return nil
+            } catch { return error }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        pc.close()
+        let closedError = await closing.value
+        #expect(closedError?.code == .closed)
+    }
+
+    // MARK: shutdown
+
+    @Test("NiceContext.shutdown() with 200 live connections: all closed, no socket or thread left, new connections refused")
+    func contextShutdown() async throws {
+        let name = "t-shutdown"
+        let context = NiceContext(name: name)
+        var c = Loopback.configuration(.controlling)
+        let ports: ClosedRange<UInt16> = 47_500...47_799
+        c.portRange = .init(ports.lowerBound, ports.upperBound)
+        var d = Loopback.configuration(.controlled)
+        d.portRange = c.portRange
+        var pairs: [Loopback] = []
+        for _ in 0..<100 { pairs.append(try Loopback(left: c, right: d, leftContext: context, rightContext: context)) }
+        for p in pairs { try p.start() }
+        for p in pairs {
+            #expect(await p.left.waitForState(.completed, timeout: .seconds(30)))
+            #expect(await p.right.waitForState(.completed, timeout: .seconds(30)))
+        }
+        #expect(openSockets(localPorts: ports).count >= 200)
+        #expect(threadNames().contains(name))
+        await context.shutdown()
+        for p in pairs {
+            #expect(p.left.pc.iceConnectionState == .closed && p.right.pc.iceConnectionState == .closed)
+            #expect(throws: IceError.self) { try p.left.pc.send([1]) }
+        }
+        #expect(openSockets(localPorts: ports).isEmpty, "\(openSockets(localPorts: ports).prefix(5))")
+        #expect(!threadNames().contains { $0.hasPrefix(name) }, "\(threadNames())")
+        do {
+            _ = try PeerConnection(configuration: c, context: context)
+            Issue.record("a shut-down context accepted a connection")
+        } catch {
+            #expect(error.code == .invalidState && error.field == "context")
+        }
+        await context.shutdown()  // idempotent
+    }
+
+    // MARK: bytes and counters
+
+    @Test("send takes any contiguous bytes; write waits for room; counters count without stats()")
+    func bytesAndCounters() async throws {
+        let pair = try Loopback()
+        try pair.start()
+        #expect(await pair.right.waitForState(.completed))
+        #expect(await pair.left.waitForState(.completed))
+        try pair.left.pc.send(Data([1, 2, 3]))
+        try pair.left.pc.send([4, 5])
+        try await pair.left.pc.write([6])
+        #expect(await pair.right.waitForDatagrams(3))
+        #expect(pair.right.datagrams.withLock { $0.map(\.bytes) } == [[1, 2, 3], [4, 5], [6]])
+        let sent = pair.left.pc.counters
+        #expect(sent.datagramsSent == 3 && sent.bytesSent == 6 && sent.datagramsDropped == 0)
+        let received = pair.right.pc.counters
+        #expect(received.datagramsReceived == 3 && received.bytesReceived == 6)
+        await pair.closeBoth()
+    }
+}
