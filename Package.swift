@@ -10,6 +10,7 @@ let package = Package(
     name: "swift-nice",
     products: [
         .library(name: "NiceICE", targets: ["NiceICE"]),
+        .library(name: "NiceICECore", targets: ["NiceICECore"]),
         .executable(name: "LoopbackDemo", targets: ["LoopbackDemo"]),
         .executable(name: "ice-peer", targets: ["ice-peer"]),
     ],
@@ -24,10 +25,17 @@ let package = Package(
             providers: [.apt(["libnice-dev", "libglib2.0-dev", "pkg-config"])]
         ),
 
+        // MARK: Protocol core (no C, no I/O: grammar, values, the state machine, errors)
+        .target(
+            name: "NiceICECore",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Library
         .target(
             name: "NiceICE",
             dependencies: [
+                "NiceICECore",
                 "CNice",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -50,8 +58,13 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(
+            name: "NiceICECoreTests",
+            dependencies: ["NiceICECore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NiceICETests",
-            dependencies: ["NiceICE"],
+            dependencies: ["NiceICE", "NiceICECore"],
             exclude: ["Network/topology.sh"],
             swiftSettings: swiftSettings
         ),

@@ -142,7 +142,8 @@ struct AsyncApiTests {
         let name = "t-shutdown"
         let context = NiceContext(name: name)
         var c = Loopback.configuration(.controlling)
-        let ports: ClosedRange<UInt16> = 47_500...47_799
+        // Below the ephemeral range (32768–60999), so no other test's socket can land in it.
+        let ports: ClosedRange<UInt16> = 21_500...21_799
         c.portRange = .init(ports.lowerBound, ports.upperBound)
         var d = Loopback.configuration(.controlled)
         d.portRange = c.portRange

@@ -106,8 +106,8 @@ final class Pair: Sendable {
 
     /// `await close()` on both: returns once libnice has closed both agents' sockets.
     func close() async {
-        await a.close()
-        await b.close()
+        await a.closeAndWait()
+        await b.closeAndWait()
     }
 }
 
@@ -152,6 +152,6 @@ func connectPairs(
 func closePairs(_ pairs: [Pair], timeout: Double) async {
     Watchdog.shared.arm(timeout, "close of \(pairs.count) pairs")
     for p in pairs { p.closeNow() }
-    for p in pairs { await p.close() }
+    for p in pairs { await p.closeAndWait() }
     Watchdog.shared.disarm()
 }

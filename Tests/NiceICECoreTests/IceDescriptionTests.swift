@@ -1,5 +1,5 @@
 import Testing
-@testable import NiceICE
+@testable import NiceICECore
 
 /// Real-world SDP as browsers and servers produce it (fingerprints and SSRCs shortened).
 enum SampleSDP {

@@ -1,5 +1,5 @@
 import Testing
-@testable import NiceICE
+@testable import NiceICECore
 
 // Unit tests of the pure ICE state machine against ice-state-semantics.md §7.3 (per component),
 // §7.4 (aggregate) and §8 (acceptance sequences), and the W3C RTCIceConnectionState text.

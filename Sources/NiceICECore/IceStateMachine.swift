@@ -1,45 +1,50 @@
 /// libnice's `NiceComponentState`, mirrored as a Swift enum so the state machine needs no GLib.
-enum NiceState: UInt32, Sendable, Hashable, CaseIterable {
+package enum NiceState: UInt32, Sendable, Hashable, CaseIterable {
     case disconnected = 0, gathering, connecting, connected, ready, failed
 }
 
 /// Identifies one ICE component (libnice stream id, component id).
-struct ComponentKey: Hashable, Sendable, Comparable, CustomStringConvertible {
-    var stream: UInt32
-    var component: UInt32
+package struct ComponentKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    package var stream: UInt32
+    package var component: UInt32
 
-    static func < (a: ComponentKey, b: ComponentKey) -> Bool {
+    package init(stream: UInt32, component: UInt32) {
+        self.stream = stream
+        self.component = component
+    }
+
+    package static func < (a: ComponentKey, b: ComponentKey) -> Bool {
         (a.stream, a.component) < (b.stream, b.component)
     }
 
-    var description: String { "\(stream)/\(component)" }
+    package var description: String { "\(stream)/\(component)" }
 }
 
 /// The W3C transport state of one component (`RTCIceTransportState`), computed from libnice's state
 /// and the history libnice does not keep. Pure value type; see `ice-state-semantics.md` §7.3.
-struct ComponentMachine: Sendable, Hashable {
+package struct ComponentMachine: Sendable, Hashable {
     /// Last libnice state seen.
-    private(set) var nice: NiceState = .disconnected
+    package private(set) var nice: NiceState = .disconnected
     /// Last W3C transport state computed (and its reason).
-    private(set) var state: IceConnectionState = .new
-    private(set) var reason: IceStateChangeReason?
+    package private(set) var state: IceConnectionState = .new
+    package private(set) var reason: IceStateChangeReason?
     /// Reached CONNECTED or READY in this ICE generation.
-    private(set) var everUp = false
+    package private(set) var everUp = false
     /// FAILED after being up (consent lost/revoked, TCP HUP): only a restart recovers.
-    private(set) var lostAfterUp = false
+    package private(set) var lostAfterUp = false
     /// The W3C state when a restart was requested; `nil` when no restart in this generation.
-    private(set) var restartFrom: IceConnectionState?
+    package private(set) var restartFrom: IceConnectionState?
     /// `failed` was reported and is sticky.
-    private(set) var failedSticky = false
+    package private(set) var failedSticky = false
     /// Sticky `failed` that may still clear: reached without end-of-candidates and never up, and a
     /// new remote candidate came afterwards.
-    private(set) var recoveryAllowed = false
+    package private(set) var recoveryAllowed = false
     /// The grace timer token; a timer that fires with another token is stale.
-    private(set) var graceToken: UInt64 = 0
-    private(set) var graceArmed = false
-    private(set) var graceExpired = false
+    package private(set) var graceToken: UInt64 = 0
+    package private(set) var graceArmed = false
+    package private(set) var graceExpired = false
 
-    enum Input: Sendable, Hashable {
+    package enum Input: Sendable, Hashable {
         case nice(NiceState)
         case restart
         case graceExpired(token: UInt64)
@@ -50,7 +55,7 @@ struct ComponentMachine: Sendable, Hashable {
 
     /// Applies one input. Returns a grace token to arm a timer for, if the component just became
     /// `disconnected`.
-    mutating func apply(_ input: Input, localDone: Bool, remoteDone: Bool) -> UInt64? {
+    package mutating func apply(_ input: Input, localDone: Bool, remoteDone: Bool) -> UInt64? {
         switch input {
         case .nice(let s):
             if s == nice { return nil }
@@ -147,14 +152,14 @@ struct ComponentMachine: Sendable, Hashable {
 ///
 /// Pure and synchronous: every input returns the state changes to report, in order, and the
 /// grace timers to arm. The caller (``PeerConnection``) owns the clock and the threads.
-struct IceStateMachine: Sendable {
-    struct Stream: Sendable {
-        var localDone = false
-        var remoteDone = false
-        var components: [UInt32: ComponentMachine] = [:]
+package struct IceStateMachine: Sendable {
+    package struct Stream: Sendable {
+        package var localDone = false
+        package var remoteDone = false
+        package var components: [UInt32: ComponentMachine] = [:]
     }
 
-    enum Input: Sendable, Hashable {
+    package enum Input: Sendable, Hashable {
         case componentState(ComponentKey, NiceState)
         case localGatheringDone(stream: UInt32)
         case remoteEndOfCandidates(stream: UInt32)
@@ -167,19 +172,19 @@ struct IceStateMachine: Sendable {
         case close
     }
 
-    struct Output: Sendable {
-        var changes: [IceStateChange] = []
-        var graceTimers: [(key: ComponentKey, token: UInt64)] = []
+    package struct Output: Sendable {
+        package var changes: [IceStateChange] = []
+        package var graceTimers: [(key: ComponentKey, token: UInt64)] = []
     }
 
-    private(set) var streams: [UInt32: Stream] = [:]
-    private(set) var state: IceConnectionState = .new
-    private(set) var isClosed = false
+    package private(set) var streams: [UInt32: Stream] = [:]
+    package private(set) var state: IceConnectionState = .new
+    package private(set) var isClosed = false
     /// Set-up failed: every later input but `close` is ignored.
-    private(set) var setupFailed = false
+    package private(set) var setupFailed = false
 
     /// Creates the machine for the given streams, each with `components` components.
-    init(streams ids: [UInt32], components: Int) {
+    package init(streams ids: [UInt32], components: Int) {
         for id in ids {
             var stream = Stream()
             for c in 1...max(1, components) { stream.components[UInt32(c)] = ComponentMachine() }
@@ -187,11 +192,11 @@ struct IceStateMachine: Sendable {
         }
     }
 
-    func component(_ key: ComponentKey) -> ComponentMachine? {
+    package func component(_ key: ComponentKey) -> ComponentMachine? {
         streams[key.stream]?.components[key.component]
     }
 
-    mutating func handle(_ input: Input) -> Output {
+    package mutating func handle(_ input: Input) -> Output {
         var out = Output()
         if isClosed { return out }
         if setupFailed && input != .close { return out }
@@ -277,7 +282,7 @@ struct IceStateMachine: Sendable {
     }
 
     /// The W3C `RTCIceConnectionState` aggregate over transport states.
-    static func aggregate(_ states: [IceConnectionState]) -> IceConnectionState {
+    package static func aggregate(_ states: [IceConnectionState]) -> IceConnectionState {
         if states.contains(.failed) { return .failed }
         if states.contains(.disconnected) { return .disconnected }
         if states.allSatisfy({ $0 == .new || $0 == .closed }) { return .new }

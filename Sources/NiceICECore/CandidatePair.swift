@@ -18,17 +18,3 @@ public struct CandidatePair: Sendable, Hashable, CustomStringConvertible {
         "\(local.type.rawValue) \(local.address):\(local.port) <-> \(remote.type.rawValue) \(remote.address):\(remote.port) (\(local.transport.rawValue))"
     }
 }
-
-/// One datagram received over ICE.
-public struct Datagram: Sendable, Hashable {
-    /// The payload.
-    public var bytes: [UInt8]
-    /// The component it arrived on.
-    public var component: Int
-
-    /// Creates a datagram.
-    public init(bytes: [UInt8], component: Int = 1) {
-        self.bytes = bytes
-        self.component = component
-    }
-}

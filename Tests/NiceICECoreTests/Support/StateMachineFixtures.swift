@@ -1,4 +1,4 @@
-@testable import NiceICE
+@testable import NiceICECore
 
 // Fixtures for IceStateMachineTests: a recording harness around `IceStateMachine`, independent
 // oracles written from `ice-state-semantics.md` §7.3/§7.4 and the W3C text, and a seeded RNG.

@@ -75,7 +75,7 @@ public struct IceParameters: Sendable, Hashable, CustomStringConvertible, Custom
 extension IceParameters {
     /// Fresh random local parameters: an 8-character ufrag and a 24-character password (RFC 8839
     /// ice-chars, 144 bits of entropy from the system's secure generator).
-    static func random() -> IceParameters {
+    package static func random() -> IceParameters {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/")
         var rng = SystemRandomNumberGenerator()
         func draw(_ n: Int) -> String { String((0..<n).map { _ in alphabet[Int(rng.next() % 64)] }) }

@@ -1,5 +1,5 @@
 import Testing
-@testable import NiceICE
+@testable import NiceICECore
 
 @Suite("IceCandidate")
 struct IceCandidateTests {

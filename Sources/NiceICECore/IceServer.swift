@@ -30,22 +30,22 @@ public struct IceServer: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One parsed `stun:`/`turn:`/`turns:` URL.
-struct IceServerURL: Sendable, Hashable, CustomStringConvertible {
-    enum Scheme: String, Sendable { case stun, turn, turns }
-    enum Transport: String, Sendable { case udp, tcp }
+package struct IceServerURL: Sendable, Hashable, CustomStringConvertible {
+    package enum Scheme: String, Sendable { case stun, turn, turns }
+    package enum Transport: String, Sendable { case udp, tcp }
 
-    var scheme: Scheme
-    var host: String
-    var port: UInt16
-    var transport: Transport
+    package var scheme: Scheme
+    package var host: String
+    package var port: UInt16
+    package var transport: Transport
 
-    var description: String {
+    package var description: String {
         let h = host.contains(":") ? "[\(host)]" : host
         return "\(scheme.rawValue):\(h):\(port)?transport=\(transport.rawValue)"
     }
 
     /// Parses an RFC 7064/7065 URL; throws ``IceError/Code/invalidIceServer`` naming the part.
-    init(parsing url: String) throws(IceError) {
+    package init(parsing url: String) throws(IceError) {
         func fail(_ field: String, _ reason: String) -> IceError {
             IceError(.invalidIceServer, field: field, reason: "\(reason) in '\(Self.printable(url))'")
         }
@@ -106,7 +106,7 @@ struct IceServerURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// True for RFC 1123 host names and dotted IPv4 literals (letters, digits, '-', '.').
-    static func isHostName(_ s: String) -> Bool {
+    package static func isHostName(_ s: String) -> Bool {
         guard !s.isEmpty, s.utf8.count <= 253 else { return false }
         return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
             !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
@@ -115,13 +115,13 @@ struct IceServerURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A loose IPv6 text check (hex digits, ':' and an optional dotted IPv4 tail); libnice validates exactly.
-    static func isIPv6(_ s: String) -> Bool {
+    package static func isIPv6(_ s: String) -> Bool {
         s.contains(":") && s.utf8.count <= 45
             && s.utf8.allSatisfy { $0.isASCIIHex || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
     }
 
     /// The URL with control characters replaced, for error messages.
-    static func printable(_ s: String) -> String {
+    package static func printable(_ s: String) -> String {
         String(s.prefix(200).map { $0.isASCII && ($0.asciiValue ?? 0) < 0x20 ? "?" : $0 })
     }
 }
