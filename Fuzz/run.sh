@@ -32,16 +32,8 @@ if [[ -z "$swiftc" ]]; then
     fi
 fi
 
-# Only the pure-Swift parser files: other library files need libnice (CNice) and swift-log.
-lib="$root/Sources/NiceICE"
-sources=(
-    "$lib/IceError.swift"
-    "$lib/IceCandidate.swift"
-    "$lib/IceCandidate+Parsing.swift"
-    "$lib/IceDescription.swift"
-    "$lib/IceParameters.swift"
-    "$here/CandidateFuzzer/main.swift"
-)
+# The protocol core (Sources/NiceICECore: no libnice, no swift-log) and the fuzzer, as one module.
+sources=("$root"/Sources/NiceICECore/*.swift "$here/CandidateFuzzer/main.swift")
 
 mkdir -p "$build" "$work" "$artifacts"
 echo "==> compiling $build/candidate-fuzzer"
@@ -53,6 +45,7 @@ if ! "$swiftc" \
     -parse-as-library \
     -O -g \
     -module-name NiceICEFuzz \
+    -package-name swift_nice \
     -module-cache-path "$build/module-cache" \
     "${sources[@]}" \
     -o "$build/candidate-fuzzer" >"$compile_log" 2>&1; then

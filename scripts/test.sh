@@ -2,12 +2,13 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this), from a clean clone:
 #   1. installs missing Debian packages (libnice, GLib, coturn, iproute2, iptables, valgrind)
 #   2. builds everything and fails on any compiler warning (the -pthread note from pkg-config aside)
-#   3. swift test: unit tests, loopback integration tests, and the network tests (coturn, network
+#   3. the protocol core (NiceICECore) built and tested as a package of its own, without libnice
+#   4. swift test: unit tests, loopback integration tests, and the network tests (coturn, network
 #      namespaces; they skip with a message where root or netns is unavailable)
-#   4. interop: ice-peer <-> ice-peer and <-> aioice (Interop/run.sh)
-#   5. the candidate/SDP fuzzer for FUZZ_SECONDS (default 60)
-#   6. valgrind --leak-check=full on the loopback demo (no definite leak)
-#   7. a benchmark smoke run (small sizes, no timing assertions)
+#   5. interop: ice-peer <-> ice-peer and <-> aioice (Interop/run.sh)
+#   6. the candidate/SDP fuzzer for FUZZ_SECONDS (default 60)
+#   7. valgrind --leak-check=full on the loopback demo (no definite leak)
+#   8. a benchmark smoke run (small sizes, no timing assertions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
@@ -23,6 +24,9 @@ if grep -E 'warning:' "$log" | grep -vE 'prohibited flag\(s\): -pthread|-pthread
     exit 1
 fi
 rm -f "$log"
+
+step "protocol core alone: a package without libnice, GLib or CNice"
+scripts/core-alone.sh
 
 step "swift test: unit, loopback integration, TURN on loopback"
 swift test --skip-build --skip "Network"

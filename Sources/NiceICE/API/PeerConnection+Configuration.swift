@@ -7,7 +7,8 @@ public enum IceTransportPolicy: String, Sendable, Hashable {
 }
 
 extension PeerConnection {
-    /// The ICE role. Browsers derive it from offer/answer; a server picks it explicitly.
+    /// The ICE role. Browsers derive it from offer/answer; a server picks it explicitly (see
+    /// ``Configuration/role``).
     public enum Role: String, Sendable, Hashable {
         /// Nominates the pair (the offerer in WebRTC).
         case controlling
@@ -33,14 +34,18 @@ extension PeerConnection {
     }
 
     /// Everything a ``PeerConnection`` needs before it starts. Validated by
-    /// ``PeerConnection/init(configuration:context:)``, which throws ``IceError`` naming the field.
+    /// ``PeerConnection/init(configuration:context:logger:)``, which throws ``IceError`` naming the field.
     public struct Configuration: Sendable, Hashable {
         /// STUN and TURN servers. libnice uses one STUN server (the first `stun:` URL) and every TURN URL.
         public var iceServers: [IceServer] = []
         /// Which candidates may be used.
         public var iceTransportPolicy: IceTransportPolicy = .all
-        /// Controlling or controlled.
-        public var role: Role = .controlling
+        /// Controlling or controlled: a required choice, because the wrong default would be wrong for
+        /// the main use. The offerer controls (RFC 8445 §6.1.1, as browsers do): a server answering a
+        /// browser's offer is ``Role/controlled``, a server that sends the offer ``Role/controlling``
+        /// (against an ICE-lite offerer, the full agent controls). A conflict still resolves (RFC
+        /// 8445 §7.3.1.1) at the cost of a round trip.
+        public var role: Role
         /// Local ports to gather on; `nil` lets the system choose.
         public var portRange: PortRange?
         /// Local IP addresses or interface names to gather host candidates on. Empty means every
@@ -81,9 +86,6 @@ extension PeerConnection {
         /// Datagrams buffered for each ``PeerConnection/receivedDatagrams()`` stream before newer
         /// ones are dropped (UDP semantics: a slow reader loses datagrams, memory stays bounded).
         public var receiveStreamBufferLimit: Int = 8192
-
-        /// A configuration with defaults: controlling, all interfaces, no servers.
-        public init() {}
 
         /// A configuration with the most common fields.
         public init(

@@ -58,7 +58,7 @@ public final class PeerConnection: Sendable {
     ///   connection number) added; by default `Logger(label: "NiceICE")`. Passwords and TURN
     ///   credentials are never logged.
     public init(
-        configuration: Configuration = Configuration(), context: NiceContext = .default,
+        configuration: Configuration, context: NiceContext = .default,
         logger: Logger = Logger(label: "NiceICE")
     ) throws(IceError) {
         let validated = try ValidatedConfiguration(configuration)

@@ -8,7 +8,7 @@ import Synchronization
 /// Every libnice call and every libnice signal of the agents created on a context happens on its
 /// thread; ``PeerConnection`` hops there for you, so its methods may be called from any thread.
 /// ``NiceContext/default`` serves the whole process; create more (for example one per core) and
-/// pass them to ``PeerConnection/init(configuration:context:)`` to spread agents over cores.
+/// pass them to ``PeerConnection/init(configuration:context:logger:)`` to spread agents over cores.
 ///
 /// The thread ends once the context and every ``PeerConnection`` created on it are released.
 public final class NiceContext: Sendable {
