@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "NiceICECore", targets: ["NiceICECore"]),
         .executable(name: "LoopbackDemo", targets: ["LoopbackDemo"]),
         .executable(name: "ice-peer", targets: ["ice-peer"]),
+        .executable(name: "AsyncLoopback", targets: ["AsyncLoopback"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -47,6 +48,12 @@ let package = Package(
             name: "LoopbackDemo",
             dependencies: ["NiceICE"],
             path: "Examples/LoopbackDemo",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AsyncLoopback",
+            dependencies: ["NiceICE"],
+            path: "Examples/AsyncLoopback",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -3,6 +3,7 @@
 #   1. installs missing Debian packages (libnice, GLib, coturn, iproute2, iptables, valgrind)
 #   2. builds everything and fails on any compiler warning (the -pthread note from pkg-config aside)
 #   3. the protocol core (NiceICECore) built and tested as a package of its own, without libnice
+#   3b. the README's ten-line example compiled in a fresh package that depends on this one
 #   4. swift test: unit tests, loopback integration tests, and the network tests (coturn, network
 #      namespaces; they skip with a message where root or netns is unavailable)
 #   5. interop: ice-peer <-> ice-peer and <-> aioice (Interop/run.sh)
@@ -27,6 +28,9 @@ rm -f "$log"
 
 step "protocol core alone: a package without libnice, GLib or CNice"
 scripts/core-alone.sh
+
+step "the README's ten lines compile in a package that depends on this one"
+scripts/readme-example.sh
 
 step "swift test: unit, loopback integration, TURN on loopback"
 swift test --skip-build --skip "Network"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Compiles the README's "Ten lines" exactly as written, in a fresh package that depends on this one
+# by path (as a user's server would), with stubs for the user's `offer` and `signalling`. Also
+# reports how many -pthread warnings a dependent sees (see README, "A quiet build").
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dir="$root/.build-readme-example"
+rm -rf "$dir/Sources"
+mkdir -p "$dir/Sources/Example"
+# SwiftPM names a path dependency after its folder: reach the checkout as "swift-nice".
+ln -sfn "$root" "$dir/swift-nice"
+cat >"$dir/Package.swift" <<SWIFT
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "readme-example",
+    dependencies: [.package(path: "$dir/swift-nice")],
+    targets: [.executableTarget(name: "Example", dependencies: [.product(name: "NiceICE", package: "swift-nice")])]
+)
+SWIFT
+cat >"$dir/Sources/Example/Stubs.swift" <<'SWIFT'
+import NiceICE
+
+/// What the user's signalling channel delivered: the ICE part of the browser's offer.
+struct Offer: Sendable {
+    var parameters = IceParameters(usernameFragment: "abcd", password: "0123456789abcdefghijkl")
+    var candidates: [String] = []
+}
+let offer = Offer()
+
+/// The user's signalling channel.
+actor Signalling {
+    func send(_ line: String) {}
+    func send(_ parameters: IceParameters) {}
+}
+let signalling = Signalling()
+SWIFT
+# The code block right after the "## Ten lines" heading, verbatim.
+awk '/^## Ten lines/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/Example/main.swift"
+[[ -s "$dir/Sources/Example/main.swift" ]] || { echo "FAIL: no Swift block under '## Ten lines'" >&2; exit 1; }
+cd "$dir"
+log=$(mktemp)
+if ! swift build 2>&1 | tee "$log" | grep -E "error|warning: [^p]"; then :; fi
+grep -q "Compiling\|Build complete" "$log" || true
+if grep -qE "error:" "$log"; then echo "FAIL: the README example does not compile" >&2; exit 1; fi
+if grep -E "warning:" "$log" | grep -v "prohibited flag" | grep -q .; then echo "FAIL: the README example compiles with warnings" >&2; exit 1; fi
+echo "README example compiles; -pthread warnings seen by a dependent: $(grep -c 'prohibited flag' "$log" || true)"
+rm -f "$log"
