@@ -105,33 +105,19 @@ package struct IceServerURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// True for RFC 1123 host names and dotted IPv4 literals (letters, digits, '-', '.').
+    /// True for RFC 1123 host names and dotted IPv4 literals (the candidate grammar's checks).
     package static func isHostName(_ s: String) -> Bool {
-        guard !s.isEmpty, s.utf8.count <= 253 else { return false }
-        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.utf8.allSatisfy { $0.isASCIIAlnum || $0 == UInt8(ascii: "-") }
-        }
+        let bytes = ArraySlice(s.utf8)
+        return CandidateGrammar.isHostname(bytes) || CandidateGrammar.isIPv4(bytes)
     }
 
-    /// A loose IPv6 text check (hex digits, ':' and an optional dotted IPv4 tail); libnice validates exactly.
+    /// An IPv6 literal (the candidate grammar's check; libnice validates again).
     package static func isIPv6(_ s: String) -> Bool {
-        s.contains(":") && s.utf8.count <= 45
-            && s.utf8.allSatisfy { $0.isASCIIHex || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
+        CandidateGrammar.isIPv6(ArraySlice(s.utf8))
     }
 
     /// The URL with control characters replaced, for error messages.
     package static func printable(_ s: String) -> String {
         String(s.prefix(200).map { $0.isASCII && ($0.asciiValue ?? 0) < 0x20 ? "?" : $0 })
-    }
-}
-
-extension UInt8 {
-    // fileprivate: other parsers keep their own character classes.
-    fileprivate var isASCIIAlnum: Bool {
-        (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
-    }
-    fileprivate var isASCIIHex: Bool {
-        (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self)
     }
 }

@@ -20,10 +20,21 @@ struct AsyncApiTests {
         return sent
     }
 
+    /// The streams-only runs get their own context and ports below the ephemeral range: a thousand
+    /// short-lived agents must not reuse the ports of other tests' peers (whose consent checks would
+    /// then reach a stranger) nor load the default context.
+    static let streamsContext = NiceContext(name: "t-streams")
+
+    static func streamsConfiguration(_ role: PeerConnection.Role) -> PeerConnection.Configuration {
+        var c = Loopback.configuration(role)
+        c.portRange = .init(22_000, 22_999)
+        return c
+    }
+
     /// One streams-only connection: no handler, no `start(queue:)`; streams made late.
     static func streamsOnlyRun(delay: Duration) async throws {
-        let a = try PeerConnection(configuration: Loopback.configuration(.controlling))
-        let b = try PeerConnection(configuration: Loopback.configuration(.controlled))
+        let a = try PeerConnection(configuration: streamsConfiguration(.controlling), context: streamsContext)
+        let b = try PeerConnection(configuration: streamsConfiguration(.controlled), context: streamsContext)
         defer {
             a.close()
             b.close()

@@ -115,36 +115,36 @@ public final class PeerConnection: Sendable {
 
     /// Called on the start queue with every change of ``iceConnectionState`` (never on `close()`).
     public var stateUpdateHandler: (@Sendable (IceStateChange) -> Void)? {
-        get { hub.state.withLock { $0.handlers.state } }
-        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.state = newValue } } }
+        get { hub.handler(\.state) }
+        set { hub.setHandler(\.state, newValue) }
     }
 
     /// Called on the start queue with every change of ``iceGatheringState``.
     public var gatheringStateHandler: (@Sendable (IceGatheringState) -> Void)? {
-        get { hub.state.withLock { $0.handlers.gathering } }
-        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.gathering = newValue } } }
+        get { hub.handler(\.gathering) }
+        set { hub.setHandler(\.gathering, newValue) }
     }
 
     /// Called on the start queue with each local candidate (trickle ICE), then `nil` for
     /// end-of-candidates, as W3C `onicecandidate` does. Send them to the peer.
     public var candidateHandler: (@Sendable (IceCandidate?) -> Void)? {
-        get { hub.state.withLock { $0.handlers.candidate } }
-        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.candidate = newValue } } }
+        get { hub.handler(\.candidate) }
+        set { hub.setHandler(\.candidate, newValue) }
     }
 
     /// Called on the start queue when a candidate pair is selected for a component, before the
     /// state change it causes (W3C order).
     public var selectedPairHandler: (@Sendable (CandidatePair) -> Void)? {
-        get { hub.state.withLock { $0.handlers.selectedPair } }
-        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.selectedPair = newValue } } }
+        get { hub.handler(\.selectedPair) }
+        set { hub.setHandler(\.selectedPair, newValue) }
     }
 
     /// Called on the start queue when a STUN or TURN server yields no candidate (W3C
     /// `onicecandidateerror`), with the server's error code (for example 401 for a wrong TURN
     /// password). Gathering and connectivity through other candidates go on.
     public var candidateErrorHandler: (@Sendable (IceCandidateError) -> Void)? {
-        get { hub.state.withLock { $0.handlers.candidateError } }
-        set { hub.state.withLock { if !$0.machine.isClosed { $0.handlers.candidateError = newValue } } }
+        get { hub.handler(\.candidateError) }
+        set { hub.setHandler(\.candidateError, newValue) }
     }
 
     /// Called on the start queue with each datagram received over ICE. Datagrams are handed over in

@@ -216,6 +216,17 @@ final class EventHub: Sendable {
 
     // MARK: User side
 
+    func handler<H: Sendable>(_ slot: any WritableKeyPath<Handlers, H?> & Sendable) -> H? {
+        state.withLock { $0.handlers[keyPath: slot] }
+    }
+
+    /// Sets a handler unless the hub is closed (a closed connection stays silent).
+    func setHandler<H: Sendable>(_ slot: any WritableKeyPath<Handlers, H?> & Sendable, _ value: H?) {
+        state.withLock { s in
+            if !s.machine.isClosed { s.handlers[keyPath: slot] = value }
+        }
+    }
+
     func start(queue: DispatchQueue) {
         state.withLock { s in
             guard s.queue == nil else { return }
