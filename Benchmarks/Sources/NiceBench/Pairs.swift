@@ -104,8 +104,8 @@ final class Pair: Sendable {
         b.close()
     }
 
-    /// `await close()` on both: returns once libnice has closed both agents' sockets.
-    func close() async {
+    /// `await closeAndWait()` on both: returns once libnice has closed both agents' sockets.
+    func closeAndWait() async {
         await a.closeAndWait()
         await b.closeAndWait()
     }
