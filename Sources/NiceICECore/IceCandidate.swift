@@ -105,6 +105,8 @@ public struct IceCandidate: Sendable, Hashable, CustomStringConvertible {
     /// The remaining attributes in their original order (`generation`, `ufrag`, `network-id`, …).
     public var extensions: [Extension]
     /// The media stream identification this candidate belongs to (signalling metadata, not printed).
+    /// With BUNDLE every candidate belongs to the transport's section: ``IceAnswer/trickled(_:)``
+    /// sets it for a local candidate, ``IceAnswer/isTransportCandidate(_:)`` checks a remote one.
     public var sdpMid: String?
     /// The index of the m-line this candidate belongs to (signalling metadata, not printed).
     public var sdpMLineIndex: Int?

@@ -9,13 +9,31 @@
 /// ```
 ///
 /// Reading rules:
-/// - An `m=` line starts a media section; `a=mid` sets its ``Media/mid``.
+/// - An `m=` line starts a media section and gives its ``Media/kind`` and ``Media/port``; `a=mid`
+///   sets its ``Media/mid`` (unique in the description) and `a=bundle-only` its ``Media/bundleOnly``.
+/// - `a=group:BUNDLE mid…` (session level) lists media sections that share one transport; see
+///   ``bundleGroups`` and "Bundled media" below.
 /// - `a=ice-ufrag`, `a=ice-pwd` and `a=ice-options` may appear at session level, media level or
 ///   both; each ``Media`` reports its own value and falls back to the session-level one.
 /// - `a=end-of-candidates` at session level marks every media section as complete.
 /// - `a=ice-lite` sets ``iceLite`` wherever it appears.
-/// - Every other line is ignored. A malformed ICE line, an ICE attribute given twice in one
-///   section, or a candidate before the first `m=` line throws.
+/// - Every other line is ignored. A malformed ICE, `m=` or `a=group` line, an ICE attribute given
+///   twice in one section, a candidate before the first `m=` line, two sections with the same mid,
+///   or a BUNDLE group naming an unknown mid (or a mid already in another BUNDLE group) throws.
+///
+/// ## Bundled media
+///
+/// With BUNDLE (RFC 8843) every media section of a group is sent over one ICE transport, whose
+/// ICE values are those of the group's first mid, the *tagged* section:
+///
+/// ```swift
+/// let offer = try IceDescription(parsing: chromeOffer)
+/// offer.bundleGroups                          // [["0", "1", "2"]]
+/// offer.transportMedia(for: "2")?.mid         // "0": the data channel rides on mid 0's transport
+/// offer.transportMedia(for: "2")?.parameters  // the transport's remote ufrag and password
+/// ```
+///
+/// ``IceAnswer`` writes the ICE part of an answer to such an offer.
 public struct IceDescription: Sendable, Hashable {
     /// The ICE attributes of one media section (one `m=` line).
     public struct Media: Sendable, Hashable {
@@ -23,6 +41,14 @@ public struct IceDescription: Sendable, Hashable {
         public var mid: String?
         /// The 0-based position of this section's `m=` line.
         public var mLineIndex: Int
+        /// The `m=` line's media type: `audio`, `video`, `application`, …
+        public var kind: String
+        /// The `m=` line's port. `0` rejects the section (RFC 3264 §6, §8.2), unless it is
+        /// ``bundleOnly``.
+        public var port: UInt16
+        /// True when the section has `a=bundle-only` (RFC 8843 §6): its port 0 then means
+        /// "only if bundled", not "rejected".
+        public var bundleOnly: Bool
         /// The media-level `a=ice-ufrag`, or the session-level one when the section has none.
         public var usernameFragment: String?
         /// The media-level `a=ice-pwd`, or the session-level one when the section has none.
@@ -35,10 +61,13 @@ public struct IceDescription: Sendable, Hashable {
         /// True when the section (or the session) has `a=end-of-candidates`.
         public var endOfCandidates: Bool
 
-        /// Creates a media section.
+        /// Creates a media section. The defaults describe a data channel section, `m=application 9`.
         public init(
             mid: String? = nil,
             mLineIndex: Int,
+            kind: String = "application",
+            port: UInt16 = 9,
+            bundleOnly: Bool = false,
             usernameFragment: String? = nil,
             password: String? = nil,
             options: [String] = [],
@@ -47,6 +76,9 @@ public struct IceDescription: Sendable, Hashable {
         ) {
             self.mid = mid
             self.mLineIndex = mLineIndex
+            self.kind = kind
+            self.port = port
+            self.bundleOnly = bundleOnly
             self.usernameFragment = usernameFragment
             self.password = password
             self.options = options
@@ -59,6 +91,10 @@ public struct IceDescription: Sendable, Hashable {
             guard let usernameFragment, let password else { return nil }
             return IceParameters(usernameFragment: usernameFragment, password: password)
         }
+
+        /// True when the `m=` line's port is 0 and the section is not ``bundleOnly``: the offerer
+        /// disabled it, or the answerer rejected it.
+        public var isRejected: Bool { port == 0 && !bundleOnly }
     }
 
     /// The longest SDP ``init(parsing:)`` accepts, in UTF-8 bytes (1 MiB).
@@ -74,6 +110,10 @@ public struct IceDescription: Sendable, Hashable {
     public var options: [String]
     /// The media sections, in `m=` line order.
     public var media: [Media]
+    /// The mids of each `a=group:BUNDLE` line, in order; the first mid of a group is its tagged
+    /// section, which carries the group's transport. Every mid names a section of ``media`` and
+    /// appears in at most one group. A BUNDLE line without mids is not listed.
+    public var bundleGroups: [[String]]
 
     /// Creates a description from its parts.
     public init(
@@ -81,20 +121,23 @@ public struct IceDescription: Sendable, Hashable {
         usernameFragment: String? = nil,
         password: String? = nil,
         options: [String] = [],
-        media: [Media] = []
+        media: [Media] = [],
+        bundleGroups: [[String]] = []
     ) {
         self.iceLite = iceLite
         self.usernameFragment = usernameFragment
         self.password = password
         self.options = options
         self.media = media
+        self.bundleGroups = bundleGroups
     }
 
     /// Reads the ICE lines of a whole SDP, with CRLF or LF line endings.
     ///
     /// - Throws: ``IceError`` with code ``IceError/Code/invalidSDP``, ``IceError/field`` set to the
     ///   attribute (`"a=candidate"`, `"a=ice-ufrag"`, `"a=ice-pwd"`, `"a=ice-options"`, `"a=mid"`,
-    ///   …) and a reason that starts with the 1-based line number, e.g. `"line 12: port: …"`.
+    ///   `"a=group"`, …) or to `"m="`, and a reason that starts with the 1-based line number,
+    ///   e.g. `"line 12: port: …"`; `"sdp"` when the text is longer than ``maximumLength``.
     public init(parsing sdp: String) throws(IceError) {
         var reader = IceSDPReader()
         try reader.read(sdp)
@@ -108,6 +151,9 @@ public struct IceDescription: Sendable, Hashable {
                 Media(
                     mid: section.mid,
                     mLineIndex: index,
+                    kind: section.kind,
+                    port: section.port,
+                    bundleOnly: section.bundleOnly,
                     usernameFragment: section.usernameFragment ?? session.usernameFragment,
                     password: section.password ?? session.password,
                     options: section.options ?? session.options ?? [],
@@ -118,7 +164,8 @@ public struct IceDescription: Sendable, Hashable {
                     },
                     endOfCandidates: section.endOfCandidates || session.endOfCandidates
                 )
-            }
+            },
+            bundleGroups: reader.bundleGroups.map(\.mids)
         )
     }
 
@@ -157,6 +204,9 @@ public struct IceDescription: Sendable, Hashable {
 /// Reads SDP line by line and collects the ICE attributes of the session and of each media section.
 struct IceSDPReader {
     struct Section {
+        var kind = ""
+        var port: UInt16 = 0
+        var bundleOnly = false
         var mid: String?
         var usernameFragment: String?
         var password: String?
@@ -168,7 +218,11 @@ struct IceSDPReader {
     var iceLite = false
     var session = Section()
     var media: [Section] = []
-    private var lineNumber = 0
+    /// The BUNDLE groups read so far, with the line each came from (checked by `finish()`).
+    var bundleGroups: [(mids: [String], line: Int)] = []
+    /// The media section index of each mid read so far.
+    var mediaIndexByMid: [String: Int] = [:]
+    var lineNumber = 0
 
     mutating func read(_ sdp: String) throws(IceError) {
         if sdp.utf8.count > IceDescription.maximumLength {
@@ -180,11 +234,12 @@ struct IceSDPReader {
             var line = rawLine
             if line.last == UInt8(ascii: "\r") { line.removeLast() }
             if CandidateGrammar.hasPrefix(line, "m=") {
-                media.append(Section())
+                try readMediaLine(line)
             } else if CandidateGrammar.hasPrefix(line, "a=") {
                 try readAttribute(line)
             }
         }
+        try finish()
     }
 
     private mutating func readAttribute(_ line: ArraySlice<UInt8>) throws(IceError) {
@@ -248,6 +303,20 @@ struct IceSDPReader {
                 section.mid = text
                 return true
             }
+            if let other = mediaIndexByMid[text] {
+                throw failure(name, "mid \(CandidateGrammar.excerpt(value ?? [])) already names media section \(other)")
+            }
+            mediaIndexByMid[text] = media.count - 1
+        case "group":
+            try readGroup(value)
+        case "bundle-only":
+            try requireNoValue(value, name)
+            guard !media.isEmpty else { return }
+            try update(name) { section in
+                guard !section.bundleOnly else { return false }
+                section.bundleOnly = true
+                return true
+            }
         case "ice-lite":
             try requireNoValue(value, name)
             iceLite = true
@@ -276,7 +345,7 @@ struct IceSDPReader {
         }
     }
 
-    private func requireValue(_ value: ArraySlice<UInt8>?, _ name: String) throws(IceError) -> String {
+    func requireValue(_ value: ArraySlice<UInt8>?, _ name: String) throws(IceError) -> String {
         guard let value, !value.isEmpty else {
             throw failure(name, "a=\(name) needs a value")
         }
@@ -289,7 +358,7 @@ struct IceSDPReader {
         }
     }
 
-    private func failure(_ name: String, _ reason: String) -> IceError {
-        IceError(.invalidSDP, field: "a=" + name, reason: "line \(lineNumber): \(reason)")
+    func failure(_ name: String, _ reason: String, line: Int? = nil) -> IceError {
+        IceError(.invalidSDP, field: "a=" + name, reason: "line \(line ?? lineNumber): \(reason)")
     }
 }

@@ -8,13 +8,9 @@ public enum IceTransportPolicy: String, Sendable, Hashable {
 
 extension PeerConnection {
     /// The ICE role. Browsers derive it from offer/answer; a server picks it explicitly (see
-    /// ``Configuration/role``).
-    public enum Role: String, Sendable, Hashable {
-        /// Nominates the pair (the offerer in WebRTC).
-        case controlling
-        /// Follows the controlling agent's nomination (the answerer in WebRTC).
-        case controlled
-    }
+    /// ``Configuration/role``), or takes it from the offer with
+    /// ``IceDescription/answererRole(iceLite:)`` or ``IceAnswer/role``.
+    public typealias Role = IceRole
 
     /// An inclusive range of local UDP/TCP ports to gather on.
     public struct PortRange: Sendable, Hashable, CustomStringConvertible {
@@ -42,7 +38,7 @@ extension PeerConnection {
         public var iceTransportPolicy: IceTransportPolicy = .all
         /// Controlling or controlled: a required choice, because the wrong default would be wrong for
         /// the main use. The offerer controls (RFC 8445 §6.1.1, as browsers do): a server answering a
-        /// browser's offer is ``Role/controlled``, a server that sends the offer ``Role/controlling``
+        /// browser's offer is ``IceRole/controlled``, a server that sends the offer ``IceRole/controlling``
         /// (against an ICE-lite offerer, the full agent controls). A conflict still resolves (RFC
         /// 8445 §7.3.1.1) at the cost of a round trip.
         public var role: Role
@@ -64,7 +60,7 @@ extension PeerConnection {
         public var natOneToOneAddresses: [String] = []
         /// Run as an ICE-lite agent (RFC 8445 §2.5): for servers with public addresses, which
         /// answer the peer's checks but send none of their own. A lite agent is always
-        /// ``Role/controlled``; tell the peer with `a=ice-lite` (see ``IceDescription``).
+        /// ``IceRole/controlled``; tell the peer with `a=ice-lite` (see ``IceDescription`` and ``IceAnswer``).
         public var iceLite: Bool = false
         /// Transmissions of each STUN request (connectivity checks, STUN and TURN discovery)
         /// before it counts as lost; the delay doubles from 500 ms (3 → 2 s, 6 → 19.5 s).
