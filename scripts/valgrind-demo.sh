@@ -15,3 +15,15 @@ if grep -qE "(definitely|indirectly) lost: [1-9]" "$log"; then
 fi
 echo "valgrind: no definite or indirect leak"
 rm -f "$log"
+
+# The send race libnice 0.1.21 has on TCP sockets would corrupt the heap: 4 threads send on an
+# ICE-TCP pair for 10 s under memcheck, with GLib's slice allocator off so every block is checked.
+log=$(mktemp)
+if ! G_SLICE=always-malloc timeout 600 valgrind --error-exitcode=9 --num-callers=40 .build/debug/LoopbackDemo --tcp-stress 10 2> "$log"; then
+    grep -E "Invalid|uninitialised|ERROR SUMMARY|stress" "$log" | head -40 >&2
+    echo "FAIL: the ICE-TCP send stress under valgrind reported errors or failed (full report: $log)" >&2
+    exit 1
+fi
+grep -E "ERROR SUMMARY" "$log"
+echo "valgrind: ICE-TCP send stress, no memory error"
+rm -f "$log"

@@ -67,6 +67,10 @@ func runDemo() throws -> Bool {
 }
 
 do {
+    if let i = CommandLine.arguments.firstIndex(of: "--tcp-stress") {
+        let seconds = CommandLine.arguments.dropFirst(i + 1).first.flatMap { Int($0) } ?? 10
+        exit(try runTcpStress(seconds: min(max(seconds, 1), 600)) ? 0 : 1)
+    }
     exit(try runDemo() ? 0 : 1)
 } catch {
     say("error: \(error)")
