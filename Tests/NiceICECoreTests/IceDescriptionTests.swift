@@ -363,18 +363,36 @@ struct IceDescriptionTests {
         #expect(error.map { !String(describing: $0).contains("my-secret") } == true)
     }
 
-    @Test("oversized SDP and 64 KiB of garbage", .timeLimit(.minutes(1)))
-    func garbage() {
-        let huge = String(repeating: "a=x\r\n", count: IceDescription.maximumLength / 5 + 1)
+    @Test("oversized SDP is refused by its length; 1 MiB is read; 64 KiB of garbage is ignored line by line", .timeLimit(.minutes(1)))
+    func garbage() throws {
+        // The limit is inclusive: exactly maximumLength bytes of ignorable lines are read …
+        let ignorable = "a=x\r\n"
+        let exact = String(repeating: ignorable, count: IceDescription.maximumLength / ignorable.utf8.count)
+            + String(repeating: "\n", count: IceDescription.maximumLength % ignorable.utf8.count)
+        #expect(exact.utf8.count == IceDescription.maximumLength)
+        #expect(try IceDescription(parsing: exact) == IceDescription())
+        // … and one byte more is refused before any line is read (the first line here is malformed,
+        // so reading lines first would report it instead).
+        let huge = "a=ice-ufrag:\r\n" + String(repeating: "x", count: IceDescription.maximumLength)
         #expect(throws: IceError(.invalidSDP, field: "sdp", reason: "longer than 1048576 bytes")) {
             try IceDescription(parsing: huge)
         }
+
+        // Random bytes: lines that are not m= or a= are ignored. A random line almost never starts
+        // with "a=", so the result is known: one empty media section per "m=" line.
         var generator = SeededGenerator(seed: 7)
+        var checked = 0
         for _ in 0..<10 {
             let bytes = (0..<65_536).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-            // Random bytes contain no "a=ice…" lines worth reading, or malformed ones: never a crash.
-            _ = try? IceDescription(parsing: String(decoding: bytes, as: UTF8.self))
+            let text = String(decoding: bytes, as: UTF8.self)
+            let lines = Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            guard !lines.contains(where: { $0.starts(with: "a=".utf8) }) else { continue }
+            let mLines = lines.filter { $0.starts(with: "m=".utf8) }.count
+            let expected = IceDescription(media: (0..<mLines).map { IceDescription.Media(mLineIndex: $0) })
+            #expect(try IceDescription(parsing: text) == expected)
+            checked += 1
         }
+        #expect(checked >= 8)
         let garbageCandidates = String(repeating: "m=audio 9 RTP/AVP 0\na=candidate:\u{1}\u{2}garbage\n", count: 2000)
         let error = #expect(throws: IceError.self) { try IceDescription(parsing: garbageCandidates) }
         #expect(error?.field == "a=candidate")

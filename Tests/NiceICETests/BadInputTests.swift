@@ -150,10 +150,47 @@ struct BadInputTests {
         await pc.closeAndWait()
     }
 
-    @Test("mDNS .local candidates are skipped without an error")
+    @Test("mDNS .local candidates are skipped without an error: not added, not counted, the real ones still connect")
     func mdnsSkipped() async throws {
-        let pc = try PeerConnection(configuration: Loopback.configuration(.controlled))
-        try pc.addIceCandidate("candidate:3012461154 1 udp 2122260223 5d2a1f3c-9b7e-4c1d-8f6a-0e1b2c3d4e5f.local 54321 typ host generation 0")
-        await pc.closeAndWait()
+        // R accepts a single remote candidate. If an mDNS candidate took a slot (or reached libnice),
+        // L's real host candidate would be refused with tooManyCandidates and R would not list it.
+        var r = Loopback.configuration(.controlled)
+        r.maximumRemoteCandidates = 1
+        let pair = try Loopback(
+            right: r, leftToRight: Signalling(candidates: false, endOfCandidates: false),
+            rightToLeft: Signalling(candidates: false, endOfCandidates: false))
+        try pair.start()
+        // Both have gathered (end-of-candidates delivered locally) before anything is exchanged.
+        #expect(await pair.left.waitForEndOfCandidates())
+        #expect(await pair.right.waitForEndOfCandidates())
+        let lc = try #require(pair.left.localCandidates.first)
+        let rc = try #require(pair.right.localCandidates.first)
+
+        let mdns = [
+            "candidate:3012461154 1 udp 2122260223 5d2a1f3c-9b7e-4c1d-8f6a-0e1b2c3d4e5f.local 54321 typ host generation 0",
+            "candidate:3012461155 1 udp 2122260222 0C3C4ED4-5A06-4BB6-8C9C-33B1A1AE6B1C.LOCAL 54322 typ host",
+        ]
+        for line in mdns { try pair.right.pc.addIceCandidate(line) }
+        // stats() reads libnice on the context thread after the adds queued there: nothing arrived.
+        let before = await pair.right.pc.stats()
+        #expect(before.remoteCandidates.isEmpty, "\(before.remoteCandidates)")
+        #expect(pair.right.pc.iceConnectionState == .new)
+
+        try pair.right.pc.addIceCandidate(lc)  // the one slot is still free
+        try pair.left.pc.addIceCandidate(rc)
+        try pair.left.pc.addIceCandidate(nil)
+        try pair.right.pc.addIceCandidate(nil)
+        #expect(await pair.left.waitForState(.completed))
+        #expect(await pair.right.waitForState(.completed))
+        let after = await pair.right.pc.stats()
+        #expect(!after.remoteCandidates.contains { $0.isMulticastDNS }, "\(after.remoteCandidates)")
+        #expect(after.remoteCandidates.contains { $0.type == .host && $0.address == lc.address && $0.port == lc.port },
+                "\(after.remoteCandidates)")
+        #expect(after.selectedPairs.first?.remote.port == lc.port)
+        // The slot is taken now: the limit is really 1, so the mDNS lines above were not counted.
+        Self.expectError(.tooManyCandidates, field: "component") {
+            try pair.right.pc.addIceCandidate("candidate:9 1 UDP 2015363327 127.0.0.1 9 typ host")
+        }
+        await pair.closeBoth()
     }
 }

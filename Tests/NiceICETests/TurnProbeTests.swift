@@ -174,53 +174,38 @@ private func holdAllocation(port: UInt16) -> TurnProbeSocket? {
     "TurnProbe against a real coturn", .serialized, .timeLimit(.minutes(2)),
     .enabled(if: ProbeCoturn.binary != nil, "turnserver (Debian package coturn) is not installed; TurnProbe tests skipped"))
 struct TurnProbeTests {
-    let timeout = Duration.seconds(2)
+    /// The probe's budget. Each request may wait `timeout / 4` (7.5 s) for its answer. The timing
+    /// checks below are causal, not wall-clock tolerances: a probe that acts on an answer (or a
+    /// refusal) returns long before one request's window is over, however loaded the machine;
+    /// a probe that waits a window out instead takes at least that long.
+    let timeout = Duration.seconds(30)
+    var window: Duration { timeout / 4 }
 
+    /// Runs the (blocking) probe on a thread of its own, so a probe waiting for its timeout does
+    /// not hold one of the few threads the other, parallel suites' async tests run on.
     private func probe(
-        _ port: UInt16, _ transport: IceServerURL.Transport, password: String, ip: String = "127.0.0.1"
-    ) -> (TurnProbeResult, Duration) {
-        let clock = ContinuousClock()
-        var result = TurnProbeResult.noResponse
-        let elapsed = clock.measure {
-            result = TurnProbe.run(
-                ip: ip, port: port, transport: transport, tls: false, username: "alice", credential: password,
-                timeout: timeout)
+        _ port: UInt16, _ transport: IceServerURL.Transport, password: String, ip: String = "127.0.0.1",
+        tls: Bool = false, timeout: Duration? = nil
+    ) async -> (TurnProbeResult, Duration) {
+        let timeout = timeout ?? self.timeout
+        return await withCheckedContinuation { k in
+            Thread {
+                let clock = ContinuousClock()
+                var result = TurnProbeResult.noResponse
+                let elapsed = clock.measure {
+                    result = TurnProbe.run(
+                        ip: ip, port: port, transport: transport, tls: tls, username: "alice", credential: password,
+                        timeout: timeout)
+                }
+                k.resume(returning: (result, elapsed))
+            }.start()
         }
-        return (result, elapsed)
     }
 
-    @Test("right password → allocated, over UDP and TCP", arguments: [IceServerURL.Transport.udp, .tcp])
-    func rightPassword(_ transport: IceServerURL.Transport) throws {
-        let server = try ProbeCoturn()
-        defer { server.stop() }
-        let (result, elapsed) = probe(server.port, transport, password: "secret")
-        #expect(result == .allocated, "log:\n\(server.log)")
-        #expect(elapsed < timeout)
-    }
-
-    @Test("wrong password → 401 Unauthorized, over UDP and TCP", arguments: [IceServerURL.Transport.udp, .tcp])
-    func wrongPassword(_ transport: IceServerURL.Transport) throws {
-        let server = try ProbeCoturn()
-        defer { server.stop() }
-        let (result, elapsed) = probe(server.port, transport, password: "not-the-secret")
-        #expect(result == .error(code: 401, reason: "Unauthorized"), "log:\n\(server.log)")
-        #expect(elapsed < timeout)
-    }
-
-    @Test("closed port → noResponse within the timeout, over UDP and TCP", arguments: [IceServerURL.Transport.udp, .tcp])
-    func closedPort(_ transport: IceServerURL.Transport) throws {
-        // A port that was just free for UDP and TCP (nothing listens; loopback refuses).
-        let port = try ProbeCoturn.freePort()
-        let (result, elapsed) = probe(port, transport, password: "secret")
-        #expect(result == .noResponse)
-        #expect(elapsed < timeout + .milliseconds(250))
-    }
-
-    @Test("silent UDP server → noResponse after about the timeout, not later")
-    func silentServer() throws {
-        // A bound UDP socket that never answers: no ICMP, so the probe must time out by itself.
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
+    /// A socket bound to a kernel-chosen port on 127.0.0.1 (listening, for TCP), and that port.
+    private func boundSocket(stream: Bool) throws -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, Int32(stream ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -228,13 +213,53 @@ struct TurnProbeTests {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        try #require(bound)
-        let (result, elapsed) = probe(UInt16(bigEndian: address.sin_port), .udp, password: "secret")
+        try #require(bound && (!stream || listen(fd, 8) == 0))
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test("right password → allocated, over UDP and TCP, without waiting out any request", arguments: [IceServerURL.Transport.udp, .tcp])
+    func rightPassword(_ transport: IceServerURL.Transport) async throws {
+        let server = try ProbeCoturn()
+        defer { server.stop() }
+        let (result, elapsed) = await probe(server.port, transport, password: "secret")
+        #expect(result == .allocated, "log:\n\(server.log)")
+        // Three answered requests (challenge, Allocate, Refresh); a missed answer costs a window.
+        #expect(elapsed < window, "\(elapsed)")
+    }
+
+    @Test("wrong password → 401 Unauthorized, over UDP and TCP, without waiting out any request", arguments: [IceServerURL.Transport.udp, .tcp])
+    func wrongPassword(_ transport: IceServerURL.Transport) async throws {
+        let server = try ProbeCoturn()
+        defer { server.stop() }
+        let (result, elapsed) = await probe(server.port, transport, password: "not-the-secret")
+        #expect(result == .error(code: 401, reason: "Unauthorized"), "log:\n\(server.log)")
+        #expect(elapsed < window, "\(elapsed)")
+    }
+
+    @Test("closed port → noResponse on the refusal, not after a timeout, over UDP and TCP", arguments: [IceServerURL.Transport.udp, .tcp])
+    func closedPort(_ transport: IceServerURL.Transport) async throws {
+        // A port that was just free for UDP and TCP (nothing listens; loopback refuses: a TCP RST,
+        // or for UDP an ICMP port unreachable that the next receive reports).
+        let port = try ProbeCoturn.freePort()
+        let (result, elapsed) = await probe(port, transport, password: "secret")
         #expect(result == .noResponse)
-        // One request (the unauthenticated Allocate) waits timeout/4, with retransmissions.
-        #expect(elapsed >= timeout / 4 - .milliseconds(20))
-        #expect(elapsed < timeout + .milliseconds(250))
-        // Count what the probe sent: the first Allocate plus its retransmission(s), all one transaction.
+        #expect(elapsed < window, "\(elapsed)")
+    }
+
+    @Test("silent UDP server → noResponse once the first request's window is over, with retransmissions inside it")
+    func silentServer() async throws {
+        // A bound UDP socket that never answers: no ICMP, so the probe must time out by itself.
+        let (fd, port) = try boundSocket(stream: false)
+        defer { close(fd) }
+        let timeout = Duration.seconds(8)  // a 2 s window: retransmissions at 0.5 s and 1.5 s
+        let (result, elapsed) = await probe(port, .udp, password: "secret", timeout: timeout)
+        #expect(result == .noResponse)
+        // The unanswered Allocate is given up only once its window is over (exact: the probe
+        // checks the clock before giving up), and the probe then stops instead of going on
+        // to the next request or past its budget.
+        #expect(elapsed >= timeout / 4, "\(elapsed)")
+        #expect(elapsed < timeout, "\(elapsed)")
+        // Count what the probe sent: the first Allocate plus its retransmissions, all one transaction.
         var datagrams: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 2048)
         while true {
@@ -242,77 +267,84 @@ struct TurnProbeTests {
             guard n > 0 else { break }
             datagrams.append(Array(buffer[0..<n]))
         }
-        #expect(datagrams.count >= 1)
+        // At 0.5 s a retransmission is due (any wake-up before 2 s sends it); the one after 1.5 s
+        // would be at 3.5 s, past the window, so never more than 3.
+        #expect((2...3).contains(datagrams.count), "\(datagrams.count) datagrams")
         #expect(Set(datagrams.map { Array($0[8..<20]) }).count == 1, "retransmissions keep the transaction ID")
         #expect(datagrams.allSatisfy { $0[0] == 0x00 && $0[1] == 0x03 }, "Allocate requests")
     }
 
     @Test("the probe releases its allocation: a user quota of 1 admits the next probe")
-    func releasesAllocation() throws {
+    func releasesAllocation() async throws {
         let server = try ProbeCoturn(extraArguments: ["--user-quota=1", "--verbose"])
         defer { server.stop() }
-        #expect(probe(server.port, .udp, password: "secret").0 == .allocated, "log:\n\(server.log)")
+        #expect(await probe(server.port, .udp, password: "secret").0 == .allocated, "log:\n\(server.log)")
         // coturn answers Refresh(lifetime 0) at once but frees the allocation (and the quota) on
         // its next timer tick, so the next allocation may see 486 for a moment. Without the
         // release the quota would stay taken for the whole 600 s lifetime.
-        let second = retryWhileQuotaTaken { probe(server.port, .udp, password: "secret").0 }
+        let second = await retryWhileQuotaTaken { await probe(server.port, .udp, password: "secret").0 }
         #expect(second == .allocated, "log:\n\(server.log)")
         // Control: an allocation held open makes the quota bite, and the probe reports that error
         // (an error response to an authenticated request, checked with MESSAGE-INTEGRITY).
         var held: TurnProbeSocket?
-        _ = retryWhileQuotaTaken {
+        _ = await retryWhileQuotaTaken {
             held = holdAllocation(port: server.port)
             return held == nil ? .error(code: 486, reason: "") : .allocated
         }
         let socket = try #require(held, "log:\n\(server.log)")
         defer { LibNice.probeClose(socket) }
-        #expect(probe(server.port, .udp, password: "secret").0 == .error(code: 486, reason: "Allocation Quota Reached"))
+        #expect(await probe(server.port, .udp, password: "secret").0 == .error(code: 486, reason: "Allocation Quota Reached"))
     }
 
     /// Runs `body` until it returns something other than 486, for at most 5 s.
-    private func retryWhileQuotaTaken(_ body: () -> TurnProbeResult) -> TurnProbeResult {
+    private func retryWhileQuotaTaken(_ body: () async -> TurnProbeResult) async -> TurnProbeResult {
         let deadline = ContinuousClock.now + .seconds(5)
         while true {
-            let result = body()
+            let result = await body()
             guard case .error(486, _) = result, ContinuousClock.now < deadline else { return result }
-            usleep(200_000)
+            try? await Task.sleep(for: .milliseconds(200))  // only throws on cancellation; the deadline ends the loop
         }
     }
 
     @Test("IPv6 loopback: right password → allocated, wrong → 401", arguments: [IceServerURL.Transport.udp, .tcp])
-    func ipv6(_ transport: IceServerURL.Transport) throws {
+    func ipv6(_ transport: IceServerURL.Transport) async throws {
         let server = try ProbeCoturn(extraArguments: ["--listening-ip=::1", "--relay-ip=::1"])
         defer { server.stop() }
         // The listener on ::1 shares the port; skip if this host cannot use ::1 after all.
-        let (right, _) = probe(server.port, transport, password: "secret", ip: "::1")
+        let (right, _) = await probe(server.port, transport, password: "secret", ip: "::1")
         try #require(right != .noResponse, "no answer on [::1]:\(server.port); log:\n\(server.log)")
         #expect(right == .allocated, "log:\n\(server.log)")
-        #expect(probe(server.port, transport, password: "wrong", ip: "::1").0 == .error(code: 401, reason: "Unauthorized"))
+        #expect(await probe(server.port, transport, password: "wrong", ip: "::1").0 == .error(code: 401, reason: "Unauthorized"))
     }
 
     @Test("a server without authentication → allocated on the first request")
-    func noAuthentication() throws {
+    func noAuthentication() async throws {
         let server = try ProbeCoturn(authenticated: false)
         defer { server.stop() }
-        #expect(probe(server.port, .udp, password: "whatever").0 == .allocated, "log:\n\(server.log)")
+        #expect(await probe(server.port, .udp, password: "whatever").0 == .allocated, "log:\n\(server.log)")
     }
 
-    @Test("TLS is reported as unsupported at once")
-    func tlsUnsupported() {
-        let start = ContinuousClock.now
-        let result = TurnProbe.run(
-            ip: "127.0.0.1", port: 9, transport: .tcp, tls: true, username: "alice", credential: "secret",
-            timeout: timeout)
+    @Test("TLS is reported as unsupported without contacting the server")
+    func tlsUnsupported() async throws {
+        let (fd, port) = try boundSocket(stream: true)
+        defer { close(fd) }
+        let (result, elapsed) = await probe(port, .tcp, password: "secret", tls: true)
         #expect(result == .noResponse)
-        #expect(ContinuousClock.now - start < .milliseconds(100))
+        // Nothing connected to the listener (a loopback connect would be queued for accept by now)…
+        var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&pending, 1, 0) == 0, "the probe connected to the server")
+        // … and nothing was waited for.
+        #expect(elapsed < window, "\(elapsed)")
+        // Control: without TLS the probe does connect, and the listener shows it.
+        _ = await probe(port, .tcp, password: "secret", timeout: .seconds(2))
+        #expect(poll(&pending, 1, 0) == 1, "a plain TCP probe should have connected")
     }
 
-    @Test("not a numeric address → noResponse without blocking")
-    func badAddress() {
-        let result = TurnProbe.run(
-            ip: "turn.invalid", port: 3478, transport: .udp, tls: false, username: "alice", credential: "secret",
-            timeout: timeout)
+    @Test("not a numeric address → noResponse without a lookup or a wait")
+    func badAddress() async {
+        let (result, elapsed) = await probe(3478, .udp, password: "secret", ip: "turn.invalid")
         #expect(result == .noResponse)
+        #expect(elapsed < window, "\(elapsed)")
     }
 }
 

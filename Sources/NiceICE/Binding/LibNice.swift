@@ -29,8 +29,11 @@ final class ClosureBox: Sendable {
     init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }
 
-/// The one funnel through which NiceICE calls libnice and GLib. Nothing outside this file (and the
-/// `Trampolines` it installs) touches a C symbol, so every unsafe call is in one audited place.
+/// The one funnel through which NiceICE calls C: libnice, GLib, and the POSIX calls of the resolver,
+/// the TURN probe's sockets and network namespaces. Its extensions (`Binding/LibNice+*.swift`) and
+/// the `Trampolines` it installs are the only code that imports `CNice` or calls a C function; the
+/// one exception outside `Binding/` is the pthread mutexes of `Locked` and `DeliveryGate`, kept
+/// there because ThreadSanitizer must see them inline.
 enum LibNice {
     static let logger = Logger(label: "NiceICE.libnice")
 

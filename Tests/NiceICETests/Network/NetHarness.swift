@@ -128,14 +128,21 @@ final class NetPeer: Sendable {
         try signalling.deliverParameters(from: pc, to: peer.pc)
     }
 
+    /// Records, as issues of the current test, the candidates the peer refused since the last call
+    /// (see ``OrderedSignalling``). The waits and the pair's closes call it.
+    func reportSignallingErrors(sourceLocation: SourceLocation = #_sourceLocation) {
+        signalling.reportErrors("\(name) → peer", sourceLocation: sourceLocation)
+    }
+
     /// Polls every 20 ms until `predicate` holds for the states so far, for at most `timeout`
     /// (and not past cancellation, so a test's time limit ends it).
     @discardableResult
     func waitFor(_ timeout: Duration, _ predicate: @Sendable ([IceConnectionState]) -> Bool) async -> Bool {
+        defer { reportSignallingErrors() }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline && !Task.isCancelled {
             if predicate(states) { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: .milliseconds(20))  // only throws on cancellation, checked above
         }
         return predicate(states)
     }
@@ -151,30 +158,33 @@ final class NetPeer: Sendable {
     }
 
     func waitForDatagrams(_ count: Int, timeout: Duration) async -> Bool {
+        defer { reportSignallingErrors() }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline && !Task.isCancelled {
             if datagrams.withLock({ $0.count }) >= count { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: .milliseconds(20))  // only throws on cancellation, checked above
         }
         return datagrams.withLock { $0.count } >= count
     }
 
     /// Waits until a candidate error was delivered.
     func waitForCandidateError(timeout: Duration) async -> Bool {
+        defer { reportSignallingErrors() }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline && !Task.isCancelled {
             if !candidateErrors.isEmpty { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: .milliseconds(20))  // only throws on cancellation, checked above
         }
         return !candidateErrors.isEmpty
     }
 
     /// Waits until end-of-candidates was delivered `count` times (once per gathering).
     func waitForEndOfCandidates(_ count: Int = 1, timeout: Duration) async -> Bool {
+        defer { reportSignallingErrors() }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline && !Task.isCancelled {
             if endOfCandidatesCount >= count { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: .milliseconds(20))  // only throws on cancellation, checked above
         }
         return endOfCandidatesCount >= count
     }
@@ -244,14 +254,22 @@ struct NetPair {
     /// Sends `count` datagrams each way and waits until each side got them all.
     func exchangeData(count: Int = 3, timeout: Duration = .seconds(5)) async -> Bool {
         let before = (a.datagrams.withLock { $0.count }, b.datagrams.withLock { $0.count })
+        var sendFailed = false
         for i in 0..<count {
-            try? a.pc.send(Array("a→b \(i)".utf8))
-            try? b.pc.send(Array("b→a \(i)".utf8))
+            for (from, text) in [(a, "\(a.name)→\(b.name) \(i)"), (b, "\(b.name)→\(a.name) \(i)")] {
+                do {
+                    try from.pc.send(Array(text.utf8))
+                } catch {
+                    sendFailed = true
+                    log.note("send \(text): \(error)")
+                    Issue.record("send \(text) failed: \(error)")
+                }
+            }
         }
         let gotB = await b.waitForDatagrams(before.1 + count, timeout: timeout)
         let gotA = await a.waitForDatagrams(before.0 + count, timeout: timeout)
         log.note("data: \(a.name) got \(a.datagrams.withLock { $0.count } - before.0), \(b.name) got \(b.datagrams.withLock { $0.count } - before.1) of \(count)")
-        return gotA && gotB
+        return gotA && gotB && !sendFailed
     }
 
     /// Closes both without waiting (for `defer`; close is idempotent). Also breaks the
@@ -259,11 +277,15 @@ struct NetPair {
     func closeNow() {
         a.pc.close()
         b.pc.close()
+        a.reportSignallingErrors()
+        b.reportSignallingErrors()
     }
 
     func closeBoth() async {
         await a.pc.closeAndWait()
         await b.pc.closeAndWait()
+        a.reportSignallingErrors()
+        b.reportSignallingErrors()
     }
 }
 

@@ -63,28 +63,48 @@ final class Side: Sendable {
 
     func record(_ s: Seen) { seen.withLock { $0.append(s) } }
 
-    /// Polls (every 10 ms, bounded by `timeout`) until `predicate` holds for the recorded states.
+    /// Records, as issues of the current test, the candidates the peer refused since the last call
+    /// (see ``OrderedSignalling``). The waits and `Loopback.closeBoth()` call it.
+    func reportSignallingErrors(sourceLocation: SourceLocation = #_sourceLocation) {
+        signalling.reportErrors("\(name) → peer", sourceLocation: sourceLocation)
+    }
+
+    /// Polls (every 10 ms, bounded by `timeout` and by cancellation) until `condition` holds, then
+    /// reports any signalling errors.
+    private func poll(_ timeout: Duration, _ sourceLocation: SourceLocation, _ condition: () -> Bool) async -> Bool {
+        defer { reportSignallingErrors(sourceLocation: sourceLocation) }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline && !Task.isCancelled {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))  // only throws on cancellation, checked above
+        }
+        return condition()
+    }
+
+    /// Waits until `predicate` holds for the recorded states.
     @discardableResult
-    func waitFor(_ timeout: Duration = .seconds(10), _ predicate: @Sendable ([IceConnectionState]) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if predicate(states) { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return predicate(states)
+    func waitFor(
+        _ timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+        _ predicate: @Sendable ([IceConnectionState]) -> Bool
+    ) async -> Bool {
+        await poll(timeout, sourceLocation) { predicate(states) }
     }
 
-    func waitForState(_ state: IceConnectionState, timeout: Duration = .seconds(10)) async -> Bool {
-        await waitFor(timeout) { $0.last == state }
+    func waitForState(
+        _ state: IceConnectionState, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> Bool {
+        await waitFor(timeout, sourceLocation: sourceLocation) { $0.last == state }
     }
 
-    func waitForDatagrams(_ count: Int, timeout: Duration = .seconds(10)) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if datagrams.withLock({ $0.count }) >= count { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return datagrams.withLock { $0.count } >= count
+    func waitForDatagrams(
+        _ count: Int, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> Bool {
+        await poll(timeout, sourceLocation) { datagrams.withLock { $0.count } >= count }
+    }
+
+    /// Waits until the candidate handler was given end-of-candidates (local gathering is done).
+    func waitForEndOfCandidates(timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
+        await poll(timeout, sourceLocation) { seen.withLock { $0.contains(.candidate(nil)) } }
     }
 }
 
@@ -163,13 +183,24 @@ struct Loopback {
         if let f = rightGetsLeft { try left.deliverParameters(to: right, f) }
     }
 
-    func closeBoth() async {
+    func closeBoth(sourceLocation: SourceLocation = #_sourceLocation) async {
         await left.pc.closeAndWait()
         await right.pc.closeAndWait()
+        left.reportSignallingErrors(sourceLocation: sourceLocation)
+        right.reportSignallingErrors(sourceLocation: sourceLocation)
     }
 }
 
 /// A password of the right length that is not the peer's.
 @Sendable func wrongPassword(_ p: IceParameters) -> IceParameters {
     IceParameters(usernameFragment: p.usernameFragment, password: String(p.password.reversed()) == p.password ? "x" + p.password.dropFirst() : String(p.password.reversed()))
+}
+
+extension NiceContext {
+    /// Runs `body` on the context's thread and returns its result (tests only).
+    func runOnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (k: CheckedContinuation<T, Never>) in
+            execute { k.resume(returning: body()) }
+        }
+    }
 }
