@@ -316,8 +316,10 @@ final class EventHub: Sendable {
                 return s.nextStreamID
             }
             guard let id else { return k.resume(returning: true) }
-            context.schedule(after: timeout) { [self] in
-                let late = state.withLock { $0.teardownWaiters.removeValue(forKey: id) }
+            // Weak: the timer must not keep the hub (and through it the context and its thread)
+            // alive for `timeout` after the teardown finished.
+            context.schedule(after: timeout) { [weak self] in
+                let late = self?.state.withLock { $0.teardownWaiters.removeValue(forKey: id) }
                 late?.resume(returning: false)
             }
         }
