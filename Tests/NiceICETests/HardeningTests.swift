@@ -265,39 +265,7 @@ struct HardeningTests {
     }
 }
 
-/// Sockets of this process, from /proc/self/net/{udp,tcp}: those bound to a local port in `ports`
-/// or connected to remote port `remote`. Entries without an inode (TIME_WAIT) hold no descriptor.
-func openSockets(localPorts ports: ClosedRange<UInt16>? = nil, remotePort remote: UInt16? = nil) -> [String] {
-    var found: [String] = []
-    for table in ["udp", "tcp"] {
-        let text = readProcFile("/proc/self/net/\(table)")
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count > 9, f[9] != "0" else { continue }
-            let local = UInt16(f[1].split(separator: ":").last ?? "", radix: 16) ?? 0
-            let rem = UInt16(f[2].split(separator: ":").last ?? "", radix: 16) ?? 0
-            if let ports, ports.contains(local) { found.append("\(table) \(line)") }
-            if let remote, rem == remote { found.append("\(table) \(line)") }
-        }
-    }
-    return found
-}
-
-/// The whole of a /proc file (they report size 0, so `String(contentsOfFile:)` may stop early).
-func readProcFile(_ path: String) -> String {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
-    defer { try? handle.close() }
-    return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-}
-
-/// Names of this process's threads (`/proc/self/task/*/comm`).
-func threadNames() -> [String] {
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
-        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-}
-
-/// Issue 8 item 4: `close() async` always finishes, even while a TURN allocation is under way.
+/// Issue 8 item 4: `closeAndWait()` always finishes, even while a TURN allocation is under way.
 @Suite(
     "Close during TURN allocation", .serialized, .timeLimit(.minutes(5)),
     .enabled(if: ProbeCoturn.binary != nil, "turnserver (Debian package coturn) is not installed; skipped"))

@@ -16,23 +16,6 @@ import Musl
 // this test; these count only sockets bound to a port range no other test gathers on, and only
 // threads carrying a name no other test gives or known by their kernel thread ID.
 
-/// Local ports of every socket in this network namespace (any process), from the kernel's tables.
-func boundPorts() -> Set<UInt16> {
-    var found = Set<UInt16>()
-    for table in ["udp", "udp6", "tcp", "tcp6"] {
-        let text = (try? String(contentsOfFile: "/proc/self/net/\(table)", encoding: .utf8)) ?? ""
-        for line in text.split(separator: "\n").dropFirst() {
-            // sl local_address rem_address st …, local_address as hex address:port
-            let fields = line.split(separator: " ")
-            guard fields.count > 1, let colon = fields[1].lastIndex(of: ":"),
-                let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16)
-            else { continue }
-            found.insert(port)
-        }
-    }
-    return found
-}
-
 /// A range of `count` ports below the ephemeral range on which no socket of any process is bound
 /// now, picked at random (so a concurrent run elsewhere on the machine is unlikely to pick it too).
 func unusedPortRange(count: UInt16 = 64) -> ClosedRange<UInt16>? {
