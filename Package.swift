@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "NiceICE", targets: ["NiceICE"]),
         .library(name: "NiceICECore", targets: ["NiceICECore"]),
+        .library(name: "NiceWebRTC", targets: ["NiceWebRTC"]),
         .executable(name: "LoopbackDemo", targets: ["LoopbackDemo"]),
         .executable(name: "ice-peer", targets: ["ice-peer"]),
         .executable(name: "AsyncLoopback", targets: ["AsyncLoopback"]),
@@ -38,6 +39,28 @@ let package = Package(
             dependencies: [
                 "NiceICECore",
                 "CNice",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Above ICE (the second product): DTLS
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "NiceWebRTCCore",
+            dependencies: ["NiceICECore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NiceWebRTC",
+            dependencies: [
+                "NiceICE",
+                "NiceWebRTCCore",
+                "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -73,6 +96,16 @@ let package = Package(
             name: "NiceICETests",
             dependencies: ["NiceICE", "NiceICECore"],
             exclude: ["Network/topology.sh"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NiceWebRTCCoreTests",
+            dependencies: ["NiceWebRTCCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NiceWebRTCTests",
+            dependencies: ["NiceWebRTC", "NiceICE"],
             swiftSettings: swiftSettings
         ),
     ]

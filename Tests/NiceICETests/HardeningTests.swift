@@ -156,7 +156,7 @@ struct HardeningTests {
                 $0.handlers.candidate = { _ in handler() }
                 $0.handlers.gathering = { _ in handler() }
             }
-            hub.receive.withLock { $0.handler = { _ in handler() } }
+            hub.inbox.handler = { _ in handler() }
             hub.start(queue: busy)
             // Keep the queue busy so deliveries pile up behind other work.
             busy.async { for _ in 0..<(i % 50) { _ = closeReturned.load(ordering: .relaxed) } }

@@ -87,8 +87,8 @@ extension PeerConnection {
             datagramsSent: core.sentDatagrams.load(ordering: .relaxed),
             bytesSent: core.sentBytes.load(ordering: .relaxed),
             datagramsDropped: core.droppedDatagrams.load(ordering: .relaxed),
-            datagramsReceived: hub.receivedDatagrams.load(ordering: .relaxed),
-            bytesReceived: hub.receivedBytes.load(ordering: .relaxed),
-            receiveDropped: hub.receiveDropped.load(ordering: .relaxed))
+            datagramsReceived: hub.inbox.delivered.load(ordering: .relaxed),
+            bytesReceived: hub.inbox.deliveredBytes.load(ordering: .relaxed),
+            receiveDropped: hub.inbox.dropped.load(ordering: .relaxed))
     }
 }

@@ -151,12 +151,8 @@ public final class PeerConnection: Sendable {
     /// batches; if the queue falls more than `receiveStreamBufferLimit` datagrams behind, newer ones
     /// are dropped, as a socket buffer would.
     public var receiveHandler: (@Sendable (Datagram) -> Void)? {
-        get { hub.receive.withLock { $0.handler } }
-        set {
-            hub.receive.withLock { r in
-                if !hub.closed.load(ordering: .acquiring) { r.handler = newValue }
-            }
-        }
+        get { hub.inbox.handler }
+        set { hub.inbox.handler = newValue }
     }
 
     /// Starts delivering events to the handlers on `queue`. Later calls are ignored.

@@ -14,10 +14,10 @@ import Musl
 ///
 /// `@unchecked Sendable` is safe because the only state is the pthread mutex, used solely through
 /// `pthread_mutex_lock`/`unlock`, which are thread-safe by definition.
-final class DeliveryGate: @unchecked Sendable {
+package final class DeliveryGate: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    init() {
+    package init() {
         var attributes = pthread_mutexattr_t()
         pthread_mutexattr_init(&attributes)
         pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
@@ -32,14 +32,14 @@ final class DeliveryGate: @unchecked Sendable {
 
     /// Runs `body` holding the gate (re-entrant on the same thread).
     @inline(__always)
-    func withGate<R>(_ body: () throws -> R) rethrows -> R {
+    package func withGate<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// Waits until no other thread is inside ``withGate(_:)``.
-    func waitForDeliveries() {
+    package func waitForDeliveries() {
         pthread_mutex_lock(mutex)
         pthread_mutex_unlock(mutex)
     }

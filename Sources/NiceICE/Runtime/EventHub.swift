@@ -58,24 +58,15 @@ final class EventHub: Sendable {
         var teardownWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
     }
 
-    /// The receive path's own lock, so datagrams never wait for state work.
-    struct Receive: Sendable {
-        var handler: (@Sendable (Datagram) -> Void)?
-        var queue: DispatchQueue?
-        var batch: [Datagram] = []
-        var drainScheduled = false
-        var streams: [UInt64: AsyncStream<Datagram>.Continuation] = [:]
-        var nextStreamID: UInt64 = 0
-    }
-
     /// Most candidates and candidate errors kept for replay (libnice gathers far fewer).
     static let replayLimit = 1000
 
     let state: Locked<State>
-    let receive = Locked(Receive())
-    let receivedDatagrams = Atomic<UInt64>(0)
-    let receivedBytes = Atomic<UInt64>(0)
-    let receiveDropped = Atomic<UInt64>(0)
+    /// The receive path (its own lock, so datagrams never wait for state work).
+    let inbox: DatagramInbox
+    /// Set while a layer above ICE (NiceWebRTC's DTLS transport) takes component 1's datagrams.
+    let upper = Locked(UpperLayerSlot())
+    let hasUpperLayer = Atomic<Bool>(false)
     /// Set once by `close`; read without a lock on every delivery.
     let closed = Atomic<Bool>(false)
     /// Held while a user handler runs (see ``DeliveryGate``).
@@ -91,6 +82,7 @@ final class EventHub: Sendable {
         self.context = context
         self.gracePeriod = gracePeriod
         self.receiveLimit = receiveLimit
+        inbox = DatagramInbox(limit: receiveLimit, gate: gate)
     }
 
     // MARK: Producing events (any thread; normally the GLib thread)
@@ -107,6 +99,7 @@ final class EventHub: Sendable {
             }
             return out.graceTimers
         }
+        notifyUpperLayer()
         for (key, token) in timers {
             logger.debug("component \(key) disconnected; failed in \(gracePeriod) unless it recovers")
             context.schedule(after: gracePeriod) { [weak self] in
@@ -181,37 +174,17 @@ final class EventHub: Sendable {
     // MARK: Receive path (GLib thread)
 
     func received(_ bytes: UnsafeRawBufferPointer, component: Int) {
-        receivedDatagrams.wrappingAdd(1, ordering: .relaxed)
-        receivedBytes.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
-        let datagram = Datagram(bytes: Array(bytes), component: component)
-        let drainOn = receive.withLock { r -> DispatchQueue? in
-            for c in r.streams.values { c.yield(datagram) }
-            guard r.handler != nil || r.queue == nil else { return nil }
-            guard r.batch.count < receiveLimit else {  // a stalled handler queue drops, like a socket buffer
-                receiveDropped.wrappingAdd(1, ordering: .relaxed)
-                return nil
-            }
-            r.batch.append(datagram)
-            guard let q = r.queue, !r.drainScheduled else { return nil }
-            r.drainScheduled = true
-            return q
+        if component == 1, hasUpperLayer.load(ordering: .acquiring), let layer = upper.withLock({ $0.layer }) {
+            layer.iceDidReceive(bytes)
+            return
         }
-        drainOn?.async { [self] in drainReceived() }
+        inbox.deliver(bytes, component: component)
     }
 
-    private func drainReceived() {
-        let (batch, handler) = receive.withLock { r in
-            r.drainScheduled = false
-            defer { r.batch.removeAll(keepingCapacity: true) }
-            return (r.batch, r.handler)
-        }
-        guard let handler else { return }
-        gate.withGate {
-            for d in batch {
-                guard !closed.load(ordering: .acquiring) else { return }
-                handler(d)
-            }
-        }
+    /// Tells the layer above ICE, if any, that `iceConnectionState` may have changed (no lock held).
+    private func notifyUpperLayer() {
+        guard hasUpperLayer.load(ordering: .acquiring) else { return }
+        upper.withLock { $0.layer }?.iceStateDidChange()
     }
 
     // MARK: User side
@@ -235,15 +208,7 @@ final class EventHub: Sendable {
             s.pending = []
             for e in pending { enqueue(e, &s) }
         }
-        let drain = receive.withLock { r -> Bool in
-            r.queue = queue
-            if !r.batch.isEmpty && !r.drainScheduled {
-                r.drainScheduled = true
-                return true
-            }
-            return false
-        }
-        if drain { queue.async { [self] in drainReceived() } }
+        inbox.start(queue: queue)
     }
 
     /// Marks the hub closed: state `closed` (no event), handlers dropped, streams finished. When it
@@ -273,14 +238,9 @@ final class EventHub: Sendable {
             return (true, finishers)
         }
         guard first else { return false }
-        let datagrams = receive.withLock { r in
-            r.handler = nil
-            r.batch = []
-            defer { r.streams = [:] }
-            return Array(r.streams.values)
-        }
+        inbox.close()
         finishers.forEach { $0() }
-        datagrams.forEach { $0.finish() }
+        notifyUpperLayer()
         return true
     }
 
@@ -381,20 +341,5 @@ final class EventHub: Sendable {
         return stream
     }
 
-    func makeDatagramStream() -> AsyncStream<Datagram> {
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: Datagram.self, bufferingPolicy: .bufferingOldest(receiveLimit))
-        let id: UInt64? = receive.withLock { r in
-            guard !closed.load(ordering: .acquiring) else { return nil }
-            r.nextStreamID += 1
-            r.streams[r.nextStreamID] = continuation
-            return r.nextStreamID
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in _ = self?.receive.withLock { $0.streams.removeValue(forKey: id) } }
-        return stream
-    }
+    func makeDatagramStream() -> AsyncStream<Datagram> { inbox.makeStream() }
 }

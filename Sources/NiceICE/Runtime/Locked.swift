@@ -14,11 +14,11 @@ import Musl
 /// `@unchecked Sendable` is safe because `value` is only read or written inside `withLock`, between
 /// `pthread_mutex_lock` and `pthread_mutex_unlock` on the one mutex this instance owns, and `Value`
 /// is itself `Sendable`, so what `withLock` returns may cross threads too.
-final class Locked<Value: Sendable>: @unchecked Sendable {
+package final class Locked<Value: Sendable>: @unchecked Sendable {
     private var value: Value
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         pthread_mutex_init(mutex, nil)
     }
@@ -30,7 +30,7 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
 
     /// Runs `body` with exclusive access to the value. Never call user code or re-enter from `body`.
     @inline(__always)
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)

@@ -1,0 +1,52 @@
+import Synchronization
+
+/// A protocol layer that runs on top of a connection's component 1 — NiceWebRTC's DTLS transport —
+/// and takes its datagrams instead of the receive handler and streams (package-internal: the hook
+/// between the two products, not public API).
+package protocol IceUpperLayer: AnyObject, Sendable {
+    /// Each datagram received on component 1 while the layer is attached, on the context thread,
+    /// inside libnice's receive callback (no NiceICE or libnice lock held). The bytes are valid only
+    /// during the call.
+    func iceDidReceive(_ bytes: UnsafeRawBufferPointer)
+    /// ``PeerConnection/iceConnectionState`` may have changed (also on `close()`). Called on the thread
+    /// that changed it, with no lock held; read the state again rather than relying on call order.
+    func iceStateDidChange()
+}
+
+/// The attached layer, held weakly: the layer owns the connection, not the other way round.
+struct UpperLayerSlot: Sendable {
+    weak var layer: (any IceUpperLayer)?
+}
+
+extension PeerConnection {
+    /// Attaches the layer above ICE. False when one is attached already or the connection is closed.
+    /// From then on component 1's datagrams go to the layer only (counted in ``counters`` neither as
+    /// received nor dropped: the layer counts them).
+    package func attachUpperLayer(_ layer: any IceUpperLayer) -> Bool {
+        let attached = hub.upper.withLock { slot -> Bool in
+            guard slot.layer == nil, !hub.closed.load(ordering: .acquiring) else { return false }
+            slot.layer = layer
+            return true
+        }
+        if attached { hub.hasUpperLayer.store(true, ordering: .releasing) }
+        return attached
+    }
+
+    /// Runs `body` on the connection's context thread, later (never inline), in call order.
+    package func executeOnContext(_ body: @escaping @Sendable () -> Void) {
+        context.execute(body)
+    }
+
+    /// Runs `body` on the connection's context thread after `delay`.
+    package func scheduleOnContext(after delay: Duration, _ body: @escaping @Sendable () -> Void) {
+        context.schedule(after: delay, body)
+    }
+
+    /// True on the connection's context thread.
+    package var isOnContextThread: Bool { context.isCurrent }
+}
+
+extension PeerConnection {
+    /// The last ``iceConnectionState`` change, with its reason (what a state stream yields first).
+    package var lastIceStateChange: IceStateChange { hub.state.withLock { $0.lastChange } }
+}

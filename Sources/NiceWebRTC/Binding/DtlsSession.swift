@@ -1,0 +1,314 @@
+internal import COpenSSL
+import NiceWebRTCCore
+
+/// One DTLS 1.2 session over OpenSSL, sans I/O: datagrams in through `receive`, datagrams out
+/// through `output`, timers through `timeout` / `handleTimeout`. It knows nothing of ICE, threads or
+/// clocks; ``DtlsCore`` owns it and calls it under its lock, so OpenSSL never sees two threads at
+/// once on one `SSL`.
+///
+/// Between OpenSSL and the network sit two BIOs: a memory BIO for input (one datagram is written,
+/// then read by OpenSSL) and a custom *datagram writer* BIO for output. OpenSSL writes each record
+/// with its own `BIO_write`; the writer packs the records of one operation into datagrams of at
+/// most ``mtu`` bytes (a whole handshake flight usually fits one or two, which matters under loss:
+/// every datagram of a flight must arrive) and hands each to `output` when the operation ends.
+final class DtlsSession {
+    enum Role { case client, server }
+
+    /// What an operation changed.
+    enum Outcome: Equatable {
+        case none
+        /// The handshake completed and the peer's certificate matched.
+        case connected
+        /// The session is over with an error (fatal alert sent or received, mismatch, …).
+        case failed(DtlsTransportStateReason)
+        /// The peer sent close_notify.
+        case closedByPeer
+    }
+
+    enum Phase { case handshaking, connected, closed, failed }
+
+    /// The datagram size during the handshake (RFC 8261 §5 leaves it to us; 1,200 fits every path
+    /// WebRTC is used on, IPv6 and TURN included). No path-MTU query.
+    static let mtu = 1200
+    /// The largest plaintext of one datagram after the handshake (TLS's record limit, 2^14).
+    static let maximumPlaintext = 16_384
+    /// The first retransmission timeout, doubled after each loss up to `maximumTimeout` (OpenSSL's
+    /// own start is 1 s: too slow for the loss rates WebRTC runs at; this stays correct, only
+    /// chattier, on paths with a longer round trip).
+    static let initialTimeoutMicroseconds: UInt32 = 250_000
+    static let maximumTimeoutMicroseconds: UInt32 = 2_000_000
+
+    let role: Role
+    private(set) var phase: Phase = .handshaking
+    /// The fingerprints the peer's certificate must match (one is enough).
+    let expected: [DtlsFingerprint]
+    /// The sha-256 fingerprint of the certificate the peer presented, once it did.
+    private(set) var presented: DtlsFingerprint?
+    private(set) var verified = false
+    private var mismatch = false
+    /// The last fatal alert the peer sent.
+    private var peerAlert: String?
+
+    /// Receives each outgoing datagram; the bytes are valid during the call only.
+    var output: (UnsafeRawBufferPointer) -> Void = { _ in }
+
+    private let ssl: OpaquePointer
+    private var pending: [UInt8] = []
+    private var packLimit = DtlsSession.mtu
+
+    init(identity: CertificateIdentity, role: Role, expected: [DtlsFingerprint]) throws(DtlsError) {
+        OpenSSL.clearErrors()
+        guard let ssl = SSL_new(identity.context.raw) else {
+            throw DtlsError(.cryptoFailure, field: "session", reason: OpenSSL.lastErrorReason(or: "SSL_new failed"))
+        }
+        guard let input = BIO_new(BIO_s_mem()), let writer = BIO_new(Self.writerMethod) else {
+            SSL_free(ssl)
+            throw DtlsError(.cryptoFailure, field: "session", reason: "BIO_new failed")
+        }
+        self.ssl = ssl
+        self.role = role
+        self.expected = expected
+        pending.reserveCapacity(Self.mtu)
+        cnssl_bio_set_retry_on_empty(input)
+        SSL_set_bio(ssl, input, writer)  // the SSL owns both BIOs from here on
+        // Unretained back-pointers: the session owns the SSL and frees it in deinit, so neither can
+        // outlive it.
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        BIO_set_data(writer, me)
+        SSL_set_ex_data(ssl, OpenSSL.sessionSlot, me)
+        _ = cnssl_set_mtu(ssl, Self.mtu)
+        SSL_set_info_callback(ssl, Self.infoCallback)
+        DTLS_set_timer_cb(ssl, Self.timerCallback)
+        switch role {
+        case .client: SSL_set_connect_state(ssl)
+        case .server: SSL_set_accept_state(ssl)
+        }
+    }
+
+    deinit { SSL_free(ssl) }
+
+    // MARK: Operations (the owner's lock held)
+
+    /// Starts the handshake: the client sends its ClientHello; the server waits.
+    func start() -> Outcome {
+        guard role == .client else { return .none }
+        return handshake()
+    }
+
+    /// One datagram from the peer. Application data is handed to `deliver` (valid during the call).
+    func receive(_ datagram: UnsafeRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void) -> Outcome {
+        guard phase == .handshaking || phase == .connected, datagram.count > 0, datagram.count <= 65_535 else { return .none }
+        _ = BIO_write(SSL_get_rbio(ssl), datagram.baseAddress, Int32(datagram.count))
+        var outcome = Outcome.none
+        if phase == .handshaking {
+            outcome = handshake()
+            guard phase == .connected else { return outcome }
+        }
+        let read = readAll(deliver)
+        return outcome == .none ? read : outcome
+    }
+
+    /// The retransmission timer fired.
+    func handleTimeout() -> Outcome {
+        guard phase == .handshaking || phase == .connected else { return .none }
+        OpenSSL.clearErrors()
+        let r = cnssl_handle_timeout(ssl)
+        flush()
+        if r < 0 {
+            phase = .failed
+            return .failed(.handshakeTimeout)  // OpenSSL gave up retransmitting
+        }
+        return .none
+    }
+
+    /// Time to the next retransmission, in microseconds; `nil` when no timer runs.
+    var timeoutMicroseconds: Int64? {
+        var us: Int64 = 0
+        return cnssl_get_timeout_us(ssl, &us) == 1 ? us : nil
+    }
+
+    /// Encrypts one datagram and sends it as one record.
+    func write(_ plaintext: UnsafeRawBufferPointer) -> Bool {
+        guard phase == .connected else { return false }
+        OpenSSL.clearErrors()
+        let n = SSL_write(ssl, plaintext.baseAddress, Int32(plaintext.count))
+        flush()
+        return n == plaintext.count
+    }
+
+    /// Sends close_notify (once) and ends the session.
+    func close() {
+        guard phase == .handshaking || phase == .connected else { return }
+        OpenSSL.clearErrors()
+        _ = SSL_shutdown(ssl)
+        OpenSSL.clearErrors()
+        flush()
+        phase = .closed
+    }
+
+    /// RFC 5705 keying material (for DTLS-SRTP, RFC 5764: label "EXTRACTOR-dtls_srtp", no context).
+    func exportKeyingMaterial(label: String, context: [UInt8]?, length: Int) -> [UInt8]? {
+        guard phase == .connected, length > 0, length <= 1024 else { return nil }
+        var out = [UInt8](repeating: 0, count: length)
+        OpenSSL.clearErrors()
+        let ok = label.withCString { l in
+            out.withUnsafeMutableBufferPointer { o in
+                (context ?? []).withUnsafeBufferPointer { c in
+                    SSL_export_keying_material(
+                        ssl, o.baseAddress, length, l, strlen(l), c.baseAddress, c.count, context == nil ? 0 : 1)
+                }
+            }
+        }
+        OpenSSL.clearErrors()
+        return ok == 1 ? out : nil
+    }
+
+    /// The negotiated cipher suite's OpenSSL name, once connected.
+    var cipherName: String? {
+        guard phase == .connected, let c = SSL_get_current_cipher(ssl), let name = SSL_CIPHER_get_name(c) else { return nil }
+        return String(cString: name)
+    }
+
+    /// The negotiated DTLS-SRTP profile's name, if the peer took one.
+    var srtpProfileName: String? {
+        guard phase == .connected, let p = SSL_get_selected_srtp_profile(ssl), let name = p.pointee.name else { return nil }
+        return String(cString: name)
+    }
+
+    // MARK: Inside
+
+    private func handshake() -> Outcome {
+        OpenSSL.clearErrors()
+        let r = SSL_do_handshake(ssl)
+        if r == 1 {
+            flush()
+            guard verified else {
+                phase = .failed
+                return .failed(.noPeerCertificate)
+            }
+            phase = .connected
+            // Records after the handshake may be up to TLS's limit; the writer still packs to 1,200.
+            _ = cnssl_set_mtu(ssl, Self.maximumPlaintext + 256)
+            return .connected
+        }
+        let error = SSL_get_error(ssl, r)
+        flush()  // a flight, or the alert of a failure
+        switch error {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return .none
+        default:
+            phase = .failed
+            return .failed(failureReason(error))
+        }
+    }
+
+    private func failureReason(_ sslError: Int32) -> DtlsTransportStateReason {
+        if mismatch, let presented { return .fingerprintMismatch(presented: presented.description) }
+        if let peerAlert { return .peerAlert(peerAlert) }
+        if sslError == SSL_ERROR_ZERO_RETURN { return .closedByPeer }
+        return .protocolError(OpenSSL.lastErrorReason(or: "SSL error \(sslError)"))
+    }
+
+    private func readAll(_ deliver: (UnsafeRawBufferPointer) -> Void) -> Outcome {
+        withUnsafeTemporaryAllocation(byteCount: Self.maximumPlaintext, alignment: 16) { buffer in
+            // Bounded: a datagram holds at most 65,535 bytes, so at most a few thousand records.
+            for _ in 0..<8192 {
+                OpenSSL.clearErrors()
+                let n = SSL_read(ssl, buffer.baseAddress, Int32(buffer.count))
+                if n > 0 {
+                    deliver(UnsafeRawBufferPointer(rebasing: buffer[0..<Int(n)]))
+                    continue
+                }
+                let error = SSL_get_error(ssl, n)
+                flush()  // a retransmitted flight answered, an alert
+                switch error {
+                case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                    return .none
+                case SSL_ERROR_ZERO_RETURN:
+                    phase = .closed
+                    return .closedByPeer
+                default:
+                    // DTLS discards bad records silently (RFC 6347 §4.1.2.7) and OpenSSL does too;
+                    // what reaches here is fatal (a fatal alert was sent or received).
+                    phase = .failed
+                    return .failed(failureReason(error))
+                }
+            }
+            return .none
+        }
+    }
+
+    /// Called by the writer BIO with each record OpenSSL produces.
+    fileprivate func append(_ record: UnsafeRawBufferPointer) {
+        if !pending.isEmpty && pending.count + record.count > packLimit { flush() }
+        pending.append(contentsOf: record)
+    }
+
+    /// Sends what the last operation produced.
+    private func flush() {
+        guard !pending.isEmpty else { return }
+        pending.withUnsafeBytes { output($0) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: Callbacks (OpenSSL calls them inside the operations above, on the same thread)
+
+    fileprivate func verify(_ store: OpaquePointer) -> Bool {
+        guard X509_STORE_CTX_get_error_depth(store) == 0 else { return true }  // only the leaf is ours to judge
+        guard let cert = X509_STORE_CTX_get_current_cert(store) else { return false }
+        presented = OpenSSL.fingerprint(of: cert, .sha256)
+        for f in expected where OpenSSL.fingerprint(of: cert, f.algorithm) == f {
+            verified = true
+            return true
+        }
+        mismatch = true
+        X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED)
+        return false
+    }
+
+    fileprivate func alert(received: Bool, value: Int32) {
+        // value = level << 8 | description; level 2 is fatal.
+        guard received, value >> 8 == 2, let text = SSL_alert_desc_string_long(value) else { return }
+        peerAlert = String(cString: text)
+    }
+
+    static let verifyCallback: @convention(c) (Int32, OpaquePointer?) -> Int32 = { _, store in
+        guard let store,
+            let sslRaw = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()),
+            let me = SSL_get_ex_data(OpaquePointer(sslRaw), OpenSSL.sessionSlot)
+        else { return 0 }
+        return Unmanaged<DtlsSession>.fromOpaque(me).takeUnretainedValue().verify(store) ? 1 : 0
+    }
+
+    static let infoCallback: @convention(c) (OpaquePointer?, Int32, Int32) -> Void = { ssl, where_, value in
+        guard where_ & SSL_CB_ALERT != 0, let ssl, let me = SSL_get_ex_data(ssl, OpenSSL.sessionSlot) else { return }
+        Unmanaged<DtlsSession>.fromOpaque(me).takeUnretainedValue().alert(received: where_ & SSL_CB_READ != 0, value: value)
+    }
+
+    static let timerCallback: @convention(c) (OpaquePointer?, UInt32) -> UInt32 = { _, previous in
+        previous == 0 ? initialTimeoutMicroseconds : min(previous * 2, maximumTimeoutMicroseconds)
+    }
+
+    /// The writer BIO's method table (one per process, never freed).
+    nonisolated(unsafe) static let writerMethod: OpaquePointer = {
+        // nonisolated(unsafe): a lazily initialised global (Swift runs the initialiser once,
+        // thread-safely) that is only read afterwards.
+        guard let m = cnssl_new_datagram_bio_method() else { preconditionFailure("BIO_meth_new failed") }
+        BIO_meth_set_write(m) { bio, data, length in
+            guard let bio, let data, length > 0, let me = BIO_get_data(bio) else { return length == 0 ? 0 : -1 }
+            Unmanaged<DtlsSession>.fromOpaque(me).takeUnretainedValue()
+                .append(UnsafeRawBufferPointer(start: data, count: Int(length)))
+            return length
+        }
+        BIO_meth_set_ctrl(m) { _, command, _, _ in
+            if cnssl_bio_ctrl_is_flush(command) == 1 { return 1 }
+            return 0  // pending: nothing buffered in OpenSSL's view; MTU queries: none (we set it)
+        }
+        BIO_meth_set_create(m) { bio in
+            BIO_set_init(bio, 1)
+            return 1
+        }
+        BIO_meth_set_destroy(m) { _ in 1 }
+        return m
+    }()
+}

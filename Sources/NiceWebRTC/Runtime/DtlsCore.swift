@@ -1,0 +1,323 @@
+import Logging
+import NiceICE
+import NiceWebRTCCore
+import Synchronization
+
+/// The owner of one DTLS session: the lock it runs under, its timers, and its place on top of the
+/// ICE connection's component 1 (``IceUpperLayer``).
+///
+/// **Threads.** Everything OpenSSL does for this session happens inside `engine.withLock`, so never
+/// on two threads at once. The context thread runs the handshake, received records and timers
+/// (libnice's receive callback, GLib timeouts); a user thread that calls `send` encrypts its own
+/// datagram under the same lock and hands it to ICE from there (as an ICE send, it never blocks).
+/// No user code runs under the lock or on the context thread: events go to ``DtlsHub``, which
+/// delivers them on the user's queue.
+///
+/// Lock order: `engine` → the connection's own locks (state reads, `send`) → the hub's and inbox's
+/// locks. Nothing called under those takes `engine`, so there is no cycle.
+final class DtlsCore: IceUpperLayer, Sendable {
+    /// Collects what the ICE layer said about the datagrams of one operation.
+    final class SendReport {
+        var error: IceError?
+        var sent = 0
+    }
+
+    struct Engine {
+        var session: DtlsSession?
+        var report = SendReport()
+        /// The configured role, then the decided one.
+        var role: DtlsRole
+        var remote: DtlsParameters?
+        var change = DtlsTransportStateChange(state: .new, reason: nil)
+        var connection = PeerConnectionState.new
+        /// DTLS records that arrived before the session existed (the peer's ClientHello can beat
+        /// the answer that tells us our role); bounded.
+        var early: [[UInt8]] = []
+        var timerPending = false
+        var deadlineArmed = false
+        var handshakeStartedAt: ContinuousClock.Instant?
+        var handshakeDuration: Duration?
+        var closed = false
+    }
+
+    static let earlyLimit = 16
+
+    let connection: PeerConnection
+    let identity: CertificateIdentity
+    let hub: DtlsHub
+    let logger: Logger
+    let handshakeTimeout: Duration
+    private let engine: Confined<Engine>
+
+    let sentDatagrams = Atomic<UInt64>(0)
+    let sentBytes = Atomic<UInt64>(0)
+    let sendFailures = Atomic<UInt64>(0)
+    let nonDtlsDropped = Atomic<UInt64>(0)
+    let earlyDropped = Atomic<UInt64>(0)
+
+    init(connection: PeerConnection, identity: CertificateIdentity, role: DtlsRole, handshakeTimeout: Duration, receiveLimit: Int, logger: Logger) {
+        self.connection = connection
+        self.identity = identity
+        self.handshakeTimeout = handshakeTimeout
+        self.logger = logger
+        hub = DtlsHub(receiveLimit: receiveLimit)
+        engine = Confined(Engine(role: role))
+    }
+
+    // MARK: Reads
+
+    var role: DtlsRole { engine.withLock { $0.role } }
+    var change: DtlsTransportStateChange { engine.withLock { $0.change } }
+    var connectionState: PeerConnectionState { engine.withLock { $0.connection } }
+    var remoteParameters: DtlsParameters? { engine.withLock { $0.remote } }
+    var presentedFingerprint: DtlsFingerprint? { engine.withLock { e in e.session?.verified == true ? e.session?.presented : nil } }
+    var cipherName: String? { engine.withLock { $0.session?.cipherName } }
+    var srtpProfileName: String? { engine.withLock { $0.session?.srtpProfileName } }
+    var handshakeDuration: Duration? { engine.withLock { $0.handshakeDuration } }
+
+    // MARK: Signalling (any thread)
+
+    func setRemote(_ remote: DtlsParameters) throws(DtlsError) {
+        guard !remote.fingerprints.isEmpty else {
+            throw DtlsError(.invalidParameters, field: "fingerprints", reason: "the remote parameters carry no fingerprint")
+        }
+        let iceRole = connection.configuration.role
+        try engine.withLock { (e: inout Engine) throws(DtlsError) in
+            guard !e.closed else { throw DtlsError(.closed, reason: "the transport is closed") }
+            if let current = e.remote {
+                // Signalling the same parameters again (a renegotiation, an ICE restart's new
+                // offer) keeps the session; new ones would need a new handshake.
+                guard current.fingerprints == remote.fingerprints else {
+                    throw DtlsError(.invalidState, field: "fingerprints", reason: "the remote certificate cannot change during a session")
+                }
+                return
+            }
+            let local = try Self.decide(local: e.role, remote: remote.role, iceControlling: iceRole == .controlling)
+            let session = try DtlsSession(identity: identity, role: local == .client ? .client : .server, expected: remote.fingerprints)
+            let report = e.report
+            let connection = self.connection
+            session.output = { bytes in
+                do throws(IceError) {
+                    try connection.send(bytes)
+                    report.sent += 1
+                } catch {
+                    report.error = error
+                }
+            }
+            e.role = local
+            e.remote = remote
+            e.session = session
+            logger.debug("DTLS role \(local.rawValue), \(remote.fingerprints.count) remote fingerprint(s)")
+            let early = e.early
+            e.early = []
+            for record in early {
+                record.withUnsafeBytes { receive($0, &e) }
+            }
+            advance(&e)
+        }
+    }
+
+    /// RFC 8842 §5.3 and ORTC: a decided role is answered by the opposite one; two `auto`s are
+    /// settled by the ICE role (controlling → server), as ORTC's `RTCDtlsRole` says; the answerer's
+    /// answer to a browser's `actpass` offer is therefore `active` (the client).
+    static func decide(local: DtlsRole, remote: DtlsRole, iceControlling: Bool) throws(DtlsError) -> DtlsRole {
+        switch (local, remote) {
+        case (.auto, .auto): return iceControlling ? .server : .client
+        case (.auto, let r): return DtlsRole.answering(r)
+        case (let l, .auto): return l
+        case (let l, let r) where l != r: return l
+        default:
+            throw DtlsError(.invalidParameters, field: "role", reason: "both sides want to be the DTLS \(local.rawValue)")
+        }
+    }
+
+    // MARK: From ICE
+
+    func iceDidReceive(_ bytes: UnsafeRawBufferPointer) {
+        guard DatagramClass(firstByteOf: bytes) == .dtls else {
+            // Only DTLS may use this component now: a plain datagram is not authenticated.
+            nonDtlsDropped.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
+        engine.withLock { e in
+            receive(bytes, &e)
+            armTimer(&e)
+        }
+    }
+
+    func iceStateDidChange() {
+        if connection.iceConnectionState == .closed {
+            closeLocally(sendCloseNotify: false)
+            return
+        }
+        // Later, on the context thread: never inside the libnice signal that changed the state.
+        connection.executeOnContext { [weak self] in
+            guard let self else { return }
+            engine.withLock { e in advance(&e) }
+        }
+    }
+
+    // MARK: Sending (any thread)
+
+    func send(_ plaintext: UnsafeRawBufferPointer) throws(DtlsError) {
+        guard plaintext.count <= DtlsSession.maximumPlaintext else {
+            throw DtlsError(
+                .datagramTooLarge, field: "bytes",
+                reason: "\(plaintext.count) bytes exceed the \(DtlsSession.maximumPlaintext)-byte DTLS record limit")
+        }
+        try engine.withLock { (e: inout Engine) throws(DtlsError) in
+            switch e.change.state {
+            case .connected: break
+            case .closed, .failed: throw DtlsError(.closed, reason: "the DTLS transport is \(e.change.state.rawValue)")
+            case .new, .connecting: throw DtlsError(.notConnected, reason: "the DTLS handshake has not completed")
+            }
+            guard let session = e.session else { throw DtlsError(.notConnected, reason: "no session") }
+            e.report.error = nil
+            guard session.write(plaintext) else {
+                throw DtlsError(.cryptoFailure, field: "bytes", reason: "OpenSSL refused to encrypt the datagram")
+            }
+            if let error = e.report.error {
+                sendFailures.wrappingAdd(1, ordering: .relaxed)
+                throw DtlsError(.sendFailed, field: error.field, reason: "ICE: \(error.code.rawValue): \(error.reason)")
+            }
+        }
+        sentDatagrams.wrappingAdd(1, ordering: .relaxed)
+        sentBytes.wrappingAdd(UInt64(plaintext.count), ordering: .relaxed)
+    }
+
+    func exportKeyingMaterial(label: String, context: [UInt8]?, length: Int) throws(DtlsError) -> [UInt8] {
+        guard (1...1024).contains(length) else {
+            throw DtlsError(.invalidParameters, field: "length", reason: "must be 1...1024 bytes")
+        }
+        guard !label.isEmpty, label.utf8.count <= 255, !label.utf8.contains(0) else {
+            throw DtlsError(.invalidParameters, field: "label", reason: "must be 1...255 bytes without NUL")
+        }
+        return try engine.withLock { (e: inout Engine) throws(DtlsError) in
+            guard e.change.state == .connected, let session = e.session else {
+                throw DtlsError(.notConnected, reason: "keying material exists only on a connected transport")
+            }
+            guard let out = session.exportKeyingMaterial(label: label, context: context, length: length) else {
+                throw DtlsError(.cryptoFailure, field: "label", reason: "OpenSSL could not export keying material")
+            }
+            return out
+        }
+    }
+
+    // MARK: Closing
+
+    /// Ends the session (close_notify when asked and possible) and the hub: `closed`, no events.
+    func closeLocally(sendCloseNotify: Bool) {
+        let first = engine.withLock { e -> Bool in
+            guard !e.closed else { return false }
+            e.closed = true
+            if sendCloseNotify { e.session?.close() }
+            e.change = DtlsTransportStateChange(state: .closed, reason: nil)
+            e.connection = .closed
+            e.early = []
+            return true
+        }
+        guard first else { return }
+        logger.debug("DTLS closed")
+        hub.close(ice: connection.lastIceStateChange)
+    }
+
+    // MARK: Inside (engine lock held)
+
+    private func receive(_ bytes: UnsafeRawBufferPointer, _ e: inout Engine) {
+        guard !e.closed else { return }
+        guard let session = e.session else {
+            if e.early.count < Self.earlyLimit && bytes.count <= 4096 {
+                e.early.append(Array(bytes))
+            } else {
+                earlyDropped.wrappingAdd(1, ordering: .relaxed)
+            }
+            return
+        }
+        if e.change.state == .new { beginHandshake(&e) }  // a server's first ClientHello
+        let inbox = hub.inbox
+        let outcome = session.receive(bytes) { plaintext in inbox.deliver(plaintext, component: 1) }
+        apply(outcome, &e)
+    }
+
+    /// Starts the handshake once both ICE is connected and the remote parameters are known, and
+    /// keeps the connection state current.
+    private func advance(_ e: inout Engine) {
+        guard !e.closed else { return }
+        let ice = connection.iceConnectionState
+        if e.change.state == .new, e.session != nil, ice == .connected || ice == .completed {
+            beginHandshake(&e)
+        }
+        updateConnectionState(&e)
+        armTimer(&e)
+    }
+
+    private func beginHandshake(_ e: inout Engine) {
+        guard let session = e.session, e.handshakeStartedAt == nil else { return }
+        e.handshakeStartedAt = .now
+        transition(.connecting, .handshakeStarted, &e)
+        armDeadline(&e)
+        apply(session.start(), &e)
+    }
+
+    private func apply(_ outcome: DtlsSession.Outcome, _ e: inout Engine) {
+        switch outcome {
+        case .none:
+            return
+        case .connected:
+            if let start = e.handshakeStartedAt { e.handshakeDuration = .now - start }
+            logger.debug("DTLS connected: \(e.session?.cipherName ?? "?")")
+            transition(.connected, .handshakeCompleted, &e)
+        case .failed(let reason):
+            logger.info("DTLS failed: \(reason)")
+            transition(.failed, reason, &e)
+        case .closedByPeer:
+            transition(.closed, .closedByPeer, &e)
+        }
+    }
+
+    private func transition(_ state: DtlsTransportState, _ reason: DtlsTransportStateReason?, _ e: inout Engine) {
+        guard e.change.state != state else { return }
+        e.change = DtlsTransportStateChange(state: state, reason: reason)
+        hub.emit(.dtls(e.change))
+        updateConnectionState(&e)
+    }
+
+    private func updateConnectionState(_ e: inout Engine) {
+        let ice = connection.lastIceStateChange
+        let state = PeerConnectionState.aggregate(ice: ice.state, dtls: e.change.state)
+        guard state != e.connection, state != .closed else { return }
+        e.connection = state
+        hub.emit(.connection(PeerConnectionStateChange(state: state, ice: ice, dtls: e.change)))
+    }
+
+    /// One GLib timeout at a time for OpenSSL's retransmission timer.
+    private func armTimer(_ e: inout Engine) {
+        guard !e.timerPending, !e.closed, e.change.state == .connecting || e.change.state == .connected,
+            let us = e.session?.timeoutMicroseconds
+        else { return }
+        e.timerPending = true
+        connection.scheduleOnContext(after: .microseconds(max(us, 1000))) { [weak self] in
+            guard let self else { return }
+            engine.withLock { e in
+                e.timerPending = false
+                guard !e.closed, let session = e.session else { return }
+                apply(session.handleTimeout(), &e)
+                armTimer(&e)
+            }
+        }
+    }
+
+    private func armDeadline(_ e: inout Engine) {
+        guard !e.deadlineArmed else { return }
+        e.deadlineArmed = true
+        connection.scheduleOnContext(after: handshakeTimeout) { [weak self] in
+            guard let self else { return }
+            engine.withLock { e in
+                guard !e.closed, e.change.state == .connecting || e.change.state == .new else { return }
+                logger.info("DTLS handshake timed out after \(handshakeTimeout)")
+                e.session?.close()
+                transition(.failed, .handshakeTimeout, &e)
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Dispatch
+import Foundation
+import NiceICE
+import NiceWebRTC
+import Synchronization
+import Testing
+
+/// A value behind a lock, for test recorders.
+final class Box<Value: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `value` is only touched under `lock`.
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+    var current: Value { withLock { $0 } }
+}
+
+/// Runs `body`, giving up after `timeout` (nil then).
+func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async -> T) async -> T? {
+    await withTaskGroup(of: T?.self) { group in
+        group.addTask { await body() }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes.
+func eventually(_ timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
+
+/// All local candidates of the first gathering round (until end-of-candidates).
+func gathered(_ pc: PeerConnection, timeout: Duration = .seconds(10)) async -> [IceCandidate] {
+    let stream = pc.localCandidates()
+    return await withDeadline(timeout) {
+        var all: [IceCandidate] = []
+        for await c in stream {
+            guard let c else { break }
+            all.append(c)
+        }
+        return all
+    } ?? []
+}
+
+/// One side of a DTLS test: an ICE connection on 127.0.0.1 and a DTLS transport over it, with a
+/// recorder of what its handlers delivered.
+final class DtlsPeer: Sendable {
+    let name: String
+    let pc: PeerConnection
+    let dtls: DtlsTransport
+    let certificate: Certificate
+    let received = Box<[[UInt8]]>([])
+    let dtlsStates = Box<[DtlsTransportStateChange]>([])
+    let connectionStates = Box<[PeerConnectionState]>([])
+    let queue: DispatchQueue
+
+    init(_ name: String, ice role: PeerConnection.Role, dtls dtlsRole: DtlsRole = .auto, certificate: Certificate? = nil,
+         handshakeTimeout: Duration = .seconds(10), context: NiceContext = .default) throws {
+        self.name = name
+        let certificate = try certificate ?? Certificate.generate()
+        self.certificate = certificate
+        pc = try PeerConnection(configuration: .init(role: role, localAddresses: ["127.0.0.1"]), context: context)
+        dtls = try DtlsTransport(
+            iceConnection: pc,
+            configuration: .init(certificate: certificate, role: dtlsRole, handshakeTimeout: handshakeTimeout))
+        queue = DispatchQueue(label: "dtls-test.\(name)")
+        let received = self.received, dtlsStates = self.dtlsStates, connectionStates = self.connectionStates
+        dtls.receiveHandler = { d in received.withLock { $0.append(d.bytes) } }
+        dtls.stateUpdateHandler = { c in dtlsStates.withLock { $0.append(c) } }
+        dtls.connectionStateHandler = { c in connectionStates.withLock { $0.append(c.state) } }
+        pc.start(queue: queue)
+        dtls.start(queue: queue)
+    }
+
+    var receivedCount: Int { received.withLock { $0.count } }
+    var lastDtls: DtlsTransportStateChange? { dtlsStates.withLock { $0.last } }
+}
+
+/// Two peers, ICE-connected over 127.0.0.1 (or through `relay`), DTLS parameters exchanged.
+struct DtlsPair {
+    let a: DtlsPeer
+    let b: DtlsPeer
+
+    /// - Parameters:
+    ///   - roles: explicit DTLS roles for (a, b); `(.auto, .auto)` negotiates as JSEP does (a offers
+    ///     actpass and is ICE-controlling; b answers as the client).
+    ///   - tamperA / tamperB: replace the fingerprint a (b) signals to the peer with a wrong one.
+    static func make(
+        roles: (DtlsRole, DtlsRole) = (.auto, .auto), tamperA: Bool = false, tamperB: Bool = false,
+        relay: RecordingRelay? = nil, handshakeTimeout: Duration = .seconds(10)
+    ) async throws -> DtlsPair {
+        let a = try DtlsPeer("a", ice: .controlling, dtls: roles.0, handshakeTimeout: handshakeTimeout)
+        let b = try DtlsPeer("b", ice: .controlled, dtls: roles.1, handshakeTimeout: handshakeTimeout)
+        // DTLS offer/answer: a's parameters first (actpass when auto), b answers.
+        var offer = a.dtls.localParameters
+        if tamperA { offer.fingerprints = [try wrongFingerprint()] }
+        var answer = try b.dtls.setRemoteParameters(offer)
+        if tamperB { answer.fingerprints = [try wrongFingerprint()] }
+        try a.dtls.setRemoteParameters(answer)
+        // ICE: full gathering, then parameters and candidates both ways.
+        async let ca = gathered(a.pc)
+        async let cb = gathered(b.pc)
+        var (candidatesA, candidatesB) = await (ca, cb)
+        if let relay {
+            candidatesA = [try relayCandidate(port: relay.portFacingB)]
+            candidatesB = [try relayCandidate(port: relay.portFacingA)]
+        }
+        try #require(!candidatesA.isEmpty && !candidatesB.isEmpty, "gathering produced no candidate")
+        try a.pc.setRemoteParameters(b.pc.localParameters)
+        try b.pc.setRemoteParameters(a.pc.localParameters)
+        for c in candidatesB { try a.pc.addIceCandidate(c) }
+        for c in candidatesA { try b.pc.addIceCandidate(c) }
+        try a.pc.addIceCandidate(nil)
+        try b.pc.addIceCandidate(nil)
+        return DtlsPair(a: a, b: b)
+    }
+
+    func waitConnected(timeout: Duration = .seconds(15)) async throws {
+        try await a.dtls.waitUntilConnected(timeout: timeout)
+        try await b.dtls.waitUntilConnected(timeout: timeout)
+    }
+
+    func close() async {
+        a.dtls.close()
+        b.dtls.close()
+        await a.pc.closeAndWait()
+        await b.pc.closeAndWait()
+    }
+}
+
+func wrongFingerprint() throws -> DtlsFingerprint {
+    try DtlsFingerprint(algorithm: .sha256, digest: (0..<32).map { _ in UInt8.random(in: 0...255) })
+}
+
+func relayCandidate(port: UInt16) throws -> IceCandidate {
+    try IceCandidate(parsing: "candidate:9 1 udp 2130706431 127.0.0.1 \(port) typ host")
+}
+
+/// A payload that says which datagram it is and carries a marker a capture can look for.
+func payload(_ i: Int, size: Int = 200, marker: [UInt8] = Array("PLAINTEXT-MARKER".utf8)) -> [UInt8] {
+    var bytes = marker
+    withUnsafeBytes(of: UInt32(i).bigEndian) { bytes.append(contentsOf: $0) }
+    while bytes.count < size { bytes.append(UInt8(truncatingIfNeeded: bytes.count &* 31 &+ i)) }
+    return bytes
+}
