@@ -53,9 +53,9 @@ public struct DtlsDescription: Sendable, Hashable {
         var session = Level()
         var sections: [Level] = []
         var lineNumber = 0
-        for rawLine in sdp.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on both forms.
+        for line in sdp.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine[...]
             if line.hasPrefix("m=") {
                 sections.append(Level())
                 continue

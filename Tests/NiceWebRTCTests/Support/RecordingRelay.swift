@@ -16,7 +16,7 @@ final class RecordingRelay: @unchecked Sendable {
     private let socketA: Int32
     private let socketB: Int32
     private let lock = NSLock()
-    private var captured: [[UInt8]] = []
+    private var captured: [(fromA: Bool, bytes: [UInt8])] = []
     private var addressA: sockaddr_in?
     private var addressB: sockaddr_in?
     private let stopped = Atomic<Bool>(false)
@@ -43,8 +43,15 @@ final class RecordingRelay: @unchecked Sendable {
         done.wait()
     }
 
-    /// Everything forwarded so far, concatenated per datagram.
-    var datagrams: [[UInt8]] { lock.lock(); defer { lock.unlock() }; return captured }
+    /// Every datagram forwarded so far.
+    var datagrams: [[UInt8]] { lock.lock(); defer { lock.unlock() }; return captured.map(\.bytes) }
+
+    /// The datagrams A sent (`fromA`) or B sent.
+    func datagrams(fromA: Bool) -> [[UInt8]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return captured.filter { $0.fromA == fromA }.map(\.bytes)
+    }
 
     /// Injects a datagram towards A (as if from B) or towards B.
     func inject(_ bytes: [UInt8], toB: Bool) {
@@ -82,7 +89,7 @@ final class RecordingRelay: @unchecked Sendable {
                 let fromA = i == 0
                 lock.lock()
                 if fromA { addressA = from } else { addressB = from }
-                captured.append(bytes)
+                captured.append((fromA, bytes))
                 lock.unlock()
                 let out = transform.withLock { $0 }?(fromA, bytes) ?? [bytes]
                 for d in out { inject(d, toB: fromA) }
