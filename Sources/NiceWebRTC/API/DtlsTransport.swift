@@ -211,6 +211,7 @@ public final class DtlsTransport: Sendable {
             bytesReceived: core.hub.inbox.deliveredBytes.load(ordering: .relaxed),
             receiveDropped: core.hub.inbox.dropped.load(ordering: .relaxed),
             nonDtlsDropped: core.nonDtlsDropped.load(ordering: .relaxed),
+            malformedDropped: UInt64(core.malformedDropped),
             earlyRecordsDropped: core.earlyDropped.load(ordering: .relaxed))
     }
 
@@ -239,6 +240,10 @@ public struct DtlsCounters: Sendable, Hashable {
     public var receiveDropped: UInt64
     /// Datagrams on component 1 that were not DTLS records (RFC 7983), dropped.
     public var nonDtlsDropped: UInt64
+    /// DTLS datagrams whose record framing was wrong (a header or length that does not fit),
+    /// dropped before OpenSSL saw them (RFC 6347 §4.1.2.7). Records that are framed correctly but
+    /// forged, replayed or stale are dropped by OpenSSL and not counted here.
+    public var malformedDropped: UInt64
     /// DTLS records that arrived before the remote parameters and did not fit the early buffer.
     public var earlyRecordsDropped: UInt64
 }

@@ -49,6 +49,10 @@ final class DtlsSession {
     /// The last fatal alert the peer sent.
     private var peerAlert: String?
 
+    /// Datagrams dropped before OpenSSL because their record framing was wrong, and the last defect.
+    private(set) var malformedDropped = 0
+    private(set) var lastDefect: DtlsRecordScanner.Defect?
+
     /// Receives each outgoing datagram; the bytes are valid during the call only.
     var output: (UnsafeRawBufferPointer) -> Void = { _ in }
 
@@ -97,7 +101,12 @@ final class DtlsSession {
 
     /// One datagram from the peer. Application data is handed to `deliver` (valid during the call).
     func receive(_ datagram: UnsafeRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void) -> Outcome {
-        guard phase == .handshaking || phase == .connected, datagram.count > 0, datagram.count <= 65_535 else { return .none }
+        guard phase == .handshaking || phase == .connected, datagram.count <= 65_535 else { return .none }
+        if let defect = DtlsRecordScanner.defect(in: datagram, minimumProtectedLength: minimumProtectedLength) {
+            malformedDropped += 1
+            lastDefect = defect
+            return .none
+        }
         _ = BIO_write(SSL_get_rbio(ssl), datagram.baseAddress, Int32(datagram.count))
         var outcome = Outcome.none
         if phase == .handshaking {
@@ -176,6 +185,13 @@ final class DtlsSession {
     }
 
     // MARK: Inside
+
+    /// The shortest body a record of epoch 1 or later can have under the negotiated (or pending)
+    /// cipher: AES-GCM's 8-byte explicit nonce and 16-byte tag; ChaCha20-Poly1305's tag alone.
+    private var minimumProtectedLength: Int {
+        guard let cipher = SSL_get_current_cipher(ssl) ?? SSL_get_pending_cipher(ssl) else { return 16 }
+        return SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305 ? 16 : 24
+    }
 
     private func handshake() -> Outcome {
         OpenSSL.clearErrors()

@@ -74,6 +74,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
     var cipherName: String? { engine.withLock { $0.session?.cipherName } }
     var srtpProfileName: String? { engine.withLock { $0.session?.srtpProfileName } }
     var handshakeDuration: Duration? { engine.withLock { $0.handshakeDuration } }
+    var malformedDropped: Int { engine.withLock { $0.session?.malformedDropped ?? 0 } }
 
     // MARK: Signalling (any thread)
 
