@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NiceWebRTCTests",
-            dependencies: ["NiceWebRTC", "NiceICE"],
+            dependencies: ["NiceWebRTC", "NiceICE", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -99,7 +99,10 @@ public final class DtlsTransport: Sendable {
         core.iceStateDidChange()
     }
 
-    deinit { core.closeLocally(sendCloseNotify: true) }
+    deinit {
+        core.closeLocally(sendCloseNotify: true)
+        iceConnection.close()
+    }
 
     // MARK: Signalling
 
