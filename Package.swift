@@ -81,7 +81,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ice-peer",
-            dependencies: ["NiceICE", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["NiceICE", "NiceWebRTC", .product(name: "Logging", package: "swift-log")],
             path: "Examples/ice-peer",
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // NiceICE benchmarks: a plain executable (`NiceBench`) printing the same JSON lines as the C
-// reference (`c-reference/nice-bench`), so `scripts/bench.sh` can put both side by side.
+// reference (`c-reference/nice-bench`), so `scripts/bench.sh` can put both side by side; the DTLS
+// figures (NiceWebRTC) sit next to aiortc's (`aiortc_handshake.py`).
 // Build: swift build -c release --package-path Benchmarks
 import PackageDescription
 
@@ -15,6 +16,7 @@ let package = Package(
             name: "NiceBench",
             dependencies: [
                 .product(name: "NiceICE", package: "swift-nice"),
+                .product(name: "NiceWebRTC", package: "swift-nice"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         )

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # NiceICE performance harness (issue 5): builds the plain-C libnice reference and the Swift
 # benchmarks (release), runs C and Swift for each figure one after the other, and prints one table.
+# The DTLS figures (NiceWebRTC) compare with aiortc ↔ aiortc (handshake) and with plain ICE in the
+# same run (throughput, memory) instead of C.
 #
 #   scripts/bench.sh            full run (20 connects, 200,000 datagrams, N = 500 and the largest N
-#                               the fd limit allows, 10,000 churn cycles; about 12 minutes on 2 cores)
-#   scripts/bench.sh --quick    smoke run for CI (3 runs, 2,000 datagrams, N = 20, 100 cycles)
+#                               the fd limit allows, 10,000 churn cycles, 20 DTLS handshakes,
+#                               1,000 DTLS connections; about 13 minutes on 2 cores)
+#   scripts/bench.sh --quick    smoke run for CI (3 runs, 2,000 datagrams, N = 20, 100 cycles,
+#                               3 DTLS handshakes, 20 DTLS connections)
 #
-# Sizes can be overridden with CONNECT_RUNS, TP_COUNT, TP_RUNS, EVENT_RUNS, SCALE_NS, CHURN_CYCLES.
-# Installs nothing (needs swift, gcc, pkg-config, libnice-dev). No timing assertions: exits
-# non-zero only when a build fails or a benchmark program crashes, fails or times out.
+# Sizes can be overridden with CONNECT_RUNS, TP_COUNT, TP_RUNS, EVENT_RUNS, SCALE_NS, CHURN_CYCLES,
+# and for the DTLS figures (NiceWebRTC) DTLS_RUNS (handshakes; aiortc's too unless AIORTC_RUNS is
+# set) and DTLS_CONNS (connections for the RSS figure, at most 2 per pair the fd limit allows);
+# the DTLS throughput figure uses TP_COUNT and TP_RUNS. FIGURES picks the figures (default all:
+# "connect throughput event scale churn dtls"), e.g. FIGURES=dtls for the DTLS ones alone.
+# Needs swift, gcc, pkg-config, libnice-dev, libssl-dev; the aiortc reference needs python3 with
+# venv: it installs aiortc 1.16.0 from PyPI into Benchmarks/.venv (AIORTC_VENV overrides the path)
+# when that is missing, and is skipped, with a message, when pip cannot. No timing assertions:
+# exits non-zero only when a build fails or a benchmark program crashes, fails or times out.
 # Raw JSON lines and each program's stderr go to Benchmarks/.build/results/.
 set -u
 
@@ -36,9 +46,19 @@ if [ "$nmax" -gt 5000 ]; then nmax=5000; fi
 
 if [ "$quick" = 1 ]; then
   : "${CONNECT_RUNS:=3}" "${TP_COUNT:=2000}" "${TP_RUNS:=3}" "${EVENT_RUNS:=3}" "${SCALE_NS:=20}" "${CHURN_CYCLES:=100}"
+  : "${DTLS_RUNS:=3}" "${DTLS_CONNS:=20}"
 else
   : "${CONNECT_RUNS:=20}" "${TP_COUNT:=200000}" "${TP_RUNS:=5}" "${EVENT_RUNS:=200}" "${SCALE_NS:=500 $nmax}" "${CHURN_CYCLES:=10000}"
+  : "${DTLS_RUNS:=20}" "${DTLS_CONNS:=1000}"
 fi
+: "${AIORTC_RUNS:=$DTLS_RUNS}" "${FIGURES:=connect throughput event scale churn dtls}"
+: "${AIORTC_VENV:=$root/Benchmarks/.venv}"
+# the RSS figure's connections come in pairs, 4 fds each
+if [ "$DTLS_CONNS" -gt $((2 * nmax)) ]; then
+  echo "DTLS_CONNS=$DTLS_CONNS needs more fds than the limit ($hard) allows: using $((2 * nmax))" >&2
+  DTLS_CONNS=$((2 * nmax))
+fi
+want() { case " $FIGURES " in *" $1 "*) return 0 ;; esac; return 1; }
 
 echo "== building" >&2
 "$root/Benchmarks/c-reference/build.sh" "$cbin" || { echo "C reference build failed" >&2; exit 1; }
@@ -65,51 +85,95 @@ run() {
 }
 
 # 1. connect
-run c-connect $((CONNECT_RUNS * 3 + 60)) "" "$cbin" connect "$CONNECT_RUNS"
-run swift-connect $((CONNECT_RUNS * 3 + 60)) "" "$sbin" connect "$CONNECT_RUNS"
+if want connect; then
+  run c-connect $((CONNECT_RUNS * 3 + 60)) "" "$cbin" connect "$CONNECT_RUNS"
+  run swift-connect $((CONNECT_RUNS * 3 + 60)) "" "$sbin" connect "$CONNECT_RUNS"
+fi
 # 2. throughput (C libnice, plain UDP ceiling, Swift handler / unpaced / stream)
 tp_secs=$((TP_RUNS * 3 * (TP_COUNT / 10000 + 15) + 60))
-run c-throughput "$tp_secs" "" "$cbin" throughput "$TP_COUNT" 1200 "$TP_RUNS"
-run c-udp "$tp_secs" "" "$cbin" udp "$TP_COUNT" 1200 "$TP_RUNS"
-run swift-throughput "$tp_secs" "" "$sbin" throughput "$TP_COUNT" 1200 "$TP_RUNS"
+if want throughput; then
+  run c-throughput "$tp_secs" "" "$cbin" throughput "$TP_COUNT" 1200 "$TP_RUNS"
+  run c-udp "$tp_secs" "" "$cbin" udp "$TP_COUNT" 1200 "$TP_RUNS"
+  run swift-throughput "$tp_secs" "" "$sbin" throughput "$TP_COUNT" 1200 "$TP_RUNS"
+fi
 # 3. event latency (Swift only: in C the handler is the signal): IceStateChange.producedAt (SPI,
 #    stamped in the component-state-changed handler) → the stateUpdateHandler on its queue
-run swift-event $((EVENT_RUNS * 3 + 60)) "" "$sbin" event "$EVENT_RUNS"
+if want event; then
+  run swift-event $((EVENT_RUNS * 3 + 60)) "" "$sbin" event "$EVENT_RUNS"
+fi
 # 4. scale: C, Swift on one NiceContext, Swift on a NiceContextGroup (one context per core, round-robin)
-for n in $SCALE_NS; do
-  secs=$((n / 10 + 180))
-  run "c-scale-$n" "$secs" "N$n/" "$cbin" scale "$n"
-  run "swift-scale-$n" "$secs" "N$n/" "$sbin" scale "$n" 1
-  run "swift-scale-pool-$n" "$secs" "N$n/" "$sbin" scale "$n" 0
-done
+if want scale; then
+  for n in $SCALE_NS; do
+    secs=$((n / 10 + 180))
+    run "c-scale-$n" "$secs" "N$n/" "$cbin" scale "$n"
+    run "swift-scale-$n" "$secs" "N$n/" "$sbin" scale "$n" 1
+    run "swift-scale-pool-$n" "$secs" "N$n/" "$sbin" scale "$n" 0
+  done
+fi
 # 5. churn: measures memory/threads/fds, not time, and is mostly idle (each cycle waits on
 # libnice's ~62 ms of nomination timers), so C and Swift run side by side to halve the wall time.
-churn_secs=$((CHURN_CYCLES / 2 + 120))
-run c-churn "$churn_secs" "" "$cbin" churn "$CHURN_CYCLES" &
-cpid=$!
-run swift-churn "$churn_secs" "" "$sbin" churn "$CHURN_CYCLES"
-wait "$cpid"
-# the background run's `failed` is lost in its subshell: check its log for the outcome instead
-if ! grep -q '"bench":"churn-fds","impl":"c","summary"' "$jsonl"; then
-  failed=1
-  echo "!! c-churn produced no result (log: $results/c-churn.log)" >&2
+if want churn; then
+  churn_secs=$((CHURN_CYCLES / 2 + 120))
+  run c-churn "$churn_secs" "" "$cbin" churn "$CHURN_CYCLES" &
+  cpid=$!
+  run swift-churn "$churn_secs" "" "$sbin" churn "$CHURN_CYCLES"
+  wait "$cpid"
+  # the background run's `failed` is lost in its subshell: check its log for the outcome instead
+  if ! grep -q '"bench":"churn-fds","impl":"c","summary"' "$jsonl"; then
+    failed=1
+    echo "!! c-churn produced no result (log: $results/c-churn.log)" >&2
+  fi
+
+  # The C program logs its thread and fd counts after cycle 10 and at the end: turn them into the
+  # same cycle-10 → end figures the Swift program prints (GLib's one-time gmain thread excluded).
+  awk '
+    /churn: after cycle/ { for (i = 1; i <= NF; i++) { if ($i ~ /^threads=/) { sub("threads=", "", $i); t10 = $i } if ($i ~ /^fds=/) { sub("fds=", "", $i); f10 = $i } } }
+    /churn: rss@10=/ { for (i = 1; i <= NF; i++) { if ($i == "threads") { split($(i+1), a, "->"); tend = a[2] } if ($i == "fds") { split($(i+1), b, "->"); fend = b[2] } } }
+    END { if (t10 != "" && tend != "") {
+            printf "{\"bench\":\"churn-threads-steady\",\"impl\":\"c\",\"summary\":true,\"median\":%d,\"p10\":%d,\"p90\":%d,\"n\":1,\"unit\":\"threads\"}\n", tend - t10, tend - t10, tend - t10
+            printf "{\"bench\":\"churn-fds-steady\",\"impl\":\"c\",\"summary\":true,\"median\":%d,\"p10\":%d,\"p90\":%d,\"n\":1,\"unit\":\"fds\"}\n", fend - f10, fend - f10, fend - f10 } }
+  ' "$results/c-churn.log" >>"$jsonl"
 fi
 
-# The C program logs its thread and fd counts after cycle 10 and at the end: turn them into the
-# same cycle-10 → end figures the Swift program prints (GLib's one-time gmain thread excluded).
-awk '
-  /churn: after cycle/ { for (i = 1; i <= NF; i++) { if ($i ~ /^threads=/) { sub("threads=", "", $i); t10 = $i } if ($i ~ /^fds=/) { sub("fds=", "", $i); f10 = $i } } }
-  /churn: rss@10=/ { for (i = 1; i <= NF; i++) { if ($i == "threads") { split($(i+1), a, "->"); tend = a[2] } if ($i == "fds") { split($(i+1), b, "->"); fend = b[2] } } }
-  END { if (t10 != "" && tend != "") {
-          printf "{\"bench\":\"churn-threads-steady\",\"impl\":\"c\",\"summary\":true,\"median\":%d,\"p10\":%d,\"p90\":%d,\"n\":1,\"unit\":\"threads\"}\n", tend - t10, tend - t10, tend - t10
-          printf "{\"bench\":\"churn-fds-steady\",\"impl\":\"c\",\"summary\":true,\"median\":%d,\"p10\":%d,\"p90\":%d,\"n\":1,\"unit\":\"fds\"}\n", fend - f10, fend - f10, fend - f10 } }
-' "$results/c-churn.log" >>"$jsonl"
+# 6.–8. DTLS (NiceWebRTC): handshake (and aiortc ↔ aiortc's, the reference), throughput next to
+# plain ICE on an identical pair in the same process, RSS per connection next to plain ICE.
+if want dtls; then
+  run swift-dtls-handshake $((DTLS_RUNS * 3 + 60)) "" "$sbin" dtls-handshake "$DTLS_RUNS"
+  # aiortc: Benchmarks/.venv (or AIORTC_VENV) with aiortc 1.16.0, made here when missing
+  aiortc_py="$AIORTC_VENV/bin/python"
+  aiortc_ok() { "$aiortc_py" -c 'import sys, aiortc; sys.exit(aiortc.__version__ != "1.16.0")' 2>/dev/null; }
+  skip_why=""
+  if ! aiortc_ok; then
+    echo "== setting up $AIORTC_VENV (pip install aiortc==1.16.0, at most 300 s; log: $results/aiortc-venv.log)" >&2
+    if ! python3 -m venv "$AIORTC_VENV" >"$results/aiortc-venv.log" 2>&1; then
+      skip_why="python3 -m venv failed"
+    elif ! timeout -k 10 300 "$aiortc_py" -m pip install --disable-pip-version-check -q aiortc==1.16.0 >>"$results/aiortc-venv.log" 2>&1; then
+      skip_why="pip could not install aiortc==1.16.0"
+    elif ! aiortc_ok; then
+      skip_why="aiortc 1.16.0 does not import"
+    fi
+  fi
+  if [ -z "$skip_why" ]; then
+    run aiortc-dtls-handshake $((AIORTC_RUNS * 5 + 60)) "" "$aiortc_py" "$root/Benchmarks/aiortc_handshake.py" "$AIORTC_RUNS"
+  else
+    echo "-- skipping aiortc_dtls_handshake: $skip_why (see $results/aiortc-venv.log); not a failure" >&2
+    printf '{"bench":"aiortc_dtls_handshake","impl":"aiortc","skipped":"%s"}\n' "$skip_why" >>"$jsonl"
+  fi
+  # plain ICE and DTLS pairs in one process, runs interleaved
+  run swift-dtls-throughput $((2 * tp_secs)) "" "$sbin" dtls-throughput "$TP_COUNT" 1200 "$TP_RUNS"
+  # RSS: one process each (plain ICE first, for comparison), all connections up at once
+  rss_secs=$((DTLS_CONNS / 20 + 180))
+  run swift-ice-rss "$rss_secs" "" "$sbin" dtls-rss "$DTLS_CONNS" ice
+  run swift-dtls-rss "$rss_secs" "" "$sbin" dtls-rss "$DTLS_CONNS" dtls
+fi
 
 mode=full
 [ "$quick" = 1 ] && mode="quick (smoke run: sizes too small for the figures to mean anything)"
 {
   echo "NiceICE benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -sr), mode: $mode"
+  echo "figures: $FIGURES"
   echo "connect runs=$CONNECT_RUNS; throughput ${TP_COUNT} x 1200 B, runs=$TP_RUNS; event runs=$EVENT_RUNS; scale N=$SCALE_NS; churn cycles=$CHURN_CYCLES"
+  echo "DTLS handshake runs=$DTLS_RUNS (aiortc: $AIORTC_RUNS); DTLS throughput ${TP_COUNT} x 1200 B, runs=$TP_RUNS; DTLS RSS connections=$DTLS_CONNS"
   echo
   "$sbin" report "$jsonl"
 } | tee "$results/table.md"

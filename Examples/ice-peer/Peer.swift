@@ -3,11 +3,14 @@ import Dispatch
 import Foundation
 import Logging
 import NiceICE
+import NiceWebRTC
 import Synchronization
 
 final class Peer: Sendable {
     let options: Options
     let connection: PeerConnection
+    /// With --dtls (docs/dtls-jsonl.md): the DTLS transport that carries the datagrams.
+    let dtls: DtlsTransport?
     private let output = ProtocolOutput()
     private let started: ContinuousClock.Instant
     private let logger: Logger
@@ -21,6 +24,7 @@ final class Peer: Sendable {
 
     private struct State {
         var lastState: IceConnectionState?
+        var lastDtlsState: DtlsTransportState?
         var sending = false
         var received = 0
         var receivedBytes = 0
@@ -53,6 +57,19 @@ final class Peer: Sendable {
         }
         configuration.iceLite = options.lite
         connection = try PeerConnection(configuration: configuration)
+        if let role = options.dtlsRole {
+            do throws(DtlsError) {
+                let certificate = try Certificate.generate()
+                dtls = try DtlsTransport(
+                    iceConnection: connection,
+                    configuration: .init(certificate: certificate, role: role == "client" ? .client : .server, handshakeTimeout: .seconds(10)),
+                    logger: logger)
+            } catch {
+                throw IceError(.invalidConfiguration, field: "dtls", reason: "\(error)")
+            }
+        } else {
+            dtls = nil
+        }
     }
 
     private var ms: Int {
@@ -68,6 +85,7 @@ final class Peer: Sendable {
         let local = connection.localParameters
         output.send("cred", ["ufrag": .string(local.usernameFragment), "pwd": .string(local.password)])
         queue.sync { writeState(connection.iceConnectionState) }
+        if let dtls { startDtls(dtls) }
 
         connection.stateUpdateHandler = { change in self.stateChanged(change) }
         connection.candidateHandler = { candidate in
@@ -98,6 +116,11 @@ final class Peer: Sendable {
 
     private func close() async {
         stopSending.store(true, ordering: .releasing)
+        if let dtls {
+            let failed = dtls.state == .failed
+            dtls.close()  // close_notify when connected; closes the ICE connection too
+            if !failed { queue.sync { writeDtlsState(.closed, reason: "closed") } }
+        }
         await connection.closeAndWait()  // handlers fall silent: the totals below are final
         queue.sync { writeGot() }  // the last totals, if not written yet
         let totals = state.withLock { ($0.received, $0.receivedBytes, $0.corrupted) }
@@ -125,7 +148,7 @@ final class Peer: Sendable {
     private func stateChanged(_ change: IceStateChange) {
         logger.info("ICE state \(change)")
         writeState(change.state)
-        if change.state == .connected || change.state == .completed {
+        if dtls == nil, change.state == .connected || change.state == .completed {
             let start = state.withLock { st -> Bool in
                 defer { st.sending = true }
                 return !st.sending
@@ -188,6 +211,59 @@ final class Peer: Sendable {
         }
     }
 
+    // MARK: DTLS (--dtls)
+
+    private func startDtls(_ dtls: DtlsTransport) {
+        var local = dtls.localParameters
+        if options.badFingerprint, let wrong = try? DtlsFingerprint(algorithm: .sha256, digest: (0..<32).map { _ in .random(in: 0...255) }) {
+            local.fingerprints = [wrong]
+        }
+        output.send("dtls", ["setup": .string(local.role.setupValue), "fingerprint": .string(local.fingerprints[0].description)])
+        queue.sync { writeDtlsState(.new, reason: "created") }
+        dtls.stateUpdateHandler = { change in
+            self.logger.info("DTLS state \(change)")
+            let reason = change.state == .connected ? (dtls.cipherSuite ?? "connected") : change.reason.map { "\($0)" } ?? ""
+            self.writeDtlsState(change.state, reason: reason)
+            if change.state == .connected {
+                let start = self.state.withLock { st -> Bool in
+                    defer { st.sending = true }
+                    return !st.sending
+                }
+                if start { self.startSending() }
+            }
+        }
+        dtls.receiveHandler = { datagram in self.received(datagram) }
+        dtls.start(queue: queue)
+    }
+
+    private func writeDtlsState(_ s: DtlsTransportState, reason: String) {
+        let changed = state.withLock { st -> Bool in
+            guard st.lastDtlsState != s else { return false }
+            st.lastDtlsState = s
+            return true
+        }
+        if changed {
+            output.send("dtls-state", ["s": .string(s.rawValue), "reason": .string(reason), "ms": .int(ms)])
+        }
+    }
+
+    private func applyRemoteDtls(_ object: [String: Any]) {
+        guard let dtls else {
+            logger.notice("ignoring remote 'dtls': this peer runs without --dtls")
+            return
+        }
+        do throws(DtlsError) {
+            guard let setup = object["setup"] as? String, let text = object["fingerprint"] as? String else {
+                throw DtlsError(.invalidParameters, field: "dtls", reason: "needs setup and fingerprint strings")
+            }
+            let remote = DtlsParameters(role: try DtlsRole(setup: setup), fingerprints: [try DtlsFingerprint(parsing: text)])
+            try dtls.setRemoteParameters(remote)
+        } catch {
+            logger.warning("could not apply remote 'dtls': \(error)")
+            writeDtlsState(.failed, reason: "\(error)")
+        }
+    }
+
     // MARK: Sending
 
     /// Sends `--count` datagrams of `--size` bytes on a thread of its own, paced at bursts of 10 every
@@ -205,7 +281,15 @@ final class Peer: Sendable {
             let giveUp = ContinuousClock.now + .seconds(30)
             while index < count, !self.stopSending.load(ordering: .acquiring), ContinuousClock.now < giveUp {
                 do throws(IceError) {
-                    try self.connection.send(Payload.datagram(index: index, size: size))
+                    let bytes = Payload.datagram(index: index, size: size)
+                    if let dtls = self.dtls {
+                        do throws(DtlsError) { try dtls.send(bytes) } catch {
+                            if error.code == .closed { break }
+                            throw IceError(.sendFailed, reason: "\(error)")
+                        }
+                    } else {
+                        try self.connection.send(bytes)
+                    }
                     sent += 1
                     index += 1
                     if index % 10 == 0 { usleep(10_000) }
@@ -260,6 +344,8 @@ final class Peer: Sendable {
             case "eoc":
                 logger.debug("remote end-of-candidates")
                 try connection.addIceCandidate(nil)
+            case "dtls":
+                applyRemoteDtls(object)
             case "close":
                 closeRequests.continuation.yield("close requested")
             default:

@@ -81,15 +81,27 @@ struct SendResult: Sendable {
     var errors = 0
     var firstError: String?
     var start: UInt64 = 0
+    /// The send thread's CPU time (CLOCK_THREAD_CPUTIME_ID), ns.
+    var cpuNs: UInt64 = 0
 }
 
-/// Sends `count` datagrams of `size` bytes through the public `send(_: UnsafeRawBufferPointer)`
-/// from a plain thread, in batches of 32. With `window` > 0 the sender, after each batch, waits
+func threadCPUNs() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// Sends `count` datagrams of `size` bytes through `send` (the public
+/// `send(_: UnsafeRawBufferPointer)` of a `PeerConnection` or a `DtlsTransport`) from a plain
+/// thread, in batches of 32. With `window` > 0 the sender, after each batch, waits
 /// until the receiver has seen all but `window` of the datagrams sent so far (the C reference
 /// drains its context after each batch, so it never has more than one batch in flight; a window
 /// of 32 keeps two batches, ~150 KB, under the 208 KB loopback socket buffer). `window` 0 sends
 /// flat out (loss then shows what the receive path cannot absorb).
-func sendFromThread(_ pc: PeerConnection, count: Int, size: Int, window: Int, counter: ReceiveCounter) -> SendResult {
+func sendFromThread(
+    count: Int, size: Int, window: Int, counter: ReceiveCounter,
+    send: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+) -> SendResult {
     let result = Mutex(SendResult())
     let done = DispatchSemaphore(value: 0)
     let thread = Thread {
@@ -98,6 +110,7 @@ func sendFromThread(_ pc: PeerConnection, count: Int, size: Int, window: Int, co
         for k in 0..<size { buffer[k] = UInt8(truncatingIfNeeded: k) }
         let payload = UnsafeRawBufferPointer(buffer)
         var r = SendResult()
+        let cpu0 = threadCPUNs()
         r.start = nowNs()
         let sendDeadline = DispatchTime.now() + 120
         var i = 0
@@ -105,7 +118,7 @@ func sendFromThread(_ pc: PeerConnection, count: Int, size: Int, window: Int, co
             var k = 0
             while k < 32 && i < count {
                 do {
-                    try pc.send(payload)
+                    try send(payload)
                     r.ok += 1
                 } catch {
                     r.errors += 1
@@ -119,6 +132,7 @@ func sendFromThread(_ pc: PeerConnection, count: Int, size: Int, window: Int, co
                 if DispatchTime.now() > sendDeadline { break }
             }
         }
+        r.cpuNs = threadCPUNs() - cpu0
         result.withLock { $0 = r }
         done.signal()
     }
@@ -126,6 +140,49 @@ func sendFromThread(_ pc: PeerConnection, count: Int, size: Int, window: Int, co
     thread.start()
     if done.wait(timeout: .now() + 180) == .timedOut { die(3, "send thread did not finish in 180 s") }
     return result.withLock { $0 }
+}
+
+/// One run of the throughput figures: `count` datagrams through `send` (see `sendFromThread`), then
+/// the tail; the rate is datagrams received over first send → last receive.
+struct ThroughputRun {
+    var rate: Double
+    /// Payload bytes received per second, in MB (10^6 bytes).
+    var mbps: Double
+    var loss: Double
+    /// CPU time of the send thread, ns.
+    var senderCPUNs: UInt64
+}
+
+func throughputRun(
+    _ bench: String, run r: Int, count: Int, size: Int, window: Int, counter: ReceiveCounter,
+    send: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+) -> ThroughputRun {
+    counter.reset()
+    Watchdog.shared.arm(200, "\(bench) run \(r)")
+    let s = sendFromThread(count: count, size: size, window: window, counter: counter, send: send)
+    // Tail: wait for the rest, at most 10 s after the last send, and stop early once
+    // nothing has arrived for 300 ms (the rest was lost).
+    let tailEnd = nowNs() + 10_000_000_000
+    var seen = -1
+    while nowNs() < tailEnd {
+        if counter.wait(atLeast: count, deadline: .now() + 0.3) { break }
+        let c = counter.count.load(ordering: .sequentiallyConsistent)
+        if c == seen { break }
+        seen = c
+    }
+    Watchdog.shared.disarm()
+    let received = counter.count.load(ordering: .sequentiallyConsistent)
+    let bytes = counter.bytes.load(ordering: .relaxed)
+    let last = counter.last.load(ordering: .sequentiallyConsistent)
+    let seconds = Double(last &- s.start) / 1e9
+    let ok = received > 0 && last > s.start
+    let rate = ok ? Double(received) / seconds : 0
+    let mbps = ok ? Double(bytes) / seconds / 1e6 : 0
+    let loss = 100.0 * Double(count - received) / Double(count)
+    log("\(bench) run \(r): sent_ok=\(s.ok) send_err=\(s.errors)\(s.firstError.map { " (\($0))" } ?? "") received=\(received)")
+    // Let stragglers of a lossy run land before the next run resets the counter.
+    usleep(50_000)
+    return ThroughputRun(rate: rate, mbps: mbps, loss: loss, senderCPUNs: s.cpuNs)
 }
 
 func benchThroughput(count: Int, size: Int, runs: Int) async {
@@ -139,32 +196,15 @@ func benchThroughput(count: Int, size: Int, runs: Int) async {
     func measure(_ bench: String, window: Int) {
         var rates: [Double] = []
         var losses: [Double] = []
+        let sender = pair.a
         for r in 1...runs {
-            counter.reset()
-            Watchdog.shared.arm(200, "\(bench) run \(r)")
-            let s = sendFromThread(pair.a, count: count, size: size, window: window, counter: counter)
-            // Tail: wait for the rest, at most 10 s after the last send, and stop early once
-            // nothing has arrived for 300 ms (the rest was lost).
-            let tailEnd = nowNs() + 10_000_000_000
-            var seen = -1
-            while nowNs() < tailEnd {
-                if counter.wait(atLeast: count, deadline: .now() + 0.3) { break }
-                let c = counter.count.load(ordering: .sequentiallyConsistent)
-                if c == seen { break }
-                seen = c
+            let t = throughputRun(bench, run: r, count: count, size: size, window: window, counter: counter) {
+                try sender.send($0)
             }
-            Watchdog.shared.disarm()
-            let received = counter.count.load(ordering: .sequentiallyConsistent)
-            let last = counter.last.load(ordering: .sequentiallyConsistent)
-            let rate = received > 0 && last > s.start ? Double(received) / (Double(last - s.start) / 1e9) : 0
-            let loss = 100.0 * Double(count - received) / Double(count)
-            log("\(bench) run \(r): sent_ok=\(s.ok) send_err=\(s.errors)\(s.firstError.map { " (\($0))" } ?? "") received=\(received)")
-            rates.append(rate)
-            losses.append(loss)
-            emitRun(bench, r, rate, "dgram/s")
-            emitRun(bench + "-loss", r, loss, "%")
-            // Let stragglers of a lossy run land before the next run resets the counter.
-            usleep(50_000)
+            rates.append(t.rate)
+            losses.append(t.loss)
+            emitRun(bench, r, t.rate, "dgram/s")
+            emitRun(bench + "-loss", r, t.loss, "%")
         }
         emitSummary(bench, rates, "dgram/s")
         emitSummary(bench + "-loss", losses, "%")

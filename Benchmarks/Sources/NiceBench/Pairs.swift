@@ -114,22 +114,25 @@ final class Pair: Sendable {
 /// Creates `n` pairs (pair `i` on `context()`'s next answer and `queues[i % queues.count]`),
 /// gathers (untimed), starts checks, waits for all 2n `completed`. Returns the pairs, the time
 /// from the first start to the last `completed` handler, and the untimed set-up (creation of the
-/// 2n connections; creation → all end-of-candidates) in ns.
+/// 2n connections; creation → all end-of-candidates) in ns. `attach` runs right after pair `i` was
+/// created (with its queue), before gathering ends: the DTLS figures put their transports on there.
 func connectPairs(
     _ n: Int, context: () -> NiceContext, queues: [DispatchQueue], tally: Tally, timeout: Double,
-    onState: (@Sendable (Int, IceStateChange, ContinuousClock.Instant) -> Void)? = nil
+    onState: (@Sendable (Int, IceStateChange, ContinuousClock.Instant) -> Void)? = nil,
+    attach: (Int, Pair, DispatchQueue) -> Void = { _, _, _ in }
 ) -> (pairs: [Pair], elapsed: UInt64, create: UInt64, gather: UInt64) {
     Watchdog.shared.arm(timeout + 5, "creating \(n) pairs")
     var pairs: [Pair] = []
     pairs.reserveCapacity(n)
     let tCreate = nowNs()
     for i in 0..<n {
+        let queue = queues[i % queues.count]
         do {
-            pairs.append(
-                try Pair(context: context(), queue: queues[i % queues.count], tally: tally, onState: onState))
+            pairs.append(try Pair(context: context(), queue: queue, tally: tally, onState: onState))
         } catch {
             die(4, "PeerConnection creation failed at pair \(i): \(error)")
         }
+        attach(i, pairs[i], queue)
     }
     let created = nowNs() - tCreate
     tally.wait("end-of-candidates", timeout: timeout) { $0.gathered >= 2 * n }

@@ -10,16 +10,26 @@ struct Summary {
     var max: Double?
     var n: Int
     var unit: String
+    /// `dtls_rss` / `ice_rss`: how many connections the figure is over.
+    var connections: Int?
 }
 
 func runReport(files: [String]) -> Int32 {
     var sums: [String: Summary] = [:]
+    /// "impl|bench" → why scripts/bench.sh skipped it (a `{"bench":…,"impl":…,"skipped":"…"}` line).
+    var skipped: [String: String] = [:]
     for file in files {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             log("report: cannot read \(file)")
             return 1
         }
         for line in text.split(separator: "\n") where line.hasPrefix("{") {
+            if let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let why = obj["skipped"] as? String, let bench = obj["bench"] as? String, let impl = obj["impl"] as? String
+            {
+                skipped["\(impl)|\(bench)"] = why
+                continue
+            }
             guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                 obj["summary"] as? Bool == true, let bench = obj["bench"] as? String, let impl = obj["impl"] as? String,
                 let median = (obj["median"] as? NSNumber)?.doubleValue
@@ -28,7 +38,8 @@ func runReport(files: [String]) -> Int32 {
                 median: median, p10: (obj["p10"] as? NSNumber)?.doubleValue ?? median,
                 p90: (obj["p90"] as? NSNumber)?.doubleValue ?? median, p99: (obj["p99"] as? NSNumber)?.doubleValue,
                 max: (obj["max"] as? NSNumber)?.doubleValue,
-                n: (obj["n"] as? NSNumber)?.intValue ?? 1, unit: obj["unit"] as? String ?? "")
+                n: (obj["n"] as? NSNumber)?.intValue ?? 1, unit: obj["unit"] as? String ?? "",
+                connections: (obj["connections"] as? NSNumber)?.intValue)
         }
     }
 
@@ -37,6 +48,8 @@ func runReport(files: [String]) -> Int32 {
         case "dgram/s": return String(format: "%.1f k/s", v / 1000)
         case "%": return String(format: "%.2f %%", v)
         case "threads", "fds": return String(format: "%+.0f", v)
+        case "x": return String(format: "%.2f×", v)
+        case "us/dgram": return String(format: "%.2f", v)
         default: return String(format: "%.1f", v)
         }
     }
@@ -52,8 +65,16 @@ func runReport(files: [String]) -> Int32 {
         _ figure: String, c cKey: String?, swift sKey: String?, unitLabel: String,
         target: String = "", ok: ((Double, Double) -> Bool)? = nil
     ) {
-        let c = cKey.flatMap { sums["c|\($0)"] }
-        let s = sKey.flatMap { sums["swift|\($0)"] }
+        row(figure, reference: cKey.map { "c|\($0)" }, value: sKey.map { "swift|\($0)" }, unitLabel: unitLabel, target: target, ok: ok)
+    }
+    /// The same with full keys ("impl|bench"): the reference column may hold another implementation
+    /// (aiortc) or another Swift figure (plain ICE next to DTLS); the ratio is value / reference.
+    func row(
+        _ figure: String, reference cKey: String?, value sKey: String?, unitLabel: String,
+        target: String = "", ok: ((Double, Double) -> Bool)? = nil
+    ) {
+        let c = cKey.flatMap { sums[$0] }
+        let s = sKey.flatMap { sums[$0] }
         if c == nil && s == nil { return }
         var ratio = "—"
         var verdict = ""
@@ -64,8 +85,9 @@ func runReport(files: [String]) -> Int32 {
         } else if let s, let ok {
             verdict = ok(.nan, s.median) ? "ok" : "MISS"
         }
+        let missing = cKey.flatMap { skipped[$0].map { "skipped (\($0))" } } ?? "—"
         rows.append([
-            figure + " (\(unitLabel))", c.map { num($0.median, $0.unit) } ?? "—", s.map { num($0.median, $0.unit) } ?? "—",
+            figure + " (\(unitLabel))", c.map { num($0.median, $0.unit) } ?? missing, s.map { num($0.median, $0.unit) } ?? "—",
             ratio, spread(c), spread(s), target.isEmpty ? "" : "\(target) \(verdict)",
         ])
     }
@@ -130,6 +152,54 @@ func runReport(files: [String]) -> Int32 {
         target: "0", ok: { _, s in s <= 0 })
     row("5. churn: fds left, cycle 10 → end", c: "churn-fds-steady", swift: "churn-fds-steady", unitLabel: "fds",
         target: "0", ok: { _, s in s <= 0 })
+
+    // 6.–8. DTLS (NiceWebRTC). The reference column holds aiortc ↔ aiortc for the handshake and the
+    // plain ICE figure of the same run for throughput and memory, so "Swift/C" reads DTLS/plain there.
+    let hsValue = sums["swift|dtls_handshake"] != nil || skipped["aiortc|aiortc_dtls_handshake"] != nil
+    if hsValue {
+        row("6. DTLS handshake: ICE connected → DTLS connected, larger of both sides, p50; reference column: aiortc 1.16.0 ↔ aiortc, `await dtls.start()`",
+            reference: "aiortc|aiortc_dtls_handshake", value: "swift|dtls_handshake", unitLabel: "ms",
+            target: "≤10 ms", ok: { _, s in s <= 10 })
+        let a = sums["aiortc|aiortc_dtls_handshake"]
+        if let h = sums["swift|dtls_handshake"] {
+            let ratio = a.map { String(format: "%.2f×", h.p90 / $0.p90) } ?? "—"
+            rows.append(["6. … p90 (ms)", a.map { num($0.p90, "ms") } ?? "—", num(h.p90, "ms"), ratio, "max \(a.map { num($0.max ?? .nan, "ms") } ?? "—")", "max \(num(h.max ?? .nan, "ms"))", ""])
+        }
+        row("6. … first ICE connected (as the state machine produced it) → last DTLS `connected` handler", c: nil, swift: "dtls_handshake-wall", unitLabel: "ms")
+    }
+    row("7. throughput 1,200 B one way, paced as 2.: plain ICE, pc.send → receiveHandler", reference: nil,
+        value: "swift|ice_throughput", unitLabel: "dgram/s")
+    row("7. … DTLS, dtls.send → receiveHandler; reference column: plain ICE (row above), same run",
+        reference: "swift|ice_throughput", value: "swift|dtls_throughput", unitLabel: "dgram/s",
+        target: "≥0.8×", ok: { r, _ in r >= 0.8 })
+    row("7. … received payload, DTLS; reference column: plain ICE", reference: "swift|ice_throughput-mbps",
+        value: "swift|dtls_throughput-mbps", unitLabel: "MB/s")
+    row("7. … loss, DTLS; reference column: plain ICE", reference: "swift|ice_throughput-loss",
+        value: "swift|dtls_throughput-loss", unitLabel: "%")
+    row("7. … DTLS/plain, per run (runs interleaved)", reference: nil, value: "swift|dtls_throughput-ratio",
+        unitLabel: "×", target: "≥0.8", ok: { _, s in s >= 0.8 })
+    let cpuParts = ["process", "sender", "context", "dispatch"]
+    let cpuIce = cpuParts.compactMap { sums["swift|ice_throughput-cpu-\($0)"] }
+    let cpuDtls = cpuParts.compactMap { sums["swift|dtls_throughput-cpu-\($0)"] }
+    if cpuIce.count == 4, cpuDtls.count == 4 {
+        let show = { (x: [Summary]) in x.map { num($0.median, "us/dgram") }.joined(separator: " / ") }
+        let extra = zip(cpuDtls, cpuIce).map { String(format: "%+.2f", $0.median - $1.median) }.joined(separator: " / ")
+        rows.append(["7. … CPU per datagram: process / sender thread / context thread / GCD workers; reference column: plain ICE (µs)",
+                     show(cpuIce), show(cpuDtls), "—", "—", "DTLS adds \(extra)", ""])
+    }
+    if let d = sums["swift|dtls_rss"] {
+        let conns = d.connections.map { "\($0) connections (\($0 / 2) pairs)" } ?? "all connections"
+        row("8. RSS per connection, \(conns) connected in one process, pool; reference column: plain ICE",
+            reference: "swift|ice_rss", value: "swift|dtls_rss", unitLabel: "KB")
+        if let i = sums["swift|ice_rss"] {
+            rows.append(["8. … DTLS adds per connection (KB)", "—", String(format: "%+.1f", d.median - i.median), "—", "—", "—", ""])
+        }
+        if let c = sums["swift|dtls_rss-certificate"] {
+            rows.append(["8. … a Certificate of its own (the figure above shares one per side) (KB)", "—", num(c.median, "KB"), "—", "—", "—", ""])
+        }
+        row("8. … time to all connected (creation → all ICE completed and DTLS connected); reference column: plain ICE",
+            reference: "swift|ice_rss-time", value: "swift|dtls_rss-time", unitLabel: "ms")
+    }
 
     let header = ["figure", "C median", "Swift median", "Swift/C", "C spread p10–p90", "Swift spread p10–p90", "target"]
     print("| " + header.joined(separator: " | ") + " |")

@@ -112,13 +112,13 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 /// The C summary line, plus `p99` (used by the event-latency figure).
-func emitSummary(_ bench: String, _ values: [Double], _ unit: String) {
+func emitSummary(_ bench: String, _ values: [Double], _ unit: String, extra: String = "") {
     guard !values.isEmpty else { return }
     let s = values.sorted()
     out(
         "{\"bench\":\"\(bench)\",\"impl\":\"swift\",\"summary\":true,\"median\":\(fmt(percentile(s, 0.5))),"
             + "\"p10\":\(fmt(percentile(s, 0.1))),\"p90\":\(fmt(percentile(s, 0.9))),\"p99\":\(fmt(percentile(s, 0.99))),"
-            + "\"min\":\(fmt(s[0])),\"max\":\(fmt(s[s.count - 1])),\"n\":\(s.count),\"unit\":\"\(unit)\"}")
+            + "\"min\":\(fmt(s[0])),\"max\":\(fmt(s[s.count - 1])),\"n\":\(s.count),\"unit\":\"\(unit)\"\(extra)}")
 }
 
 // MARK: Watchdog

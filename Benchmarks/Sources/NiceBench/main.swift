@@ -6,6 +6,9 @@
 //   NiceBench event [runs=200]
 //   NiceBench scale [pairs=500] [contexts=1]        (contexts 0 = NiceContextGroup, one per core)
 //   NiceBench churn [cycles=1000]
+//   NiceBench dtls-handshake [runs=20]
+//   NiceBench dtls-throughput [count=200000] [size=1200] [runs=5]
+//   NiceBench dtls-rss [connections=1000] [dtls|ice]
 //   NiceBench report FILE...
 import Foundation
 import Logging
@@ -29,6 +32,9 @@ let usage = """
            NiceBench event [runs=200]
            NiceBench scale [pairs=500] [contexts=1]   (0 = NiceContextGroup, one per core)
            NiceBench churn [cycles=1000]
+           NiceBench dtls-handshake [runs=20]
+           NiceBench dtls-throughput [count=200000] [size=1200] [runs=5]
+           NiceBench dtls-rss [connections=1000] [dtls|ice]
            NiceBench report FILE...
 
     """
@@ -63,6 +69,15 @@ case "scale":
         contexts: contexts == 0 ? ProcessInfo.processInfo.activeProcessorCount : contexts, pool: contexts != 1)
 case "churn":
     await benchChurn(cycles: argInt(2, 1000, 1...100_000_000))
+case "dtls-handshake":
+    await benchDtlsHandshake(runs: argInt(2, 20, 1...100_000))
+case "dtls-throughput":
+    await benchDtlsThroughput(
+        count: argInt(2, 200_000, 1...100_000_000), size: argInt(3, 1200, 1...16_384), runs: argInt(4, 5, 1...100_000))
+case "dtls-rss":
+    let kind = args.count > 3 ? args[3] : "dtls"
+    guard kind == "dtls" || kind == "ice" else { die(64, "bad argument '\(kind)' (expected dtls or ice)") }
+    await benchDtlsRss(connections: argInt(2, 1000, 2...1_000_000), dtls: kind == "dtls")
 default:
     FileHandle.standardError.write(Data(usage.utf8))
     exit(64)
