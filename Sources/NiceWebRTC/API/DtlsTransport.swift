@@ -88,14 +88,17 @@ public final class DtlsTransport: Sendable {
         }
         var logger = logger
         logger[metadataKey: "dtls"] = "\(Self.ids.wrappingAdd(1, ordering: .relaxed).newValue)"
-        self.iceConnection = iceConnection
-        self.configuration = configuration
-        core = DtlsCore(
+        let core = DtlsCore(
             connection: iceConnection, identity: configuration.certificate.identity, role: configuration.role,
             handshakeTimeout: configuration.handshakeTimeout, receiveLimit: configuration.receiveBufferLimit, logger: logger)
+        // Before any stored property is set: a refused attach must not run deinit, which would
+        // close a connection that belongs to another transport.
         guard iceConnection.attachUpperLayer(core) else {
             throw DtlsError(.invalidState, field: "iceConnection", reason: "the connection is closed or already has a DTLS transport")
         }
+        self.iceConnection = iceConnection
+        self.configuration = configuration
+        self.core = core
         core.iceStateDidChange()
     }
 
