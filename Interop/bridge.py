@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """ICE-JSONL bridge: wires two peer programs together and checks that they connect.
 
-    bridge.py --a "CMD …" --b "CMD …" [--timeout 60] [--hold SECONDS] [--cred-last] [--verbose]
+    bridge.py --a "CMD …" --b "CMD …" [--timeout 60] [--hold SECONDS] [--cred-last]
+              [--dtls | --expect-dtls-fail] [--verbose]
 
 Starts peer A with --controlling and peer B with --controlled (appended unless the command
 already names a role), forwards cred/cand/eoc crosswise, records each side's state timeline and
@@ -13,6 +14,14 @@ Every wait is bounded; the whole run by --timeout (default 60 s).
 --hold S keeps the connection up S seconds after the datagrams arrived (checks consent freshness:
 both sides must stay connected/completed meanwhile). --cred-last forwards each side's `cred` only
 after its `eoc`, so the receiving peer sees candidates before credentials and must queue them.
+
+DTLS-over-ICE-JSONL (docs/dtls-jsonl.md): `dtls` lines are forwarded like `cred` (and held with it
+under --cred-last), `dtls-state` lines are recorded and printed. --dtls also requires both sides to
+report dtls-state connected (the datagrams then travel over DTLS). --expect-dtls-fail passes
+instead when both sides reach ICE connected/completed, then both report dtls-state failed, neither
+reports dtls-state connected nor receives any datagram, and both close cleanly. Either flag also
+requires each side to write exactly one `dtls` line, after `cred` and before its first `cand`.
+The peers' own DTLS flags (--dtls, --dtls-role, --bad-fingerprint) go in their commands.
 """
 
 import argparse
@@ -24,9 +33,10 @@ import sys
 import threading
 import time
 
-FORWARDED = {"cred", "cand", "eoc"}
+FORWARDED = {"cred", "cand", "eoc", "dtls"}
 CONNECTED = {"connected", "completed"}
 CLOSE_WAIT = 10.0  # seconds each peer gets to exit after close (within the overall timeout)
+FAIL_GRACE = 0.5  # --expect-dtls-fail: seconds to keep listening (for stray `got`) after both failed
 
 
 def flag_value(argv, flag, default):
@@ -54,7 +64,9 @@ class Side:
         self.pairs = []
         self.got = (0, 0)
         self.got_lines = 0
-        self.sent_msgs = {"cred": 0, "cand": 0, "eoc": 0}
+        self.sent_msgs = {"cred": 0, "cand": 0, "eoc": 0, "dtls": 0}
+        self.dtls_line = None  # (setup, fingerprint) of the `dtls` line it wrote
+        self.dtls_timeline = []  # (state, reason, peer ms, bridge ms)
         self.protocol_errors = []
         self.stderr_lines = []
         self.stdout_closed = False
@@ -106,6 +118,10 @@ class Side:
     def reached_connected(self):
         return any(s in CONNECTED for s in self.states)
 
+    @property
+    def dtls_states(self):
+        return [s for s, _, _, _ in self.dtls_timeline]
+
 
 def run(args):
     started = time.monotonic()
@@ -132,13 +148,19 @@ def run(args):
         if t in FORWARDED:
             if t == "cred" and side.sent_msgs["cand"]:
                 side.protocol_errors.append("cred written after a cand (cred must come first)")
+            if t == "dtls":
+                if not side.sent_msgs["cred"]:
+                    side.protocol_errors.append("dtls written before cred (it must come right after cred)")
+                elif side.sent_msgs["cand"]:
+                    side.protocol_errors.append("dtls written after a cand (it must come right after cred)")
+                side.dtls_line = (msg.get("setup"), msg.get("fingerprint"))
             side.sent_msgs[t] += 1
             lines = [line]
-            if args.cred_last and t == "cred":
-                held_cred[side] = line
+            if args.cred_last and t in ("cred", "dtls") and not side.sent_msgs["eoc"]:
+                held_cred.setdefault(side, []).append(line)
                 lines = []
             elif args.cred_last and t == "eoc":
-                lines = [line] + ([held_cred.pop(side)] if side in held_cred else [])
+                lines = [line] + held_cred.pop(side, [])
             for out in lines:
                 if not other[side].write(out):
                     side.protocol_errors.append(f"could not forward to {other[side].label}: its stdin is closed")
@@ -149,6 +171,8 @@ def run(args):
             side.got_lines += 1
         elif t == "pair":
             side.pairs.append((msg.get("local"), msg.get("remote")))
+        elif t == "dtls-state":
+            side.dtls_timeline.append((msg.get("s"), msg.get("reason"), msg.get("ms"), at))
         else:
             side.protocol_errors.append(f"unknown message type {t!r}")
 
@@ -168,12 +192,20 @@ def run(args):
     def done():
         if any(s.stdout_closed or "failed" in s.states for s in (a, b)):
             return True  # nothing more to wait for
+        if args.expect_dtls_fail:
+            return all("failed" in s.dtls_states for s in (a, b))
+        if args.dtls and any("failed" in s.dtls_states for s in (a, b)):
+            return True
         return all(
             s.reached_connected() and s.got == (other[s].count, other[s].count * other[s].size)
+            and (not args.dtls or "connected" in s.dtls_states)
             for s in (a, b)
         )
 
     pump(done)
+    if args.expect_dtls_fail and all("failed" in s.dtls_states for s in (a, b)):
+        grace_until = min(deadline, time.monotonic() + FAIL_GRACE)
+        pump(lambda: time.monotonic() >= grace_until)
     for s in (a, b):
         if s.stdout_closed:
             failures.append(f"{s.label} closed its stdout (exited?) before close")
@@ -181,6 +213,19 @@ def run(args):
             failures.append(f"{s.label} reached failed")
         if not s.reached_connected():
             failures.append(f"{s.label} never reached connected/completed")
+        if args.expect_dtls_fail:
+            if "failed" not in s.dtls_states:
+                failures.append(f"{s.label} never reported dtls-state failed")
+            if "connected" in s.dtls_states:
+                failures.append(f"{s.label} reported dtls-state connected, expected the handshake to fail")
+            if s.got_lines or s.got != (0, 0):
+                failures.append(f"{s.label} got {s.got[0]} datagrams / {s.got[1]} bytes, expected none")
+            continue
+        if args.dtls:
+            if "failed" in s.dtls_states:
+                failures.append(f"{s.label} reported dtls-state failed: {s.dtls_timeline[s.dtls_states.index('failed')][1]}")
+            elif "connected" not in s.dtls_states:
+                failures.append(f"{s.label} never reported dtls-state connected")
         want = (other[s].count, other[s].count * other[s].size)
         if s.got != want:
             failures.append(f"{s.label} got {s.got[0]} datagrams / {s.got[1]} bytes, expected {want[0]} / {want[1]}")
@@ -218,6 +263,8 @@ def run(args):
             failures.append(f"{s.label} did not write state new first")
         if s.sent_msgs["cred"] != 1 or s.sent_msgs["eoc"] != 1 or not s.sent_msgs["cand"]:
             failures.append(f"{s.label} wrote cred×{s.sent_msgs['cred']}, cand×{s.sent_msgs['cand']}, eoc×{s.sent_msgs['eoc']}")
+        if (args.dtls or args.expect_dtls_fail) and s.sent_msgs["dtls"] != 1:
+            failures.append(f"{s.label} wrote dtls×{s.sent_msgs['dtls']}, expected exactly one")
         failures.extend(f"{s.label}: {e}" for e in s.protocol_errors)
 
     title = args.title or f"{' '.join(a.argv)}  <->  {' '.join(b.argv)}"
@@ -228,6 +275,10 @@ def run(args):
             print(f"    state {state:<12} peer {peer_ms:>6} ms   bridge {bridge_ms:>6} ms")
         for local, remote in s.pairs:
             print(f"    pair  local {local} / remote {remote}")
+        if s.dtls_line is not None:
+            print(f"    dtls  setup {s.dtls_line[0]}, fingerprint {s.dtls_line[1]}")
+        for state, reason, peer_ms, bridge_ms in s.dtls_timeline:
+            print(f"    dtls-state {state:<12} peer {peer_ms:>6} ms   bridge {bridge_ms:>6} ms   {reason or ''}".rstrip())
         print(f"    got   {s.got[0]} datagrams, {s.got[1]} bytes ({s.got_lines} got lines); "
               f"sent cand×{s.sent_msgs['cand']}; exit {s.returncode}")
     elapsed = time.monotonic() - started
@@ -256,6 +307,10 @@ def main():
     p.add_argument("--hold", type=float, default=0.0, help="seconds to stay connected before close")
     p.add_argument("--cred-last", action="store_true", help="forward cred after the candidates")
     p.add_argument("--verbose", action="store_true", help="pass the peers' stderr through")
+    dtls = p.add_mutually_exclusive_group()
+    dtls.add_argument("--dtls", action="store_true", help="also require dtls-state connected on both sides")
+    dtls.add_argument("--expect-dtls-fail", action="store_true",
+                      help="pass iff ICE connects, both report dtls-state failed and no datagram arrives")
     sys.exit(run(p.parse_args()))
 
 

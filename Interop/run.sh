@@ -6,23 +6,29 @@
 # runs have aioice send random bytes that break the pattern, and ice-peer, without --check-pattern,
 # must count every one of them in either role, as it must with any independent peer.
 #
+# DTLS runs (issue 10, docs/dtls-jsonl.md): ice-peer --dtls with itself and with aiortc's
+# RTCDtlsTransport over aiortc's own ICE (Interop/aiortc_dtls_peer.py), in both DTLS roles, and a
+# fingerprint mismatch each way, which must fail on both sides.
+#
 #   Interop/run.sh            exits non-zero if any run fails
 #
 # Environment: ICE_PEER_SCRATCH  scratch path for swift build (default: SwiftPM's .build)
 #              AIOICE_SPEC       pip requirement for aioice (default aioice==0.13.0, the version
 #                                aioice_peer.py was written against)
+#              AIORTC_SPEC       pip requirement for aiortc (default aiortc==1.16.0)
 #              BRIDGE_FLAGS      extra bridge flags, e.g. --verbose to see the peers' logs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=Interop/.venv
 AIOICE_SPEC=${AIOICE_SPEC:-aioice==0.13.0}
-if ! "$VENV/bin/python" -c 'import aioice' 2>/dev/null; then
-    echo "--- creating $VENV with $AIOICE_SPEC"
-    python3 -m venv "$VENV"
-    timeout 300 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$AIOICE_SPEC"
+AIORTC_SPEC=${AIORTC_SPEC:-aiortc==1.16.0}
+if ! "$VENV/bin/python" -c 'import aioice, aiortc' 2>/dev/null; then
+    echo "--- creating $VENV with $AIOICE_SPEC $AIORTC_SPEC"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    timeout 300 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$AIOICE_SPEC" "$AIORTC_SPEC"
 fi
-echo "--- aioice $("$VENV/bin/python" -c 'import aioice; print(aioice.__version__)')"
+echo "--- aioice $("$VENV/bin/python" -c 'import aioice; print(aioice.__version__)'), aiortc $("$VENV/bin/python" -c 'import aiortc; print(aiortc.__version__)')"
 
 build_args=(--product ice-peer)
 if [ -n "${ICE_PEER_SCRATCH:-}" ]; then build_args+=(--scratch-path "$ICE_PEER_SCRATCH"); fi
@@ -30,6 +36,7 @@ echo "--- swift build ${build_args[*]}"
 swift build "${build_args[@]}"
 NICE="$(swift build "${build_args[@]}" --show-bin-path)/ice-peer"
 AIOICE="$VENV/bin/python Interop/aioice_peer.py"
+AIORTC="$VENV/bin/python Interop/aiortc_dtls_peer.py"
 DATA="--count 1000 --size 200"
 CHECK="--check-pattern"
 FOREIGN="--payload random"
@@ -71,6 +78,21 @@ run "ice-peer (controlling) <-> ice-peer --lite (controlled)" \
     "$NICE --name nice-full $DATA $CHECK" "$NICE --name nice-lite --lite $DATA $CHECK"
 run "aioice (controlling) <-> ice-peer --lite (controlled)" \
     "$AIOICE --name aioice $DATA $CHECK" "$NICE --name nice-lite --lite $DATA $CHECK"
+
+# DTLS (issue 10): 1,000 encrypted datagrams each way, both DTLS roles, against ice-peer and aiortc.
+run "DTLS: ice-peer client <-> ice-peer server" \
+    "$NICE --name nice-A --dtls --dtls-role client $DATA $CHECK" "$NICE --name nice-B --dtls --dtls-role server $DATA $CHECK" --dtls
+run "DTLS: ice-peer client (controlling) <-> aiortc server (controlled)" \
+    "$NICE --name nice --dtls --dtls-role client $DATA" "$AIORTC --name aiortc --dtls --dtls-role server $DATA" --dtls
+run "DTLS: ice-peer server (controlling) <-> aiortc client (controlled)" \
+    "$NICE --name nice --dtls --dtls-role server $DATA" "$AIORTC --name aiortc --dtls --dtls-role client $DATA" --dtls
+run "DTLS: aiortc client (controlling) <-> ice-peer server (controlled)" \
+    "$AIORTC --name aiortc --dtls --dtls-role client $DATA" "$NICE --name nice --dtls --dtls-role server $DATA" --dtls
+# A wrong fingerprint either way fails both sides, nothing delivered.
+run "DTLS mismatch: aiortc signals a wrong fingerprint to ice-peer" \
+    "$NICE --name nice --dtls --dtls-role client $DATA" "$AIORTC --name aiortc --dtls --dtls-role server --bad-fingerprint $DATA" --expect-dtls-fail
+run "DTLS mismatch: ice-peer signals a wrong fingerprint to aiortc" \
+    "$NICE --name nice --dtls --dtls-role server --bad-fingerprint $DATA" "$AIORTC --name aiortc --dtls --dtls-role client $DATA" --expect-dtls-fail
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "INTEROP FAILED: ${failed[*]}"
