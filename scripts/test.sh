@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this), from a clean clone:
-#   1. installs missing Debian packages (libnice, GLib, coturn, iproute2, iptables, valgrind)
+#   1. installs missing Debian packages (libnice, GLib, OpenSSL, coturn, iproute2, iptables, valgrind)
 #   2. builds everything and fails on any compiler warning (the -pthread note from pkg-config aside)
-#   3. the protocol core (NiceICECore) built and tested as a package of its own, without libnice
+#   3. the protocol cores (NiceICECore, NiceWebRTCCore) built and tested as a package of their own,
+#      without libnice or OpenSSL
 #   3b. the README's ten-line example compiled in a fresh package that depends on this one
-#   4. swift test: unit tests, loopback integration tests, and the network tests (coturn, network
-#      namespaces; they skip with a message where root or netns is unavailable)
-#   5. interop: ice-peer <-> ice-peer and <-> aioice (Interop/run.sh)
-#   6. the candidate/SDP fuzzer for FUZZ_SECONDS (default 60)
+#   4. swift test: unit tests, loopback integration tests (ICE and DTLS), and the network tests
+#      (coturn, network namespaces, DTLS under loss; they skip with a message where root or netns
+#      is unavailable)
+#   5. interop: ice-peer <-> ice-peer, <-> aioice, and DTLS <-> aiortc (Interop/run.sh)
+#   6. the candidate/SDP fuzzer and the DTLS record fuzzer, FUZZ_SECONDS each (default 60)
 #   7. valgrind --leak-check=full on the loopback demo (no definite leak)
 #   8. a benchmark smoke run (small sizes, no timing assertions)
 set -euo pipefail
@@ -26,7 +28,7 @@ if grep -E 'warning:' "$log" | grep -vE 'prohibited flag\(s\): -pthread|-pthread
 fi
 rm -f "$log"
 
-step "protocol core alone: a package without libnice, GLib or CNice"
+step "protocol cores alone: a package without libnice, GLib, OpenSSL or any C target"
 scripts/core-alone.sh
 
 step "the README's ten lines compile in a package that depends on this one"

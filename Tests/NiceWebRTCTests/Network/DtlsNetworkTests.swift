@@ -4,7 +4,7 @@ import NiceWebRTC
 import Testing
 
 @Suite("Network: DTLS over a lossy link in namespaces", .serialized, .enabled(if: LossyLink.unavailableReason == nil))
-struct LossyDtlsTests {
+struct DtlsNetworkTests {
     @Test("20 % loss each way: the handshake completes within 10 s, every time (8 handshakes)", .timeLimit(.minutes(3)))
     func handshakeUnderLoss() async throws {
         let link = try LossyLink(number: 1, lossPercent: 20)
