@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Compiles the README's "Ten lines" exactly as written, in a fresh package that depends on this one
-# by path (as a user's server would), with stubs for the user's `offer` and `signalling`. Also
+# by path (as a user's server would), with stubs for the user's `offer` and `signalling`; and the
+# first Swift block of "Secure transport" (NiceWebRTC) the same way, with stubs for `pc` and the SDP
+# texts. Also
 # reports how many -pthread warnings a dependent sees (see README, "A quiet build").
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$root/.build-readme-example"
 rm -rf "$dir/Sources"
-mkdir -p "$dir/Sources/Example"
+mkdir -p "$dir/Sources/Example" "$dir/Sources/DtlsExample"
 # SwiftPM names a path dependency after its folder: reach the checkout as "swift-nice".
 ln -sfn "$root" "$dir/swift-nice"
 cat >"$dir/Package.swift" <<SWIFT
@@ -16,7 +18,10 @@ import PackageDescription
 let package = Package(
     name: "readme-example",
     dependencies: [.package(path: "$dir/swift-nice")],
-    targets: [.executableTarget(name: "Example", dependencies: [.product(name: "NiceICE", package: "swift-nice")])]
+    targets: [
+        .executableTarget(name: "Example", dependencies: [.product(name: "NiceICE", package: "swift-nice")]),
+        .executableTarget(name: "DtlsExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
+    ]
 )
 SWIFT
 cat >"$dir/Sources/Example/Stubs.swift" <<'SWIFT'
@@ -39,6 +44,16 @@ SWIFT
 # The code block right after the "## Ten lines" heading, verbatim.
 awk '/^## Ten lines/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/Example/main.swift"
 [[ -s "$dir/Sources/Example/main.swift" ]] || { echo "FAIL: no Swift block under '## Ten lines'" >&2; exit 1; }
+cat >"$dir/Sources/DtlsExample/Stubs.swift" <<'SWIFT'
+import NiceWebRTC
+
+/// The user's ICE connection, and the SDP texts of their signalling.
+let pc = try! PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+let offerSDP = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\na=setup:actpass\r\n"
+nonisolated(unsafe) var answerSDP = ""
+SWIFT
+awk '/^## Secure transport/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/DtlsExample/main.swift"
+[[ -s "$dir/Sources/DtlsExample/main.swift" ]] || { echo "FAIL: no Swift block under '## Secure transport'" >&2; exit 1; }
 cd "$dir"
 log=$(mktemp)
 if ! swift build 2>&1 | tee "$log" | grep -E "error|warning: [^p]"; then :; fi
