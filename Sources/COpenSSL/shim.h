@@ -84,10 +84,6 @@ static inline int cnssl_new_ex_index(void) {
 
 // MARK: - Memory BIOs (BIO_ctrl macros)
 
-/// Why: `BIO_set_mem_eof_return` is a macro over `BIO_ctrl`. An empty input BIO then means "no
-/// datagram yet, retry" (-1) instead of end of file, which a datagram transport never has.
-static inline void cnssl_bio_set_retry_on_empty(BIO *bio) { BIO_set_mem_eof_return(bio, -1); }
-
 /// Why: `BIO_get_mem_data` is a macro over `BIO_ctrl`. Reads out a PEM export.
 static inline long cnssl_bio_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
 
@@ -102,13 +98,20 @@ static inline EVP_PKEY *cnssl_generate_p256(void) { return EVP_EC_gen("P-256"); 
 static inline int cnssl_x509_set_v3(X509 *x509) { return X509_set_version(x509, 2); }
 
 /// Why: a BIO type number is `BIO_get_new_index()` or'ed with the `BIO_TYPE_SOURCE_SINK` flag macro.
-/// Creates the method table of the datagram writer BIO (one per process; Swift sets its callbacks).
-static inline BIO_METHOD *cnssl_new_datagram_bio_method(void) {
-    return BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "NiceWebRTC datagram writer");
+/// Creates the method table of one of the session's BIOs, the datagram writer or the datagram reader
+/// (one each per process; Swift sets their callbacks).
+static inline BIO_METHOD *cnssl_new_datagram_bio_method(const char *name) {
+    return BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, name);
 }
 
+/// Why: `BIO_set_retry_read` and `BIO_clear_retry_flags` are macros over `BIO_set_flags` /
+/// `BIO_clear_flags` with flag macros. The datagram reader says "no datagram now, retry later"
+/// (OpenSSL then reports SSL_ERROR_WANT_READ), and clears that before each read.
+static inline void cnssl_bio_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
+static inline void cnssl_bio_clear_retry(BIO *bio) { BIO_clear_retry_flags(bio); }
+
 /// Why: `BIO_CTRL_*` are macro constants whose values differ in meaning per BIO type; naming the
-/// ones the datagram writer answers keeps the Swift side free of magic numbers.
+/// ones the datagram BIOs answer keeps the Swift side free of magic numbers.
 static inline int cnssl_bio_ctrl_is_flush(int cmd) { return cmd == BIO_CTRL_FLUSH; }
 static inline int cnssl_bio_ctrl_is_pending(int cmd) {
     return cmd == BIO_CTRL_PENDING || cmd == BIO_CTRL_WPENDING;

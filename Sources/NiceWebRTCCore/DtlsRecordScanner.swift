@@ -14,6 +14,9 @@ public enum DtlsRecordScanner {
     public static let maximumRecordLength = 16_384 + 2048
     /// The most records one datagram may carry.
     public static let maximumRecordsPerDatagram = 64
+    /// The longest datagram taken: one maximal record and its header (OpenSSL reads a datagram into
+    /// one record buffer of about this size; a longer one would be split into bogus "datagrams").
+    public static let maximumDatagramLength = 13 + maximumRecordLength
 
     /// Why a datagram was refused.
     public enum Defect: Sendable, Hashable {
@@ -26,6 +29,7 @@ public enum DtlsRecordScanner {
         case shortProtectedRecord(Int)
         case truncatedBody
         case tooManyRecords
+        case datagramTooLong(Int)
     }
 
     /// `nil` when every record of `datagram` is framed correctly; otherwise the first defect.
@@ -34,6 +38,7 @@ public enum DtlsRecordScanner {
     ///   (24 for AES-GCM: 8-byte explicit nonce and 16-byte tag; 16 for ChaCha20-Poly1305).
     public static func defect(in datagram: UnsafeRawBufferPointer, minimumProtectedLength: Int = 16) -> Defect? {
         guard !datagram.isEmpty else { return .empty }
+        guard datagram.count <= maximumDatagramLength else { return .datagramTooLong(datagram.count) }
         var offset = 0
         var records = 0
         while offset < datagram.count {

@@ -6,11 +6,13 @@ import NiceWebRTCCore
 /// clocks; ``DtlsCore`` owns it and calls it under its lock, so OpenSSL never sees two threads at
 /// once on one `SSL`.
 ///
-/// Between OpenSSL and the network sit two BIOs: a memory BIO for input (one datagram is written,
-/// then read by OpenSSL) and a custom *datagram writer* BIO for output. OpenSSL writes each record
-/// with its own `BIO_write`; the writer packs the records of one operation into datagrams of at
-/// most ``mtu`` bytes (a whole handshake flight usually fits one or two, which matters under loss:
-/// every datagram of a flight must arrive) and hands each to `output` when the operation ends.
+/// Between OpenSSL and the network sit two custom BIOs. The *datagram reader* lends OpenSSL the
+/// received datagram in place for the duration of `receive` (no copy into a memory BIO, no
+/// allocation) and says "retry" once it is consumed. The *datagram writer* gets each record OpenSSL
+/// writes: during the handshake it packs the records of one operation into datagrams of at most
+/// ``mtu`` bytes (a whole flight usually fits one or two, which matters under loss: every datagram
+/// of a flight must arrive) and hands each to `output` when the operation ends; an application
+/// record (`write`) goes to `output` at once, without a copy.
 final class DtlsSession {
     enum Role { case client, server }
 
@@ -61,13 +63,18 @@ final class DtlsSession {
     private let ssl: OpaquePointer
     private var pending: [UInt8] = []
     private var packLimit = DtlsSession.mtu
+    /// The datagram being read (valid during `receive` only) and how much OpenSSL has taken.
+    private var input: UnsafeRawBufferPointer?
+    private var inputOffset = 0
+    /// Set during `write`: the record goes straight to `output`.
+    private var direct = false
 
     init(identity: CertificateIdentity, role: Role, expected: [DtlsFingerprint]) throws(DtlsError) {
         OpenSSL.clearErrors()
         guard let ssl = SSL_new(identity.context.raw) else {
             throw DtlsError(.cryptoFailure, field: "session", reason: OpenSSL.lastErrorReason(or: "SSL_new failed"))
         }
-        guard let input = BIO_new(BIO_s_mem()), let writer = BIO_new(Self.writerMethod) else {
+        guard let reader = BIO_new(Self.readerMethod), let writer = BIO_new(Self.writerMethod) else {
             SSL_free(ssl)
             throw DtlsError(.cryptoFailure, field: "session", reason: "BIO_new failed")
         }
@@ -75,12 +82,12 @@ final class DtlsSession {
         self.role = role
         self.expected = expected
         pending.reserveCapacity(Self.mtu)
-        cnssl_bio_set_retry_on_empty(input)
-        SSL_set_bio(ssl, input, writer)  // the SSL owns both BIOs from here on
+        SSL_set_bio(ssl, reader, writer)  // the SSL owns both BIOs from here on
         // Unretained back-pointers: the session owns the SSL and frees it in deinit, so neither can
         // outlive it.
         let me = Unmanaged.passUnretained(self).toOpaque()
         BIO_set_data(writer, me)
+        BIO_set_data(reader, me)
         SSL_set_ex_data(ssl, OpenSSL.sessionSlot, me)
         _ = cnssl_set_mtu(ssl, Self.mtu)
         SSL_set_info_callback(ssl, Self.infoCallback)
@@ -109,7 +116,9 @@ final class DtlsSession {
             lastDefect = defect
             return .none
         }
-        _ = BIO_write(SSL_get_rbio(ssl), datagram.baseAddress, Int32(datagram.count))
+        input = datagram
+        inputOffset = 0
+        defer { input = nil }  // OpenSSL keeps no pointer into it: read_ahead copies into its buffer
         var outcome = Outcome.none
         if phase == .handshaking {
             outcome = handshake()
@@ -142,7 +151,9 @@ final class DtlsSession {
     func write(_ plaintext: UnsafeRawBufferPointer) -> Bool {
         guard phase == .connected else { return false }
         OpenSSL.clearErrors()
+        direct = true
         let n = SSL_write(ssl, plaintext.baseAddress, Int32(plaintext.count))
+        direct = false
         flush()
         return n == plaintext.count
     }
@@ -237,7 +248,7 @@ final class DtlsSession {
                     deliver(UnsafeRawBufferPointer(rebasing: buffer[0..<Int(n)]))
                     // The datagram's last record read: skip the SSL_read that would only say
                     // "want read" (a third of OpenSSL's time per datagram).
-                    if SSL_has_pending(ssl) == 0 && BIO_ctrl_pending(SSL_get_rbio(ssl)) == 0 { return .none }
+                    if SSL_has_pending(ssl) == 0 && inputRemaining == 0 { return .none }
                     continue
                 }
                 let error = SSL_get_error(ssl, n)
@@ -261,8 +272,24 @@ final class DtlsSession {
 
     /// Called by the writer BIO with each record OpenSSL produces.
     fileprivate func append(_ record: UnsafeRawBufferPointer) {
+        if direct && pending.isEmpty {
+            output(record)
+            return
+        }
         if !pending.isEmpty && pending.count + record.count > packLimit { flush() }
         pending.append(contentsOf: record)
+    }
+
+    private var inputRemaining: Int { (input?.count ?? 0) - inputOffset }
+
+    /// Called by the reader BIO: hands OpenSSL what is left of the datagram (all of it, normally:
+    /// with read_ahead OpenSSL asks for a whole buffer), or -1 ("retry") once it is consumed.
+    fileprivate func read(into buffer: UnsafeMutableRawPointer, capacity: Int) -> Int {
+        guard let input, inputOffset < input.count, capacity > 0 else { return -1 }
+        let n = min(capacity, input.count - inputOffset)
+        buffer.copyMemory(from: input.baseAddress! + inputOffset, byteCount: n)  // count > offset ≥ 0: non-empty
+        inputOffset += n
+        return n
     }
 
     /// Sends what the last operation produced.
@@ -314,7 +341,7 @@ final class DtlsSession {
     nonisolated(unsafe) static let writerMethod: OpaquePointer = {
         // nonisolated(unsafe): a lazily initialised global (Swift runs the initialiser once,
         // thread-safely) that is only read afterwards.
-        guard let m = cnssl_new_datagram_bio_method() else { preconditionFailure("BIO_meth_new failed") }
+        guard let m = cnssl_new_datagram_bio_method("NiceWebRTC datagram writer") else { preconditionFailure("BIO_meth_new failed") }
         BIO_meth_set_write(m) { bio, data, length in
             guard let bio, let data, length > 0, let me = BIO_get_data(bio) else { return length == 0 ? 0 : -1 }
             Unmanaged<DtlsSession>.fromOpaque(me).takeUnretainedValue()
@@ -324,6 +351,32 @@ final class DtlsSession {
         BIO_meth_set_ctrl(m) { _, command, _, _ in
             if cnssl_bio_ctrl_is_flush(command) == 1 { return 1 }
             return 0  // pending: nothing buffered in OpenSSL's view; MTU queries: none (we set it)
+        }
+        BIO_meth_set_create(m) { bio in
+            BIO_set_init(bio, 1)
+            return 1
+        }
+        BIO_meth_set_destroy(m) { _ in 1 }
+        return m
+    }()
+
+    /// The reader BIO's method table (one per process, never freed).
+    nonisolated(unsafe) static let readerMethod: OpaquePointer = {
+        // nonisolated(unsafe): as `writerMethod`.
+        guard let m = cnssl_new_datagram_bio_method("NiceWebRTC datagram reader") else { preconditionFailure("BIO_meth_new failed") }
+        BIO_meth_set_read(m) { bio, buffer, capacity in
+            guard let bio, let buffer, let me = BIO_get_data(bio) else { return -1 }
+            cnssl_bio_clear_retry(bio)
+            let n = Unmanaged<DtlsSession>.fromOpaque(me).takeUnretainedValue().read(into: buffer, capacity: Int(capacity))
+            if n < 0 { cnssl_bio_set_retry_read(bio) }
+            return Int32(n)
+        }
+        BIO_meth_set_ctrl(m) { bio, command, _, _ in
+            if cnssl_bio_ctrl_is_flush(command) == 1 { return 1 }
+            if cnssl_bio_ctrl_is_pending(command) == 1, let bio, let me = BIO_get_data(bio) {
+                return Unmanaged<DtlsSession>.fromOpaque(me).takeUnretainedValue().inputRemaining
+            }
+            return 0
         }
         BIO_meth_set_create(m) { bio in
             BIO_set_init(bio, 1)
