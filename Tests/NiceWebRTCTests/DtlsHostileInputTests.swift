@@ -14,6 +14,11 @@ struct DtlsHostileInputTests {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
+    /// True in an AddressSanitizer or ThreadSanitizer build.
+    static var underSanitizer: Bool {
+        dlsym(nil, "__tsan_init") != nil || dlsym(nil, "__asan_init") != nil
+    }
+
     /// Exchanges `count` fresh datagrams a → b and checks b got exactly those, once each.
     static func stillWorks(_ pair: DtlsPair, count: Int = 100, tag: Int) async throws {
         let before = pair.b.receivedCount
@@ -79,7 +84,12 @@ struct DtlsHostileInputTests {
         #expect(pair.b.dtls.counters.malformedDropped >= 1000, "the truncated ones and half the garbage: \(pair.b.dtls.counters)")
         try await Self.stillWorks(pair, tag: 10_000)
         let growth = Self.residentKilobytes() - rssBefore
-        #expect(growth < 32 * 1024, "RSS grew \(growth) kB over \(injected) hostile datagrams")
+        if Self.underSanitizer {
+            // ASan/TSan shadow memory grows with every byte touched: RSS says nothing there.
+            print("RSS grew \(growth) kB over \(injected) hostile datagrams (sanitizer build: not judged)")
+        } else {
+            #expect(growth < 32 * 1024, "RSS grew \(growth) kB over \(injected) hostile datagrams")
+        }
         await pair.close()
     }
 
