@@ -48,6 +48,9 @@ Interop/run.sh
 step "fuzz candidate and SDP parsers"
 Fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
+step "fuzz the DTLS record input path (and replay the known reproducers)"
+Fuzz/dtls-run.sh "${FUZZ_SECONDS:-60}"
+
 step "valgrind leak check of the loopback demo"
 scripts/valgrind-demo.sh
 

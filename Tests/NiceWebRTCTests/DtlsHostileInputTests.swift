@@ -34,18 +34,22 @@ struct DtlsHostileInputTests {
     @Test("garbage, truncated and replayed records, non-DTLS datagrams and a ClientHello flood: the session goes on",
           .timeLimit(.minutes(2)))
     func hostileRecords() async throws {
+        try await MemoryHeavy.shared.run { try await Self.hostileRecordsBody() }
+    }
+
+    static func hostileRecordsBody() async throws {
         let relay = try RecordingRelay()
         defer { relay.stop() }
         let pair = try await DtlsPair.make(relay: relay)
         try await pair.waitConnected()
-        try await Self.stillWorks(pair, tag: 0)
+        try await stillWorks(pair, tag: 0)
         // Genuine records seen on the wire: a's ClientHello-bearing first flight (b is the client in
         // JSEP order, so look at b's datagrams), and application data records a sent.
         let fromB = relay.datagrams(fromA: false).filter { ($0.first ?? 0) == 22 }
         let clientHello = try #require(fromB.first, "a captured ClientHello")
         let appRecords = relay.datagrams(fromA: true).filter { ($0.first ?? 0) == 23 }
         #expect(appRecords.count >= 100)
-        let rssBefore = Self.residentKilobytes()
+        let rssBefore = residentKilobytes()
         var injected = 0
         for round in 0..<20 {
             // 1. Replays of genuine application records (must not be delivered again).
@@ -82,9 +86,9 @@ struct DtlsHostileInputTests {
                 "a: \(pair.a.dtls.lastStateChange), b: \(pair.b.dtls.lastStateChange)")
         #expect(pair.b.dtls.counters.nonDtlsDropped == 80, "\(pair.b.dtls.counters)")
         #expect(pair.b.dtls.counters.malformedDropped >= 1000, "the truncated ones and half the garbage: \(pair.b.dtls.counters)")
-        try await Self.stillWorks(pair, tag: 10_000)
-        let growth = Self.residentKilobytes() - rssBefore
-        if Self.underSanitizer {
+        try await stillWorks(pair, tag: 10_000)
+        let growth = residentKilobytes() - rssBefore
+        if underSanitizer {
             // ASan/TSan shadow memory grows with every byte touched: RSS says nothing there.
             print("RSS grew \(growth) kB over \(injected) hostile datagrams (sanitizer build: not judged)")
         } else {

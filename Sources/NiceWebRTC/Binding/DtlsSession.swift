@@ -109,12 +109,23 @@ final class DtlsSession {
     }
 
     /// One datagram from the peer. Application data is handed to `deliver` (valid during the call).
-    func receive(_ datagram: UnsafeRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void) -> Outcome {
-        guard phase == .handshaking || phase == .connected, datagram.count <= 65_535 else { return .none }
+    ///
+    /// Returns what changed, in order: usually nothing; `.connected` when the datagram finished the
+    /// handshake — followed by `.closedByPeer` or `.failed` when a later record of the same
+    /// datagram ended the session at once (a close_notify or alert packed behind the Finished;
+    /// found by the DTLS fuzzer). An empty result allocates nothing.
+    func receive(_ datagram: UnsafeRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void) -> [Outcome] {
+        let (first, then) = receiveOne(datagram, deliver: deliver)
+        if first == .none { return then == .none ? [] : [then] }
+        return then == .none ? [first] : [first, then]
+    }
+
+    private func receiveOne(_ datagram: UnsafeRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void) -> (Outcome, Outcome) {
+        guard phase == .handshaking || phase == .connected else { return (.none, .none) }
         if let defect = DtlsRecordScanner.defect(in: datagram, minimumProtectedLength: minimumProtectedLength) {
             malformedDropped += 1
             lastDefect = defect
-            return .none
+            return (.none, .none)
         }
         input = datagram
         inputOffset = 0
@@ -122,10 +133,9 @@ final class DtlsSession {
         var outcome = Outcome.none
         if phase == .handshaking {
             outcome = handshake()
-            guard phase == .connected else { return outcome }
+            guard phase == .connected else { return (outcome, .none) }
         }
-        let read = readAll(deliver)
-        return outcome == .none ? read : outcome
+        return (outcome, readAll(deliver))
     }
 
     /// The retransmission timer fired.

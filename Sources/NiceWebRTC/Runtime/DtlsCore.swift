@@ -236,8 +236,8 @@ final class DtlsCore: IceUpperLayer, Sendable {
         }
         if e.change.state == .new { beginHandshake(&e) }  // a server's first ClientHello
         let inbox = hub.inbox
-        let outcome = session.receive(bytes) { plaintext in inbox.deliver(plaintext, component: 1) }
-        apply(outcome, &e)
+        let outcomes = session.receive(bytes) { plaintext in inbox.deliver(plaintext, component: 1) }
+        for outcome in outcomes { apply(outcome, &e) }
     }
 
     /// Starts the handshake once both ICE is connected and the remote parameters are known, and

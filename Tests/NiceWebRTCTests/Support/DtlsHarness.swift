@@ -157,3 +157,21 @@ func payload(_ i: Int, size: Int = 200, marker: [UInt8] = Array("PLAINTEXT-MARKE
     while bytes.count < size { bytes.append(UInt8(truncatingIfNeeded: bytes.count &* 31 &+ i)) }
     return bytes
 }
+
+/// Tests that read the process's RSS and tests that allocate a lot (1,000 connections) take this
+/// in turn, so one's allocations do not count against the other's bound (suites run in parallel).
+actor MemoryHeavy {
+    static let shared = MemoryHeavy()
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+        while busy { await withCheckedContinuation { waiters.append($0) } }
+        busy = true
+        defer {
+            busy = false
+            if !waiters.isEmpty { waiters.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
