@@ -31,13 +31,18 @@ final class LossyLink: @unchecked Sendable {
         return nil
     }
 
-    init(number: Int, lossPercent: Int) throws {
+    private let vethA: String
+    private let vethB: String
+    private var lossRule: [String]?
+
+    init(number: Int) throws {
         let tag = "nwd\(getpid() % 100_000)n\(number)"
         nsA = tag + "a"
         nsB = tag + "b"
         addressA = "10.77.\(number).1"
         addressB = "10.77.\(number).2"
-        let vethA = "v\(tag)a", vethB = "v\(tag)b"
+        vethA = "v\(tag)a"
+        vethB = "v\(tag)b"
         do {
             try Self.run(["ip", "netns", "add", nsA])
             try Self.run(["ip", "netns", "add", nsB])
@@ -46,18 +51,6 @@ final class LossyLink: @unchecked Sendable {
                 try Self.run(["ip", "-n", ns, "link", "set", "lo", "up"])
                 try Self.run(["ip", "-n", ns, "addr", "add", address + "/24", "dev", dev])
                 try Self.run(["ip", "-n", ns, "link", "set", dev, "up"])
-                if lossPercent > 0 {
-                    // netem where the kernel has it (sch_netem); otherwise iptables' random drop,
-                    // on input (a drop on output would make sendmsg fail with EPERM, which a lossy link
-                    // never does); this machine's kernel has no netem module.
-                    let netem = try? Self.run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "netem", "loss", "\(lossPercent)%"])
-                    if netem == nil {
-                        try Self.run([
-                            "ip", "netns", "exec", ns, "iptables", "-A", "INPUT", "-i", dev, "-p", "udp", "-m", "statistic",
-                            "--mode", "random", "--probability", "0.\(String(format: "%02d", lossPercent))", "-j", "DROP",
-                        ])
-                    }
-                }
             }
             contextA = try NiceContext(name: "dtls-lossy-a", networkNamespace: nsA)
             contextB = try NiceContext(name: "dtls-lossy-b", networkNamespace: nsB)
@@ -65,6 +58,23 @@ final class LossyLink: @unchecked Sendable {
             _ = try? Self.run(["ip", "netns", "del", nsA])
             _ = try? Self.run(["ip", "netns", "del", nsB])
             throw error
+        }
+    }
+
+    /// Sets the loss of incoming UDP at both ends (0 removes it): netem where the kernel has it
+    /// (sch_netem), otherwise iptables' random drop on input (a drop on output would make sendmsg
+    /// fail with EPERM, which a lossy link never does); this machine's kernel has no netem module.
+    func setLoss(_ percent: Int) throws {
+        for (ns, dev) in [(nsA, vethA), (nsB, vethB)] {
+            _ = try? Self.run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"])
+            _ = try? Self.run(["ip", "netns", "exec", ns, "iptables", "-F", "INPUT"])
+            guard percent > 0 else { continue }
+            if (try? Self.run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "netem", "loss", "\(percent)%"])) == nil {
+                try Self.run([
+                    "ip", "netns", "exec", ns, "iptables", "-A", "INPUT", "-i", dev, "-p", "udp", "-m", "statistic",
+                    "--mode", "random", "--probability", "0.\(String(format: "%02d", percent))", "-j", "DROP",
+                ])
+            }
         }
     }
 
