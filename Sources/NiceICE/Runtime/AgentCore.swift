@@ -86,7 +86,9 @@ final class AgentCore: @unchecked Sendable {
     /// Creates the agent and starts gathering, or fails the connection with the reason.
     func start(resolved: Resolved) {
         context.assertCurrent()
-        guard !tornDown else { return }  // closed while names were being resolved
+        // Closed before this job ran (while names were being resolved, or right after init): no
+        // agent and no socket is ever created; the queued teardown finds nothing and finishes.
+        guard !tornDown, !hub.closed.load(ordering: .acquiring) else { return }
         switch setUp(resolved: resolved) {
         case .success: gather()
         case .failure(let error): hub.failSetup(error)
