@@ -116,8 +116,5 @@ static inline int cnssl_bio_ctrl_is_flush(int cmd) { return cmd == BIO_CTRL_FLUS
 static inline int cnssl_bio_ctrl_is_pending(int cmd) {
     return cmd == BIO_CTRL_PENDING || cmd == BIO_CTRL_WPENDING;
 }
-static inline int cnssl_bio_ctrl_is_mtu_query(int cmd) {
-    return cmd == BIO_CTRL_DGRAM_QUERY_MTU || cmd == BIO_CTRL_DGRAM_GET_FALLBACK_MTU;
-}
 
 #endif

@@ -50,13 +50,7 @@ struct DtlsFailureTests {
         let a = try DtlsPeer("a", ice: .controlling, dtls: .client, handshakeTimeout: .seconds(2))
         let b = try DtlsPeer("b", ice: .controlled, dtls: .server, handshakeTimeout: .seconds(2))
         try a.dtls.setRemoteParameters(b.dtls.localParameters)
-        async let ca = gathered(a.pc)
-        async let cb = gathered(b.pc)
-        let (candidatesA, candidatesB) = await (ca, cb)
-        try a.pc.setRemoteParameters(b.pc.localParameters)
-        try b.pc.setRemoteParameters(a.pc.localParameters)
-        for c in candidatesB { try a.pc.addIceCandidate(c) }
-        for c in candidatesA { try b.pc.addIceCandidate(c) }
+        try await exchangeIce(a.pc, b.pc, endOfCandidates: false)
         try await a.pc.waitUntilConnected(timeout: .seconds(10))
         #expect(await eventually(.seconds(6)) { a.dtls.state == .failed })
         #expect(a.dtls.lastStateChange.reason == .handshakeTimeout, "\(a.dtls.lastStateChange)")

@@ -106,13 +106,7 @@ struct DtlsHostileInputTests {
         let b = try DtlsPeer("b", ice: .controlled)
         let answer = try b.dtls.setRemoteParameters(a.dtls.localParameters)
         #expect(answer.role == .client)
-        async let ca = gathered(a.pc)
-        async let cb = gathered(b.pc)
-        let (candidatesA, candidatesB) = await (ca, cb)
-        try a.pc.setRemoteParameters(b.pc.localParameters)
-        try b.pc.setRemoteParameters(a.pc.localParameters)
-        for c in candidatesB { try a.pc.addIceCandidate(c) }
-        for c in candidatesA { try b.pc.addIceCandidate(c) }
+        try await exchangeIce(a.pc, b.pc, endOfCandidates: false)
         try await a.pc.waitUntilConnected(timeout: .seconds(10))
         #expect(await eventually(.seconds(2)) { b.dtls.state == .connecting })
         try? await Task.sleep(for: .milliseconds(100))  // b's ClientHello reaches a, which has no role yet

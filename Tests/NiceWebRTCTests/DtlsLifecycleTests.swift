@@ -19,13 +19,7 @@ struct DtlsLifecycleTests {
         _ = try pair.a.pc.restartIce()
         _ = try pair.b.pc.restartIce()
         // New credentials and this round's candidates, both ways (RFC 8445 §9).
-        let (ca, cb) = await (gathered(pair.a.pc), gathered(pair.b.pc))
-        try pair.a.pc.setRemoteParameters(pair.b.pc.localParameters)
-        try pair.b.pc.setRemoteParameters(pair.a.pc.localParameters)
-        for c in cb { try pair.a.pc.addIceCandidate(c) }
-        for c in ca { try pair.b.pc.addIceCandidate(c) }
-        try pair.a.pc.addIceCandidate(nil)
-        try pair.b.pc.addIceCandidate(nil)
+        try await exchangeIce(pair.a.pc, pair.b.pc)
         // The restart went through ICE (connected again after the new checks).
         let restarted = await eventually(.seconds(10)) {
             iceStates.current.dropFirst().contains(.connected) && pair.a.pc.iceConnectionState == .completed
@@ -136,11 +130,7 @@ struct DtlsLifecycleTests {
         let da = try DtlsTransport(iceConnection: a, configuration: .init(certificate: cert), logger: logger)
         let db = try DtlsTransport(iceConnection: b, configuration: .init(certificate: cert), logger: logger)
         try da.setRemoteParameters(try db.setRemoteParameters(da.localParameters))
-        let (ca, cb) = await (gathered(a), gathered(b))
-        try a.setRemoteParameters(b.localParameters)
-        try b.setRemoteParameters(a.localParameters)
-        for c in cb { try a.addIceCandidate(c) }
-        for c in ca { try b.addIceCandidate(c) }
+        try await exchangeIce(a, b, endOfCandidates: false)
         try await da.waitUntilConnected(timeout: .seconds(10))
         let keys = try da.exportKeyingMaterial(label: "EXTRACTOR-dtls_srtp", length: 60)
         da.close()

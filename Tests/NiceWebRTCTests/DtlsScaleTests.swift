@@ -49,15 +49,7 @@ struct DtlsScaleTests {
         for chunk in stride(from: 0, to: pairs, by: 50) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for p in all[chunk..<min(chunk + 50, pairs)] {
-                    group.addTask {
-                        let (ca, cb) = await (gathered(p.a.iceConnection), gathered(p.b.iceConnection))
-                        try p.a.iceConnection.setRemoteParameters(p.b.iceConnection.localParameters)
-                        try p.b.iceConnection.setRemoteParameters(p.a.iceConnection.localParameters)
-                        for c in cb { try p.a.iceConnection.addIceCandidate(c) }
-                        for c in ca { try p.b.iceConnection.addIceCandidate(c) }
-                        try p.a.iceConnection.addIceCandidate(nil)
-                        try p.b.iceConnection.addIceCandidate(nil)
-                    }
+                    group.addTask { try await exchangeIce(p.a.iceConnection, p.b.iceConnection) }
                 }
                 try await group.waitForAll()
             }

@@ -41,9 +41,6 @@ extension PeerConnection {
     package func scheduleOnContext(after delay: Duration, _ body: @escaping @Sendable () -> Void) {
         context.schedule(after: delay, body)
     }
-
-    /// True on the connection's context thread.
-    package var isOnContextThread: Bool { context.isCurrent }
 }
 
 extension PeerConnection {

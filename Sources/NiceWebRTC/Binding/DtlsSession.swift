@@ -53,9 +53,8 @@ final class DtlsSession {
     /// The last fatal alert the peer sent.
     private var peerAlert: String?
 
-    /// Datagrams dropped before OpenSSL because their record framing was wrong, and the last defect.
+    /// Datagrams dropped before OpenSSL because their record framing was wrong.
     private(set) var malformedDropped = 0
-    private(set) var lastDefect: DtlsRecordScanner.Defect?
 
     /// Receives each outgoing datagram; the bytes are valid during the call only.
     var output: (UnsafeRawBufferPointer) -> Void = { _ in }
@@ -122,9 +121,8 @@ final class DtlsSession {
 
     private func receiveOne(_ datagram: UnsafeRawBufferPointer, deliver: (UnsafeRawBufferPointer) -> Void) -> (Outcome, Outcome) {
         guard phase == .handshaking || phase == .connected else { return (.none, .none) }
-        if let defect = DtlsRecordScanner.defect(in: datagram, minimumProtectedLength: minimumProtectedLength) {
+        if DtlsRecordScanner.defect(in: datagram, minimumProtectedLength: minimumProtectedLength) != nil {
             malformedDropped += 1
-            lastDefect = defect
             return (.none, .none)
         }
         input = datagram

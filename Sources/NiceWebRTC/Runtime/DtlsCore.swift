@@ -19,7 +19,6 @@ final class DtlsCore: IceUpperLayer, Sendable {
     /// Collects what the ICE layer said about the datagrams of one operation.
     final class SendReport {
         var error: IceError?
-        var sent = 0
     }
 
     struct Engine {
@@ -100,7 +99,6 @@ final class DtlsCore: IceUpperLayer, Sendable {
             session.output = { bytes in
                 do throws(IceError) {
                     try connection.send(bytes)
-                    report.sent += 1
                 } catch {
                     report.error = error
                 }

@@ -24,13 +24,7 @@ struct DtlsNetworkTests {
             let b = try PeerConnection(configuration: configB, context: link.contextB)
             let da = try DtlsTransport(iceConnection: a, configuration: .init(certificate: certA, handshakeTimeout: .seconds(10)))
             let db = try DtlsTransport(iceConnection: b, configuration: .init(certificate: certB, handshakeTimeout: .seconds(10)))
-            let (ca, cb) = await (gathered(a), gathered(b))
-            try a.setRemoteParameters(b.localParameters)
-            try b.setRemoteParameters(a.localParameters)
-            for c in cb { try a.addIceCandidate(c) }
-            for c in ca { try b.addIceCandidate(c) }
-            try a.addIceCandidate(nil)
-            try b.addIceCandidate(nil)
+            try await exchangeIce(a, b)
             try await a.waitUntilConnected(timeout: .seconds(30))
             try await b.waitUntilConnected(timeout: .seconds(30))
             try link.setLoss(20)

@@ -56,6 +56,31 @@ func gathered(_ pc: PeerConnection, timeout: Duration = .seconds(10)) async -> [
     } ?? []
 }
 
+/// ICE signalling between two connections in one process: full gathering on both, then each
+/// side's parameters and candidates to the other (with `relay`, each side is told only the relay's
+/// address facing it), then end-of-candidates when asked. Returns the candidates given to a and b.
+@discardableResult
+func exchangeIce(
+    _ a: PeerConnection, _ b: PeerConnection, relay: RecordingRelay? = nil, endOfCandidates: Bool = true
+) async throws -> (toA: [IceCandidate], toB: [IceCandidate]) {
+    async let ca = gathered(a)
+    async let cb = gathered(b)
+    var (toB, toA) = await (ca, cb)
+    if let relay {
+        toA = [try relayCandidate(port: relay.portFacingA)]
+        toB = [try relayCandidate(port: relay.portFacingB)]
+    }
+    try a.setRemoteParameters(b.localParameters)
+    try b.setRemoteParameters(a.localParameters)
+    for c in toA { try a.addIceCandidate(c) }
+    for c in toB { try b.addIceCandidate(c) }
+    if endOfCandidates {
+        try a.addIceCandidate(nil)
+        try b.addIceCandidate(nil)
+    }
+    return (toA, toB)
+}
+
 /// One side of a DTLS test: an ICE connection on 127.0.0.1 and a DTLS transport over it, with a
 /// recorder of what its handlers delivered.
 final class DtlsPeer: Sendable {
@@ -111,21 +136,8 @@ struct DtlsPair {
         var answer = try b.dtls.setRemoteParameters(offer)
         if tamperB { answer.fingerprints = [try wrongFingerprint()] }
         try a.dtls.setRemoteParameters(answer)
-        // ICE: full gathering, then parameters and candidates both ways.
-        async let ca = gathered(a.pc)
-        async let cb = gathered(b.pc)
-        var (candidatesA, candidatesB) = await (ca, cb)
-        if let relay {
-            candidatesA = [try relayCandidate(port: relay.portFacingB)]
-            candidatesB = [try relayCandidate(port: relay.portFacingA)]
-        }
-        try #require(!candidatesA.isEmpty && !candidatesB.isEmpty, "gathering produced no candidate")
-        try a.pc.setRemoteParameters(b.pc.localParameters)
-        try b.pc.setRemoteParameters(a.pc.localParameters)
-        for c in candidatesB { try a.pc.addIceCandidate(c) }
-        for c in candidatesA { try b.pc.addIceCandidate(c) }
-        try a.pc.addIceCandidate(nil)
-        try b.pc.addIceCandidate(nil)
+        let given = try await exchangeIce(a.pc, b.pc, relay: relay)
+        try #require(!given.toA.isEmpty && !given.toB.isEmpty, "gathering produced no candidate")
         return DtlsPair(a: a, b: b)
     }
 
