@@ -44,11 +44,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Above ICE (the second product): DTLS
+        // MARK: Above ICE (the second product): DTLS, SCTP data channels
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
+        ),
+        // No pkgConfig: usrsctp.pc adds only -DINET -DINET6, which SwiftPM refuses (with a warning)
+        // and the header does not need; the library is in the default paths. scripts/deps.sh
+        // installs libusrsctp-dev.
+        .systemLibrary(
+            name: "CUsrsctp",
+            providers: [.apt(["libusrsctp-dev"])]
         ),
         .target(
             name: "NiceWebRTCCore",
@@ -61,6 +68,7 @@ let package = Package(
                 "NiceICE",
                 "NiceWebRTCCore",
                 "COpenSSL",
+                "CUsrsctp",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

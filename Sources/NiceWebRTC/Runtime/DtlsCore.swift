@@ -6,7 +6,7 @@ import Synchronization
 /// The owner of one DTLS session: the lock it runs under, its timers, and its place on top of the
 /// ICE connection's component 1 (``IceUpperLayer``).
 ///
-/// **Threads.** Everything OpenSSL does for this session happens inside `engine.withLock`, so never
+/// **Threads.** Everything OpenSSL does for this session happens inside `locked`, so never
 /// on two threads at once. The context thread runs the handshake, received records and timers
 /// (libnice's receive callback, GLib timeouts); a user thread that calls `send` encrypts its own
 /// datagram under the same lock and hands it to ICE from there (as an ICE send, it never blocks).
@@ -37,6 +37,11 @@ final class DtlsCore: IceUpperLayer, Sendable {
         var handshakeStartedAt: ContinuousClock.Instant?
         var handshakeDuration: Duration?
         var closed = false
+        /// With a layer above (SCTP): plaintext and state news collected under the lock, handed up
+        /// after it is released (the layer calls back into ``send(_:)``).
+        var hasUpper = false
+        var upward: [[UInt8]] = []
+        var upperNews = false
     }
 
     static let earlyLimit = 16
@@ -47,6 +52,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
     let logger: Logger
     let handshakeTimeout: Duration
     private let engine: Confined<Engine>
+    private let upper = Locked(DtlsUpperSlot())
 
     let sentDatagrams = Atomic<UInt64>(0)
     let sentBytes = Atomic<UInt64>(0)
@@ -63,17 +69,56 @@ final class DtlsCore: IceUpperLayer, Sendable {
         engine = Confined(Engine(role: role))
     }
 
+    /// Runs `body` under the engine lock, then hands what it collected for the layer above to that
+    /// layer, with no lock held.
+    private func locked<R, E: Error>(_ body: (inout Engine) throws(E) -> R) throws(E) -> R {
+        var upward: [[UInt8]] = []
+        var news = false
+        let result = try engine.withLock { (e: inout Engine) throws(E) -> R in
+            defer {
+                if e.hasUpper {
+                    upward = e.upward
+                    news = e.upperNews
+                    e.upward = []
+                    e.upperNews = false
+                }
+            }
+            return try body(&e)
+        }
+        if news || !upward.isEmpty, let layer = upper.withLock({ $0.layer }) {
+            if news { layer.dtlsStateDidChange() }
+            for packet in upward { packet.withUnsafeBytes { layer.dtlsDidReceive($0) } }
+        }
+        return result
+    }
+
+    /// Attaches the layer above (SCTP). False when one is attached already or the session closed.
+    func attachUpperLayer(_ layer: any DtlsUpperLayer) -> Bool {
+        let attached = engine.withLock { e -> Bool in
+            guard !e.hasUpper, !e.closed else { return false }
+            e.hasUpper = true
+            return true
+        }
+        if attached { upper.withLock { $0.layer = layer } }
+        return attached
+    }
+
+    /// The connection's ICE state changed: tell the layer above as well (its own thread rules).
+    private func tellUpper() {
+        upper.withLock { $0.layer }?.dtlsStateDidChange()
+    }
+
     // MARK: Reads
 
-    var role: DtlsRole { engine.withLock { $0.role } }
-    var change: DtlsTransportStateChange { engine.withLock { $0.change } }
-    var connectionState: PeerConnectionState { engine.withLock { $0.connection } }
-    var remoteParameters: DtlsParameters? { engine.withLock { $0.remote } }
-    var presentedFingerprint: DtlsFingerprint? { engine.withLock { e in e.session?.verified == true ? e.session?.presented : nil } }
-    var cipherName: String? { engine.withLock { $0.session?.cipherName } }
-    var srtpProfileName: String? { engine.withLock { $0.session?.srtpProfileName } }
-    var handshakeDuration: Duration? { engine.withLock { $0.handshakeDuration } }
-    var malformedDropped: Int { engine.withLock { $0.session?.malformedDropped ?? 0 } }
+    var role: DtlsRole { locked { $0.role } }
+    var change: DtlsTransportStateChange { locked { $0.change } }
+    var connectionState: PeerConnectionState { locked { $0.connection } }
+    var remoteParameters: DtlsParameters? { locked { $0.remote } }
+    var presentedFingerprint: DtlsFingerprint? { locked { e in e.session?.verified == true ? e.session?.presented : nil } }
+    var cipherName: String? { locked { $0.session?.cipherName } }
+    var srtpProfileName: String? { locked { $0.session?.srtpProfileName } }
+    var handshakeDuration: Duration? { locked { $0.handshakeDuration } }
+    var malformedDropped: Int { locked { $0.session?.malformedDropped ?? 0 } }
 
     // MARK: Signalling (any thread)
 
@@ -82,7 +127,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
             throw DtlsError(.invalidParameters, field: "fingerprints", reason: "the remote parameters carry no fingerprint")
         }
         let iceRole = connection.configuration.role
-        try engine.withLock { (e: inout Engine) throws(DtlsError) in
+        try locked { (e: inout Engine) throws(DtlsError) in
             guard !e.closed else { throw DtlsError(.closed, reason: "the transport is closed") }
             if let current = e.remote {
                 // Signalling the same parameters again (a renegotiation, an ICE restart's new
@@ -138,7 +183,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
             nonDtlsDropped.wrappingAdd(1, ordering: .relaxed)
             return
         }
-        engine.withLock { e in
+        locked { e in
             receive(bytes, &e)
             armTimer(&e)
         }
@@ -152,7 +197,8 @@ final class DtlsCore: IceUpperLayer, Sendable {
         // Later, on the context thread: never inside the libnice signal that changed the state.
         connection.executeOnContext { [weak self] in
             guard let self else { return }
-            engine.withLock { e in advance(&e) }
+            locked { e in advance(&e) }
+            tellUpper()
         }
     }
 
@@ -164,7 +210,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
                 .datagramTooLarge, field: "bytes",
                 reason: "\(plaintext.count) bytes exceed the \(DtlsSession.maximumPlaintext)-byte DTLS record limit")
         }
-        try engine.withLock { (e: inout Engine) throws(DtlsError) in
+        try locked { (e: inout Engine) throws(DtlsError) in
             switch e.change.state {
             case .connected: break
             case .closed, .failed: throw DtlsError(.closed, reason: "the DTLS transport is \(e.change.state.rawValue)")
@@ -191,7 +237,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
         guard !label.isEmpty, label.utf8.count <= 255, !label.utf8.contains(0) else {
             throw DtlsError(.invalidParameters, field: "label", reason: "must be 1...255 bytes without NUL")
         }
-        return try engine.withLock { (e: inout Engine) throws(DtlsError) in
+        return try locked { (e: inout Engine) throws(DtlsError) in
             guard e.change.state == .connected, let session = e.session else {
                 throw DtlsError(.notConnected, reason: "keying material exists only on a connected transport")
             }
@@ -206,7 +252,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
 
     /// Ends the session (close_notify when asked and possible) and the hub: `closed`, no events.
     func closeLocally(sendCloseNotify: Bool) {
-        let first = engine.withLock { e -> Bool in
+        let first = locked { e -> Bool in
             guard !e.closed else { return false }
             e.closed = true
             if sendCloseNotify { e.session?.close() }
@@ -218,6 +264,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
         guard first else { return }
         logger.debug("DTLS closed")
         hub.close(ice: connection.lastIceStateChange)
+        tellUpper()
     }
 
     // MARK: Inside (engine lock held)
@@ -234,7 +281,14 @@ final class DtlsCore: IceUpperLayer, Sendable {
         }
         if e.change.state == .new { beginHandshake(&e) }  // a server's first ClientHello
         let inbox = hub.inbox
-        let outcomes = session.receive(bytes) { plaintext in inbox.deliver(plaintext, component: 1) }
+        let outcomes: [DtlsSession.Outcome]
+        if e.hasUpper {
+            var upward = e.upward
+            outcomes = session.receive(bytes) { plaintext in upward.append(Array(plaintext)) }
+            e.upward = upward
+        } else {
+            outcomes = session.receive(bytes) { plaintext in inbox.deliver(plaintext, component: 1) }
+        }
         for outcome in outcomes { apply(outcome, &e) }
     }
 
@@ -277,6 +331,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
     private func transition(_ state: DtlsTransportState, _ reason: DtlsTransportStateReason?, _ e: inout Engine) {
         guard e.change.state != state else { return }
         e.change = DtlsTransportStateChange(state: state, reason: reason)
+        e.upperNews = true
         hub.emit(.dtls(e.change))
         updateConnectionState(&e)
     }
@@ -297,7 +352,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
         e.timerPending = true
         connection.scheduleOnContext(after: .microseconds(max(us, 1000))) { [weak self] in
             guard let self else { return }
-            engine.withLock { e in
+            locked { e in
                 e.timerPending = false
                 guard !e.closed, let session = e.session else { return }
                 apply(session.handleTimeout(), &e)
@@ -311,7 +366,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
         e.deadlineArmed = true
         connection.scheduleOnContext(after: handshakeTimeout) { [weak self] in
             guard let self else { return }
-            engine.withLock { e in
+            locked { e in
                 guard !e.closed, e.change.state == .connecting || e.change.state == .new else { return }
                 logger.info("DTLS handshake timed out after \(handshakeTimeout)")
                 e.session?.close()

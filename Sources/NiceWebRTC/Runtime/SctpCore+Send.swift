@@ -1,0 +1,239 @@
+import Logging
+import Synchronization
+import NiceWebRTCCore
+
+/// Creating, opening, sending on and closing channels.
+extension SctpCore {
+    // MARK: Creating (any thread)
+
+    func createChannel(label: String, options: DataChannelOptions) throws(DataChannelError) -> DataChannel {
+        let reliability: DataChannelReliability
+        do throws(DtlsError) {
+            reliability = try options.validate(label: label)
+        } catch {
+            throw DataChannelError(.invalidParameters, field: error.field, reason: error.reason)
+        }
+        return try state.withLock { (a: inout Association) throws(DataChannelError) -> DataChannel in
+            guard !a.closed else { throw DataChannelError(.closed, reason: "the SCTP transport is closed") }
+            if let id = options.id {
+                if let limit = a.negotiatedStreams, id >= limit {
+                    throw DataChannelError(.noStreamAvailable, field: "id", reason: "id \(id) is beyond the \(limit) negotiated streams")
+                }
+                guard a.byStream[id] == nil, !a.channels.values.contains(where: { $0.id == id }) else {
+                    throw DataChannelError(.invalidState, field: "id", reason: "id \(id) is in use")
+                }
+            }
+            let object = DataChannel(
+                core: self, key: nextKey(&a), label: label, protocol: options.protocol, ordered: options.ordered,
+                reliability: reliability, negotiated: options.negotiated)
+            let channel = Channel(object: object, id: options.id, acked: options.negotiated)
+            a.channels[object.key] = channel
+            if let id = options.id { a.byStream[id] = object.key }
+            if a.state == .connected { try open(channel, &a) }
+            return object
+        }
+    }
+
+    /// At COMM_UP: every channel created before gets its id (DTLS role parity) and opens.
+    func openPending(_ a: inout Association) {
+        for channel in a.channels.values.sorted(by: { $0.object.key < $1.object.key }) where channel.state == .connecting {
+            do throws(DataChannelError) {
+                try open(channel, &a)
+            } catch {
+                let object = channel.object
+                hub.post { object.deliverError(error) }
+                setState(.closed, channel, &a)
+            }
+        }
+    }
+
+    private func open(_ channel: Channel, _ a: inout Association) throws(DataChannelError) {
+        if channel.id == nil {
+            channel.id = try allocateID(&a)
+            if let id = channel.id { a.byStream[id] = channel.object.key }
+        }
+        guard let id = channel.id else { return }
+        let object = channel.object
+        if !object.negotiated {
+            let open = DcepOpen(ordered: object.ordered, reliability: object.reliability, label: object.label, protocol: object.protocol)
+            enqueue(Outgoing(kind: .data, key: object.key, stream: id, ppid: DataChannelPPID.dcep.rawValue, payload: DcepMessage.open(open).bytes, unordered: false, reliability: .reliable, buffered: 0), &a)
+        }
+        // As libwebrtc: open once the OPEN is on its way; data before the ACK goes ordered
+        // (RFC 8832 §6), so it cannot overtake the OPEN.
+        setState(.open, channel, &a)
+    }
+
+    /// RFC 8832 §6: the DTLS client takes even ids, the server odd ones; the lowest free one.
+    private func allocateID(_ a: inout Association) throws(DataChannelError) -> UInt16 {
+        let role = a.dtlsRole ?? dtls.role
+        let limit = Int(a.negotiatedStreams ?? configuration.streams)
+        var used = Set(a.byStream.keys)
+        for c in a.channels.values { if let id = c.id { used.insert(id) } }
+        var candidate = role == .client ? 0 : 1
+        while candidate < min(limit, Int(DataChannelOptions.maximumID) + 1) {
+            if !used.contains(UInt16(candidate)) { return UInt16(candidate) }
+            candidate += 2
+        }
+        throw DataChannelError(.noStreamAvailable, field: "id", reason: "no free stream id below \(limit)")
+    }
+
+    // MARK: Sending (any thread)
+
+    func send(_ message: DataChannelMessage, key: UInt64) throws(DataChannelError) {
+        let size = message.count
+        try state.withLock { (a: inout Association) throws(DataChannelError) in
+            guard let channel = a.channels[key] else { throw DataChannelError(.notOpen, reason: "the channel is closed") }
+            guard channel.state == .open, let id = channel.id else {
+                throw DataChannelError(.notOpen, reason: "the channel is \(channel.state.rawValue)")
+            }
+            let limit = maxMessageSize(a)
+            guard size <= limit else {
+                throw DataChannelError(.messageTooLarge, field: "size", reason: "\(size) bytes exceed maxMessageSize \(limit)")
+            }
+            guard channel.buffered + size <= configuration.sendBufferLimit else {
+                throw DataChannelError(.bufferFull, field: "bufferedAmount", reason: "\(channel.buffered) bytes wait already (limit \(configuration.sendBufferLimit))")
+            }
+            let (ppid, payload) = message.wire
+            let object = channel.object
+            let unordered = !object.ordered && channel.acked
+            counters.messagesSent.wrappingAdd(1, ordering: .relaxed)
+            counters.bytesSent.wrappingAdd(UInt64(size), ordering: .relaxed)
+            let outgoing = Outgoing(kind: .data, key: key, stream: id, ppid: ppid.rawValue, payload: payload, unordered: unordered, reliability: object.reliability, buffered: size)
+            if a.outboundIsEmpty, let socket = a.socket {
+                // The common case: straight into usrsctp, no copy kept.
+                switch payload.withUnsafeBytes({ socket.send($0, stream: id, ppid: ppid.rawValue, unordered: unordered, reliability: object.reliability) }) {
+                case .sent: return
+                case .wouldBlock: break
+                case .tooLarge:
+                    throw DataChannelError(.messageTooLarge, field: "size", reason: "usrsctp refused \(size) bytes")
+                case .failed(let e):
+                    throw DataChannelError(.sctpFailure, field: "usrsctp_sendv", reason: "errno \(e)")
+                }
+            }
+            channel.buffered += size
+            a.outbound.append(outgoing)
+        }
+    }
+
+    /// W3C `maxMessageSize`: the peer's limit and ours.
+    func maxMessageSize(_ a: Association) -> Int {
+        (a.remote ?? SctpParameters()).sendLimit(localLimit: configuration.maxMessageSize)
+    }
+
+    /// Waits until `key`'s channel has room for `size` more bytes (or is gone).
+    func waitForRoom(key: UInt64, size: Int) async {
+        let waiterID = UInt64.random(in: 1...UInt64.max)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+                let wait = state.withLock { a -> Bool in
+                    guard !a.closed, !Task.isCancelled, let channel = a.channels[key], channel.state == .open,
+                        channel.buffered + size > configuration.sendBufferLimit
+                    else { return false }
+                    a.waiters[waiterID] = k
+                    return true
+                }
+                if !wait { k.resume() }
+            }
+        } onCancel: {
+            let k = state.withLock { $0.waiters.removeValue(forKey: waiterID) }
+            k?.resume()
+        }
+    }
+
+    func enqueue(_ outgoing: Outgoing, _ a: inout Association) {
+        if let channel = a.channels[outgoing.key] { channel.buffered += outgoing.buffered }
+        a.outbound.append(outgoing)
+        flush(&a)
+    }
+
+    /// Moves queued messages into usrsctp, oldest first, until its send buffer is full.
+    func flush(_ a: inout Association) {
+        guard let socket = a.socket, a.state == .connected else { return }
+        var progressed = false
+        while a.outboundHead < a.outbound.count {
+            let o = a.outbound[a.outboundHead]
+            let channel = a.channels[o.key]
+            if o.kind == .reset {
+                if !socket.resetOutgoing(o.stream) {
+                    logger.debug("SCTP stream reset \(o.stream) refused (errno): will not retry")
+                }
+            } else if o.ppid != DataChannelPPID.dcep.rawValue && channel == nil {
+                // The channel ended; its data goes nowhere.
+            } else {
+                let result = o.payload.withUnsafeBytes {
+                    socket.send($0, stream: o.stream, ppid: o.ppid, unordered: o.unordered, reliability: o.reliability)
+                }
+                if case .wouldBlock = result { break }
+                if case .failed(let e) = result { logger.debug("usrsctp_sendv on stream \(o.stream): errno \(e); dropped") }
+            }
+            a.outbound[a.outboundHead] = Outgoing(kind: .data, key: 0, stream: 0, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0)
+            a.outboundHead += 1
+            progressed = true
+            if let channel, o.buffered > 0 {
+                let before = channel.buffered
+                channel.buffered -= o.buffered
+                if before > channel.lowThreshold && channel.buffered <= channel.lowThreshold {
+                    let object = channel.object
+                    hub.post { object.deliverBufferedAmountLow() }
+                }
+            }
+        }
+        if a.outboundHead >= a.outbound.count {
+            a.outbound.removeAll(keepingCapacity: a.outbound.count < 1024)
+            a.outboundHead = 0
+        } else if a.outboundHead > 1024 {
+            a.outbound.removeFirst(a.outboundHead)
+            a.outboundHead = 0
+        }
+        if progressed && !a.waiters.isEmpty {
+            let waiters = a.waiters.values
+            a.waiters = [:]
+            for k in waiters { k.resume() }
+        }
+    }
+
+    // MARK: Closing a channel
+
+    func close(key: UInt64) {
+        state.withLock { a in
+            guard let channel = a.channels[key] else { return }
+            closeChannel(channel, &a)
+        }
+    }
+
+    /// RFC 8831 §6.7: `closing`, our outgoing stream is reset after what is queued; the peer's reset
+    /// back makes it `closed`. A channel without a stream yet closes at once.
+    func closeChannel(_ channel: Channel, _ a: inout Association) {
+        switch channel.state {
+        case .closed, .closing:
+            return
+        case .connecting:
+            setState(.closed, channel, &a)
+        case .open:
+            guard let id = channel.id, a.state == .connected else {
+                setState(.closed, channel, &a)
+                return
+            }
+            setState(.closing, channel, &a)
+            channel.resetSent = true
+            enqueue(Outgoing(kind: .reset, key: channel.object.key, stream: id, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0), &a)
+        }
+    }
+
+    // MARK: Reads for the API
+
+    func channelSnapshot(_ key: UInt64) -> (state: DataChannelState, id: UInt16?, buffered: Int, threshold: Int)? {
+        state.withLock { a in
+            guard let c = a.channels[key] else { return nil }
+            return (c.state, c.id, c.buffered, c.lowThreshold)
+        }
+    }
+
+    func setLowThreshold(_ value: Int, key: UInt64) {
+        state.withLock { a in a.channels[key]?.lowThreshold = max(0, value) }
+    }
+
+    var transportSnapshot: (state: SctpTransportState, maxMessageSize: Int, maxChannels: Int?) {
+        state.withLock { a in (a.state, maxMessageSize(a), a.negotiatedStreams.map(Int.init)) }
+    }
+}

@@ -1,0 +1,299 @@
+import Dispatch
+import Logging
+import NiceICE
+import NiceWebRTCCore
+import Synchronization
+
+/// The owner of one SCTP association over one DTLS transport (RFC 8261) and of its data channels
+/// (RFC 8831, DCEP RFC 8832).
+///
+/// **Threads.** Everything usrsctp does for this association through us happens under `state`'s
+/// lock: DTLS plaintext goes in (``dtlsDidReceive(_:)``, context thread), received messages and
+/// notifications are read and dispatched (``service()``, context thread, scheduled by usrsctp's
+/// upcall), user sends go out (caller's thread). usrsctp's own timer thread calls only
+/// ``usrsctpWrite(_:)`` (to DTLS) and ``usrsctpUpcall()`` (schedules ``service()``), neither of
+/// which takes this lock. No user code runs under the lock: events are posted to the transport's
+/// serial queue.
+///
+/// Lock order: `state` → usrsctp's locks → (write callback) DTLS engine → connection; usrsctp's
+/// locks → (upcall) the schedule flag. Nothing under usrsctp's locks takes `state`, and DTLS hands
+/// plaintext up only after releasing its own lock, so there is no cycle.
+final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
+    struct Configuration: Sendable {
+        var localPort: UInt16
+        var maxMessageSize: Int
+        var streams: UInt16
+        var sendBufferLimit: Int
+        var receiveBufferLimit: Int
+    }
+
+    /// One message (or stream reset) waiting for room in usrsctp's send buffer.
+    struct Outgoing {
+        enum Kind { case data, reset }
+        var kind: Kind
+        var key: UInt64
+        var stream: UInt16
+        var ppid: UInt32
+        var payload: [UInt8]
+        var unordered: Bool
+        var reliability: DataChannelReliability
+        /// Bytes that count in the channel's bufferedAmount (DCEP messages do not).
+        var buffered: Int
+    }
+
+    /// A channel as the association sees it.
+    final class Channel {
+        let object: DataChannel
+        var id: UInt16?
+        var state: DataChannelState = .connecting
+        var acked: Bool
+        var buffered = 0
+        var lowThreshold = 0
+        var resetSent = false
+
+        init(object: DataChannel, id: UInt16?, acked: Bool) {
+            self.object = object
+            self.id = id
+            self.acked = acked
+        }
+    }
+
+    struct Association {
+        var socket: UsrsctpSocket?
+        var state: SctpTransportState = .connecting
+        var remote: SctpParameters?
+        var dtlsRole: DtlsRole?
+        var connectCalled = false
+        /// SCTP packets that arrived before we called connect (the peer's INIT can beat our DTLS
+        /// notification); bounded.
+        var early: [[UInt8]] = []
+        var channels: [UInt64: Channel] = [:]
+        var byStream: [UInt16: UInt64] = [:]
+        var outbound: [Outgoing] = []
+        var outboundHead = 0
+        var partial: [UInt8] = []
+        var partialDiscarding = false
+        var negotiatedStreams: UInt16?
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextKey: UInt64 = 0
+        var closed = false
+        var readPaused = false
+
+        var outboundIsEmpty: Bool { outboundHead >= outbound.count }
+    }
+
+    let id: UInt
+    let dtls: DtlsCore
+    let configuration: Configuration
+    let hub: SctpHub
+    let logger: Logger
+    let state: Confined<Association>
+    let serviceScheduled = Atomic<Bool>(false)
+    /// Received bytes not yet taken by the user (all channels).
+    let pendingBytes = Atomic<Int>(0)
+    let readPaused = Atomic<Bool>(false)
+    let counters = SctpCounters()
+
+    static let earlyLimit = 16
+
+    private init(id: UInt, dtls: DtlsCore, configuration: Configuration, queue: DispatchQueue, logger: Logger) {
+        self.id = id
+        self.dtls = dtls
+        self.configuration = configuration
+        self.logger = logger
+        hub = SctpHub(queue: queue)
+        state = Confined(Association())
+    }
+
+    /// Creates the association's socket (bound to the local port) and attaches it above DTLS.
+    static func make(dtls: DtlsCore, configuration: Configuration, queue: DispatchQueue, logger: Logger) throws(DataChannelError) -> SctpCore {
+        let id = Usrsctp.reserveID()
+        let core = SctpCore(id: id, dtls: dtls, configuration: configuration, queue: queue, logger: logger)
+        Usrsctp.register(core, id: id)
+        do throws(DataChannelError) {
+            let socket = try UsrsctpSocket(id: id, localPort: configuration.localPort, streams: configuration.streams)
+            core.state.withLock { $0.socket = socket }
+        } catch {
+            Usrsctp.deregister(id)
+            throw error
+        }
+        guard dtls.attachUpperLayer(core) else {
+            core.state.withLock { $0.socket?.close() }
+            Usrsctp.deregister(id)
+            throw DataChannelError(.invalidState, field: "dtlsTransport", reason: "the DTLS transport is closed or already carries SCTP")
+        }
+        core.dtlsStateDidChange()
+        return core
+    }
+
+    // MARK: From DTLS
+
+    func dtlsDidReceive(_ plaintext: UnsafeRawBufferPointer) {
+        counters.packetsReceived.wrappingAdd(1, ordering: .relaxed)
+        state.withLock { a in
+            guard !a.closed else { return }
+            guard a.connectCalled, let socket = a.socket else {
+                if a.early.count < Self.earlyLimit && plaintext.count <= 4096 { a.early.append(Array(plaintext)) }
+                return
+            }
+            socket.input(plaintext)
+        }
+        scheduleService()
+    }
+
+    func dtlsStateDidChange() {
+        let dtlsState = dtls.change.state
+        let ice = dtls.connection.iceConnectionState
+        if dtlsState == .closed || dtlsState == .failed || ice == .failed || ice == .closed {
+            let reason = dtlsState == .connected || dtlsState == .new || dtlsState == .connecting ? "ICE \(ice.rawValue)" : "DTLS \(dtlsState.rawValue)"
+            end(reason: reason, abort: true)
+            return
+        }
+        guard dtlsState == .connected else { return }
+        state.withLock { a in
+            if a.dtlsRole == nil { a.dtlsRole = dtls.role }
+            startIfReady(&a)
+        }
+        scheduleService()
+    }
+
+    // MARK: From usrsctp
+
+    func usrsctpWrite(_ packet: UnsafeRawBufferPointer) -> Bool {
+        do throws(DtlsError) {
+            try dtls.send(packet)
+            counters.packetsSent.wrappingAdd(1, ordering: .relaxed)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    func usrsctpUpcall() { scheduleService() }
+
+    /// One job on the context thread reads and writes what usrsctp has for us.
+    func scheduleService() {
+        guard serviceScheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        dtls.connection.executeOnContext { [weak self] in self?.service() }
+    }
+
+    func service() {
+        serviceScheduled.store(false, ordering: .releasing)
+        state.withLock { a in
+            guard !a.closed else { return }
+            readAvailable(&a)
+            flush(&a)
+        }
+    }
+
+    /// The user took `bytes` of received messages.
+    func consumed(_ bytes: Int) {
+        let left = pendingBytes.wrappingSubtract(bytes, ordering: .relaxed).newValue
+        if readPaused.load(ordering: .relaxed), left <= configuration.receiveBufferLimit / 2 {
+            scheduleService()
+        }
+    }
+
+    // MARK: Inside (lock held)
+
+    private func startIfReady(_ a: inout Association) {
+        guard !a.connectCalled, !a.closed, let remote = a.remote, let socket = a.socket else { return }
+        a.connectCalled = true
+        if let error = socket.connect(remotePort: remote.port) {
+            logger.info("SCTP connect failed: errno \(error)")
+            endLocked(&a, reason: "connect failed (errno \(error))")
+            return
+        }
+        logger.debug("SCTP connecting to port \(remote.port)")
+        let early = a.early
+        a.early = []
+        for packet in early { packet.withUnsafeBytes { socket.input($0) } }
+    }
+
+    func setRemote(_ remote: SctpParameters) throws(DataChannelError) {
+        guard remote.maxMessageSize >= 0 else {
+            throw DataChannelError(.invalidParameters, field: "maxMessageSize", reason: "must not be negative")
+        }
+        guard remote.port > 0 else { throw DataChannelError(.invalidParameters, field: "port", reason: "must be 1-65535") }
+        try state.withLock { (a: inout Association) throws(DataChannelError) in
+            guard !a.closed else { throw DataChannelError(.closed, reason: "the SCTP transport is closed") }
+            if let current = a.remote {
+                guard current.port == remote.port else {
+                    throw DataChannelError(.invalidState, field: "port", reason: "the remote SCTP port cannot change during an association")
+                }
+                a.remote = remote  // a renegotiation may change max-message-size
+                return
+            }
+            a.remote = remote
+            if dtls.change.state == .connected {
+                if a.dtlsRole == nil { a.dtlsRole = dtls.role }
+                startIfReady(&a)
+            }
+        }
+        scheduleService()
+    }
+
+    // MARK: Ending
+
+    /// The association ended (peer, DTLS, ICE, or `close()`): every channel ends `closed` with its
+    /// event, the socket is aborted, waiting sends return.
+    func end(reason: String, abort: Bool) {
+        state.withLock { a in endLocked(&a, reason: reason) }
+    }
+
+    func endLocked(_ a: inout Association, reason: String) {
+        guard !a.closed else { return }
+        a.closed = true
+        logger.debug("SCTP association ended: \(reason)")
+        for channel in a.channels.values.sorted(by: { $0.object.key < $1.object.key }) {
+            setState(.closed, channel, &a)
+        }
+        a.channels = [:]
+        a.byStream = [:]
+        a.outbound = []
+        a.outboundHead = 0
+        a.early = []
+        a.partial = []
+        if a.state != .closed {
+            a.state = .closed
+            hub.transportState(.closed)
+        }
+        let waiters = a.waiters.values
+        a.waiters = [:]
+        for k in waiters { k.resume() }
+        a.socket?.close()
+        a.socket = nil
+        Usrsctp.deregister(id)
+        hub.finish()
+    }
+
+    func setState(_ new: DataChannelState, _ channel: Channel, _ a: inout Association) {
+        guard channel.state != new, channel.state != .closed else { return }
+        channel.state = new
+        let object = channel.object
+        let id = channel.id
+        object.observers.state.withLock { $0.lastID = id }
+        object.observers.yield(new)
+        if new == .closed {
+            if let id = channel.id, a.byStream[id] == object.key { a.byStream[id] = nil }
+            a.channels[object.key] = nil
+            object.inbox.finish()
+            object.observers.finish()
+        }
+        hub.post { object.deliverState(new) }
+    }
+}
+
+/// The counters of one association, as atomics.
+final class SctpCounters: Sendable {
+    let packetsSent = Atomic<UInt64>(0)
+    let packetsReceived = Atomic<UInt64>(0)
+    let messagesSent = Atomic<UInt64>(0)
+    let bytesSent = Atomic<UInt64>(0)
+    let messagesReceived = Atomic<UInt64>(0)
+    let bytesReceived = Atomic<UInt64>(0)
+    let unknownStream = Atomic<UInt64>(0)
+    let unknownPPID = Atomic<UInt64>(0)
+    let malformedDcep = Atomic<UInt64>(0)
+    let oversize = Atomic<UInt64>(0)
+}

@@ -1,0 +1,115 @@
+import Dispatch
+import NiceICE
+import NiceWebRTCCore
+
+/// Where the association (``SctpCore``, any thread, under its lock) meets the user: one serial
+/// queue on which every handler of the transport and of its channels runs, in the order the
+/// association produced the events, plus the transport's streams.
+final class SctpHub: Sendable {
+    struct State: Sendable {
+        var channelHandler: (@Sendable (DataChannel) -> Void)?
+        var stateHandler: (@Sendable (SctpTransportState) -> Void)?
+        var state: SctpTransportState = .connecting
+        var channelStreams: [UInt64: AsyncStream<DataChannel>.Continuation] = [:]
+        var stateStreams: [UInt64: AsyncStream<SctpTransportState>.Continuation] = [:]
+        /// Channels the peer opened before anyone listened (handler or stream): kept for the first
+        /// listener, as a browser keeps `datachannel` events until the page's script ran.
+        var unclaimed: [DataChannel] = []
+        var nextID: UInt64 = 0
+        var finished = false
+    }
+
+    let queue: DispatchQueue
+    let state = Locked(State())
+
+    /// Channels the peer opened and nobody took yet: beyond this, new ones are refused.
+    static let unclaimedLimit = 1024
+
+    init(queue: DispatchQueue) {
+        self.queue = queue
+    }
+
+    /// Runs `body` on the queue, after everything posted before.
+    func post(_ body: @escaping @Sendable () -> Void) {
+        queue.async(execute: body)
+    }
+
+    func announce(_ channel: DataChannel) {
+        let listeners = state.withLock { s -> Bool in
+            for k in s.channelStreams.values { k.yield(channel) }
+            let listened = s.channelHandler != nil || !s.channelStreams.isEmpty
+            if !listened && s.unclaimed.count < Self.unclaimedLimit { s.unclaimed.append(channel) }
+            return listened
+        }
+        guard listeners else { return }
+        post { [self] in state.withLock { $0.channelHandler }?(channel) }
+    }
+
+    func transportState(_ new: SctpTransportState) {
+        state.withLock { s in
+            s.state = new
+            for k in s.stateStreams.values { k.yield(new) }
+        }
+        post { [self] in state.withLock { $0.stateHandler }?(new) }
+    }
+
+    func setChannelHandler(_ handler: (@Sendable (DataChannel) -> Void)?) {
+        let waiting = state.withLock { s -> [DataChannel] in
+            s.channelHandler = handler
+            guard handler != nil else { return [] }
+            defer { s.unclaimed = [] }
+            return s.unclaimed
+        }
+        for channel in waiting { post { handler?(channel) } }
+    }
+
+    func makeChannelStream() -> AsyncStream<DataChannel> {
+        let (stream, k) = AsyncStream.makeStream(of: DataChannel.self, bufferingPolicy: .unbounded)
+        let id: UInt64? = state.withLock { s in
+            for c in s.unclaimed { k.yield(c) }
+            s.unclaimed = []
+            guard !s.finished else { return nil }
+            s.nextID += 1
+            s.channelStreams[s.nextID] = k
+            return s.nextID
+        }
+        guard let id else {
+            k.finish()
+            return stream
+        }
+        k.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.channelStreams.removeValue(forKey: id) } }
+        return stream
+    }
+
+    func makeStateStream() -> AsyncStream<SctpTransportState> {
+        let (stream, k) = AsyncStream.makeStream(of: SctpTransportState.self, bufferingPolicy: .unbounded)
+        let id: UInt64? = state.withLock { s in
+            k.yield(s.state)
+            guard !s.finished else { return nil }
+            s.nextID += 1
+            s.stateStreams[s.nextID] = k
+            return s.nextID
+        }
+        guard let id else {
+            k.finish()
+            return stream
+        }
+        k.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.stateStreams.removeValue(forKey: id) } }
+        return stream
+    }
+
+    /// The association ended: the streams finish (after the `closed` state was yielded).
+    func finish() {
+        let ks = state.withLock { s -> ([AsyncStream<DataChannel>.Continuation], [AsyncStream<SctpTransportState>.Continuation]) in
+            s.finished = true
+            s.unclaimed = []
+            defer {
+                s.channelStreams = [:]
+                s.stateStreams = [:]
+            }
+            return (Array(s.channelStreams.values), Array(s.stateStreams.values))
+        }
+        ks.0.forEach { $0.finish() }
+        ks.1.forEach { $0.finish() }
+    }
+}
