@@ -22,8 +22,8 @@ struct DataChannelLoopbackTests {
         // a offered actpass and b answered: b is the DTLS client, a the server → odd ids.
         #expect(channelA.id.map { $0 % 2 == 1 } == true)
         for i in 0..<1000 {
-            try await channelA.send(.binary(numbered(i, size: 1000)))
-            try await channelB.send(.binary(numbered(i, size: 700)))
+            try await channelA.write(.binary(numbered(i, size: 1000)))
+            try await channelB.write(.binary(numbered(i, size: 700)))
         }
         #expect(await eventually(.seconds(20)) { recA.count == 1000 && recB.count == 1000 })
         let gotB = recB.messages.current

@@ -10,7 +10,7 @@ import NiceWebRTCCore
 /// let channel = try sctp.createDataChannel(label: "chat")
 /// channel.messageHandler = { message in … }          // or: for await m in channel.messages()
 /// try await channel.waitUntilOpen(timeout: .seconds(10))
-/// try await channel.send(.text("hello"))              // waits for room; `try channel.send` throws instead
+/// try await channel.write(.text("hello"))             // waits for room; `try channel.send` throws instead
 /// channel.close()
 /// ```
 ///
@@ -69,7 +69,7 @@ public final class DataChannel: Sendable {
     /// W3C `readyState`.
     public var readyState: DataChannelState { core.channelSnapshot(key)?.state ?? .closed }
 
-    /// W3C `bufferedAmount`: bytes accepted by ``send(_:)-(DataChannelMessage)`` that still wait for
+    /// W3C `bufferedAmount`: bytes accepted by ``send(_:)`` that still wait for
     /// room in SCTP's send buffer (1 MiB per association, not counted here).
     public var bufferedAmount: Int { core.channelSnapshot(key)?.buffered ?? 0 }
 
@@ -154,10 +154,11 @@ public final class DataChannel: Sendable {
         try core.send(message, key: key)
     }
 
-    /// Sends one message, waiting while the send buffer is full (instead of `bufferFull`).
+    /// Sends one message, waiting while the send buffer is full (where ``send(_:)`` throws
+    /// `bufferFull`): the back-pressured way to send a lot. As ``PeerConnection/write(_:)``.
     ///
-    /// - Throws: as the other `send`, and `cancelled` when the task is cancelled while waiting.
-    public func send(_ message: DataChannelMessage) async throws(DataChannelError) {
+    /// - Throws: as ``send(_:)``, and `cancelled` when the task is cancelled while waiting.
+    public func write(_ message: DataChannelMessage) async throws(DataChannelError) {
         while true {
             do throws(DataChannelError) {
                 try core.send(message, key: key)

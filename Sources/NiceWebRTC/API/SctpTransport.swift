@@ -120,7 +120,7 @@ public final class SctpTransport: Sendable {
     /// W3C `RTCSctpTransport.state`.
     public var state: SctpTransportState { core.transportSnapshot.state }
 
-    /// W3C `maxMessageSize`: the largest message ``DataChannel/send(_:)-(DataChannelMessage)`` takes.
+    /// W3C `maxMessageSize`: the largest message ``DataChannel/send(_:)`` takes.
     public var maxMessageSize: Int { core.transportSnapshot.maxMessageSize }
 
     /// W3C `maxChannels`: the negotiated stream count, once connected.

@@ -237,3 +237,18 @@ extension SctpCore {
         state.withLock { a in (a.state, maxMessageSize(a), a.negotiatedStreams.map(Int.init)) }
     }
 }
+
+// MARK: A hostile peer, for tests
+
+extension SctpCore {
+    /// Sends `payload` on `stream` with any PPID, bypassing every channel check: what a hostile (but
+    /// DTLS-authenticated) peer can put on the wire. Internal; used by the hostile-input tests.
+    func sendRaw(stream: UInt16, ppid: UInt32, payload: [UInt8], unordered: Bool = false) -> Bool {
+        state.withLock { a in
+            guard let socket = a.socket, a.state == .connected else { return false }
+            let r = payload.withUnsafeBytes { socket.send($0, stream: stream, ppid: ppid, unordered: unordered, reliability: .reliable) }
+            if case .sent = r { return true }
+            return false
+        }
+    }
+}

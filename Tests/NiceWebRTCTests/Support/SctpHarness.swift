@@ -71,6 +71,8 @@ final class MessageRecorder: Sendable {
     }
 
     var count: Int { messages.withLock { $0.count } }
+    /// The states after `open` (whose delivery may come before or after the recorder was set).
+    var statesAfterOpen: [DataChannelState] { states.withLock { $0.filter { $0 != .open } } }
 }
 
 /// Message `i` of a test run: `size` bytes whose first 4 carry `i`, the rest a pattern of `i`.
