@@ -1,0 +1,68 @@
+import Foundation
+import NiceICE
+import NiceWebRTC
+import Testing
+
+@Suite("Network: data channels over a lossy link in namespaces", .serialized, .enabled(if: LossyLink.unavailableReason == nil))
+struct DataChannelNetworkTests {
+    @Test("10 % loss each way: the reliable channel loses nothing and keeps order; unordered maxRetransmits 0 drops some and goes on", .timeLimit(.minutes(3)))
+    func reliabilityUnderLoss() async throws {
+        let link = try LossyLink(number: 2)
+        var configA = PeerConnection.Configuration(role: .controlling, localAddresses: [link.addressA], disconnectedGracePeriod: .seconds(30))
+        configA.stunMaxRetransmissions = 7
+        var configB = configA
+        configB.role = .controlled
+        configB.localAddresses = [link.addressB]
+        let a = try PeerConnection(configuration: configA, context: link.contextA)
+        let b = try PeerConnection(configuration: configB, context: link.contextB)
+        let da = try DtlsTransport(iceConnection: a, configuration: .init(certificate: try Certificate.generate()))
+        let db = try DtlsTransport(iceConnection: b, configuration: .init(certificate: try Certificate.generate()))
+        let sa = try SctpTransport(dtlsTransport: da)
+        let sb = try SctpTransport(dtlsTransport: db)
+        let incoming = Box<[DataChannel]>([])
+        sb.dataChannelHandler = { c in incoming.withLock { $0.append(c) } }
+        try await exchangeIce(a, b)
+        try da.setRemoteParameters(try db.setRemoteParameters(da.localParameters))
+        try sa.setRemoteParameters(sb.localParameters)
+        try sb.setRemoteParameters(sa.localParameters)
+        try await sa.waitUntilConnected(timeout: .seconds(30))
+        let reliable = try sa.createDataChannel(label: "reliable")
+        let partial = try sa.createDataChannel(label: "partial", options: .init(ordered: false, maxRetransmits: 0))
+        try await reliable.waitUntilOpen(timeout: .seconds(10))
+        try await partial.waitUntilOpen(timeout: .seconds(10))
+        #expect(await eventually(.seconds(15)) { incoming.current.count == 2 })
+        let byLabel = Dictionary(uniqueKeysWithValues: incoming.current.map { ($0.label, $0) })
+        let recReliable = MessageRecorder(try #require(byLabel["reliable"]))
+        let recPartial = MessageRecorder(try #require(byLabel["partial"]))
+
+        try link.setLoss(10)
+        let count = 500
+        let started = ContinuousClock.now
+        for i in 0..<count {
+            try await reliable.write(.binary(numbered(i, size: 1000)))
+            try await partial.write(.binary(numbered(i, size: 1000)))
+            if i % 50 == 49 { try? await Task.sleep(for: .milliseconds(20)) }  // not one burst
+        }
+        #expect(await eventually(.seconds(90)) { recReliable.count == count }, "reliable: \(recReliable.count) of \(count)")
+        let elapsed = ContinuousClock.now - started
+        #expect(recReliable.messages.current == (0..<count).map { .binary(numbered($0, size: 1000)) }, "all, in order, intact")
+        try? await Task.sleep(for: .seconds(1))
+        let partialGot = recPartial.messages.current
+        let expected = Set((0..<count).map { DataChannelMessage.binary(numbered($0, size: 1000)) })
+        #expect(Set(partialGot).isSubset(of: expected), "partial: only real messages, intact")
+        #expect(Set(partialGot).count == partialGot.count, "partial: no duplicates")
+        #expect(partialGot.count < count, "partial: with 10 % loss and no retransmission some are lost (\(partialGot.count))")
+        #expect(partialGot.count > count / 2, "partial: most arrive (\(partialGot.count))")
+        // It goes on after its losses.
+        try link.setLoss(0)
+        try partial.send(.text("after"))
+        #expect(await eventually(.seconds(10)) { recPartial.messages.current.last == .text("after") })
+        print("data channels under 10 % loss: reliable \(recReliable.count)/\(count) in \(elapsed), partial \(partialGot.count)/\(count)")
+        #expect(sa.state == .connected && da.connectionState == .connected)
+        sa.close()
+        sb.close()
+        await a.closeAndWait()
+        await b.closeAndWait()
+        await link.remove()
+    }
+}
