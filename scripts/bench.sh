@@ -14,7 +14,9 @@
 # and for the DTLS figures (NiceWebRTC) DTLS_RUNS (handshakes; aiortc's too unless AIORTC_RUNS is
 # set) and DTLS_CONNS (connections for the RSS figure, at most 2 per pair the fd limit allows);
 # the DTLS throughput figure uses TP_COUNT and TP_RUNS. FIGURES picks the figures (default all:
-# "connect throughput event scale churn dtls"), e.g. FIGURES=dtls for the DTLS ones alone.
+# "connect throughput event scale churn dtls dc"), e.g. FIGURES=dtls for the DTLS ones alone, FIGURES=dc
+# for the data-channel ones (DC_RUNS channel opens, DC_COUNT messages per size, DC_CONNS connections;
+# the reference is aiortc <-> aiortc from Interop/aiortc_dc_bench.py in the same venv).
 # Needs swift, gcc, pkg-config, libnice-dev, libssl-dev; the aiortc reference needs python3 with
 # venv: it installs aiortc 1.16.0 from PyPI into Benchmarks/.venv (AIORTC_VENV overrides the path)
 # when that is missing, and is skipped, with a message, when pip cannot. No timing assertions:
@@ -47,11 +49,13 @@ if [ "$nmax" -gt 5000 ]; then nmax=5000; fi
 if [ "$quick" = 1 ]; then
   : "${CONNECT_RUNS:=3}" "${TP_COUNT:=2000}" "${TP_RUNS:=3}" "${EVENT_RUNS:=3}" "${SCALE_NS:=20}" "${CHURN_CYCLES:=100}"
   : "${DTLS_RUNS:=3}" "${DTLS_CONNS:=20}"
+  : "${DC_RUNS:=3}" "${DC_COUNT:=2000}" "${DC_CONNS:=20}"
 else
   : "${CONNECT_RUNS:=20}" "${TP_COUNT:=200000}" "${TP_RUNS:=5}" "${EVENT_RUNS:=200}" "${SCALE_NS:=500 $nmax}" "${CHURN_CYCLES:=10000}"
   : "${DTLS_RUNS:=20}" "${DTLS_CONNS:=1000}"
+  : "${DC_RUNS:=20}" "${DC_COUNT:=20000}" "${DC_CONNS:=1000}"
 fi
-: "${AIORTC_RUNS:=$DTLS_RUNS}" "${FIGURES:=connect throughput event scale churn dtls}"
+: "${AIORTC_RUNS:=$DTLS_RUNS}" "${FIGURES:=connect throughput event scale churn dtls dc}"
 : "${AIORTC_VENV:=$root/Benchmarks/.venv}"
 # the RSS figure's connections come in pairs, 4 fds each
 if [ "$DTLS_CONNS" -gt $((2 * nmax)) ]; then
@@ -135,11 +139,9 @@ if want churn; then
   ' "$results/c-churn.log" >>"$jsonl"
 fi
 
-# 6.–8. DTLS (NiceWebRTC): handshake (and aiortc ↔ aiortc's, the reference), throughput next to
-# plain ICE on an identical pair in the same process, RSS per connection next to plain ICE.
-if want dtls; then
-  run swift-dtls-handshake $((DTLS_RUNS * 3 + 60)) "" "$sbin" dtls-handshake "$DTLS_RUNS"
-  # aiortc: Benchmarks/.venv (or AIORTC_VENV) with aiortc 1.16.0, made here when missing
+# aiortc: Benchmarks/.venv (or AIORTC_VENV) with aiortc 1.16.0, made here when missing; sets
+# aiortc_py, and skip_why when it cannot be had (then the aiortc figures are skipped, not failed).
+aiortc_setup() {
   aiortc_py="$AIORTC_VENV/bin/python"
   aiortc_ok() { "$aiortc_py" -c 'import sys, aiortc; sys.exit(aiortc.__version__ != "1.16.0")' 2>/dev/null; }
   skip_why=""
@@ -153,6 +155,13 @@ if want dtls; then
       skip_why="aiortc 1.16.0 does not import"
     fi
   fi
+}
+
+# 6.–8. DTLS (NiceWebRTC): handshake (and aiortc ↔ aiortc's, the reference), throughput next to
+# plain ICE on an identical pair in the same process, RSS per connection next to plain ICE.
+if want dtls; then
+  run swift-dtls-handshake $((DTLS_RUNS * 3 + 60)) "" "$sbin" dtls-handshake "$DTLS_RUNS"
+  aiortc_setup
   if [ -z "$skip_why" ]; then
     run aiortc-dtls-handshake $((AIORTC_RUNS * 5 + 60)) "" "$aiortc_py" "$root/Benchmarks/aiortc_handshake.py" "$AIORTC_RUNS"
   else
@@ -167,6 +176,41 @@ if want dtls; then
   run swift-dtls-rss "$rss_secs" "" "$sbin" dtls-rss "$DTLS_CONNS" dtls
 fi
 
+# 9.–11. Data channels (NiceWebRTC SctpTransport): ICE connected → channel open, throughput on one
+# reliable ordered channel (1 KiB and 64 KiB) next to raw ICE in the same process, RSS per connection
+# with one open channel; aiortc <-> aiortc (Interop/aiortc_dc_bench.py) is the reference.
+if want dc; then
+  run swift-dc-open $((DC_RUNS * 3 + 60)) "" "$sbin" dc-open "$DC_RUNS"
+  run swift-dc-throughput $((DC_COUNT / 100 + 120)) "" "$sbin" dc-throughput "$DC_COUNT" "$([ "$quick" = 1 ] && echo 1 || echo 3)"
+  run swift-dc-rss $((DC_CONNS / 20 + 180)) "" "$sbin" dc-rss "$DC_CONNS"
+  aiortc_setup
+  if [ -z "$skip_why" ]; then
+    quickflag=""
+    [ "$quick" = 1 ] && quickflag="--quick"
+    if timeout -k 10 180 "$aiortc_py" "$root/Interop/aiortc_dc_bench.py" --runs "$DC_RUNS" $quickflag \
+        >"$results/aiortc-dc.log" 2>"$results/aiortc-dc.err"; then
+      # its last line is one JSON object: turn it into the summary lines the report reads
+      tail -n 1 "$results/aiortc-dc.log" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+def line(bench, v, unit):
+    print(json.dumps({"bench": bench, "impl": "aiortc", "summary": True, "median": v, "p10": v, "p90": v, "n": 1, "unit": unit}))
+s = r["setup"]["offerer_ice_to_open_ms"]
+print(json.dumps({"bench": "dc_open", "impl": "aiortc", "summary": True, "median": s["p50"], "p10": s["min"], "p90": s["max"], "n": s["n"], "unit": "ms"}))
+for t in r["throughput"]:
+    line("dc_throughput-%d" % t["size"], t["msg_per_s"], "msg/s")
+    line("dc_throughput-%d-mbps" % t["size"], t["MB_per_s"], "MB/s")
+' >>"$jsonl"
+      grep '^aiortc' "$results/aiortc-dc.log" >&2
+    else
+      echo "!! aiortc_dc_bench.py failed (see $results/aiortc-dc.err)" >&2
+      failed=1
+    fi
+  else
+    printf '{"bench":"dc_open","impl":"aiortc","skipped":"%s"}\n' "$skip_why" >>"$jsonl"
+  fi
+fi
+
 mode=full
 [ "$quick" = 1 ] && mode="quick (smoke run: sizes too small for the figures to mean anything)"
 {
@@ -174,6 +218,7 @@ mode=full
   echo "figures: $FIGURES"
   echo "connect runs=$CONNECT_RUNS; throughput ${TP_COUNT} x 1200 B, runs=$TP_RUNS; event runs=$EVENT_RUNS; scale N=$SCALE_NS; churn cycles=$CHURN_CYCLES"
   echo "DTLS handshake runs=$DTLS_RUNS (aiortc: $AIORTC_RUNS); DTLS throughput ${TP_COUNT} x 1200 B, runs=$TP_RUNS; DTLS RSS connections=$DTLS_CONNS"
+  echo "data channels: open runs=$DC_RUNS; throughput $DC_COUNT x 1 KiB and $((DC_COUNT / 16)) x 64 KiB; RSS connections=$DC_CONNS"
   echo
   "$sbin" report "$jsonl"
 } | tee "$results/table.md"

@@ -25,14 +25,14 @@ final class Pair: Sendable {
     /// `queue`. `onState` (event latency) runs first in the state handler when given, with the
     /// `ContinuousClock` instant read on the handler's first line.
     init(
-        context: NiceContext, queue: DispatchQueue, tally: Tally,
+        context: NiceContext, contextB: NiceContext? = nil, queue: DispatchQueue, tally: Tally,
         onState: (@Sendable (Int, IceStateChange, ContinuousClock.Instant) -> Void)? = nil
     ) throws {
         self.tally = tally
         a = try PeerConnection(
             configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]), context: context)
         b = try PeerConnection(
-            configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), context: context)
+            configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), context: contextB ?? context)
         for (i, pc) in [(0, a), (1, b)] {
             // Strong captures: close() drops the handlers, which breaks the Pair → connection →
             // handler → Pair cycle.
@@ -117,7 +117,7 @@ final class Pair: Sendable {
 /// 2n connections; creation → all end-of-candidates) in ns. `attach` runs right after pair `i` was
 /// created (with its queue), before gathering ends: the DTLS figures put their transports on there.
 func connectPairs(
-    _ n: Int, context: () -> NiceContext, queues: [DispatchQueue], tally: Tally, timeout: Double,
+    _ n: Int, context: () -> NiceContext, contextB: (() -> NiceContext)? = nil, queues: [DispatchQueue], tally: Tally, timeout: Double,
     onState: (@Sendable (Int, IceStateChange, ContinuousClock.Instant) -> Void)? = nil,
     attach: (Int, Pair, DispatchQueue) -> Void = { _, _, _ in }
 ) -> (pairs: [Pair], elapsed: UInt64, create: UInt64, gather: UInt64) {
@@ -128,7 +128,7 @@ func connectPairs(
     for i in 0..<n {
         let queue = queues[i % queues.count]
         do {
-            pairs.append(try Pair(context: context(), queue: queue, tally: tally, onState: onState))
+            pairs.append(try Pair(context: context(), contextB: contextB?(), queue: queue, tally: tally, onState: onState))
         } catch {
             die(4, "PeerConnection creation failed at pair \(i): \(error)")
         }

@@ -201,6 +201,29 @@ func runReport(files: [String]) -> Int32 {
             reference: "swift|ice_rss-time", value: "swift|dtls_rss-time", unitLabel: "ms")
     }
 
+    // 9.–11. Data channels (SctpTransport): the reference column holds aiortc 1.16.0 ↔ aiortc
+    // (Interop/aiortc_dc_bench.py, same machine, same run of the script), and raw ICE for the ceiling.
+    row("9. data channel: first ICE connected → channel open on both sides; reference column: aiortc, ICE completed → offerer's channel open",
+        reference: "aiortc|dc_open", value: "swift|dc_open", unitLabel: "ms")
+    row("9. … last DTLS connected → channel open on both sides (SCTP handshake + DCEP OPEN)", reference: nil,
+        value: "swift|dc_open-after-dtls", unitLabel: "ms")
+    for size in [1024, 65_536] {
+        row("10. one reliable ordered channel, \(size / 1024) KiB messages, write → messageHandler; reference column: aiortc ↔ aiortc",
+            reference: "aiortc|dc_throughput-\(size)", value: "swift|dc_throughput-\(size)", unitLabel: "msg/s",
+            target: "≥10×", ok: { r, _ in r >= 10 })
+        row("10. … \(size / 1024) KiB, payload bytes; reference column: aiortc ↔ aiortc",
+            reference: "aiortc|dc_throughput-\(size)-mbps", value: "swift|dc_throughput-\(size)-mbps", unitLabel: "MB/s",
+            target: "≥10×", ok: { r, _ in r >= 10 })
+        row("10. … \(size / 1024) KiB, payload bytes; reference column: raw ICE 1,200-B datagrams, same process and run (the ceiling)",
+            reference: "swift|dc_ice_ceiling-mbps", value: "swift|dc_throughput-\(size)-mbps", unitLabel: "MB/s",
+            target: "≥0.3×", ok: { r, _ in r >= 0.3 })
+    }
+    if let d = sums["swift|dc_rss"] {
+        let conns = d.connections.map { "\($0) connections" } ?? "all connections"
+        row("11. RSS per connection with one open channel, \(conns) in one process; reference column: DTLS alone (8.)",
+            reference: "swift|dtls_rss", value: "swift|dc_rss", unitLabel: "KB", target: "≤1,024 KB", ok: { _, s in s <= 1024 })
+    }
+
     let header = ["figure", "C median", "Swift median", "Swift/C", "C spread p10–p90", "Swift spread p10–p90", "target"]
     print("| " + header.joined(separator: " | ") + " |")
     print("|" + header.map { _ in "---" }.joined(separator: "|") + "|")

@@ -9,6 +9,9 @@
 //   NiceBench dtls-handshake [runs=20]
 //   NiceBench dtls-throughput [count=200000] [size=1200] [runs=5]
 //   NiceBench dtls-rss [connections=1000] [dtls|ice]
+//   NiceBench dc-open [runs=20]
+//   NiceBench dc-throughput [count=20000] [runs=3]      (1 KiB and 64 KiB messages; 64 KiB: count/16)
+//   NiceBench dc-rss [connections=1000]
 //   NiceBench report FILE...
 import Foundation
 import Logging
@@ -35,6 +38,9 @@ let usage = """
            NiceBench dtls-handshake [runs=20]
            NiceBench dtls-throughput [count=200000] [size=1200] [runs=5]
            NiceBench dtls-rss [connections=1000] [dtls|ice]
+           NiceBench dc-open [runs=20]
+           NiceBench dc-throughput [count=20000] [runs=3]
+           NiceBench dc-rss [connections=1000]
            NiceBench report FILE...
 
     """
@@ -78,6 +84,12 @@ case "dtls-rss":
     let kind = args.count > 3 ? args[3] : "dtls"
     guard kind == "dtls" || kind == "ice" else { die(64, "bad argument '\(kind)' (expected dtls or ice)") }
     await benchDtlsRss(connections: argInt(2, 1000, 2...1_000_000), dtls: kind == "dtls")
+case "dc-open":
+    await benchDcOpen(runs: argInt(2, 20, 1...100_000))
+case "dc-throughput":
+    await benchDcThroughput(count: argInt(2, 20_000, 1...100_000_000), sizes: [1024, 65_536], runs: argInt(3, 3, 1...100_000))
+case "dc-rss":
+    await benchDcRss(connections: argInt(2, 1000, 2...1_000_000))
 default:
     FileHandle.standardError.write(Data(usage.utf8))
     exit(64)
