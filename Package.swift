@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NiceWebRTC", targets: ["NiceWebRTC"]),
         .executable(name: "LoopbackDemo", targets: ["LoopbackDemo"]),
         .executable(name: "ice-peer", targets: ["ice-peer"]),
+        .executable(name: "dc-peer", targets: ["dc-peer"]),
         .executable(name: "AsyncLoopback", targets: ["AsyncLoopback"]),
     ],
     dependencies: [
@@ -91,6 +92,12 @@ let package = Package(
             name: "ice-peer",
             dependencies: ["NiceICE", "NiceWebRTC", .product(name: "Logging", package: "swift-log")],
             path: "Examples/ice-peer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dc-peer",
+            dependencies: ["NiceICE", "NiceWebRTC", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/dc-peer",
             swiftSettings: swiftSettings
         ),
 

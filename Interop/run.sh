@@ -10,6 +10,9 @@
 # RTCDtlsTransport over aiortc's own ICE (Interop/aiortc_dtls_peer.py), in both DTLS roles, and a
 # fingerprint mismatch each way, which must fail on both sides.
 #
+# Data channels (WebRTC-JSONL): Examples/dc-peer with itself and with aiortc's RTCPeerConnection
+# (Interop/aiortc_dc_peer.py) through Interop/webrtc_bridge.py; see the section at the end.
+#
 #   Interop/run.sh            exits non-zero if any run fails
 #
 # Environment: ICE_PEER_SCRATCH  scratch path for swift build (default: SwiftPM's .build)
@@ -93,6 +96,52 @@ run "DTLS mismatch: aiortc signals a wrong fingerprint to ice-peer" \
     "$NICE --name nice --dtls --dtls-role client $DATA" "$AIORTC --name aiortc --dtls --dtls-role server --bad-fingerprint $DATA" --expect-dtls-fail
 run "DTLS mismatch: ice-peer signals a wrong fingerprint to aiortc" \
     "$NICE --name nice --dtls --dtls-role server --bad-fingerprint $DATA" "$AIORTC --name aiortc --dtls --dtls-role client $DATA" --expect-dtls-fail
+
+# Data channels (WebRTC-JSONL, shared/docs/webrtc-jsonl.md): Examples/dc-peer (NiceICE + DTLS +
+# SCTP) with itself and with aiortc (Interop/aiortc_dc_peer.py), in both offer/answer directions,
+# through Interop/webrtc_bridge.py. Each pairing: 1,000 × 1 KiB binary messages each way, the same
+# as strings (--text), on an unordered channel, and on a partially reliable one (--max-retransmits
+# 0: loopback drops bursts, aiortc lost 3-17 % of 1,000 × 1 KiB, so --allow-loss). The offerer's
+# channel options decide; the answerer gets the same flags for clarity. Then a peer that vanishes:
+# B is SIGKILLed mid-transfer, and A must see dc closed and conn disconnected/failed within 60 s.
+dc_build_args=(--product dc-peer)
+if [ -n "${ICE_PEER_SCRATCH:-}" ]; then dc_build_args+=(--scratch-path "$ICE_PEER_SCRATCH"); fi
+echo "--- swift build ${dc_build_args[*]}"
+swift build "${dc_build_args[@]}"
+DCPEER="$(swift build "${dc_build_args[@]}" --show-bin-path)/dc-peer"
+AIORTC_DC="$VENV/bin/python Interop/aiortc_dc_peer.py"
+DC_DATA="--count 1000 --size 1024"
+
+dcrun() {  # dcrun TITLE A-COMMAND B-COMMAND [bridge flags…]
+    local title=$1 a=$2 b=$3
+    shift 3
+    runs=$((runs + 1))
+    # The bridge bounds the run at 60 s (plus 10 s for the peers to exit after close, plus the
+    # kill wait for --kill-b-after-got); timeout(1) is the backstop.
+    if ! timeout 150 python3 Interop/webrtc_bridge.py --timeout 60 --title "$title" --a "$a" --b "$b" \
+        ${BRIDGE_FLAGS:-} "$@"; then
+        failed+=("$title")
+    fi
+    echo
+}
+
+dc_pairs=(
+    "dc-peer (offer) <-> dc-peer (answer)|$DCPEER --name dc-A|$DCPEER --name dc-B"
+    "dc-peer (offer) <-> aiortc (answer)|$DCPEER --name dc|$AIORTC_DC --name aiortc"
+    "aiortc (offer) <-> dc-peer (answer)|$AIORTC_DC --name aiortc|$DCPEER --name dc"
+)
+for pair in "${dc_pairs[@]}"; do
+    IFS='|' read -r title a b <<<"$pair"
+    dcrun "DC binary: $title" "$a $DC_DATA" "$b $DC_DATA"
+    dcrun "DC text: $title" "$a $DC_DATA --text" "$b $DC_DATA --text"
+    dcrun "DC unordered: $title" "$a $DC_DATA --unordered" "$b $DC_DATA --unordered"
+    dcrun "DC max-retransmits 0: $title" "$a $DC_DATA --max-retransmits 0" "$b $DC_DATA --max-retransmits 0" \
+        --allow-loss
+done
+# Both send 200,000 × 1 KiB; B is SIGKILLed once A got 2,000 (both mid-transfer).
+dcrun "DC peer killed: dc-peer (offer) <-> dc-peer (answer), B SIGKILLed mid-transfer" \
+    "$DCPEER --name dc-A --count 200000 --size 1024" "$DCPEER --name dc-B --count 200000 --size 1024" \
+    --kill-b-after-got 2000 --kill-wait 60
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "INTEROP FAILED: ${failed[*]}"

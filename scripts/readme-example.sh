@@ -2,13 +2,14 @@
 # Compiles the README's "Ten lines" exactly as written, in a fresh package that depends on this one
 # by path (as a user's server would), with stubs for the user's `offer` and `signalling`; and the
 # first Swift block of "Secure transport" (NiceWebRTC) the same way, with stubs for `pc` and the SDP
-# texts. Also
+# texts, and the first Swift block of "Data channels" (the echo server) with stubs for the offer and
+# the signalling channel. Also
 # reports how many -pthread warnings a dependent sees (see README, "A quiet build").
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$root/.build-readme-example"
 rm -rf "$dir/Sources"
-mkdir -p "$dir/Sources/Example" "$dir/Sources/DtlsExample"
+mkdir -p "$dir/Sources/Example" "$dir/Sources/DtlsExample" "$dir/Sources/DataChannelExample"
 # SwiftPM names a path dependency after its folder: reach the checkout as "swift-nice".
 ln -sfn "$root" "$dir/swift-nice"
 cat >"$dir/Package.swift" <<SWIFT
@@ -21,6 +22,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "Example", dependencies: [.product(name: "NiceICE", package: "swift-nice")]),
         .executableTarget(name: "DtlsExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
+        .executableTarget(name: "DataChannelExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
     ]
 )
 SWIFT
@@ -54,6 +56,18 @@ nonisolated(unsafe) var answerSDP = ""
 SWIFT
 awk '/^## Secure transport/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/DtlsExample/main.swift"
 [[ -s "$dir/Sources/DtlsExample/main.swift" ]] || { echo "FAIL: no Swift block under '## Secure transport'" >&2; exit 1; }
+cat >"$dir/Sources/DataChannelExample/Stubs.swift" <<'SWIFT'
+import NiceWebRTC
+
+/// The browser's offer, and the user's signalling channel.
+let offerSDP = "v=0\r\n"
+actor Signalling {
+    func send(_ text: String) {}
+}
+let signalling = Signalling()
+SWIFT
+awk '/^## Data channels/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/DataChannelExample/main.swift"
+[[ -s "$dir/Sources/DataChannelExample/main.swift" ]] || { echo "FAIL: no Swift block under '## Data channels'" >&2; exit 1; }
 cd "$dir"
 log=$(mktemp)
 if ! swift build 2>&1 | tee "$log" | grep -E "error|warning: [^p]"; then :; fi

@@ -177,3 +177,38 @@ struct DataChannelHostileInputTests {
         }
     }
 }
+
+@Suite("Data channels: a waiting write and the end of the association")
+struct DataChannelWriteCancelTests {
+    @Test("Cancelling a write that waits for room while the association ends neither deadlocks nor loses the error (10 rounds)", .timeLimit(.minutes(2)))
+    func cancelWhileEnding() async throws {
+        for round in 0..<10 {
+            let pair = try await SctpPair.make(configuration: .init(sendBufferLimit: 256 * 1024, receiveBufferLimit: 256 * 1024))
+            try await pair.waitConnected()
+            let channel = try pair.a.sctp.createDataChannel(label: "w")
+            try await channel.waitUntilOpen(timeout: .seconds(10))
+            _ = try await pair.b.incomingChannel()  // nobody reads it: the window closes
+            let message = DataChannelMessage.binary([UInt8](repeating: 1, count: 32 * 1024))
+            let writer = Task {
+                var written = 0
+                while true {
+                    do {
+                        try await channel.write(message)
+                        written += 1
+                    } catch {
+                        return (written, (error as? DataChannelError)?.code ?? .sctpFailure)
+                    }
+                }
+            }
+            #expect(await eventually { channel.bufferedAmount > 128 * 1024 }, "round \(round): the writer waits")
+            // Both at once, from two threads: the association ends and the waiting task is cancelled.
+            async let cancel: Void = { writer.cancel() }()
+            async let end: Void = { pair.a.sctp.close() }()
+            _ = await (cancel, end)
+            let outcome = await withDeadline(.seconds(10)) { await writer.value }
+            #expect(outcome != nil, "round \(round): write() returned")
+            if let (_, code) = outcome { #expect(code == .cancelled || code == .notOpen || code == .closed, "round \(round): \(code)") }
+            await pair.close()
+        }
+    }
+}

@@ -239,7 +239,9 @@ public struct DtlsCounters: Sendable, Hashable {
     public var bytesSent: UInt64
     /// `send` calls that ICE refused.
     public var sendFailures: UInt64
-    /// Decrypted datagrams (and bytes) delivered.
+    /// Decrypted datagrams (and bytes) delivered to the receive handler and streams. Once an
+    /// ``SctpTransport`` carries the transport, its plaintext goes to SCTP instead and is counted
+    /// in ``SctpTransport/counters`` (`packetsReceived`), not here.
     public var datagramsReceived: UInt64
     public var bytesReceived: UInt64
     /// Decrypted datagrams dropped because the receive handler's queue fell behind.

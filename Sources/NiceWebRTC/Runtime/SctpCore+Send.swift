@@ -13,7 +13,7 @@ extension SctpCore {
         } catch {
             throw DataChannelError(.invalidParameters, field: error.field, reason: error.reason)
         }
-        return try state.withLock { (a: inout Association) throws(DataChannelError) -> DataChannel in
+        return try locked { (a: inout Association) throws(DataChannelError) -> DataChannel in
             guard !a.closed else { throw DataChannelError(.closed, reason: "the SCTP transport is closed") }
             if let id = options.id {
                 if let limit = a.negotiatedStreams, id >= limit {
@@ -81,7 +81,7 @@ extension SctpCore {
 
     func send(_ message: DataChannelMessage, key: UInt64) throws(DataChannelError) {
         let size = message.count
-        try state.withLock { (a: inout Association) throws(DataChannelError) in
+        try locked { (a: inout Association) throws(DataChannelError) in
             guard let channel = a.channels[key] else { throw DataChannelError(.notOpen, reason: "the channel is closed") }
             guard channel.state == .open, let id = channel.id else {
                 throw DataChannelError(.notOpen, reason: "the channel is \(channel.state.rawValue)")
@@ -125,7 +125,7 @@ extension SctpCore {
         let waiterID = UInt64.random(in: 1...UInt64.max)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
-                let wait = state.withLock { a -> Bool in
+                let wait = locked { a -> Bool in
                     guard !a.closed, !Task.isCancelled, let channel = a.channels[key], channel.state == .open,
                         channel.buffered + size > configuration.sendBufferLimit
                     else { return false }
@@ -135,7 +135,7 @@ extension SctpCore {
                 if !wait { k.resume() }
             }
         } onCancel: {
-            let k = state.withLock { $0.waiters.removeValue(forKey: waiterID) }
+            let k = locked { $0.waiters.removeValue(forKey: waiterID) }
             k?.resume()
         }
     }
@@ -186,16 +186,15 @@ extension SctpCore {
             a.outboundHead = 0
         }
         if progressed && !a.waiters.isEmpty {
-            let waiters = a.waiters.values
+            a.resumeAfterUnlock += a.waiters.values
             a.waiters = [:]
-            for k in waiters { k.resume() }
         }
     }
 
     // MARK: Closing a channel
 
     func close(key: UInt64) {
-        state.withLock { a in
+        locked { a in
             guard let channel = a.channels[key] else { return }
             closeChannel(channel, &a)
         }
@@ -223,18 +222,18 @@ extension SctpCore {
     // MARK: Reads for the API
 
     func channelSnapshot(_ key: UInt64) -> (state: DataChannelState, id: UInt16?, buffered: Int, threshold: Int)? {
-        state.withLock { a in
+        locked { a in
             guard let c = a.channels[key] else { return nil }
             return (c.state, c.id, c.buffered, c.lowThreshold)
         }
     }
 
     func setLowThreshold(_ value: Int, key: UInt64) {
-        state.withLock { a in a.channels[key]?.lowThreshold = max(0, value) }
+        locked { a in a.channels[key]?.lowThreshold = max(0, value) }
     }
 
     var transportSnapshot: (state: SctpTransportState, maxMessageSize: Int, maxChannels: Int?) {
-        state.withLock { a in (a.state, maxMessageSize(a), a.negotiatedStreams.map(Int.init)) }
+        locked { a in (a.state, maxMessageSize(a), a.negotiatedStreams.map(Int.init)) }
     }
 }
 
@@ -244,7 +243,7 @@ extension SctpCore {
     /// Sends `payload` on `stream` with any PPID, bypassing every channel check: what a hostile (but
     /// DTLS-authenticated) peer can put on the wire. Internal; used by the hostile-input tests.
     func sendRaw(stream: UInt16, ppid: UInt32, payload: [UInt8], unordered: Bool = false) -> Bool {
-        state.withLock { a in
+        locked { a in
             guard let socket = a.socket, a.state == .connected else { return false }
             let r = payload.withUnsafeBytes { socket.send($0, stream: stream, ppid: ppid, unordered: unordered, reliability: .reliable) }
             if case .sent = r { return true }

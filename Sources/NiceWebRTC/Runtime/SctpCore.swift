@@ -75,6 +75,9 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         var partialDiscarding = false
         var negotiatedStreams: UInt16?
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Waiting writers to wake once the lock is released: resuming under it would deadlock
+        /// with a cancellation handler (the runtime holds the task's lock, the handler wants ours).
+        var resumeAfterUnlock: [CheckedContinuation<Void, Never>] = []
         var nextKey: UInt64 = 0
         var closed = false
         var readPaused = false
@@ -112,13 +115,13 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         Usrsctp.register(core, id: id)
         do throws(DataChannelError) {
             let socket = try UsrsctpSocket(id: id, localPort: configuration.localPort, streams: configuration.streams)
-            core.state.withLock { $0.socket = socket }
+            core.locked { $0.socket = socket }
         } catch {
             Usrsctp.deregister(id)
             throw error
         }
         guard dtls.attachUpperLayer(core) else {
-            core.state.withLock { $0.socket?.close() }
+            core.locked { $0.socket?.close() }
             Usrsctp.deregister(id)
             throw DataChannelError(.invalidState, field: "dtlsTransport", reason: "the DTLS transport is closed or already carries SCTP")
         }
@@ -126,11 +129,25 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         return core
     }
 
+    /// Runs `body` under the association's lock, then wakes the writers it released.
+    func locked<R, E: Error>(_ body: (inout Association) throws(E) -> R) throws(E) -> R {
+        var wake: [CheckedContinuation<Void, Never>] = []
+        let result = try state.withLock { (a: inout Association) throws(E) -> R in
+            defer {
+                wake = a.resumeAfterUnlock
+                a.resumeAfterUnlock = []
+            }
+            return try body(&a)
+        }
+        for k in wake { k.resume() }
+        return result
+    }
+
     // MARK: From DTLS
 
     func dtlsDidReceive(_ plaintext: UnsafeRawBufferPointer) {
         counters.packetsReceived.wrappingAdd(1, ordering: .relaxed)
-        state.withLock { a in
+        locked { a in
             guard !a.closed else { return }
             guard a.connectCalled, let socket = a.socket else {
                 if a.early.count < Self.earlyLimit && plaintext.count <= 4096 { a.early.append(Array(plaintext)) }
@@ -150,7 +167,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
             return
         }
         guard dtlsState == .connected else { return }
-        state.withLock { a in
+        locked { a in
             if a.dtlsRole == nil { a.dtlsRole = dtls.role }
             startIfReady(&a)
         }
@@ -179,7 +196,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
 
     func service() {
         serviceScheduled.store(false, ordering: .releasing)
-        state.withLock { a in
+        locked { a in
             guard !a.closed else { return }
             readAvailable(&a)
             flush(&a)
@@ -215,7 +232,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
             throw DataChannelError(.invalidParameters, field: "maxMessageSize", reason: "must not be negative")
         }
         guard remote.port > 0 else { throw DataChannelError(.invalidParameters, field: "port", reason: "must be 1-65535") }
-        try state.withLock { (a: inout Association) throws(DataChannelError) in
+        try locked { (a: inout Association) throws(DataChannelError) in
             guard !a.closed else { throw DataChannelError(.closed, reason: "the SCTP transport is closed") }
             if let current = a.remote {
                 guard current.port == remote.port else {
@@ -238,7 +255,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     /// The association ended (peer, DTLS, ICE, or `close()`): every channel ends `closed` with its
     /// event, the socket is aborted, waiting sends return.
     func end(reason: String, abort: Bool) {
-        state.withLock { a in endLocked(&a, reason: reason) }
+        locked { a in endLocked(&a, reason: reason) }
     }
 
     func endLocked(_ a: inout Association, reason: String) {
@@ -258,9 +275,8 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
             a.state = .closed
             hub.transportState(.closed)
         }
-        let waiters = a.waiters.values
+        a.resumeAfterUnlock += a.waiters.values
         a.waiters = [:]
-        for k in waiters { k.resume() }
         a.socket?.close()
         a.socket = nil
         Usrsctp.deregister(id)

@@ -1,0 +1,40 @@
+// dc-peer: a WebRTC-JSONL data-channel peer on NiceICE and NiceWebRTC
+// (protocol: ../shared/docs/webrtc-jsonl.md; bridge: Interop/webrtc_bridge.py).
+//
+//   dc-peer --offer --count 1000 --size 1024      (stdin/stdout wired to a bridge)
+//   dc-peer --answer --count 1000 --size 1024
+//
+// stdout carries protocol lines only; logs go to stderr.
+import Foundation
+import Logging
+
+let started = ContinuousClock.now
+signal(SIGPIPE, SIG_IGN)
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("-h") || arguments.contains("--help") {
+    FileHandle.standardError.write(Data((Options.usage + "\n").utf8))
+    exit(0)
+}
+let options: Options
+do {
+    options = try Options(parsing: arguments)
+} catch {
+    FileHandle.standardError.write(Data("dc-peer: \(error)\n\n\(Options.usage)\n".utf8))
+    exit(2)
+}
+
+let level = ProcessInfo.processInfo.environment["DC_PEER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = level
+    return handler
+}
+
+do {
+    try await Peer(options: options, started: started).run()
+    exit(0)
+} catch {
+    FileHandle.standardError.write(Data("dc-peer: \(error)\n".utf8))
+    exit(1)
+}
