@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this), from a clean clone:
-#   1. installs missing Debian packages (libnice, GLib, OpenSSL, coturn, iproute2, iptables, valgrind)
+#   1. installs missing Debian packages (libnice, GLib, OpenSSL, usrsctp, coturn, iproute2, iptables,
+#      valgrind)
 #   2. builds everything and fails on any compiler warning (the -pthread note from pkg-config aside)
 #   3. the protocol cores (NiceICECore, NiceWebRTCCore) built and tested as a package of their own,
 #      without libnice or OpenSSL
@@ -8,8 +9,10 @@
 #   4. swift test: unit tests, loopback integration tests (ICE and DTLS), and the network tests
 #      (coturn, network namespaces, DTLS under loss; they skip with a message where root or netns
 #      is unavailable)
-#   5. interop: ice-peer <-> ice-peer, <-> aioice, and DTLS <-> aiortc (Interop/run.sh)
-#   6. the candidate/SDP fuzzer and the DTLS record fuzzer, FUZZ_SECONDS each (default 60)
+#   5. interop: ice-peer <-> ice-peer, <-> aioice, DTLS <-> aiortc, and data channels: dc-peer <->
+#      dc-peer and <-> aiortc (Interop/run.sh)
+#   6. the candidate/SDP fuzzer, the DTLS record fuzzer and the data-channel fuzzer (DCEP, messages,
+#      SDP offer/answer), FUZZ_SECONDS each (default 60)
 #   7. valgrind --leak-check=full on the loopback demo (no definite leak)
 #   8. a benchmark smoke run (small sizes, no timing assertions)
 set -euo pipefail
@@ -50,6 +53,9 @@ Fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
 step "fuzz the DTLS record input path (and replay the known reproducers)"
 Fuzz/dtls-run.sh "${FUZZ_SECONDS:-60}"
+
+step "fuzz the data-channel layer (DCEP, messages, SDP offer/answer)"
+Fuzz/dc-run.sh "${FUZZ_SECONDS:-60}"
 
 step "valgrind leak check of the loopback demo"
 scripts/valgrind-demo.sh
