@@ -89,10 +89,15 @@ compile "NiceWebRTCCore (static library)" "${common[@]}" -sanitize=fuzzer,addres
 # -I Sources/COpenSSL resolves `internal import COpenSSL` through its module map (which links
 # libssl and libcrypto; named here too for clarity). The fuzzer defines `gettimeofday` (a virtual
 # clock for OpenSSL's retransmission timers, see Harness.swift); exporting it makes libssl bind to it.
+# The OpenSSL binding only: Usrsctp.swift (the SCTP funnel) needs NiceICE and usrsctp, not DTLS.
+engine=()
+for f in "$root"/Sources/NiceWebRTC/Binding/*.swift; do
+    case "$(basename "$f")" in Usrsctp*) ;; *) engine+=("$f") ;; esac
+done
 compile "$build/dtls-fuzzer" "${common[@]}" -sanitize=fuzzer,address -O \
     -I "$modules" -I "$root/Sources/COpenSSL" \
     -module-name NiceWebRTCDtlsFuzz \
-    "$root"/Sources/NiceWebRTC/Binding/*.swift "$here"/DtlsFuzzer/*.swift \
+    "${engine[@]}" "$here"/DtlsFuzzer/*.swift \
     -L "$modules" -lNiceWebRTCCore -lNiceICECore -lssl -lcrypto \
     -Xlinker --export-dynamic-symbol=gettimeofday \
     -o "$build/dtls-fuzzer"
