@@ -9,6 +9,8 @@
 #   4. swift test: unit tests, loopback integration tests (ICE and DTLS), and the network tests
 #      (coturn, network namespaces, DTLS under loss; they skip with a message where root or netns
 #      is unavailable)
+#   4b. Examples/EchoServer (Hummingbird) tested in headless Chromium: one session, 20 at once, ICE
+#      restart mid-stream, SIGTERM mid-stream (scripts/echo-browser-test.sh; installs chromium)
 #   5. interop: ice-peer <-> ice-peer, <-> aioice, DTLS <-> aiortc, and data channels: dc-peer <->
 #      dc-peer and <-> aiortc (Interop/run.sh)
 #   6. the candidate/SDP fuzzer, the DTLS record fuzzer and the data-channel fuzzer (DCEP, messages,
@@ -44,6 +46,9 @@ swift test --skip-build --skip "Network"
 # loopback tests (they skip themselves, with the reason, where root or netns is unavailable).
 step "swift test: real networks in namespaces (NAT, TURN, loss, link cuts)"
 swift test --skip-build --filter "Network"
+
+step "a Swift server a browser talks to: Examples/EchoServer in headless Chromium (namespaces)"
+scripts/echo-browser-test.sh --strict-shutdown
 
 step "interop (ice-peer, aioice)"
 Interop/run.sh

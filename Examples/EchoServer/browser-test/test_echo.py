@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""Headless-Chromium test of the EchoServer page (issue 12). Run by scripts/echo-browser-test.sh,
+which makes the network namespaces and runs this file inside the browser's one (`--web-netns`).
+
+The server runs in `--server-netns` (started here with `ip netns exec`, so SIGTERM reaches it
+directly), Chromium and chromedriver run in this process's namespace, and the page talks to the
+server over the veth pair only. With `--loopback` everything runs on 127.0.0.1 instead and
+Chromium gets --allow-loopback-in-peer-connection.
+
+Checks (each with its own time limit):
+  1 one session: connected, channel open, 100 mixed text/binary messages echoed byte for byte,
+    SVG timeline drawn with page and server segments, server says connection connected; screenshot
+  2 20 sessions from one page at once, each echoes
+  3 restartIce() mid-stream: the stream keeps flowing, no message lost
+  4 SIGTERM to the server mid-stream: page sees the close, server gone within 5 s, nothing left
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PUBLIC = os.path.normpath(os.path.join(HERE, "..", "Public"))
+
+results = []   # (name, ok, detail)
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def record(name, ok, detail):
+    results.append((name, ok, detail))
+    say(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def need(cond, what):
+    if not cond:
+        raise CheckFailed(what)
+
+
+def wait_http(url, deadline):
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except Exception as e:  # not up yet
+            last = e
+        time.sleep(0.1)
+    raise CheckFailed(f"server not answering {url}: {last}")
+
+
+def js(driver, call, *args, timeout=30):
+    """Runs `call` (an expression yielding a promise, with args as arguments[0..]) and returns its value."""
+    driver.set_script_timeout(timeout)
+    script = ("const done = arguments[arguments.length - 1];"
+              f"Promise.resolve().then(() => {call}).then(done, (e) => done({{ok: false, error: String(e && e.stack || e)}}));")
+    return driver.execute_async_script(script, *args)
+
+
+def descendants(pid):
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def short(obj, n=400):
+    s = json.dumps(obj, default=str)
+    return s if len(s) <= n else s[:n] + "…"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", choices=["swift", "stub"], default="swift")
+    ap.add_argument("--server-bin", help="EchoServer binary (for --server swift)")
+    ap.add_argument("--server-netns", help="namespace to run the server in (none: this one)")
+    ap.add_argument("--host", default="10.79.0.1", help="the server's HTTP and ICE address")
+    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--loopback", action="store_true", help="no namespaces: 127.0.0.1 and --allow-loopback-in-peer-connection")
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    ap.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    ap.add_argument("--driver-port", type=int, default=9515)
+    ap.add_argument("--screenshot", default=os.path.normpath(os.path.join(HERE, "..", "..", "..", "docs", "echo-server.png")))
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--keep-logs", action="store_true")
+    ap.add_argument("--strict-shutdown", action="store_true", help="check 4 fails unless the page got bye and close code 1001")
+    ap.add_argument("--probe", action="store_true", help="also print timer and echo latency probes after check 1")
+    a = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="echo-browser-")
+    server_log_path = os.path.join(tmp, "server.log")
+    driver_log_path = os.path.join(tmp, "chromedriver.log")
+    procs = {}
+    driver = None
+    ns_prefix = ["ip", "netns", "exec", a.server_netns] if a.server_netns else []
+    base = f"http://{a.host}:{a.port}"
+
+    def start_server():
+        if a.server == "swift":
+            need(a.server_bin and os.access(a.server_bin, os.X_OK), f"no EchoServer binary at {a.server_bin}")
+            cmd = [a.server_bin, "--host", a.host, "--port", str(a.port), "--ice-address", a.host, "--public-dir", PUBLIC]
+        else:
+            cmd = [sys.executable, os.path.join(HERE, "stub_server.py"), "--host", a.host, "--port", str(a.port),
+                   "--ice-address", a.host, "--public-dir", PUBLIC]
+        say(f"--- server: {' '.join(ns_prefix + cmd)}")
+        log = open(server_log_path, "ab")
+        p = subprocess.Popen(ns_prefix + cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        procs["server"] = p
+        wait_http(base + "/", time.monotonic() + 15)
+        say(f"--- server up (pid {p.pid}) at {base}/")
+        return p
+
+    def server_log_tail(n=40):
+        try:
+            with open(server_log_path, "rb") as f:
+                lines = f.read().decode(errors="replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError:
+            return ""
+
+    try:
+        server = start_server()
+
+        # chromedriver in this namespace, on 127.0.0.1 (ours: the browser namespace's loopback)
+        dlog = open(driver_log_path, "ab")
+        procs["chromedriver"] = subprocess.Popen(
+            [a.chromedriver, f"--port={a.driver_port}", "--allowed-ips=127.0.0.1", f"--log-path={driver_log_path}"],
+            stdout=dlog, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_http(f"http://127.0.0.1:{a.driver_port}/status", time.monotonic() + 10)
+
+        opts = Options()
+        opts.binary_location = a.chromium
+        for flag in ["--headless=new", "--no-sandbox", f"--user-data-dir={os.path.join(tmp, 'profile')}",
+                     "--window-size=1280,900", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--disable-default-apps", "--disable-extensions", "--hide-scrollbars"]:
+            opts.add_argument(flag)
+        if a.loopback:
+            # no namespaces: keep WebRTC on 127.0.0.1, and no mDNS multicast on the machine's real interfaces
+            opts.add_argument("--allow-loopback-in-peer-connection")
+            opts.add_argument("--disable-features=WebRtcHideLocalIpsWithMdns")
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{a.driver_port}", options=opts)
+        say(f"--- {driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')}"
+            f" ({'LOOPBACK FALLBACK: 127.0.0.1, --allow-loopback-in-peer-connection, mDNS off' if a.loopback else 'network namespaces, WebRTC defaults (mDNS on)'})")
+        driver.set_page_load_timeout(15)
+        driver.get(base + "/")
+        need(js(driver, "typeof window.echoTest", timeout=5) == "object", "page has no window.echoTest")
+
+        # ---- check 1
+        t0 = time.monotonic()
+        try:
+            r = js(driver, "echoTest.connect({timeoutMs: 15000})", timeout=20)
+            connect_s = time.monotonic() - t0
+            need(r.get("ok"), f"not connected in 15 s: {short(r)}")
+            need(r["pc"]["connection"] == "connected", f"connectionState {r['pc']['connection']}")
+            need(r["channels"]["echo"]["readyState"] == "open", f"channel echo {r['channels'].get('echo')}")
+            e = js(driver, "echoTest.sendAndCollect('echo', 100, 1200, 'mixed', {timeoutMs: 15000})", timeout=20)
+            need(e.get("ok"), f"echo on 'echo': {short(e)}")
+            o = js(driver, "echoTest.openChannel('unordered', {ordered: false, maxRetransmits: 5})", timeout=12)
+            need(o.get("ok"), f"second channel: {short(o)}")
+            e2 = js(driver, "echoTest.sendAndCollect('unordered', 50, 300, 'binary', {timeoutMs: 10000})", timeout=15)
+            need(e2.get("ok"), f"echo on 'unordered': {short(e2)}")
+            ok = js(driver, """(async () => { for (let i = 0; i < 100; i++) { const s = echoTest.state();
+                      if (s.server.connection === 'connected' && s.server.pair && s.pair.page) return true;
+                      await new Promise(r => setTimeout(r, 50)); } return false; })()""", timeout=8)
+            st = js(driver, "echoTest.state()")
+            need(st["server"]["connection"] == "connected", f"server connection {st['server'].get('connection')}")
+            time.sleep(1.2)  # let the timeline grow a little and getStats settle before the picture
+            js(driver, "echoTest.redraw()")
+            tl = js(driver, "echoTest.timeline()")
+            need(tl["pageSegments"] > 0 and tl["serverSegments"] > 0, f"timeline {short(tl)}")
+            # the screenshot: the full page at 1280 wide
+            dims = js(driver, "({h: document.documentElement.scrollHeight, inner: innerHeight, outer: outerHeight})")
+            driver.set_window_size(1280, min(max(int(dims["h"]), 900) + int(dims["outer"]) - int(dims["inner"]), 1600))
+            time.sleep(0.3)
+            js(driver, "echoTest.redraw()")
+            time.sleep(0.2)
+            os.makedirs(os.path.dirname(a.screenshot), exist_ok=True)
+            need(driver.save_screenshot(a.screenshot), "screenshot failed")
+            driver.set_window_size(1280, 900)
+            pp, sp = st["pair"]["page"], st["server"].get("pair")
+            record("1 one session", True,
+                   f"connected in {connect_s:.2f} s, 100 mixed echoed in {e['ms']} ms, 50 unordered binary in {e2['ms']} ms; "
+                   f"server connection {st['server']['connection']}, dtls {st['server'].get('dtls')}, sctp {st['server'].get('sctp')}; "
+                   f"timeline {tl['pageSegments']} page + {tl['serverSegments']} server segments in {len(tl['lanes'])} lanes; "
+                   f"page pair {pp and (pp['local'] + ' ' + pp['localAddress'] + ' → ' + pp['remote'] + ' ' + pp['remoteAddress'])}; "
+                   f"server pair {sp and (sp['local'] + ' ' + sp['localAddress'] + ' → ' + sp['remote'] + ' ' + sp['remoteAddress'])}"
+                   f"{'' if ok else ' (server pair or page pair missing)'}; screenshot {a.screenshot} "
+                   f"({time.monotonic() - t0:.1f} s)")
+        except CheckFailed as ex:
+            record("1 one session", False, str(ex))
+
+        if a.probe:
+            for paused in (False, True):
+                js(driver, "echoTest.pauseRender(arguments[0])", paused)
+                tick = js(driver, "echoTest.timerProbe(50, 10)")
+                one = [js(driver, "echoTest.sendAndCollect('echo', 1, 100, 'text')")["ms"] for _ in range(5)]
+                bulk = js(driver, "echoTest.sendAndCollect('echo', 100, 1200, 'mixed')")
+                bulk2 = js(driver, "echoTest.sendAndCollect('echo', 1000, 100, 'binary')")
+                say(f"--- probe (render paused {paused}): setTimeout(10) takes {tick:.1f} ms; 1-message RTTs {one} ms; "
+                    f"100×1200 mixed {bulk['ms']} ms ok={bulk['ok']}; 1000×100 binary {bulk2['ms']} ms ok={bulk2['ok']}")
+            js(driver, "echoTest.pauseRender(false)")
+
+        # ---- check 2
+        t0 = time.monotonic()
+        try:
+            m = js(driver, f"echoTest.connectMany({a.sessions}, {{n: 10, size: 500, timeoutMs: 30000}})", timeout=45)
+            bad = [x for x in m.get("results", []) if not x.get("ok")]
+            need(m.get("ok"), f"{m.get('okCount')}/{a.sessions} echoed; failures: {short(bad, 800)}")
+            need(all(x.get("serverConnection") == "connected" for x in m["results"]),
+                 f"server connection states {[x.get('serverConnection') for x in m['results']]}")
+            record("2 many sessions", True, f"{m['okCount']}/{a.sessions} sessions at once echoed 10 mixed messages each "
+                                            f"in {m['ms']} ms (server said connected to each)")
+        except CheckFailed as ex:
+            record("2 many sessions", False, str(ex))
+        except Exception as ex:
+            record("2 many sessions", False, f"{type(ex).__name__}: {ex}")
+
+        # ---- check 3
+        t0 = time.monotonic()
+        try:
+            st = js(driver, "echoTest.state()")
+            need(st and st["pc"]["connection"] == "connected", f"main session not connected before restart: {short(st)}")
+            pid = js(driver, "echoTest.startSend('echo', 300, 200, 'mixed', {paceMs: 10, timeoutMs: 30000})")
+            time.sleep(1.0)
+            before = js(driver, "echoTest.state().channels.echo.echoed")
+            rr = js(driver, "echoTest.restartIce({timeoutMs: 10000})", timeout=15)
+            during = js(driver, "echoTest.state().channels.echo.echoed") - before
+            need(rr.get("ok"), f"restartIce: {short(rr)}")
+            res = js(driver, "echoTest.result(arguments[0])", pid, timeout=35)
+            need(res.get("ok"), f"stream across the restart: {short(res)}")
+            st2 = js(driver, "echoTest.state()")
+            need(st2["pc"]["connection"] == "connected", f"connectionState after restart {st2['pc']['connection']}")
+            uf = st2["ufrags"]
+            need(len(uf["offers"]) >= 2 and uf["offers"][-1] != uf["offers"][-2], f"the page's ufrag did not change: {uf}")
+            answer_ufrag_changed = len(uf["answers"]) >= 2 and uf["answers"][-1] != uf["answers"][-2]
+            need(answer_ufrag_changed or a.server == "stub",  # aiortc (the stub) keeps its credentials
+                 f"the server answered the ICE restart with its old ufrag: {uf}")
+            record("3 ICE restart mid-stream", True,
+                   f"offer #{rr['offersSent']} answered (page ufrag {uf['offers'][-2]}→{uf['offers'][-1]}, server ufrag "
+                   f"{uf['answers'][-2] if len(uf['answers']) > 1 else '?'}→{uf['answers'][-1]}{'' if answer_ufrag_changed else ' UNCHANGED'}), "
+                   f"ice {rr['ice']} {rr['ms']} ms after restartIce(), {during} echoes meanwhile; {res['sent']} sent / {res['echoed']} echoed, "
+                   f"0 lost, {res['outOfOrder']} out of order, in {res['ms']} ms; server ice {st2['server'].get('ice')}, "
+                   f"server pair {short(st2['server'].get('pair'), 160)} ({time.monotonic() - t0:.1f} s)")
+        except CheckFailed as ex:
+            record("3 ICE restart mid-stream", False, str(ex))
+
+        # ---- check 4
+        t0 = time.monotonic()
+        try:
+            st = js(driver, "echoTest.state()")
+            need(st["channels"]["echo"]["readyState"] == "open", f"echo channel not open before SIGTERM: {short(st)}")
+            pid = js(driver, "echoTest.startSend('echo', 3000, 100, 'mixed', {paceMs: 5, timeoutMs: 20000})")
+            time.sleep(1.0)
+            sent_at = time.monotonic()
+            server.send_signal(signal.SIGTERM)
+            try:
+                code = server.wait(timeout=5)
+                exit_s = time.monotonic() - sent_at
+            except subprocess.TimeoutExpired:
+                code, exit_s = None, None
+            seen = js(driver, """(async () => { for (let i = 0; i < 100; i++) { const s = echoTest.state();
+                      const seen = [];
+                      if (s.server.bye) seen.push('bye (' + s.server.bye + ')');
+                      if (s.ws.closed) seen.push('WebSocket close ' + s.ws.closed.code);
+                      if (s.channels.echo.readyState !== 'open') seen.push('channel ' + s.channels.echo.readyState);
+                      if (['closed', 'failed', 'disconnected'].includes(s.pc.connection)) seen.push('connection ' + s.pc.connection);
+                      if (s.ws.closed && (s.channels.echo.readyState !== 'open' || s.pc.connection !== 'connected')) return seen;
+                      if (i === 99) return seen;
+                      await new Promise(r => setTimeout(r, 50)); } })()""", timeout=10)
+            stream = js(driver, "echoTest.result(arguments[0])", pid, timeout=25)
+            left = []
+            if a.server_netns:
+                out = subprocess.run(["ip", "netns", "pids", a.server_netns], capture_output=True, text=True).stdout.split()
+                left = [p for p in out if p]
+            need(code is not None, "server still running 5 s after SIGTERM")
+            need(seen, "the page saw no close (no bye, WebSocket still open, channel open, connection connected)")
+            need(not left, f"processes left in {a.server_netns}: {left}")
+            fin = js(driver, "echoTest.state()")
+            closed = fin["ws"]["closed"] or {}
+            if not fin["server"].get("bye") or closed.get("code") != 1001:
+                say(f"NOTE  contract (docs/echo-signalling.md): on shutdown the server sends bye then closes with 1001; "
+                    f"the page saw bye={fin['server'].get('bye')!r}, close code {closed.get('code')} {closed.get('reason')!r}")
+                for line in (js(driver, "echoTest.log()") or [])[-8:]:
+                    say("   ", line.get("text"))
+                need(not a.strict_shutdown, "--strict-shutdown: no bye + 1001 on SIGTERM")
+            record("4 SIGTERM mid-stream", True,
+                   f"server exited with {code} {exit_s:.2f} s after SIGTERM; page saw {', '.join(seen)}; "
+                   f"stream stopped after {stream.get('sent')} sent / {stream.get('echoed')} echoed ({stream.get('why')}); "
+                   f"{'no process left in ' + a.server_netns if a.server_netns else 'server process gone'} ({time.monotonic() - t0:.1f} s)")
+        except CheckFailed as ex:
+            record("4 SIGTERM mid-stream", False, str(ex))
+
+    except Exception as ex:
+        record("setup", False, f"{type(ex).__name__}: {ex}")
+        traceback.print_exc()
+    finally:
+        failed = any(not ok for _, ok, _ in results)
+        if driver is not None:
+            if failed:
+                try:
+                    say("--- page log (last 40):")
+                    for line in (driver.execute_script("return echoTest.log()") or [])[-40:]:
+                        say("   ", line.get("text"))
+                except Exception:
+                    pass
+            try:
+                driver.quit()
+            except Exception:
+                pass
+        # chromedriver's children (chromium), should driver.quit() have left any: by pid
+        cd = procs.get("chromedriver")
+        if cd is not None:
+            for p in descendants(cd.pid):
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+        for name in ["chromedriver", "server"]:
+            p = procs.get(name)
+            if p is not None and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        if failed:
+            say("--- server log (last 40 lines):")
+            say(server_log_tail())
+        if a.keep_logs or failed:
+            say(f"--- logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    passed = sum(1 for _, ok, _ in results if ok)
+    failed_n = sum(1 for _, ok, _ in results if not ok)
+    say("")
+    say("=== echo browser test summary")
+    for name, ok, detail in results:
+        say(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    say(f"{passed} passed, {failed_n} failed")
+    return 0 if failed_n == 0 and passed >= 4 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
