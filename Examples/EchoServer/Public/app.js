@@ -702,6 +702,74 @@
       scheduleDraw();
       return { k, ok: okCount === k, okCount, ms: Math.round(performance.now() - t0), results };
     },
+    // Sends raw text frames (strings, as they are) on the main session's WebSocket and waits until
+    // as many `error` messages as frames arrived since (or timeoutMs), then settleMs more for extras.
+    async sendRaw(frames, opts = {}) {
+      if (!main || !main.ws) return { ok: false, error: 'not connected' };
+      if (main.ws.readyState !== WebSocket.OPEN) return { ok: false, error: `WebSocket readyState ${main.ws.readyState}` };
+      const timeoutMs = opts.timeoutMs || 5000, settleMs = opts.settleMs ?? 300;
+      const expect = opts.expectErrors ?? frames.length;
+      const from = main.server.errors.length;
+      const t0 = performance.now();
+      let sent = 0;
+      for (const f of frames) { main.ws.send(String(f)); sent++; }
+      const ok = await main.waitFor((x) => x.server.errors.length - from >= expect, timeoutMs);
+      const ms = Math.round(performance.now() - t0);
+      if (settleMs) await sleep(settleMs);
+      return { ok, sent, ms, errors: main.server.errors.slice(from), ws: main.ws.readyState, wsClosed: main.wsClosed, bye: main.server.bye };
+    },
+    // A raw WebSocket of its own to /signal (not a Session): sends about `rate` messages a second
+    // for durationMs (cycling through `messages`), counts what comes back, then closes it.
+    // Start it with startFlood and await echoTest.result(id).
+    async flood(opts = {}) {
+      const durationMs = opts.durationMs || 3000, rate = opts.rate || 1500;
+      const messages = opts.messages || ['{"type":"candidate","candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host","sdpMid":"0"}'];
+      const url = opts.url || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal`;
+      const ws = new WebSocket(url);
+      const got = { errors: 0, byField: {}, types: {}, rateErrors: [], closed: null };
+      ws.onmessage = (e) => {
+        let m; try { m = JSON.parse(e.data); } catch (err) { got.types['(unparsable)'] = (got.types['(unparsable)'] || 0) + 1; return; }
+        got.types[m.type] = (got.types[m.type] || 0) + 1;
+        if (m.type === 'error') {
+          got.errors++;
+          got.byField[m.field] = (got.byField[m.field] || 0) + 1;
+          if (m.field === 'rate') got.rateErrors.push({ t: Math.round(performance.now() - t0), reason: m.reason });
+        }
+      };
+      ws.onclose = (e) => { got.closed = { code: e.code, reason: e.reason, t: Math.round(performance.now() - t0) }; };
+      let t0 = performance.now();
+      const opened = await new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), opts.openTimeoutMs || 5000);
+        ws.onopen = () => { clearTimeout(timer); resolve(true); };
+        ws.onerror = () => { clearTimeout(timer); resolve(false); };
+      });
+      if (!opened) return { ok: false, error: `flood WebSocket did not open (readyState ${ws.readyState})`, closed: got.closed };
+      t0 = performance.now();
+      let sent = 0, maxBuffered = 0;
+      while (ws.readyState === WebSocket.OPEN) {
+        const el = performance.now() - t0;
+        if (el >= durationMs) break;
+        const due = Math.floor((el * rate) / 1000) + 1;
+        while (sent < due && ws.readyState === WebSocket.OPEN) { ws.send(messages[sent % messages.length]); sent++; }
+        maxBuffered = Math.max(maxBuffered, ws.bufferedAmount);
+        await sleep(4);
+      }
+      const sendMs = Math.round(performance.now() - t0);
+      // let the server's answers to the last messages arrive, then close
+      await sleep(opts.settleMs ?? 700);
+      const closedEarly = got.closed;
+      try { ws.close(1000); } catch (e) { /* already */ }
+      const t1 = performance.now();
+      while (!got.closed && performance.now() - t1 < 3000) await sleep(20);
+      return { ok: !closedEarly, sent, sendMs, ratePerSecond: Math.round((sent * 1000) / Math.max(sendMs, 1)), maxBuffered,
+               errors: got.errors, byField: got.byField, types: got.types, rateErrors: got.rateErrors,
+               closedEarly, closed: got.closed };
+    },
+    startFlood(opts = {}) {
+      const id = `f${Math.random().toString(36).slice(2, 8)}`;
+      pending[id] = this.flood(opts);
+      return id;
+    },
   };
   const pending = {};
 

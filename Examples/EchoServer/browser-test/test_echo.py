@@ -13,6 +13,10 @@ Checks (each with its own time limit):
   2 20 sessions from one page at once, each echoes
   3 restartIce() mid-stream: the stream keeps flowing, no message lost
   4 SIGTERM to the server mid-stream: page sees the close, server gone within 5 s, nothing left
+  5 (run before 4) bad input on the session's WebSocket (malformed JSON, an array, an unknown type, a
+    garbage offer, a garbage candidate, 70 KB): one `error` with a field each, then 20 echoes
+  6 (run before 4) a signalling flood (≥ 3,000 messages at ~1,500/s on a WebSocket of its own) while the
+    session echoes 200 messages: all echoed within 10 s, a `rate` error, server VmRSS +64 MB at most
 """
 import argparse
 import json
@@ -90,6 +94,34 @@ def descendants(pid):
             out.append(c)
             todo.append(c)
     return out
+
+
+def vm_rss_kb(pid):
+    """VmRSS of a process in kB (from /proc, shared across network namespaces), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def server_process_pid(p):
+    """The EchoServer's own pid: `ip netns exec` execs it in place, so normally p.pid itself."""
+    def comm(pid):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+    if comm(p.pid) not in ("ip", ""):
+        return p.pid
+    for c in descendants(p.pid):
+        if comm(c) not in ("ip", ""):
+            return c
+    return p.pid
 
 
 def short(obj, n=400):
@@ -274,6 +306,124 @@ def main():
         except CheckFailed as ex:
             record("3 ICE restart mid-stream", False, str(ex))
 
+        # ---- check 5 (before the SIGTERM check): bad input on the main session's WebSocket, the session goes on
+        if a.server == "stub":
+            say("NOTE  checks 5 and 6 skipped: the aiortc stub has no size or rate limits (docs/echo-signalling.md, Limits)")
+        t0 = time.monotonic()
+        try:
+            if a.server == "stub":
+                raise StopIteration
+            st = js(driver, "echoTest.state()")
+            need(st and st["pc"]["connection"] == "connected" and st["ws"]["readyState"] == 1,
+                 f"main session not connected before the bad input: {short(st)}")
+            big = json.dumps({"type": "candidate", "candidate": "candidate:" + "x" * 70000, "sdpMid": "0"})
+            frames = [
+                ("malformed JSON", '{"type": "offer", "sdp": '),
+                ("JSON array", '[{"type": "bye"}]'),
+                ("unknown type", '{"type": "hello"}'),
+                ("garbage offer sdp", json.dumps({"type": "offer", "sdp": "this is not an SDP\r\nm=garbage\r\n"})),
+                ("garbage candidate", json.dumps({"type": "candidate", "candidate": "candidate:garbage not a candidate", "sdpMid": "0", "sdpMLineIndex": 0})),
+                (f"{len(big)} byte message", big),
+            ]
+            r = js(driver, "echoTest.sendRaw(arguments[0], {timeoutMs: 8000, settleMs: 500})", [f for _, f in frames], timeout=15)
+            errs = r.get("errors") or []
+            fields = [e.get("field") for e in errs]
+            need(r.get("ok"), f"{len(errs)} error message(s) for {len(frames)} bad frames within 8 s: {short(r, 800)}")
+            need(len(errs) == len(frames), f"{len(errs)} error messages for {len(frames)} bad frames: {short(errs, 800)}")
+            need(all(isinstance(e.get("field"), str) and e["field"] for e in errs), f"an error without a field: {short(errs, 800)}")
+            # docs/echo-signalling.md, "Details the server settles": json (not JSON / not an object), type, size;
+            # the SDP and the candidate errors name the sdp / candidate or the library's field
+            want = {"json": 2, "type": 1, "size": 1}
+            got = {k: fields.count(k) for k in want}
+            need(got == want, f"error fields {fields} (want json×2, type, size, and two for the sdp and candidate)")
+            others = [f for f in fields if f not in want]
+            need(len(others) == 2 and not set(others) & {"rate"}, f"sdp/candidate error fields {others} in {fields}")
+            need(r.get("ws") == 1 and not r.get("wsClosed") and not r.get("bye"),
+                 f"the session did not go on: ws readyState {r.get('ws')}, closed {r.get('wsClosed')}, bye {r.get('bye')}")
+            e = js(driver, "echoTest.sendAndCollect('echo', 20, 700, 'mixed', {timeoutMs: 10000})", timeout=15)
+            need(e.get("ok"), f"echo after the bad input: {short(e)}")
+            st2 = js(driver, "echoTest.state()")
+            need(st2["pc"]["connection"] == "connected" and st2["server"]["connection"] == "connected" and not st2["server"].get("bye"),
+                 f"after the bad input: page {st2['pc']['connection']}, server {st2['server'].get('connection')}, bye {st2['server'].get('bye')}")
+            record("5 bad input, session goes on", True,
+                   f"{len(frames)} bad frames ({', '.join(n for n, _ in frames)}) → {len(errs)} errors in {r['ms']} ms, fields "
+                   f"{fields}; then 20 mixed echoed byte for byte in {e['ms']} ms, server still {st2['server']['connection']} "
+                   f"({time.monotonic() - t0:.1f} s)")
+            for x in errs:
+                say(f"      error field {x.get('field')!r}: {str(x.get('reason'))[:120]}")
+        except StopIteration:
+            pass
+        except CheckFailed as ex:
+            record("5 bad input, session goes on", False, str(ex))
+        except Exception as ex:
+            record("5 bad input, session goes on", False, f"{type(ex).__name__}: {ex}")
+
+        # ---- check 6 (before the SIGTERM check): a signalling flood on a WebSocket of its own while the main session echoes
+        t0 = time.monotonic()
+        try:
+            if a.server == "stub":
+                raise StopIteration
+            spid = server_process_pid(server)
+            st = js(driver, "echoTest.state()")
+            need(st and st["channels"]["echo"]["readyState"] == "open", f"echo channel not open before the flood: {short(st)}")
+            # the same 200 messages without a flood, for comparison
+            base_e = js(driver, "echoTest.sendAndCollect('echo', 200, 500, 'mixed', {paceMs: 10, timeoutMs: 10000})", timeout=15)
+            need(base_e.get("ok"), f"200 paced echoes before the flood: {short(base_e)}")
+            rss_before = vm_rss_kb(spid)
+            need(rss_before is not None, f"cannot read VmRSS of the server (pid {spid})")
+            flood_msgs = [
+                '{"type":"candidate","candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host","sdpMid":"0"}',
+                '{"type":"candidate","candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host","sdpMid":"0"}',
+                '{"type":"cand',
+                '{"type":"nonsense","x":1}',
+                '[1,2,3]',
+                '{"type":"candidate","candidate":"candidate:garbage","sdpMid":"0"}',
+                '{"type":"offer","sdp":"garbage"}',
+            ]
+            fid = js(driver, "echoTest.startFlood({durationMs: 3000, rate: 1500, messages: arguments[0]})", flood_msgs)
+            time.sleep(0.4)  # the flood is running
+            sid = js(driver, "echoTest.startSend('echo', 200, 500, 'mixed', {paceMs: 10, timeoutMs: 10000})")
+            rss_peak, until = rss_before, time.monotonic() + 4.0
+            while time.monotonic() < until:
+                v = vm_rss_kb(spid)
+                if v is not None:
+                    rss_peak = max(rss_peak, v)
+                time.sleep(0.1)
+            fl = js(driver, "echoTest.result(arguments[0])", fid, timeout=15)
+            ec = js(driver, "echoTest.result(arguments[0])", sid, timeout=15)
+            time.sleep(0.5)
+            rss_after = vm_rss_kb(spid)
+            need(rss_after is not None, f"cannot read VmRSS of the server (pid {spid}) after the flood: is it still running? "
+                                        f"exit code {server.poll()}")
+            grow_mb = (rss_after - rss_before) / 1024
+            say(f"      flood: {fl.get('sent')} messages sent in {fl.get('sendMs')} ms ({fl.get('ratePerSecond')}/s, max "
+                f"bufferedAmount {fl.get('maxBuffered')}); {fl.get('errors')} errors back by field {fl.get('byField')}, "
+                f"messages by type {fl.get('types')}; rate errors at {[x['t'] for x in fl.get('rateErrors') or []]} ms; "
+                f"closed early {fl.get('closedEarly')}, close {fl.get('closed')}")
+            say(f"      server pid {spid} VmRSS before {rss_before} kB, peak {rss_peak} kB, after {rss_after} kB "
+                f"({grow_mb:+.1f} MB); 200 echoes during the flood in {ec.get('ms')} ms (without: {base_e['ms']} ms)")
+            need(fl.get("ok") is not False or fl.get("sent"), f"flood: {short(fl)}")
+            need(not fl.get("closedEarly"), f"the server closed the flooding WebSocket: {fl.get('closedEarly')}")
+            need(fl.get("sent", 0) >= 3000, f"only {fl.get('sent')} flood messages sent (want ≥ 3000)")
+            need(fl.get("ratePerSecond", 0) >= 1000, f"flood rate {fl.get('ratePerSecond')}/s (want ≥ 1000/s)")
+            need((fl.get("byField") or {}).get("rate", 0) >= 1, f"no error with field rate on the flooding WebSocket: {short(fl)}")
+            need(ec.get("ok"), f"200 echoes during the flood (within 10 s): {short(ec)}")
+            need(grow_mb <= 64, f"server VmRSS grew {grow_mb:.1f} MB over the flood ({rss_before} → {rss_after} kB)")
+            st2 = js(driver, "echoTest.state()")
+            need(st2["pc"]["connection"] == "connected" and not st2["server"].get("bye") and st2["ws"]["readyState"] == 1,
+                 f"main session after the flood: page {st2['pc']['connection']}, bye {st2['server'].get('bye')}, ws {st2['ws']}")
+            record("6 signalling flood", True,
+                   f"{fl['sent']} messages in {fl['sendMs']} ms ({fl['ratePerSecond']}/s) on a WebSocket of its own → "
+                   f"{fl['errors']} errors ({(fl.get('byField') or {}).get('rate', 0)} rate); meanwhile 200 mixed echoed byte for byte "
+                   f"in {ec['ms']} ms (without the flood {base_e['ms']} ms); server VmRSS {rss_before} → {rss_after} kB "
+                   f"({grow_mb:+.1f} MB, peak {rss_peak} kB) ({time.monotonic() - t0:.1f} s)")
+        except StopIteration:
+            pass
+        except CheckFailed as ex:
+            record("6 signalling flood", False, str(ex))
+        except Exception as ex:
+            record("6 signalling flood", False, f"{type(ex).__name__}: {ex}")
+
         # ---- check 4
         t0 = time.monotonic()
         try:
@@ -369,7 +519,7 @@ def main():
     for name, ok, detail in results:
         say(f"  {'PASS' if ok else 'FAIL'}  {name}")
     say(f"{passed} passed, {failed_n} failed")
-    return 0 if failed_n == 0 and passed >= 4 else 1
+    return 0 if failed_n == 0 and passed >= (4 if a.server == "stub" else 6) else 1
 
 
 if __name__ == "__main__":
