@@ -12,4 +12,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-exec swift run -c release --package-path Examples/EchoServer EchoServer "$@"
+exec swift run --package-path Examples/EchoServer EchoServer "$@"
