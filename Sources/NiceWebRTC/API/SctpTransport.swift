@@ -94,7 +94,7 @@ public final class SctpTransport: Sendable {
     }
 
     deinit {
-        core.end(reason: "released", abort: true)
+        core.end(reason: "released")
         dtlsTransport.close()
     }
 
@@ -197,7 +197,7 @@ public final class SctpTransport: Sendable {
     /// Aborts the association (every channel `closed`, with its event), then closes DTLS
     /// (close_notify) and the ICE connection. Idempotent.
     public func close() {
-        core.end(reason: "closed locally", abort: true)
+        core.end(reason: "closed locally")
         dtlsTransport.close()
     }
 }

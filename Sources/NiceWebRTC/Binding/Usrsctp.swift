@@ -313,8 +313,8 @@ final class UsrsctpSocket {
 /// Reading notifications (`union sctp_notification`), from the bytes `usrsctp_recvv` returned.
 enum SctpNotification {
     case associationChange(state: UInt16, inbound: UInt16, outbound: UInt16)
-    /// Streams whose incoming side the peer reset, and whose outgoing side is now reset.
-    case streamReset(incoming: [UInt16], outgoing: [UInt16], failed: Bool)
+    /// Streams whose incoming side the peer reset (what closes a channel, RFC 8831 §6.7).
+    case streamReset(incoming: [UInt16])
     case senderDry
     case other(UInt16)
 
@@ -333,10 +333,7 @@ enum SctpNotification {
             guard count >= 0 else { return nil }
             let flags = bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
             let streams = (0..<Int(count)).map { cnsctp_reset_event_stream(base, Int32($0)) }
-            let failed = flags & UInt16(SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED) != 0
-            self = .streamReset(
-                incoming: flags & UInt16(SCTP_STREAM_RESET_INCOMING_SSN) != 0 ? streams : [],
-                outgoing: flags & UInt16(SCTP_STREAM_RESET_OUTGOING_SSN) != 0 ? streams : [], failed: failed)
+            self = .streamReset(incoming: flags & UInt16(SCTP_STREAM_RESET_INCOMING_SSN) != 0 ? streams : [])
         case Int32(SCTP_SENDER_DRY_EVENT):
             self = .senderDry
         default:

@@ -17,13 +17,9 @@ extension SctpCore {
                 if pendingBytes.load(ordering: .relaxed) > configuration.receiveBufferLimit {
                     // The user is behind: stop reading; SCTP's window closes; `consumed` resumes us.
                     readPaused.store(true, ordering: .relaxed)
-                    a.readPaused = true
                     return
                 }
-                if a.readPaused {
-                    a.readPaused = false
-                    readPaused.store(false, ordering: .relaxed)
-                }
+                if readPaused.load(ordering: .relaxed) { readPaused.store(false, ordering: .relaxed) }
                 switch socket.receive(into: buffer) {
                 case .empty:
                     return
@@ -150,7 +146,7 @@ extension SctpCore {
             } else {
                 endLocked(&a, reason: "association change \(state)")
             }
-        case .streamReset(let incoming, let outgoing, _):
+        case .streamReset(let incoming):
             // RFC 8831 §6.7: the peer reset its outgoing stream → we reset ours → closed. When we
             // started the close, the peer's reset is the answer to ours → closed.
             for stream in incoming {
@@ -162,7 +158,6 @@ extension SctpCore {
                 }
                 setState(.closed, channel, &a)
             }
-            _ = outgoing
         case .senderDry:
             flush(&a)
         case .other:

@@ -80,7 +80,6 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         var resumeAfterUnlock: [CheckedContinuation<Void, Never>] = []
         var nextKey: UInt64 = 0
         var closed = false
-        var readPaused = false
 
         var outboundIsEmpty: Bool { outboundHead >= outbound.count }
     }
@@ -163,7 +162,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         let ice = dtls.connection.iceConnectionState
         if dtlsState == .closed || dtlsState == .failed || ice == .failed || ice == .closed {
             let reason = dtlsState == .connected || dtlsState == .new || dtlsState == .connecting ? "ICE \(ice.rawValue)" : "DTLS \(dtlsState.rawValue)"
-            end(reason: reason, abort: true)
+            end(reason: reason)
             return
         }
         guard dtlsState == .connected else { return }
@@ -254,7 +253,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
 
     /// The association ended (peer, DTLS, ICE, or `close()`): every channel ends `closed` with its
     /// event, the socket is aborted, waiting sends return.
-    func end(reason: String, abort: Bool) {
+    func end(reason: String) {
         locked { a in endLocked(&a, reason: reason) }
     }
 
