@@ -14,7 +14,7 @@
 # Installs when missing: Debian chromium + chromium-driver, a venv in browser-test/.venv with
 # selenium (and websockets + aiortc for the stub). Environment:
 #   ECHO_SERVER=swift|stub   which server (default swift)
-#   ECHO_SERVER_BIN=path     an already built EchoServer (skips swift build)
+#   ECHO_SERVER_BIN=path     an already built EchoServer (skips swift build and the server's swift test)
 #   ECHO_SCRATCH=path        --scratch-path for swift build
 #   ECHO_LOOPBACK=1          force the loopback fallback
 #   extra arguments go to test_echo.py: --probe (latency probes), --keep-logs, --strict-shutdown
@@ -57,6 +57,9 @@ if [ "$SERVER_KIND" = swift ]; then
         say "swift build ${build[*]}"
         swift build "${build[@]}"
         BIN="$(swift build "${build[@]}" --show-bin-path)/EchoServer"
+        # the server's own tests (Origin policy, per-address limit, offer budget, static files), in-process on 127.0.0.1
+        say "swift test ${build[*]}"
+        timeout 600 swift test "${build[@]}"
     fi
     ARGS+=(--server-bin "$BIN")
 fi

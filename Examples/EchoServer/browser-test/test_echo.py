@@ -158,7 +158,10 @@ def main():
     def start_server():
         if a.server == "swift":
             need(a.server_bin and os.access(a.server_bin, os.X_OK), f"no EchoServer binary at {a.server_bin}")
-            cmd = [a.server_bin, "--host", a.host, "--port", str(a.port), "--ice-address", a.host, "--public-dir", PUBLIC]
+            # check 2 opens --sessions WebSockets from this one address beside the main session and
+            # check 6's flood: above the default per-address limit (8)
+            cmd = [a.server_bin, "--host", a.host, "--port", str(a.port), "--ice-address", a.host, "--public-dir", PUBLIC,
+                   "--max-sessions-per-address", str(a.sessions + 4)]
         else:
             cmd = [sys.executable, os.path.join(HERE, "stub_server.py"), "--host", a.host, "--port", str(a.port),
                    "--ice-address", a.host, "--public-dir", PUBLIC]

@@ -17,9 +17,12 @@ enum Echo {
     }
 
     /// Starts echoing `channel` on a task of its own; it ends when the channel closes or the task
-    /// is cancelled.
-    static func start(on channel: DataChannel, counter: Counter, logger: Logger) -> Task<Void, Never> {
+    /// is cancelled, and then calls `finished` (the session forgets the task).
+    static func start(
+        on channel: DataChannel, counter: Counter, logger: Logger, finished: @escaping @Sendable () -> Void = {}
+    ) -> Task<Void, Never> {
         Task {
+            defer { finished() }
             for await message in channel.messages() {
                 if Task.isCancelled { return }
                 do throws(DataChannelError) {

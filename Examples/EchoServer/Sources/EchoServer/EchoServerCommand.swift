@@ -23,7 +23,15 @@ struct EchoServerCommand: AsyncParsableCommand {
             (docs/echo-signalling.md). Each WebSocket is one session: the server answers the page's \
             offer, trickles candidates, echoes every message on every channel the page opens and \
             reports its own state changes. SIGTERM or SIGINT ends every session with bye and exits.
+
+            A WebSocket upgrade whose Origin is neither the page's own (http(s)://<Host>) nor an \
+            --allow-origin is refused with 403; one without Origin (not a browser) is allowed. \
+            The TURN password is read from --turn-pass-file or $\(turnPasswordVariable), never \
+            from the command line (which any local user can read in ps or /proc).
             """)
+
+    /// The environment variable holding the TURN password when --turn-pass-file is not given.
+    static let turnPasswordVariable = "ECHO_TURN_PASSWORD"
 
     @Option(help: "The address the HTTP server binds.")
     var host = "127.0.0.1"
@@ -47,20 +55,43 @@ struct EchoServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A STUN server, stun:HOST:PORT.", valueName: "url"))
     var stun: String?
 
-    @Option(help: ArgumentHelp("A TURN server, turn:HOST:PORT (needs --turn-user and --turn-pass).", valueName: "url"))
+    @Option(help: ArgumentHelp(
+        "A TURN server, turn:HOST:PORT (needs --turn-user and a password: --turn-pass-file or $ECHO_TURN_PASSWORD).",
+        valueName: "url"))
     var turn: String?
 
     @Option(help: "The TURN username.")
     var turnUser: String?
 
-    @Option(help: "The TURN password (never logged).")
-    var turnPass: String?
+    @Option(help: ArgumentHelp(
+        "A file holding the TURN password (one line; never logged).",
+        discussion: "Without it the password is read from $ECHO_TURN_PASSWORD. There is no option taking the password itself: the command line is readable by every local user.",
+        valueName: "path"))
+    var turnPassFile: String?
+
+    @Option(help: ArgumentHelp(
+        "Another origin allowed to open /signal WebSockets, scheme://host[:port] or null (repeatable).",
+        discussion: "Always allowed: the page's own origin (http:// or https:// followed by the Host the request came to) and clients that send no Origin.",
+        valueName: "origin"))
+    var allowOrigin: [String] = []
 
     @Option(help: "Sessions (WebSockets) at once; beyond, a WebSocket gets bye (\"session limit\").")
     var maxSessions = 100
 
+    @Option(help: "Sessions at once from one remote address (IPv6: one /64); beyond, a WebSocket gets bye (\"address limit\").")
+    var maxSessionsPerAddress = 8
+
     @Option(help: "Seconds a session may take from its WebSocket opening to being connected.")
     var idleTimeout: Double = 30
+
+    @Option(help: "Seconds a session may last at all; then it gets bye (\"session lifetime\").")
+    var maxLifetime: Double = 3600
+
+    @Option(help: "Offers (ICE restarts included) the whole server takes per second, on average; beyond, an offer is dropped with a rate error.")
+    var offerRate: Double = 10
+
+    @Option(help: "Offers the whole server takes at once (the token bucket's size).")
+    var offerBurst = 40
 
     @Option(help: ArgumentHelp(
         "The folder of the page's files.",
@@ -73,11 +104,18 @@ struct EchoServerCommand: AsyncParsableCommand {
     mutating func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1-65535") }
         guard maxSessions >= 1 else { throw ValidationError("--max-sessions must be at least 1") }
+        guard maxSessionsPerAddress >= 1 else { throw ValidationError("--max-sessions-per-address must be at least 1") }
         guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be 0-86400 seconds") }
+        guard maxLifetime > 0, maxLifetime <= 7 * 86_400 else { throw ValidationError("--max-lifetime must be 0-604800 seconds") }
+        guard offerRate > 0, offerRate <= 10_000 else { throw ValidationError("--offer-rate must be 0-10000 per second") }
+        guard (1...100_000).contains(offerBurst) else { throw ValidationError("--offer-burst must be 1-100000") }
+        do throws(OriginPolicy.Invalid) { _ = try OriginPolicy(allowing: allowOrigin) } catch {
+            throw ValidationError("--allow-origin must be scheme://host[:port] or null, not '\(SignallingError.excerpt(error.origin))'")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
         if let portRange { _ = try Self.parsePortRange(portRange) }
-        if turn != nil, turnUser == nil || turnPass == nil { throw ValidationError("--turn needs --turn-user and --turn-pass") }
-        if turn == nil, turnUser != nil || turnPass != nil { throw ValidationError("--turn-user and --turn-pass need --turn") }
+        if turn != nil, turnUser == nil { throw ValidationError("--turn needs --turn-user") }
+        if turn == nil, turnUser != nil || turnPassFile != nil { throw ValidationError("--turn-user and --turn-pass-file need --turn") }
     }
 
     func run() async throws {
@@ -93,20 +131,31 @@ struct EchoServerCommand: AsyncParsableCommand {
             throw ValidationError("no Public folder with an index.html found; give --public-dir")
         }
         let settings = ServerSettings(
-            ice: try iceConfiguration(),
+            ice: try iceConfiguration(turnPassword: try turnPassword(logger: logger)),
             maxSessions: maxSessions,
-            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+            maxSessionsPerAddress: maxSessionsPerAddress,
+            maxLifetime: .milliseconds(Int64(maxLifetime * 1000)),
+            offerRate: offerRate,
+            offerBurst: offerBurst)
         try await Self.checkIceConfiguration(settings.ice)
+        let origins: OriginPolicy
+        do throws(OriginPolicy.Invalid) { origins = try OriginPolicy(allowing: allowOrigin) } catch {
+            throw ValidationError("--allow-origin: '\(SignallingError.excerpt(error.origin))' is no origin")
+        }
 
         let registry = SessionRegistry(settings: settings, logger: logger)
         let application = EchoApplication.build(
-            host: host, port: port, publicDirectory: publicDirectory, registry: registry, logger: logger)
+            host: host, port: port, publicDirectory: publicDirectory, origins: origins, registry: registry, logger: logger)
         logger.info("""
             serving \(publicDirectory) and /signal on http://\(host.contains(":") ? "[\(host)]" : host):\(port)/; \
             ICE on \(settings.ice.localAddresses.joined(separator: ", "))\
             \(settings.ice.portRange.map { " ports \($0)" } ?? "")\
             \(settings.ice.natOneToOneAddresses.isEmpty ? "" : ", advertised as \(settings.ice.natOneToOneAddresses.joined(separator: ", "))"); \
-            at most \(settings.maxSessions) sessions, idle timeout \(settings.idleTimeout)
+            at most \(settings.maxSessions) sessions (\(settings.maxSessionsPerAddress) per address), \
+            idle timeout \(settings.idleTimeout), lifetime \(settings.maxLifetime), \
+            \(Session.rateText(settings.offerRate)) offers/s (\(settings.offerBurst) at once); \
+            origins: this server's own\(origins.allowed.isEmpty ? "" : ", " + origins.allowed.sorted().joined(separator: ", "))
             """)
 
         // Shut down in reverse order: the registry first (bye, ABORT, 1001 to every session), then
@@ -120,8 +169,33 @@ struct EchoServerCommand: AsyncParsableCommand {
 
     // MARK: ICE configuration
 
+    /// The TURN password with --turn: the first line of --turn-pass-file, else $ECHO_TURN_PASSWORD.
+    func turnPassword(logger: Logger) throws -> String? {
+        guard turn != nil else { return nil }
+        let password: String
+        if let turnPassFile {
+            let contents: String
+            do {
+                contents = try String(contentsOfFile: turnPassFile, encoding: .utf8)
+            } catch {
+                throw ValidationError("--turn-pass-file: cannot read \(turnPassFile)")
+            }
+            password = contents.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
+                .map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) } ?? ""
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: turnPassFile))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                logger.warning("--turn-pass-file \(turnPassFile) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it")
+            }
+        } else if let value = ProcessInfo.processInfo.environment[Self.turnPasswordVariable] {
+            password = value
+        } else {
+            throw ValidationError("--turn needs a password: --turn-pass-file PATH or $\(Self.turnPasswordVariable)")
+        }
+        guard !password.isEmpty else { throw ValidationError("--turn: the TURN password is empty") }
+        return password
+    }
+
     /// The sessions' ICE configuration from the options (the role is set per offer).
-    func iceConfiguration() throws -> PeerConnection.Configuration {
+    func iceConfiguration(turnPassword: String? = nil) throws -> PeerConnection.Configuration {
         var addresses = iceAddress
         if addresses.isEmpty {
             let isIP = host.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } && (host.contains(".") || host.contains(":"))
@@ -138,7 +212,7 @@ struct EchoServerCommand: AsyncParsableCommand {
         }
         if let turn {
             let url = turn.hasPrefix("turn:") || turn.hasPrefix("turns:") ? turn : "turn:" + turn
-            configuration.iceServers.append(IceServer(url: url, username: turnUser, credential: turnPass))
+            configuration.iceServers.append(IceServer(url: url, username: turnUser, credential: turnPassword))
         }
         return configuration
     }

@@ -10,6 +10,16 @@ struct ServerSettings: Sendable {
     var maxSessions: Int
     /// `--idle-timeout`: a session not `connected` this long after its WebSocket opened is ended.
     var idleTimeout: Duration
+    /// `--max-sessions-per-address`: sessions at once from one remote address (an IPv4 address, or
+    /// the /64 of an IPv6 one); beyond, a WebSocket gets `bye` ("address limit").
+    var maxSessionsPerAddress: Int = 8
+    /// `--max-lifetime`: a session older than this is ended with `bye` ("session lifetime"),
+    /// connected or not.
+    var maxLifetime: Duration = .seconds(3600)
+    /// `--offer-rate` and `--offer-burst`: the server-wide budget of offers (ICE restarts
+    /// included), a token bucket shared by all sessions; beyond, an offer is dropped with a `rate` error.
+    var offerRate: Double = 10
+    var offerBurst: Int = 40
 
     /// The largest signalling message (one text frame, or a fragmented message) handled.
     static let maxMessageBytes = 65_536

@@ -72,8 +72,15 @@ extension Session {
             self?.logger.warning("channel error: \(error)")
         }
         reportChannel(channel, channel.readyState, key: key)
-        let echo = Echo.start(on: channel, counter: echoed, logger: logger)
-        state.withLock { $0.echoes.append(echo) }
+        // The echo is created under the lock, so its own removal (which takes the lock) always
+        // comes after its insertion, even when the channel is closed already.
+        state.withLock { s in
+            let key = s.nextEcho
+            s.nextEcho += 1
+            s.echoes[key] = Echo.start(on: channel, counter: echoed, logger: logger) { [weak self] in
+                self?.state.withLock { _ = $0.echoes.removeValue(forKey: key) }
+            }
+        }
     }
 
     private func reportChannel(_ channel: DataChannel, _ s: DataChannelState, key: String) {

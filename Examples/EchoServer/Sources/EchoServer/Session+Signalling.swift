@@ -10,6 +10,15 @@ extension Session {
         guard !isEnding else { return }
         switch message {
         case .offer(let sdp):
+            // Every offer (an ICE restart too) costs a token of the server-wide budget: building a
+            // stack (agent, sockets, key, certificate, TURN allocation) or restarting ICE is what
+            // a page could otherwise make the server do without bound.
+            guard offerBudget.take() else {
+                report(SignallingError(
+                    field: "rate",
+                    reason: "the server takes at most \(Self.rateText(offerBudget.rate)) offers a second (\(offerBudget.burst) at once): offer dropped, try again later"))
+                return
+            }
             answer(sdp)
         case .candidate(let line, let mid, let index):
             let candidate: IceCandidate
@@ -106,6 +115,11 @@ extension Session {
             if isFirst { stack.close() }
             report(Self.signallingError(error, context: "offer"))
         }
+    }
+
+    /// `10`, `0.5`: a rate as it reads best.
+    static func rateText(_ rate: Double) -> String {
+        rate == rate.rounded() && rate < 1e9 ? String(Int(rate)) : String(rate)
     }
 
     /// The typed errors of the layers as an `error` message body.

@@ -16,7 +16,8 @@ import Synchronization
 /// **Output.** What the session sends waits in ``outgoing`` for the WebSocket's writer, at most
 /// ``ServerSettings/outboxCapacity`` messages; a page that stops reading is cut off.
 ///
-/// **End.** ``end(_:)`` (the page's `bye`, the WebSocket closing, the idle deadline, shutdown) aborts
+/// **End.** ``end(_:)`` (the page's `bye`, the WebSocket closing, the idle deadline, the lifetime,
+/// shutdown) aborts
 /// the association, sends the final states and, if the reason has one, `bye`, then the close
 /// instruction, and waits until libnice released the sockets. Idempotent.
 final class Session: Sendable {
@@ -28,6 +29,8 @@ final class Session: Sendable {
         case socketClosed
         /// Not `connected` within `--idle-timeout`.
         case idleDeadline
+        /// Older than `--max-lifetime`.
+        case lifetime
         /// The server is shutting down (SIGTERM, SIGINT).
         case shutdown
         /// The page does not read what we send.
@@ -38,6 +41,7 @@ final class Session: Sendable {
             switch self {
             case .pageBye, .socketClosed, .notReading: nil
             case .idleDeadline: "idle deadline"
+            case .lifetime: "session lifetime"
             case .shutdown: "shutdown"
             }
         }
@@ -47,7 +51,7 @@ final class Session: Sendable {
             switch self {
             case .shutdown: .goingAway
             case .notReading: .policyViolation
-            case .pageBye, .socketClosed, .idleDeadline: .normal
+            case .pageBye, .socketClosed, .idleDeadline, .lifetime: .normal
             }
         }
     }
@@ -68,6 +72,10 @@ final class Session: Sendable {
     let id: Int
     let started: ContinuousClock.Instant
     let settings: ServerSettings
+    /// The server-wide offer budget (`--offer-rate`, `--offer-burst`), shared by every session.
+    let offerBudget: TokenBucket
+    /// The remote address the WebSocket came from (the per-address limit's key).
+    let remote: String
     let logger: Logger
     let queue: DispatchQueue
     let echoed = Echo.Counter()
@@ -94,8 +102,13 @@ final class Session: Sendable {
         var reported: [String: String] = [:]
         /// Whether the connection was ever `connected` (the idle deadline is met).
         var connected = false
-        var echoes: [Task<Void, Never>] = []
+        /// The running echo of each open channel; an echo removes itself when it ends.
+        var echoes: [Int: Task<Void, Never>] = [:]
+        /// The key of the next echo.
+        var nextEcho = 0
         var idleDeadline: Task<Void, Never>?
+        /// Ends the session at `--max-lifetime`.
+        var lifetimeDeadline: Task<Void, Never>?
         /// Set by ``end(_:)``: the teardown, which later callers await.
         var ending: Task<Void, Never>?
         var endReason: EndReason?
@@ -104,9 +117,11 @@ final class Session: Sendable {
     /// The `o=` session id of every answer of this session.
     let sdpSessionId = UInt64.random(in: 1...UInt64(Int64.max))
 
-    init(id: Int, settings: ServerSettings, logger: Logger) {
+    init(id: Int, settings: ServerSettings, offerBudget: TokenBucket, remote: String = "-", logger: Logger) {
         self.id = id
         self.settings = settings
+        self.offerBudget = offerBudget
+        self.remote = remote
         var logger = logger
         logger[metadataKey: "session"] = "\(id)"
         self.logger = logger
@@ -121,10 +136,10 @@ final class Session: Sendable {
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 
-    /// Starts the idle deadline. Called once, when the WebSocket opened.
+    /// Starts the idle deadline and the lifetime. Called once, when the WebSocket opened.
     func open() {
         let timeout = settings.idleTimeout
-        let task = Task { [weak self] in
+        let idle = Task { [weak self] in
             try? await Task.sleep(for: timeout)
             guard !Task.isCancelled, let self else { return }
             if !self.state.withLock({ $0.connected }) {
@@ -132,7 +147,17 @@ final class Session: Sendable {
                 self.beginEnd(.idleDeadline)
             }
         }
-        state.withLock { $0.idleDeadline = task }
+        let lifetime = settings.maxLifetime
+        let end = Task { [weak self] in
+            try? await Task.sleep(for: lifetime)
+            guard !Task.isCancelled, let self else { return }
+            self.logger.info("older than \(lifetime) (--max-lifetime): ending")
+            self.beginEnd(.lifetime)
+        }
+        state.withLock { s in
+            s.idleDeadline = idle
+            s.lifetimeDeadline = end
+        }
     }
 
     // MARK: Output
@@ -188,8 +213,8 @@ final class Session: Sendable {
     var isEnding: Bool { state.withLock { $0.endReason != nil } }
 
     private func teardown(_ reason: EndReason) async {
-        let (stack, echoes, deadline) = state.withLock { s in (s.stack, s.echoes, s.idleDeadline) }
-        deadline?.cancel()
+        let (stack, echoes, deadlines) = state.withLock { s in (s.stack, Array(s.echoes.values), [s.idleDeadline, s.lifetimeDeadline]) }
+        for deadline in deadlines { deadline?.cancel() }
         for echo in echoes { echo.cancel() }
         // ABORT to the page (its channels and connection close), close_notify, ICE closed. The
         // channels' `closed` events are queued on `queue` by this call, before the block below.
