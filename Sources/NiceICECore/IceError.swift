@@ -33,13 +33,16 @@ public struct IceError: Error, Sendable, Hashable, CustomStringConvertible {
         /// `send` found the connection's send queue full: the socket cannot keep up. The datagram
         /// was not queued; retry later or send less (UDP semantics).
         public static let sendQueueFull = Code("sendQueueFull")
+        /// A remote candidate whose address is in a scope (loopback, unspecified, multicast,
+        /// link-local) the connection's remote address policy does not allow (field `address`).
+        public static let addressNotAllowed = Code("addressNotAllowed")
         /// More remote candidates than one component accepts.
         public static let tooManyCandidates = Code("tooManyCandidates")
         /// The call is not valid in the connection's current state.
         public static let invalidState = Code("invalidState")
-        /// ``PeerConnection/waitUntilConnected(timeout:)``: the deadline passed first.
+        /// A wait (``PeerConnection/waitUntilConnected(timeout:)``) reached its deadline first.
         public static let timedOut = Code("timedOut")
-        /// The waiting task was cancelled.
+        /// The waiting task was cancelled (before or during the wait).
         public static let cancelled = Code("cancelled")
         /// The connection reached `failed` (``IceError/state`` has the reason).
         public static let connectionFailed = Code("connectionFailed")

@@ -469,3 +469,25 @@ struct IceCandidateTests {
     }
 }
 
+
+@Suite("Address scopes of remote candidates (issue 17)", .timeLimit(.minutes(1)))
+struct IceAddressScopesTests {
+    @Test("Every special range is classified, IPv4-mapped addresses as IPv4, ordinary and host-name addresses as unicast")
+    func classification() throws {
+        let cases: [(String, IceAddressScopes)] = [
+            ("127.0.0.1", .loopback), ("127.255.255.254", .loopback), ("::1", .loopback), ("0:0:0:0:0:0:0:1", .loopback),
+            ("::ffff:127.0.0.1", .loopback), ("0.0.0.0", .unspecified), ("0.9.9.9", .unspecified), ("::", .unspecified),
+            ("224.0.0.1", .multicast), ("239.1.2.3", .multicast), ("255.255.255.255", .multicast), ("ff02::fb", .multicast),
+            ("FF0E::1", .multicast), ("169.254.169.254", .linkLocal), ("169.254.0.1", .linkLocal), ("fe80::1", .linkLocal),
+            ("febf:ffff::1", .linkLocal), ("::ffff:169.254.1.1", .linkLocal), ("192.0.2.1", []), ("10.0.0.1", []),
+            ("169.255.0.1", []), ("223.255.255.255", []), ("2001:db8::1", []), ("fec0::1", []), ("::2", []),
+            ("::127.0.0.1", []), ("example.com", []), ("254.0.0.1", []),
+        ]
+        for (address, scope) in cases {
+            #expect(IceAddressScopes(address: address) == scope, "\(address)")
+        }
+        let c = try IceCandidate(parsing: "candidate:1 1 UDP 2015363327 169.254.169.254 80 typ host")
+        #expect(c.addressScope == .linkLocal)
+        #expect(IceAddressScopes.all.description == "loopback, unspecified, multicast, link-local")
+    }
+}

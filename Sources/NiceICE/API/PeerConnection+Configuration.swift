@@ -29,6 +29,45 @@ extension PeerConnection {
         public var description: String { "\(lowerBound)-\(upperBound)" }
     }
 
+    /// Which special-purpose addresses a remote candidate may name (``Configuration/remoteAddressPolicy``).
+    ///
+    /// ``PeerConnection/addIceCandidate(_:)-(IceCandidate?)`` refuses a candidate whose address is in
+    /// a scope the policy does not allow, with ``IceError`` `addressNotAllowed`, field `address`; the
+    /// connection is unchanged. Ordinary unicast addresses (private ranges included) are always
+    /// allowed, and host names are never resolved by libnice, so they need no check.
+    ///
+    /// The policy covers what the peer *signals*. Peer-reflexive candidates, which libnice 0.1.21
+    /// learns from the source address of an authenticated check and uses at once, cannot be
+    /// filtered (libnice has no hook before it uses them and no call to remove one); their
+    /// address is one the peer really sent from, so it does not let the peer pick an arbitrary
+    /// destination. NiceICE logs those in a refused scope at warning level.
+    public struct RemoteAddressPolicy: Sendable, Hashable {
+        /// Special scopes always allowed.
+        public var allowedScopes: IceAddressScopes
+        /// Also allow loopback (127.0.0.0/8, ::1) when one of
+        /// ``Configuration/localAddresses`` is a loopback address or an interface whose address
+        /// is (two agents on one host, tests, a server behind a local proxy).
+        public var allowsLoopbackWhenBoundToLoopback: Bool
+
+        /// Creates a policy.
+        public init(allowedScopes: IceAddressScopes, allowsLoopbackWhenBoundToLoopback: Bool = false) {
+            self.allowedScopes = allowedScopes
+            self.allowsLoopbackWhenBoundToLoopback = allowsLoopbackWhenBoundToLoopback
+        }
+
+        /// No special scope, except loopback when the connection gathers on loopback.
+        public static let `default` = RemoteAddressPolicy(allowedScopes: [], allowsLoopbackWhenBoundToLoopback: true)
+        /// No special scope at all, whatever the local addresses.
+        public static let strict = RemoteAddressPolicy(allowedScopes: [])
+        /// Every scope (the behaviour before this option existed): only for trusted peers.
+        public static let allowAll = RemoteAddressPolicy(allowedScopes: .all)
+
+        /// The scopes allowed for a connection that does (or does not) gather on loopback.
+        func allowed(boundToLoopback: Bool) -> IceAddressScopes {
+            allowsLoopbackWhenBoundToLoopback && boundToLoopback ? allowedScopes.union(.loopback) : allowedScopes
+        }
+    }
+
     /// Everything a ``PeerConnection`` needs before it starts. Validated by
     /// ``PeerConnection/init(configuration:context:logger:)``, which throws ``IceError`` naming the field.
     public struct Configuration: Sendable, Hashable {
@@ -82,6 +121,17 @@ extension PeerConnection {
         /// Datagrams buffered for each ``PeerConnection/receivedDatagrams()`` stream before newer
         /// ones are dropped (UDP semantics: a slow reader loses datagrams, memory stays bounded).
         public var receiveStreamBufferLimit: Int = 8192
+        /// Bytes waiting for the ``PeerConnection/receiveHandler`` (and buffered per
+        /// ``PeerConnection/receivedDatagrams()`` stream) before newer datagrams are dropped. Each
+        /// datagram is charged its size plus 64 bytes, so empty
+        /// datagrams are not free. The default, 8 MiB, holds about 6,000 datagrams of 1,200 bytes.
+        public var receiveBufferByteLimit: Int = 8 << 20
+        /// Which special-purpose addresses (loopback, unspecified, multicast, link-local) remote
+        /// candidates may name. By default none, except loopback when this connection itself
+        /// gathers on a loopback address: a peer never makes us send checks to this host, to a
+        /// multicast group, or to a link-local service such as a cloud metadata endpoint
+        /// (169.254.169.254). See ``RemoteAddressPolicy``.
+        public var remoteAddressPolicy: RemoteAddressPolicy = .default
 
         /// A configuration with the most common fields.
         public init(
@@ -143,6 +193,9 @@ struct ValidatedConfiguration: Sendable {
         guard c.receiveStreamBufferLimit > 0 else {
             throw IceError(.invalidConfiguration, field: "receiveStreamBufferLimit", reason: "must be positive")
         }
+        guard c.receiveBufferByteLimit > 0 else {
+            throw IceError(.invalidConfiguration, field: "receiveBufferByteLimit", reason: "must be positive")
+        }
         for address in c.localAddresses where address.isEmpty || address.utf8.count > 64 {
             throw IceError(.invalidConfiguration, field: "localAddresses", reason: "'\(IceServerURL.printable(address))' is not an address or interface name")
         }
@@ -181,10 +234,19 @@ struct ValidatedConfiguration: Sendable {
         }
         self.stun = stun
         self.relays = relays
+        // Interface names are looked up here (getifaddrs, no I/O) so that `addIceCandidate` can
+        // decide on the caller's thread; set-up looks them up again and fails if one has none.
+        let boundToLoopback = c.localAddresses.contains { entry in
+            let ip = LibNice.isIPAddress(entry) ? entry : LibNice.interfaceAddress(entry)
+            return ip.map { IceAddressScopes(address: $0).contains(.loopback) } ?? false
+        }
+        allowedRemoteScopes = c.remoteAddressPolicy.allowed(boundToLoopback: boundToLoopback)
         serverHosts = Array(Set([stun?.host].compactMap { $0 } + relays.map(\.url.host))).sorted()
     }
 
     /// The host of every STUN/TURN server, names and IP literals. Names are resolved on the
     /// context's blocking workers before set-up, never on the GLib thread.
     let serverHosts: [String]
+    /// The special address scopes remote candidates may name (the policy applied to the local addresses).
+    let allowedRemoteScopes: IceAddressScopes
 }

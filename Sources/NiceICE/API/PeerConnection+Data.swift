@@ -13,8 +13,11 @@ public struct DataCounters: Sendable, Hashable {
     /// Datagrams and bytes received over ICE.
     public var datagramsReceived: UInt64
     public var bytesReceived: UInt64
-    /// Received datagrams dropped because the receive handler's queue fell
-    /// ``PeerConnection/Configuration/receiveStreamBufferLimit`` datagrams behind.
+    /// Received datagrams that a receiver had no room for: the receive handler's queue, or a
+    /// ``PeerConnection/receivedDatagrams()`` stream, was
+    /// ``PeerConnection/Configuration/receiveStreamBufferLimit`` datagrams or
+    /// ``PeerConnection/Configuration/receiveBufferByteLimit`` bytes behind. A datagram that every
+    /// receiver got is never counted, whether or not ``PeerConnection/start(queue:)`` was called.
     public var receiveDropped: UInt64
 }
 

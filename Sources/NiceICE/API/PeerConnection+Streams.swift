@@ -34,8 +34,10 @@ extension PeerConnection {
     }
 
     /// A new stream of received datagrams from this call on. It buffers up to
-    /// ``Configuration/receiveStreamBufferLimit`` datagrams and drops newer ones while full (UDP
-    /// semantics: a slow reader loses datagrams, memory stays bounded). Finishes on ``close()``.
+    /// ``Configuration/receiveStreamBufferLimit`` datagrams and ``Configuration/receiveBufferByteLimit``
+    /// bytes, and drops newer ones while full (UDP semantics: a slow reader loses datagrams, memory
+    /// stays bounded; ``DataCounters/receiveDropped`` counts them). Needs no ``start(queue:)``.
+    /// Finishes on ``close()``; a stream no longer referenced frees its buffer.
     public func receivedDatagrams() -> AsyncStream<Datagram> {
         hub.makeDatagramStream()
     }

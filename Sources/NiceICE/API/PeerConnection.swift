@@ -20,7 +20,7 @@ import Synchronization
 /// **Threading.** Every method may be called from any thread, including from inside the handlers.
 /// libnice runs on the ``NiceContext``'s thread; handlers run on the queue given to
 /// ``start(queue:)``, one at a time, in order. Nothing is delivered before `start(queue:)`; events
-/// produced earlier are kept and delivered then. A handler is read when its event is delivered, so a
+/// produced earlier are kept (the latest 1,024) and delivered then. A handler is read when its event is delivered, so a
 /// replaced handler takes effect for every event not yet delivered.
 ///
 /// **Lifetime.** ``close()`` sets ``iceConnectionState`` to `closed` at once and, as W3C requires,
@@ -36,6 +36,9 @@ public final class PeerConnection: Sendable {
     let hub: EventHub
     let core: AgentCore
     let logger: Logger
+    /// The special address scopes remote candidates may name (``Configuration/remoteAddressPolicy``
+    /// applied to the local addresses).
+    let allowedRemoteScopes: IceAddressScopes
 
     /// The largest datagram `send` accepts: the UDP payload limit of IPv4 (65,507) less room for
     /// TURN framing.
@@ -70,7 +73,9 @@ public final class PeerConnection: Sendable {
         let machine = IceStateMachine(streams: [1], components: configuration.componentCount)
         hub = EventHub(
             machine: machine, logger: logger, context: context, gracePeriod: configuration.disconnectedGracePeriod,
-            receiveLimit: configuration.receiveStreamBufferLimit)
+            receiveLimit: configuration.receiveStreamBufferLimit, receiveByteLimit: configuration.receiveBufferByteLimit,
+            remoteCandidateLimit: configuration.maximumRemoteCandidates)
+        allowedRemoteScopes = validated.allowedRemoteScopes
         let core = AgentCore(context: context, hub: hub, config: validated, logger: logger)
         self.core = core
         guard context.register(core) else {
@@ -148,8 +153,11 @@ public final class PeerConnection: Sendable {
     }
 
     /// Called on the start queue with each datagram received over ICE. Datagrams are handed over in
-    /// batches; if the queue falls more than `receiveStreamBufferLimit` datagrams behind, newer ones
-    /// are dropped, as a socket buffer would.
+    /// batches; if the queue falls more than `receiveStreamBufferLimit` datagrams or
+    /// `receiveBufferByteLimit` bytes behind, newer ones are dropped, as a socket buffer would.
+    /// Datagrams are kept for the handler only while one is set (before ``start(queue:)`` too, then
+    /// delivered once it is called): a connection read through ``receivedDatagrams()`` alone keeps
+    /// nothing for it.
     public var receiveHandler: (@Sendable (Datagram) -> Void)? {
         get { hub.inbox.handler }
         set { hub.inbox.handler = newValue }
@@ -168,7 +176,8 @@ public final class PeerConnection: Sendable {
     /// The W3C ICE gathering state.
     public var iceGatheringState: IceGatheringState { hub.state.withLock { $0.gathering } }
 
-    /// Our ufrag and password, to send to the peer. Changes after ``restartIce()``.
+    /// Our ufrag and password, to send to the peer. Changes when ``restartIce()`` or a remote
+    /// restart (``setRemoteParameters(_:)`` with new parameters) returns.
     public var localParameters: IceParameters { hub.state.withLock { $0.localParameters } }
 
     /// Why set-up failed, once it has (then ``iceConnectionState`` is `failed` with reason
@@ -189,15 +198,37 @@ public final class PeerConnection: Sendable {
     // MARK: Signalling input
 
     /// Sets the peer's ufrag and password (from its offer or answer). Setting different parameters
-    /// later is a remote ICE restart: the local side restarts too and ``localParameters`` changes.
+    /// later is a remote ICE restart: the local side restarts too, and ``localParameters`` holds
+    /// the new local credentials when this returns (put them in the answer), as after
+    /// ``restartIce()``.
+    ///
+    /// Never blocks: the new credentials are generated here and applied on the context thread
+    /// before any later call of this connection.
     ///
     /// - Throws: ``IceError`` `invalidParameters` (field `ufrag` or `password`) for values RFC 8839
     ///   forbids, `closed` after close. Nothing is applied then.
     public func setRemoteParameters(_ parameters: IceParameters) throws(IceError) {
         try parameters.validate()
         guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
+        let fresh = IceParameters.random()
+        let restart = hub.state.withLock { s -> IceParameters? in
+            guard let current = s.remoteParameters else {
+                s.remoteParameters = parameters
+                s.remoteCandidates.adopt(parameters.usernameFragment)
+                return nil
+            }
+            guard current != parameters else { return nil }
+            // A new ufrag/password from the peer is an ICE restart (RFC 8445 §9): ours restarts too.
+            s.remoteCandidates.restart(oldUfrag: current.usernameFragment)
+            s.remoteCandidates.adopt(parameters.usernameFragment)
+            s.remoteParameters = parameters
+            guard s.setupError == nil else { return nil }  // no agent to restart
+            s.localParameters = fresh
+            return fresh
+        }
+        if restart != nil { logger.info("remote ICE restart; restarting local ICE") }
         let core = self.core
-        context.execute { core.setRemoteParameters(parameters) }
+        context.execute { core.setRemoteParameters(parameters, restartingWith: restart) }
     }
 
     /// Adds a remote candidate (trickle ICE); `nil` means the peer's end-of-candidates.
@@ -206,9 +237,15 @@ public final class PeerConnection: Sendable {
     /// mDNS (`.local`) host candidates are skipped with a log message and no error, since libnice
     /// cannot resolve them; the connection still forms through peer-reflexive candidates.
     ///
+    /// A candidate tagged with the `ufrag` of an earlier ICE generation is dropped without an error.
+    ///
     /// - Throws: ``IceError`` `invalidCandidate` for a component this connection does not have,
-    ///   `tooManyCandidates` past ``Configuration/maximumRemoteCandidates`` for one component,
-    ///   `closed` after close. The connection is unchanged then.
+    ///   `addressNotAllowed` (field `address`) for an address in a scope
+    ///   ``Configuration/remoteAddressPolicy`` refuses (loopback, unspecified, multicast,
+    ///   link-local), `tooManyCandidates` past ``Configuration/maximumRemoteCandidates`` for one
+    ///   component (signalled and peer-reflexive candidates of the current ICE generation, and
+    ///   candidates waiting for the parameters of a later one), `closed` after close. The
+    ///   connection is unchanged then.
     public func addIceCandidate(_ candidate: IceCandidate?) throws(IceError) {
         guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
         let core = self.core
@@ -223,18 +260,29 @@ public final class PeerConnection: Sendable {
             logger.info("skipping mDNS candidate \(candidate.address): libnice cannot resolve .local names; peer-reflexive discovery still connects")
             return
         }
-        let limit = configuration.maximumRemoteCandidates
-        let accepted = hub.state.withLock { s -> Bool in
-            let n = s.remoteCandidateCounts[candidate.component, default: 0]
-            guard n < limit else { return false }
-            s.remoteCandidateCounts[candidate.component] = n + 1
-            return true
+        let scope = candidate.addressScope
+        guard allowedRemoteScopes.isSuperset(of: scope) else {
+            throw IceError(
+                .addressNotAllowed, field: "address",
+                reason: "\(scope) address \(candidate.address) refused by the remote address policy")
         }
-        guard accepted else {
+        let limit = configuration.maximumRemoteCandidates
+        let ufrag = candidate.extensions.first { $0.name == "ufrag" }?.value
+        let key = RemoteCandidateBudget.key(candidate)
+        let admission = hub.state.withLock { s in
+            s.remoteCandidates.admit(
+                component: candidate.component, key: key, ufrag: ufrag, remoteUfrag: s.remoteParameters?.usernameFragment)
+        }
+        switch admission {
+        case .accepted:
+            break
+        case .stale:
+            logger.debug("dropping a remote candidate of an earlier ICE generation", metadata: ["ufrag": "\(ufrag ?? "")"])
+            return
+        case .full:
             throw IceError(.tooManyCandidates, field: "component", reason: "component \(candidate.component) already has \(limit) remote candidates")
         }
         let line = candidate.libniceLine
-        let ufrag = candidate.extensions.first { $0.name == "ufrag" }?.value
         context.execute { core.addRemoteCandidate(line, ufrag: ufrag) }
     }
 
@@ -262,6 +310,8 @@ public final class PeerConnection: Sendable {
         let failed = hub.state.withLock { s -> Bool in
             guard s.setupError == nil else { return true }
             s.localParameters = fresh
+            s.remoteCandidates.restart(oldUfrag: s.remoteParameters?.usernameFragment)
+            s.remoteParameters = nil
             return false
         }
         guard !failed else { throw IceError(.invalidState, reason: "set-up failed; there is no agent to restart") }

@@ -90,7 +90,14 @@ final class AgentCore: @unchecked Sendable {
         // agent and no socket is ever created; the queued teardown finds nothing and finishes.
         guard !tornDown, !hub.closed.load(ordering: .acquiring) else { return }
         switch setUp(resolved: resolved) {
-        case .success: gather()
+        case .success:
+            gather()
+            // Remote parameters and candidates that arrived while set-up was pending (host names
+            // being resolved) were kept; apply them now.
+            if let early = remoteParameters {
+                remoteParameters = nil
+                setRemoteParameters(early, restartingWith: nil)
+            }
         case .failure(let error): hub.failSetup(error)
         }
     }
@@ -208,23 +215,30 @@ final class AgentCore: @unchecked Sendable {
 
     // MARK: Remote side (context thread)
 
-    func setRemoteParameters(_ p: IceParameters) {
+    /// Sets the peer's parameters. Different parameters than the current ones are a remote ICE
+    /// restart (RFC 8445 §9): ours restarts too, with `fresh`, the new local credentials
+    /// ``PeerConnection/setRemoteParameters(_:)`` generated and published on the caller's thread
+    /// (nil when it found no restart: the hub's view and this one follow the same calls in order).
+    func setRemoteParameters(_ p: IceParameters, restartingWith fresh: IceParameters?) {
         context.assertCurrent()
-        guard let agent, !tornDown else { return }
+        guard !tornDown else { return }
         if let current = remoteParameters {
             if current == p { return }
-            // A new ufrag/password from the peer is an ICE restart (RFC 8445 §9): restart ours too.
-            logger.info("remote ICE restart detected; restarting local ICE")
-            let fresh = IceParameters.random()
-            hub.state.withLock { $0.localParameters = fresh }
-            restart(with: fresh)
+            if let fresh {
+                restart(with: fresh)
+            } else {
+                logger.error("remote parameters changed without new local credentials")
+                return
+            }
         }
+        staleRemoteUfrags.remove(p.usernameFragment)
+        remoteParameters = p
+        // Set-up pending: applied by `start` once the agent exists.
+        guard let agent else { return }
         guard LibNice.setRemoteCredentials(agent, stream: stream, p) else {
             logger.error("libnice rejected the remote credentials")
             return
         }
-        remoteParameters = p
-        hub.state.withLock { $0.remoteParameters = p }
         let queued = queuedCandidates
         queuedCandidates = []
         for q in queued { addRemoteCandidate(q.line, ufrag: q.ufrag) }
@@ -239,12 +253,12 @@ final class AgentCore: @unchecked Sendable {
     /// ufrag, and one from an earlier ICE generation is dropped.
     func addRemoteCandidate(_ line: String, ufrag: String?) {
         context.assertCurrent()
-        guard let agent, !tornDown else { return }
+        guard !tornDown else { return }
         if let ufrag, staleRemoteUfrags.contains(ufrag) {
             logger.debug("dropping a remote candidate of an earlier ICE generation", metadata: ["ufrag": "\(ufrag)"])
             return
         }
-        guard let current = remoteParameters, ufrag == nil || ufrag == current.usernameFragment else {
+        guard let agent, let current = remoteParameters, ufrag == nil || ufrag == current.usernameFragment else {
             queuedCandidates.append((line, ufrag))
             return
         }
@@ -257,8 +271,8 @@ final class AgentCore: @unchecked Sendable {
 
     func remoteEndOfCandidates() {
         context.assertCurrent()
-        guard let agent, !tornDown else { return }
-        guard remoteParameters != nil else {
+        guard !tornDown else { return }
+        guard let agent, remoteParameters != nil else {
             remoteEndQueued = true
             return
         }
@@ -271,7 +285,15 @@ final class AgentCore: @unchecked Sendable {
     /// nominated; local candidates are delivered again (as a browser regathers).
     func restart(with fresh: IceParameters) {
         context.assertCurrent()
-        guard let agent, !tornDown else { return }
+        guard !tornDown else { return }
+        // The remote generation ends whether or not the agent exists yet (the hub's candidate
+        // count was reset by the caller, in the same order).
+        if let old = remoteParameters { staleRemoteUfrags.insert(old.usernameFragment) }
+        remoteParameters = nil
+        queuedCandidates.removeAll { $0.ufrag == nil || staleRemoteUfrags.contains($0.ufrag ?? "") }
+        remoteEndQueued = false
+        // Set-up pending: `setUp` takes the fresh credentials from the hub.
+        guard let agent else { return }
         // Feed the machine first: libnice emits GATHERING from inside the restart call.
         hub.process(.restart)
         guard LibNice.restartStream(agent, stream: stream) else {
@@ -280,14 +302,6 @@ final class AgentCore: @unchecked Sendable {
         }
         if !LibNice.setLocalCredentials(agent, stream: stream, fresh) {
             logger.error("libnice rejected the new local credentials")
-        }
-        if let old = remoteParameters { staleRemoteUfrags.insert(old.usernameFragment) }
-        remoteParameters = nil
-        queuedCandidates.removeAll { $0.ufrag == nil || staleRemoteUfrags.contains($0.ufrag ?? "") }
-        remoteEndQueued = false
-        hub.state.withLock { s in
-            s.remoteParameters = nil
-            s.remoteCandidateCounts = [:]
         }
         // libnice keeps its local candidates and does not gather again: replay them.
         hub.emit(.gathering(.gathering))
@@ -395,8 +409,26 @@ final class AgentCore: @unchecked Sendable {
         return copy
     }
 
+    /// libnice learnt a peer-reflexive remote candidate from an authenticated check (any thread:
+    /// reads only `let`s and the hub). It is counted against `maximumRemoteCandidates` — libnice
+    /// 0.1.21 keeps and uses it regardless (`discovery_learn_remote_peer_reflexive_candidate`
+    /// appends without a limit and there is no call to remove one), so the count only makes
+    /// `addIceCandidate` refuse what would come on top. Its address is the check's source address,
+    /// so the remote address policy cannot be applied before libnice answers and checks it; one in
+    /// a refused scope is logged.
     func onPeerReflexiveCandidate(line: String) {
-        logger.debug("peer-reflexive remote candidate \(line)")
+        guard let c = try? IceCandidate(parsing: line) else {
+            logger.warning("libnice learnt a peer-reflexive candidate NiceICE cannot parse: \(line)")
+            return
+        }
+        let scope = c.addressScope
+        if !config.allowedRemoteScopes.isSuperset(of: scope) {
+            logger.warning("peer-reflexive remote candidate in a refused scope (\(scope)); libnice 0.1.21 cannot be stopped from using it", metadata: ["address": "\(c.address)"])
+        } else {
+            logger.debug("peer-reflexive remote candidate \(line)")
+        }
+        let key = RemoteCandidateBudget.key(c)
+        hub.state.withLock { $0.remoteCandidates.learn(component: c.component, key: key) }
     }
 
     func onGatheringDone(stream: UInt32) {

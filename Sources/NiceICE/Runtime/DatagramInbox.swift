@@ -6,52 +6,86 @@ import Synchronization
 /// transport for decrypted ones, so both have the same batching, limits and close semantics.
 ///
 /// `deliver` runs on the producer's thread (normally the context thread) and never calls user code:
-/// it copies the bytes once, yields them to the streams and appends them to the handler's batch;
+/// it copies the bytes once, appends them to each stream's buffer and to the handler's batch;
 /// one `queue.async` per batch runs the handler under `gate`, the owner's ``DeliveryGate``, so the
 /// owner's `close()` can promise that no handler starts after it returns.
+///
+/// Every buffer is bounded in datagrams (`limit`) and in bytes (`byteLimit`, each datagram charged
+/// its size plus ``itemOverhead``, so empty datagrams are not free). The handler's batch only keeps
+/// datagrams while a handler is set: a connection read through streams alone (no handler, with or
+/// without `start(queue:)`) keeps nothing for a handler that will never run.
 package final class DatagramInbox: Sendable {
     struct Slots: Sendable {
         var handler: (@Sendable (Datagram) -> Void)?
         var queue: DispatchQueue?
         var batch: [Datagram] = []
+        var batchBytes = 0
         var drainScheduled = false
-        var streams: [UInt64: AsyncStream<Datagram>.Continuation] = [:]
+        var streams: [UInt64: WeakStream] = [:]
         var nextStreamID: UInt64 = 0
         var closed = false
     }
+
+    /// A stream's buffer, held weakly so that an abandoned stream (iterator and stream released
+    /// without finishing) frees its buffer and leaves the registry.
+    struct WeakStream: Sendable {
+        weak var buffer: DatagramStreamBuffer?
+    }
+
+    /// Bytes charged per datagram on top of its payload (the `Datagram` and its array's header).
+    package static let itemOverhead = 64
+    /// The default byte bound of each buffer: 8 MiB.
+    package static let defaultByteLimit = 8 << 20
 
     private let slots = Locked(Slots())
     private let gate: DeliveryGate
     private let closedFlag = Atomic<Bool>(false)
     /// Most datagrams waiting for the handler's queue, and buffered per stream.
     package let limit: Int
+    /// Most bytes (payload plus ``itemOverhead`` each) waiting for the handler's queue, and
+    /// buffered per stream.
+    package let byteLimit: Int
     package let delivered = Atomic<UInt64>(0)
     package let deliveredBytes = Atomic<UInt64>(0)
-    /// Datagrams dropped because the handler's queue fell `limit` datagrams behind.
+    /// Datagrams that a receiver (the handler's batch, or a stream) had no room for.
     package let dropped = Atomic<UInt64>(0)
 
-    package init(limit: Int, gate: DeliveryGate) {
-        self.limit = limit
+    package init(limit: Int, byteLimit: Int = DatagramInbox.defaultByteLimit, gate: DeliveryGate) {
+        self.limit = max(1, limit)
+        self.byteLimit = max(1, byteLimit)
         self.gate = gate
     }
+
+    /// The cost of one datagram against `byteLimit`.
+    static func cost(_ count: Int) -> Int { count + itemOverhead }
 
     /// Hands one datagram to the handler and the streams (any thread; never calls user code).
     package func deliver(_ bytes: UnsafeRawBufferPointer, component: Int) {
         delivered.wrappingAdd(1, ordering: .relaxed)
         deliveredBytes.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
         let datagram = Datagram(bytes: Array(bytes), component: component)
-        let drainOn = slots.withLock { r -> DispatchQueue? in
-            guard !r.closed else { return nil }
-            for c in r.streams.values { c.yield(datagram) }
-            guard r.handler != nil || r.queue == nil else { return nil }
-            guard r.batch.count < limit else {  // a stalled handler queue drops, like a socket buffer
-                dropped.wrappingAdd(1, ordering: .relaxed)
-                return nil
+        let cost = Self.cost(bytes.count)
+        var lost = false
+        let (drainOn, streams) = slots.withLock { r -> (DispatchQueue?, [DatagramStreamBuffer]) in
+            guard !r.closed else { return (nil, []) }
+            let streams = r.streams.values.compactMap(\.buffer)
+            guard r.handler != nil else { return (nil, streams) }
+            // A stalled handler queue drops, like a socket buffer.
+            guard r.batch.count < limit, r.batchBytes + cost <= byteLimit else {
+                lost = true
+                return (nil, streams)
             }
             r.batch.append(datagram)
-            guard let q = r.queue, !r.drainScheduled else { return nil }
+            r.batchBytes += cost
+            guard let q = r.queue, !r.drainScheduled else { return (nil, streams) }
             r.drainScheduled = true
-            return q
+            return (q, streams)
+        }
+        // Counted before the streams see the datagram, so a reader that got it sees the count.
+        if lost { dropped.wrappingAdd(1, ordering: .relaxed) }
+        for stream in streams where !stream.push(datagram, cost: cost, limit: limit, byteLimit: byteLimit) && !lost {
+            lost = true
+            dropped.wrappingAdd(1, ordering: .relaxed)
         }
         drainOn?.async { [self] in drain() }
     }
@@ -59,7 +93,10 @@ package final class DatagramInbox: Sendable {
     private func drain() {
         let (batch, handler) = slots.withLock { r in
             r.drainScheduled = false
-            defer { r.batch.removeAll(keepingCapacity: true) }
+            defer {
+                r.batch.removeAll(keepingCapacity: false)
+                r.batchBytes = 0
+            }
             return (r.batch, r.handler)
         }
         guard let handler else { return }
@@ -71,14 +108,26 @@ package final class DatagramInbox: Sendable {
         }
     }
 
-    /// The handler, read when a batch is delivered.
+    /// The handler, read when a batch is delivered. Setting it to `nil` drops what waits for it.
     package var handler: (@Sendable (Datagram) -> Void)? {
         get { slots.withLock { $0.handler } }
-        set { slots.withLock { r in if !r.closed { r.handler = newValue } } }
+        set {
+            slots.withLock { r in
+                guard !r.closed else { return }
+                r.handler = newValue
+                if newValue == nil {
+                    r.batch = []
+                    r.batchBytes = 0
+                }
+            }
+        }
     }
 
-    /// Starts delivering to the handler on `queue` (datagrams received earlier are kept, up to the
-    /// limit, and delivered then). Later calls are ignored.
+    /// Datagrams and bytes (with ``itemOverhead``) waiting for the handler.
+    package var waitingForHandler: (count: Int, bytes: Int) { slots.withLock { ($0.batch.count, $0.batchBytes) } }
+
+    /// Starts delivering to the handler on `queue` (datagrams received earlier while a handler was
+    /// set are kept, within the limits, and delivered then). Later calls are ignored.
     package func start(queue: DispatchQueue) {
         let drain = slots.withLock { r -> Bool in
             guard r.queue == nil else { return false }
@@ -92,22 +141,23 @@ package final class DatagramInbox: Sendable {
         if drain { queue.async { [self] in self.drain() } }
     }
 
-    /// A live stream of datagrams (no replay), buffering at most `limit` of them; finished at once
-    /// after ``close()``.
+    /// A live stream of datagrams (no replay), buffering at most `limit` datagrams and `byteLimit`
+    /// bytes; newer ones are dropped while it is full. Finished after ``close()`` (what it buffered
+    /// is still read first).
     package func makeStream() -> AsyncStream<Datagram> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Datagram.self, bufferingPolicy: .bufferingOldest(limit))
+        let buffer = DatagramStreamBuffer()
         let id: UInt64? = slots.withLock { r in
             guard !r.closed else { return nil }
             r.nextStreamID += 1
-            r.streams[r.nextStreamID] = continuation
+            r.streams[r.nextStreamID] = WeakStream(buffer: buffer)
             return r.nextStreamID
         }
-        guard let id else {
-            continuation.finish()
-            return stream
+        if let id {
+            buffer.onRelease = { [weak self] in _ = self?.slots.withLock { $0.streams.removeValue(forKey: id) } }
+        } else {
+            buffer.finish()
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.slots.withLock { $0.streams.removeValue(forKey: id) } }
-        return stream
+        return AsyncStream(unfolding: { await buffer.next() }, onCancel: { buffer.cancel() })
     }
 
     /// Drops the handler and what waits for it, finishes every stream; nothing is delivered after.
@@ -118,9 +168,101 @@ package final class DatagramInbox: Sendable {
             r.closed = true
             r.handler = nil
             r.batch = []
+            r.batchBytes = 0
             defer { r.streams = [:] }
-            return Array(r.streams.values)
+            return r.streams.values.compactMap(\.buffer)
         }
         streams.forEach { $0.finish() }
+    }
+}
+
+/// The buffer behind one ``DatagramInbox/makeStream()`` stream: bounded in datagrams and bytes,
+/// one waiting reader at a time (an `AsyncStream` iterator is not shared).
+///
+/// Released with the stream: `AsyncStream(unfolding:)` holds the only strong reference, in its
+/// closure, so an abandoned stream frees its datagrams and `onRelease` takes it out of the inbox.
+final class DatagramStreamBuffer: Sendable {
+    struct State: Sendable {
+        var items: [Datagram] = []
+        var head = 0
+        var bytes = 0
+        var finished = false
+        var waiter: CheckedContinuation<Datagram?, Never>?
+    }
+
+    private let state = Locked(State())
+    private let release = Locked<(@Sendable () -> Void)?>(nil)
+
+    /// Called once from `deinit`.
+    var onRelease: (@Sendable () -> Void)? {
+        get { release.withLock { $0 } }
+        set { release.withLock { $0 = newValue } }
+    }
+
+    deinit { release.withLock { $0 }?() }
+
+    /// Appends a datagram, or hands it to the waiting reader. False when it was dropped (full).
+    func push(_ d: Datagram, cost: Int, limit: Int, byteLimit: Int) -> Bool {
+        let (waiter, kept) = state.withLock { s -> (CheckedContinuation<Datagram?, Never>?, Bool) in
+            guard !s.finished else { return (nil, true) }
+            if let w = s.waiter {
+                s.waiter = nil
+                return (w, true)
+            }
+            guard s.items.count - s.head < limit, s.bytes + cost <= byteLimit else { return (nil, false) }
+            s.items.append(d)
+            s.bytes += cost
+            return (nil, true)
+        }
+        waiter?.resume(returning: d)
+        return kept
+    }
+
+    /// The next datagram; nil once finished and drained, or cancelled.
+    func next() async -> Datagram? {
+        await withCheckedContinuation { (k: CheckedContinuation<Datagram?, Never>) in
+            let ready = state.withLock { s -> Datagram?? in
+                if s.head < s.items.count {
+                    let d = s.items[s.head]
+                    s.head += 1
+                    s.bytes -= DatagramInbox.cost(d.bytes.count)
+                    if s.head == s.items.count {
+                        s.items.removeAll(keepingCapacity: s.items.count <= 64)
+                        s.head = 0
+                    } else if s.head >= 1024 && s.head * 2 >= s.items.count {
+                        s.items.removeFirst(s.head)
+                        s.head = 0
+                    }
+                    return .some(d)
+                }
+                if s.finished { return .some(nil) }
+                s.waiter = k
+                return nil
+            }
+            if let ready { k.resume(returning: ready) }
+        }
+    }
+
+    /// No more datagrams; what is buffered is still read.
+    func finish() {
+        let waiter = state.withLock { s in
+            s.finished = true
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    /// The reading task was cancelled: drop everything and end.
+    func cancel() {
+        let waiter = state.withLock { s in
+            s.finished = true
+            s.items = []
+            s.head = 0
+            s.bytes = 0
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: nil)
     }
 }

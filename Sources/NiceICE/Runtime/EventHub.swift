@@ -36,7 +36,7 @@ final class EventHub: Sendable {
         var selectedPairs: [Int: CandidatePair] = [:]
         var localParameters: IceParameters
         var remoteParameters: IceParameters?
-        var remoteCandidateCounts: [Int: Int] = [:]
+        var remoteCandidates: RemoteCandidateBudget
         var candidateErrors: [IceCandidateError] = []
         var stateStreams: [UInt64: AsyncStream<IceStateChange>.Continuation] = [:]
         var candidateStreams: [UInt64: AsyncStream<IceCandidate?>.Continuation] = [:]
@@ -52,6 +52,8 @@ final class EventHub: Sendable {
         /// Events waiting for the user's queue, delivered by one `queue.async` per batch.
         var outbox: [HubEvent] = []
         var deliveryScheduled = false
+        /// Events dropped from `pending` or `outbox` at ``EventHub/pendingLimit``.
+        var droppedEvents: UInt64 = 0
         /// Why set-up failed, once it has.
         var setupError: IceError?
         var teardownDone = false
@@ -76,13 +78,19 @@ final class EventHub: Sendable {
     let gracePeriod: Duration
     let receiveLimit: Int
 
-    init(machine: IceStateMachine, logger: Logger, context: NiceContext, gracePeriod: Duration, receiveLimit: Int) {
-        state = Locked(State(machine: machine, localParameters: IceParameters(usernameFragment: "", password: "")))
+    init(
+        machine: IceStateMachine, logger: Logger, context: NiceContext, gracePeriod: Duration, receiveLimit: Int,
+        receiveByteLimit: Int = DatagramInbox.defaultByteLimit, remoteCandidateLimit: Int = 25
+    ) {
+        state = Locked(
+            State(
+                machine: machine, localParameters: IceParameters(usernameFragment: "", password: ""),
+                remoteCandidates: RemoteCandidateBudget(limit: remoteCandidateLimit)))
         self.logger = logger
         self.context = context
         self.gracePeriod = gracePeriod
         self.receiveLimit = receiveLimit
-        inbox = DatagramInbox(limit: receiveLimit, gate: gate)
+        inbox = DatagramInbox(limit: receiveLimit, byteLimit: receiveByteLimit, gate: gate)
     }
 
     // MARK: Producing events (any thread; normally the GLib thread)
@@ -134,17 +142,31 @@ final class EventHub: Sendable {
         }
     }
 
+    /// Most events kept for the handlers before `start(queue:)`, and waiting for a stalled queue
+    /// after it; past it the oldest are dropped (the streams and the state properties still have
+    /// everything, and a streams-only connection never starts a queue).
+    static let pendingLimit = 1024
+
     /// Must hold the lock: keeps the order of events across threads. Events produced while a batch
     /// is waiting join it, so a burst (selected pair, connected, completed) costs one queue hop.
     private func enqueue(_ event: HubEvent, _ s: inout State) {
         guard let queue = s.queue else {
-            s.pending.append(event)
+            Self.append(event, to: &s.pending, &s.droppedEvents)
             return
         }
-        s.outbox.append(event)
+        Self.append(event, to: &s.outbox, &s.droppedEvents)
         guard !s.deliveryScheduled else { return }
         s.deliveryScheduled = true
         queue.async { [self] in deliverOutbox() }
+    }
+
+    private static func append(_ event: HubEvent, to list: inout [HubEvent], _ dropped: inout UInt64) {
+        if list.count >= pendingLimit {
+            let excess = list.count - pendingLimit + 1
+            list.removeFirst(excess)
+            dropped &+= UInt64(excess)
+        }
+        list.append(event)
     }
 
     private func deliverOutbox() {
