@@ -44,4 +44,18 @@ static inline uint16_t cnsctp_reset_event_stream(const void *notification, int i
     return ((const struct sctp_stream_reset_event *)notification)->strreset_stream_list[index];
 }
 
+/// Why: usrsctp.h exports neither the read-only socket option SCTP_GET_SNDBUF_USE (0x1101 in
+/// usrsctp's netinet/sctp.h) nor `struct sctp_sockstat` { assoc id; total_sndbuf; … }, whose
+/// second field is the association's `total_output_queue_size`. usrsctp's send buffer counts payload
+/// bytes only, so a million empty messages fit in it; knowing when its queue is empty lets the
+/// association cap how many messages it hands over (issue 17 §3). Returns the bytes usrsctp still
+/// holds for the association (queued or unacknowledged), or -1 (errno set).
+static inline long cnsctp_output_queue_bytes(struct socket *sock) {
+    struct { uint32_t assoc_id; uint32_t total_sndbuf; uint32_t spare[4]; } stat;
+    memset(&stat, 0, sizeof(stat));
+    socklen_t length = (socklen_t)sizeof(stat);
+    if (usrsctp_getsockopt(sock, IPPROTO_SCTP, 0x00001101, &stat, &length) != 0) return -1;
+    return (long)stat.total_sndbuf;
+}
+
 #endif

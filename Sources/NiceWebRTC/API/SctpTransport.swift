@@ -129,7 +129,7 @@ public final class SctpTransport: Sendable {
     /// Each change of ``state``, on the queue.
     public var stateHandler: (@Sendable (SctpTransportState) -> Void)? {
         get { core.hub.state.withLock { $0.stateHandler } }
-        set { core.hub.state.withLock { $0.stateHandler = newValue } }
+        set { core.hub.setStateHandler(newValue) }
     }
 
     /// Yields the current state first, then every change; finishes after `closed`.

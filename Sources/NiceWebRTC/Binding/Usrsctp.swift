@@ -292,6 +292,14 @@ final class UsrsctpSocket {
         return cnsctp_reset_outgoing_stream(s, stream) == 0
     }
 
+    /// The bytes usrsctp still holds for the association (queued or unacknowledged); nil when it
+    /// cannot say.
+    func outputQueueBytes() -> Int? {
+        guard let s = socket else { return nil }
+        let n = cnsctp_output_queue_bytes(s)
+        return n < 0 ? nil : n
+    }
+
     /// The negotiated (inbound, outbound) stream counts, once the association is up.
     func streamCounts() -> (inbound: UInt16, outbound: UInt16)? {
         guard let s = socket else { return nil }

@@ -103,7 +103,7 @@ extension SctpCore {
         }
         counters.messagesReceived.wrappingAdd(1, ordering: .relaxed)
         counters.bytesReceived.wrappingAdd(UInt64(message.count), ordering: .relaxed)
-        pendingBytes.wrappingAdd(message.count, ordering: .relaxed)
+        pendingBytes.wrappingAdd(DataChannelInbox.cost(of: message), ordering: .relaxed)
         channel.object.inbox.push(message)
     }
 
@@ -128,7 +128,7 @@ extension SctpCore {
         a.channels[object.key] = channel
         a.byStream[stream] = object.key
         // The ACK goes first, ordered and reliable, before any data of ours on the stream.
-        enqueue(Outgoing(kind: .data, key: object.key, stream: stream, ppid: DataChannelPPID.dcep.rawValue, payload: DcepMessage.ack.bytes, unordered: false, reliability: .reliable, buffered: 0), &a)
+        enqueue(Outgoing(kind: .data, key: object.key, stream: stream, ppid: DataChannelPPID.dcep.rawValue, payload: DcepMessage.ack.bytes, unordered: false, reliability: .reliable, buffered: 0, cost: 0), &a)
         hub.announce(object)
         setState(.open, channel, &a)
     }
@@ -154,7 +154,7 @@ extension SctpCore {
                 if !channel.resetSent {
                     channel.resetSent = true
                     if channel.state == .open { setState(.closing, channel, &a) }
-                    enqueue(Outgoing(kind: .reset, key: key, stream: stream, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0), &a)
+                    enqueue(Outgoing(kind: .reset, key: key, stream: stream, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0, cost: 0), &a)
                 }
                 setState(.closed, channel, &a)
             }

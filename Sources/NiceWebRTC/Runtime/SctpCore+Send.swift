@@ -56,7 +56,7 @@ extension SctpCore {
         let object = channel.object
         if !object.negotiated {
             let open = DcepOpen(ordered: object.ordered, reliability: object.reliability, label: object.label, protocol: object.protocol)
-            enqueue(Outgoing(kind: .data, key: object.key, stream: id, ppid: DataChannelPPID.dcep.rawValue, payload: DcepMessage.open(open).bytes, unordered: false, reliability: .reliable, buffered: 0), &a)
+            enqueue(Outgoing(kind: .data, key: object.key, stream: id, ppid: DataChannelPPID.dcep.rawValue, payload: DcepMessage.open(open).bytes, unordered: false, reliability: .reliable, buffered: 0, cost: 0), &a)
         }
         // As libwebrtc: open once the OPEN is on its way; data before the ACK goes ordered
         // (RFC 8832 §6), so it cannot overtake the OPEN.
@@ -90,19 +90,23 @@ extension SctpCore {
             guard size <= limit else {
                 throw DataChannelError(.messageTooLarge, field: "size", reason: "\(size) bytes exceed maxMessageSize \(limit)")
             }
-            guard channel.buffered + size <= configuration.sendBufferLimit else {
-                throw DataChannelError(.bufferFull, field: "bufferedAmount", reason: "\(channel.buffered) bytes wait already (limit \(configuration.sendBufferLimit))")
+            guard channel.queuedCost + Self.cost(ofQueued: size) <= configuration.sendBufferLimit else {
+                throw DataChannelError(
+                    .bufferFull, field: "bufferedAmount",
+                    reason: "\(channel.buffered) bytes in \(channel.queuedCost - channel.buffered > 0 ? "many messages " : "")wait already (limit \(configuration.sendBufferLimit), \(Self.overheadPerQueuedMessage) B per message)")
             }
             let (ppid, payload) = message.wire
             let object = channel.object
             let unordered = !object.ordered && channel.acked
             counters.messagesSent.wrappingAdd(1, ordering: .relaxed)
             counters.bytesSent.wrappingAdd(UInt64(size), ordering: .relaxed)
-            let outgoing = Outgoing(kind: .data, key: key, stream: id, ppid: ppid.rawValue, payload: payload, unordered: unordered, reliability: object.reliability, buffered: size)
-            if a.outboundIsEmpty, let socket = a.socket {
+            let outgoing = Outgoing(kind: .data, key: key, stream: id, ppid: ppid.rawValue, payload: payload, unordered: unordered, reliability: object.reliability, buffered: size, cost: Self.cost(ofQueued: size))
+            if a.outboundIsEmpty, let socket = a.socket, usrsctpHasRoom(socket, &a) {
                 // The common case: straight into usrsctp, no copy kept.
                 switch payload.withUnsafeBytes({ socket.send($0, stream: id, ppid: ppid.rawValue, unordered: unordered, reliability: object.reliability) }) {
-                case .sent: return
+                case .sent:
+                    a.messagesInUsrsctp += 1
+                    return
                 case .wouldBlock: break
                 case .tooLarge:
                     throw DataChannelError(.messageTooLarge, field: "size", reason: "usrsctp refused \(size) bytes")
@@ -111,9 +115,32 @@ extension SctpCore {
                 }
             }
             channel.buffered += size
+            channel.queuedCost += Self.cost(ofQueued: size)
             a.outbound.append(outgoing)
         }
     }
+
+    /// Messages usrsctp may hold at once: it charges only payload bytes against its 1 MiB send
+    /// buffer, and about 350 bytes of its own per message, so without a count a peer that never
+    /// reads lets a million empty messages pile up in it (issue 17 §3). 8,192 is far above what
+    /// 1 KiB messages reach (1,024 fill the buffer), so throughput never meets this cap.
+    static let usrsctpMessageLimit = 8192
+
+    /// Whether usrsctp may take one more message: under the count cap, or its queue drained since.
+    func usrsctpHasRoom(_ socket: UsrsctpSocket, _ a: inout Association) -> Bool {
+        if a.messagesInUsrsctp < Self.usrsctpMessageLimit { return true }
+        guard let held = socket.outputQueueBytes() else { return true }  // cannot tell: bytes bound only
+        guard held == 0 else { return false }
+        a.messagesInUsrsctp = 0
+        return true
+    }
+
+    /// What one queued message costs beyond its payload: the `Outgoing` slot and the payload's
+    /// allocation, rounded up. An empty message is not free (issue 17 §3).
+    static let overheadPerQueuedMessage = 128
+
+    /// What a queued message of `size` payload bytes counts against ``Configuration/sendBufferLimit``.
+    static func cost(ofQueued size: Int) -> Int { size + overheadPerQueuedMessage }
 
     /// W3C `maxMessageSize`: the peer's limit and ours.
     func maxMessageSize(_ a: Association) -> Int {
@@ -127,7 +154,7 @@ extension SctpCore {
             await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
                 let wait = locked { a -> Bool in
                     guard !a.closed, !Task.isCancelled, let channel = a.channels[key], channel.state == .open,
-                        channel.buffered + size > configuration.sendBufferLimit
+                        channel.queuedCost + Self.cost(ofQueued: size) > configuration.sendBufferLimit
                     else { return false }
                     a.waiters[waiterID] = k
                     return true
@@ -160,15 +187,18 @@ extension SctpCore {
             } else if o.ppid != DataChannelPPID.dcep.rawValue && channel == nil {
                 // The channel ended; its data goes nowhere.
             } else {
+                guard usrsctpHasRoom(socket, &a) else { break }
                 let result = o.payload.withUnsafeBytes {
                     socket.send($0, stream: o.stream, ppid: o.ppid, unordered: o.unordered, reliability: o.reliability)
                 }
                 if case .wouldBlock = result { break }
+                if case .sent = result { a.messagesInUsrsctp += 1 }
                 if case .failed(let e) = result { logger.debug("usrsctp_sendv on stream \(o.stream): errno \(e); dropped") }
             }
-            a.outbound[a.outboundHead] = Outgoing(kind: .data, key: 0, stream: 0, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0)
+            a.outbound[a.outboundHead] = Outgoing(kind: .data, key: 0, stream: 0, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0, cost: 0)
             a.outboundHead += 1
             progressed = true
+            channel?.queuedCost -= o.cost
             if let channel, o.buffered > 0 {
                 let before = channel.buffered
                 channel.buffered -= o.buffered
@@ -214,8 +244,9 @@ extension SctpCore {
                 return
             }
             setState(.closing, channel, &a)
+            channel.object.inbox.discard()
             channel.resetSent = true
-            enqueue(Outgoing(kind: .reset, key: channel.object.key, stream: id, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0), &a)
+            enqueue(Outgoing(kind: .reset, key: channel.object.key, stream: id, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0, cost: 0), &a)
         }
     }
 

@@ -39,6 +39,8 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         var reliability: DataChannelReliability
         /// Bytes that count in the channel's bufferedAmount (DCEP messages do not).
         var buffered: Int
+        /// What it counts against the channel's send budget (payload + overhead; 0 for DCEP).
+        var cost: Int
     }
 
     /// A channel as the association sees it.
@@ -47,7 +49,10 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         var id: UInt16?
         var state: DataChannelState = .connecting
         var acked: Bool
+        /// W3C `bufferedAmount`: payload bytes waiting in our queue.
         var buffered = 0
+        /// What the waiting messages cost (payload + a fixed overhead each): the send budget's measure.
+        var queuedCost = 0
         var lowThreshold = 0
         var resetSent = false
 
@@ -80,6 +85,10 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         var resumeAfterUnlock: [CheckedContinuation<Void, Never>] = []
         var nextKey: UInt64 = 0
         var closed = false
+        /// Messages handed to usrsctp since its queue was last seen empty (an upper estimate of
+        /// what it holds): usrsctp's send buffer counts payload bytes only, so tiny messages are
+        /// capped by count here (``SctpCore/usrsctpMessageLimit``).
+        var messagesInUsrsctp = 0
 
         var outboundIsEmpty: Bool { outboundHead >= outbound.count }
     }

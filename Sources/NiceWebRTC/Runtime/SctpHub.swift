@@ -55,12 +55,20 @@ final class SctpHub: Sendable {
 
     func setChannelHandler(_ handler: (@Sendable (DataChannel) -> Void)?) {
         let waiting = state.withLock { s -> [DataChannel] in
+            guard !s.finished else { return [] }  // nothing would call it; what it captures stays free
             s.channelHandler = handler
             guard handler != nil else { return [] }
             defer { s.unclaimed = [] }
             return s.unclaimed
         }
         for channel in waiting { post { handler?(channel) } }
+    }
+
+    func setStateHandler(_ handler: (@Sendable (SctpTransportState) -> Void)?) {
+        state.withLock { s in
+            guard !s.finished else { return }
+            s.stateHandler = handler
+        }
     }
 
     func makeChannelStream() -> AsyncStream<DataChannel> {
@@ -98,8 +106,16 @@ final class SctpHub: Sendable {
         return stream
     }
 
-    /// The association ended: the streams finish (after the `closed` state was yielded).
+    /// The association ended: the streams finish (after the `closed` state was yielded), and once
+    /// the events posted before (the channels' and the transport's `closed`) were delivered, the
+    /// handlers are dropped, so a handler that captures the transport never keeps it alive.
     func finish() {
+        post { [self] in
+            state.withLock { s in
+                s.channelHandler = nil
+                s.stateHandler = nil
+            }
+        }
         let ks = state.withLock { s -> ([AsyncStream<DataChannel>.Continuation], [AsyncStream<SctpTransportState>.Continuation]) in
             s.finished = true
             s.unclaimed = []

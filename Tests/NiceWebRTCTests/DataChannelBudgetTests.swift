@@ -1,0 +1,81 @@
+import Foundation
+import NiceICE
+import NiceWebRTC
+import Testing
+
+/// The process's resident set size in bytes (Linux `/proc/self/statm`).
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+@Suite("Data channels: the receive and send budgets", .serialized)
+struct DataChannelBudgetTests {
+    @Test("a channel closed with 4.5 MiB unread gives its budget back: a second channel opens and carries messages",
+          .timeLimit(.minutes(1)))
+    func closedChannelReturnsBudget() async throws {
+        let pair = try await SctpPair.make()
+        let quiet = try pair.a.sctp.createDataChannel(label: "nobody reads")
+        try await pair.waitConnected()
+        try await quiet.waitUntilOpen(timeout: .seconds(10))
+        let quietB = try await pair.b.incomingChannel(0)  // b never reads it
+        // 72 × 64 KiB: more than b's 4 MiB receive budget, so b stops reading from the association.
+        for i in 0..<72 { try quiet.send(.binary(numbered(i, size: 65_536))) }
+        #expect(await eventually(.seconds(20)) { pair.b.sctp.counters.bytesReceived >= 4 << 20 }, "b's budget filled")
+        // Closed from both sides.
+        quietB.close()
+        quiet.close()
+        // The association reads again: a second channel opens and its messages arrive.
+        let second = try pair.a.sctp.createDataChannel(label: "second")
+        try await second.waitUntilOpen(timeout: .seconds(10))
+        let secondB = try await pair.b.incomingChannel(1)
+        let rec = MessageRecorder(secondB)
+        for i in 0..<10 { try await second.write(.text("after \(i)")) }
+        #expect(await eventually(.seconds(10)) { rec.count == 10 }, "the association stalled: \(rec.count) of 10 arrived")
+        #expect(await eventually(.seconds(10)) { quiet.readyState == .closed && quietB.readyState == .closed })
+        await pair.close()
+    }
+
+    @Test("1,000,000 empty and 1,000,000 1-byte messages to a channel nobody reads: both budgets hold, memory stays flat",
+          .timeLimit(.minutes(2)), arguments: [0, 1])
+    func tinyMessagesAreNotFree(size: Int) async throws {
+        try await MemoryHeavy.shared.run {
+            let pair = try await SctpPair.make()
+            let channel = try pair.a.sctp.createDataChannel(label: "tiny")
+            try await pair.waitConnected()
+            try await channel.waitUntilOpen(timeout: .seconds(10))
+            _ = try await pair.b.incomingChannel(0)  // b never reads it
+            let before = residentBytes()
+            let message = DataChannelMessage.binary([UInt8](repeating: 1, count: size))
+            var accepted = 0
+            var full = false
+            for _ in 0..<1_000_000 {
+                do throws(DataChannelError) {
+                    try channel.send(message)
+                    accepted += 1
+                } catch {
+                    #expect(error.code == .bufferFull)
+                    full = true
+                    break
+                }
+            }
+            #expect(full, "the send budget must fill before 1,000,000 messages of \(size) B (accepted \(accepted))")
+            // b takes what its 4 MiB budget allows, then stops reading.
+            let received = { pair.b.sctp.counters.messagesReceived }
+            #expect(await eventually(.seconds(60)) { received() >= 50_000 }, "b received \(received())")
+            let bound = (4 << 20) / 64 + 1
+            #expect(Int(received()) <= bound, "b holds \(received()) messages, its budget allows \(bound)")
+            let grown = residentBytes() - before
+            // Budgets: 16 MiB (a's queue) + 4 MiB (b's inbox) + usrsctp's 2 × 1 MiB, plus a constant.
+            #expect(grown < 64 << 20, "RSS grew by \(grown >> 20) MiB")
+            // Nothing was lost and nothing stays stuck: once b reads, every accepted message arrives.
+            let channelB = try await pair.b.incomingChannel(0)
+            let taken = Box<Int>(0)
+            channelB.messageHandler = { _ in taken.withLock { $0 += 1 } }
+            #expect(await eventually(.seconds(60)) { taken.current == accepted }, "b took \(taken.current) of \(accepted)")
+            await pair.close()
+        }
+    }
+}
