@@ -9,21 +9,28 @@ import Synchronization
 /// **Threads.** Everything OpenSSL does for this session happens inside `locked`, so never
 /// on two threads at once. The context thread runs the handshake, received records and timers
 /// (libnice's receive callback, GLib timeouts); a user thread that calls `send` encrypts its own
-/// datagram under the same lock and hands it to ICE from there (as an ICE send, it never blocks).
+/// datagram under the same lock and, once it is released, hands it to ICE (as an ICE send, it never
+/// blocks). `setRemote` may replay early records and start a server's handshake on the caller's
+/// thread, under the same lock.
 /// No user code runs under the lock or on the context thread: events go to ``DtlsHub``, which
 /// delivers them on the user's queue.
 ///
-/// Lock order: `engine` → the connection's own locks (state reads, `send`) → the hub's and inbox's
-/// locks. Nothing called under those takes `engine`, so there is no cycle.
+/// Lock order: `engine` → the connection's state locks (reads only) → the hub's and inbox's locks.
+/// No call that can re-enter runs under `engine`: the datagrams OpenSSL writes are collected in the
+/// ``Outbox`` and given to `PeerConnection.send` (→ `nice_agent_send`, which emits libnice's queued
+/// signals inline) only after the lock is released, and so is everything handed to the layer above.
 final class DtlsCore: IceUpperLayer, Sendable {
-    /// Collects what the ICE layer said about the datagrams of one operation.
-    final class SendReport {
-        var error: IceError?
+    /// The datagrams OpenSSL produced during one locked operation, sent to ICE after the lock is
+    /// released: `nice_agent_send` emits libnice's queued signals at its end, inline on the context
+    /// thread, and one of them (ICE `closed`) comes back to ``iceStateDidChange()`` → this lock.
+    /// Not Sendable: touched only under the engine lock (filled by the session's `output`).
+    final class Outbox {
+        var datagrams: [[UInt8]] = []
     }
 
     struct Engine {
         var session: DtlsSession?
-        var report = SendReport()
+        var outbox = Outbox()
         /// The configured role, then the decided one.
         var role: DtlsRole
         var remote: DtlsParameters?
@@ -69,13 +76,21 @@ final class DtlsCore: IceUpperLayer, Sendable {
         engine = Confined(Engine(role: role))
     }
 
-    /// Runs `body` under the engine lock, then hands what it collected for the layer above to that
-    /// layer, with no lock held.
+    /// Runs `body` under the engine lock; then, with no lock held, sends the datagrams it produced
+    /// to ICE and hands what it collected for the layer above to that layer.
     private func locked<R, E: Error>(_ body: (inout Engine) throws(E) -> R) throws(E) -> R {
+        try lockedSending(body).result.get()
+    }
+
+    /// ``locked(_:)``, also returning the first error ICE reported for the datagrams sent.
+    private func lockedSending<R, E: Error>(_ body: (inout Engine) throws(E) -> R) -> (result: Result<R, E>, sendError: IceError?) {
         var upward: [[UInt8]] = []
         var news = false
-        let result = try engine.withLock { (e: inout Engine) throws(E) -> R in
+        var datagrams: [[UInt8]] = []
+        let result = engine.withLock { (e: inout Engine) -> Result<R, E> in
             defer {
+                datagrams = e.outbox.datagrams
+                e.outbox.datagrams = []
                 if e.hasUpper {
                     upward = e.upward
                     news = e.upperNews
@@ -83,13 +98,25 @@ final class DtlsCore: IceUpperLayer, Sendable {
                     e.upperNews = false
                 }
             }
-            return try body(&e)
+            do throws(E) {
+                return .success(try body(&e))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var sendError: IceError?
+        for datagram in datagrams {
+            do throws(IceError) {
+                try connection.send(datagram)
+            } catch {
+                if sendError == nil { sendError = error }
+            }
         }
         if news || !upward.isEmpty, let layer = upper.withLock({ $0.layer }) {
             if news { layer.dtlsStateDidChange() }
             for packet in upward { packet.withUnsafeBytes { layer.dtlsDidReceive($0) } }
         }
-        return result
+        return (result, sendError)
     }
 
     /// Attaches the layer above (SCTP). False when one is attached already or the session closed.
@@ -139,15 +166,8 @@ final class DtlsCore: IceUpperLayer, Sendable {
             }
             let local = try Self.decide(local: e.role, remote: remote.role, iceControlling: iceRole == .controlling)
             let session = try DtlsSession(identity: identity, role: local == .client ? .client : .server, expected: remote.fingerprints)
-            let report = e.report
-            let connection = self.connection
-            session.output = { bytes in
-                do throws(IceError) {
-                    try connection.send(bytes)
-                } catch {
-                    report.error = error
-                }
-            }
+            let outbox = e.outbox
+            session.output = { bytes in outbox.datagrams.append(Array(bytes)) }
             e.role = local
             e.remote = remote
             e.session = session
@@ -210,21 +230,21 @@ final class DtlsCore: IceUpperLayer, Sendable {
                 .datagramTooLarge, field: "bytes",
                 reason: "\(plaintext.count) bytes exceed the \(DtlsSession.maximumPlaintext)-byte DTLS record limit")
         }
-        try locked { (e: inout Engine) throws(DtlsError) in
+        let (result, sendError) = lockedSending { (e: inout Engine) throws(DtlsError) in
             switch e.change.state {
             case .connected: break
             case .closed, .failed: throw DtlsError(.closed, reason: "the DTLS transport is \(e.change.state.rawValue)")
             case .new, .connecting: throw DtlsError(.notConnected, reason: "the DTLS handshake has not completed")
             }
             guard let session = e.session else { throw DtlsError(.notConnected, reason: "no session") }
-            e.report.error = nil
             guard session.write(plaintext) else {
                 throw DtlsError(.cryptoFailure, field: "bytes", reason: "OpenSSL refused to encrypt the datagram")
             }
-            if let error = e.report.error {
-                sendFailures.wrappingAdd(1, ordering: .relaxed)
-                throw DtlsError(.sendFailed, field: error.field, reason: "ICE: \(error.code.rawValue): \(error.reason)")
-            }
+        }
+        try result.get()
+        if let error = sendError {
+            sendFailures.wrappingAdd(1, ordering: .relaxed)
+            throw DtlsError(.sendFailed, field: error.field, reason: "ICE: \(error.code.rawValue): \(error.reason)")
         }
         sentDatagrams.wrappingAdd(1, ordering: .relaxed)
         sentBytes.wrappingAdd(UInt64(plaintext.count), ordering: .relaxed)

@@ -15,9 +15,11 @@ import Synchronization
 /// which takes this lock. No user code runs under the lock: events are posted to the transport's
 /// serial queue.
 ///
-/// Lock order: `state` → usrsctp's locks → (write callback) DTLS engine → connection; usrsctp's
-/// locks → (upcall) the schedule flag. Nothing under usrsctp's locks takes `state`, and DTLS hands
-/// plaintext up only after releasing its own lock, so there is no cycle.
+/// Lock order: `state` → usrsctp's locks → (write callback) DTLS engine (released before the
+/// datagram goes to ICE) → `nice_agent_send`; usrsctp's locks → (upcall) the schedule flag. Nothing
+/// under usrsctp's locks takes `state`; DTLS hands plaintext up only after releasing its own lock;
+/// and what libnice emits from inside `nice_agent_send` reaches this association only as a context
+/// job (``dtlsStateDidChange()`` never reads inline), so there is no cycle and no re-entry.
 final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     struct Configuration: Sendable {
         var localPort: UInt16
@@ -166,7 +168,14 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         scheduleService()
     }
 
+    /// Called from any thread, possibly from inside a call this association made under its own lock
+    /// (usrsctp_sendv → write callback → DTLS → `nice_agent_send`, which emits libnice's signals
+    /// inline on the context thread): so the news is read later, in a context job, never inline.
     func dtlsStateDidChange() {
+        dtls.connection.executeOnContext { [weak self] in self?.readDtlsState() }
+    }
+
+    private func readDtlsState() {
         let dtlsState = dtls.change.state
         let ice = dtls.connection.iceConnectionState
         if dtlsState == .closed || dtlsState == .failed || ice == .failed || ice == .closed {
