@@ -34,9 +34,9 @@ func raceCloseAgainstSenders(senders: Int, timeout: Duration, send: @escaping @S
 
 @Suite("Closing while other threads send: no deadlock, no lock held across libnice or usrsctp", .serialized)
 struct CloseRaceTests {
-    @Test("ICE close() from another thread races 4 threads sending DTLS datagrams, 100 rounds", .timeLimit(.minutes(3)))
+    @Test("ICE close() from another thread races 4 threads sending DTLS datagrams, 300 rounds", .timeLimit(.minutes(3)))
     func dtlsSendersAgainstIceClose() async throws {
-        for round in 0..<100 {
+        for round in 0..<300 {
             let pair = try await DtlsPair.make()
             try await pair.waitConnected()
             let dtls = pair.a.dtls, pc = pair.a.pc
@@ -52,9 +52,9 @@ struct CloseRaceTests {
         }
     }
 
-    @Test("SctpTransport close() from another thread races 4 threads sending on a channel, 100 rounds", .timeLimit(.minutes(3)))
+    @Test("SctpTransport close() from another thread races 4 threads sending on a channel, 300 rounds", .timeLimit(.minutes(3)))
     func channelSendersAgainstClose() async throws {
-        for round in 0..<100 {
+        for round in 0..<300 {
             let pair = try await SctpPair.make()
             let channel = try pair.a.sctp.createDataChannel(label: "race")
             try await pair.waitConnected()

@@ -79,3 +79,34 @@ struct DataChannelBudgetTests {
         }
     }
 }
+
+@Suite("Data channels: channels nobody can reach are refused")
+struct UnclaimedChannelTests {
+    @Test("beyond 1,024 unclaimed channels (nobody listening) the peer's OPEN is refused: its channel closes, no ACK",
+          .timeLimit(.minutes(2)))
+    func refusedBeyondUnclaimedLimit() async throws {
+        try await MemoryHeavy.shared.run {
+            let dtls = try await DtlsPair.make()
+            let config = SctpTransport.Configuration(streams: 3000)
+            let sctpA = try SctpTransport(dtlsTransport: dtls.a.dtls, configuration: config)
+            let sctpB = try SctpTransport(dtlsTransport: dtls.b.dtls, configuration: config)  // nobody listens
+            try sctpA.setRemoteParameters(SctpParameters(port: sctpB.localParameters.port))
+            try sctpB.setRemoteParameters(SctpParameters(port: sctpA.localParameters.port))
+            try await sctpA.waitUntilConnected(timeout: .seconds(15))
+            let channels = try (0..<1_100).map { try sctpA.createDataChannel(label: "c\($0)") }
+            #expect(await eventually(.seconds(30)) { sctpB.counters.refusedChannels == 76 }, "refused \(sctpB.counters.refusedChannels)")
+            #expect(await eventually(.seconds(30)) { channels.filter { $0.readyState == .closed }.count == 76 },
+                    "a's refused channels close (the peer reset their streams)")
+            // The first listener gets the 1,024 that waited.
+            var claimed = 0
+            for await _ in sctpB.incomingDataChannels() {
+                claimed += 1
+                if claimed == 1_024 { break }
+            }
+            #expect(claimed == 1_024)
+            sctpA.close()
+            sctpB.close()
+            await dtls.close()
+        }
+    }
+}

@@ -189,7 +189,8 @@ public final class SctpTransport: Sendable {
             messagesReceived: c.messagesReceived.load(ordering: .relaxed), bytesReceived: c.bytesReceived.load(ordering: .relaxed),
             packetsSent: c.packetsSent.load(ordering: .relaxed), packetsReceived: c.packetsReceived.load(ordering: .relaxed),
             unknownStreamDropped: c.unknownStream.load(ordering: .relaxed), unknownPPIDDropped: c.unknownPPID.load(ordering: .relaxed),
-            malformedDcep: c.malformedDcep.load(ordering: .relaxed), oversizeMessages: c.oversize.load(ordering: .relaxed))
+            malformedDcep: c.malformedDcep.load(ordering: .relaxed), oversizeMessages: c.oversize.load(ordering: .relaxed),
+            refusedChannels: c.refusedChannels.load(ordering: .relaxed))
     }
 
     // MARK: Closing
@@ -219,4 +220,7 @@ public struct SctpTransportCounters: Sendable, Hashable {
     public var malformedDcep: UInt64
     /// Messages from the peer over our max-message-size (each closed its channel).
     public var oversizeMessages: UInt64
+    /// Channels the peer opened while nobody listened and 1,024 already waited unclaimed: refused
+    /// (stream reset, no ACK).
+    public var refusedChannels: UInt64 = 0
 }

@@ -153,7 +153,6 @@ final class DtlsCore: IceUpperLayer, Sendable {
         guard !remote.fingerprints.isEmpty else {
             throw DtlsError(.invalidParameters, field: "fingerprints", reason: "the remote parameters carry no fingerprint")
         }
-        let iceRole = connection.configuration.role
         try locked { (e: inout Engine) throws(DtlsError) in
             guard !e.closed else { throw DtlsError(.closed, reason: "the transport is closed") }
             if let current = e.remote {
@@ -164,7 +163,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
                 }
                 return
             }
-            let local = try Self.decide(local: e.role, remote: remote.role, iceControlling: iceRole == .controlling)
+            let local = try Self.decide(local: e.role, remote: remote.role)
             let session = try DtlsSession(identity: identity, role: local == .client ? .client : .server, expected: remote.fingerprints)
             let outbox = e.outbox
             session.output = { bytes in outbox.datagrams.append(Array(bytes)) }
@@ -181,12 +180,12 @@ final class DtlsCore: IceUpperLayer, Sendable {
         }
     }
 
-    /// RFC 8842 §5.3 and ORTC: a decided role is answered by the opposite one; two `auto`s are
-    /// settled by the ICE role (controlling → server), as ORTC's `RTCDtlsRole` says; the answerer's
-    /// answer to a browser's `actpass` offer is therefore `active` (the client).
-    static func decide(local: DtlsRole, remote: DtlsRole, iceControlling: Bool) throws(DtlsError) -> DtlsRole {
+    /// RFC 8842 §5.3: a decided role is answered by the opposite one, and `actpass` by `active` (the
+    /// client): the one rule of ``DtlsRole/answering(_:)``, the same that writes our answer's
+    /// `a=setup`, whatever the ICE roles are (with an ICE-lite offer the answerer is ICE-controlling
+    /// and must still be the client it wrote; issue 17 §9).
+    static func decide(local: DtlsRole, remote: DtlsRole) throws(DtlsError) -> DtlsRole {
         switch (local, remote) {
-        case (.auto, .auto): return iceControlling ? .server : .client
         case (.auto, let r): return DtlsRole.answering(r)
         case (let l, .auto): return l
         case (let l, let r) where l != r: return l

@@ -121,6 +121,14 @@ extension SctpCore {
             _ = a.socket?.resetOutgoing(stream)
             return
         }
+        guard hub.acceptsChannel else {
+            // Nobody listens and the unclaimed channels are at their limit: refuse (reset the
+            // stream, no ACK) instead of opening a channel nobody could reach.
+            counters.refusedChannels.wrappingAdd(1, ordering: .relaxed)
+            logger.debug("DCEP OPEN on stream \(stream) refused: \(SctpHub.unclaimedLimit) channels wait unclaimed")
+            _ = a.socket?.resetOutgoing(stream)
+            return
+        }
         let object = DataChannel(
             core: self, key: nextKey(&a), label: open.label, protocol: open.protocol, ordered: open.ordered,
             reliability: open.reliability, negotiated: false)

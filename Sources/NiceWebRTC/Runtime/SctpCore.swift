@@ -329,4 +329,5 @@ final class SctpCounters: Sendable {
     let unknownPPID = Atomic<UInt64>(0)
     let malformedDcep = Atomic<UInt64>(0)
     let oversize = Atomic<UInt64>(0)
+    let refusedChannels = Atomic<UInt64>(0)
 }

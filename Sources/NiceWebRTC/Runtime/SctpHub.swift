@@ -34,6 +34,15 @@ final class SctpHub: Sendable {
         queue.async(execute: body)
     }
 
+    /// Whether a channel the peer opens now would reach anyone: a listener, or room among the
+    /// unclaimed. When not, the association refuses the OPEN (issue 17 §9) rather than acknowledge a
+    /// channel nobody can ever reach.
+    var acceptsChannel: Bool {
+        state.withLock { s in
+            !s.finished && (s.channelHandler != nil || !s.channelStreams.isEmpty || s.unclaimed.count < Self.unclaimedLimit)
+        }
+    }
+
     func announce(_ channel: DataChannel) {
         let listeners = state.withLock { s -> Bool in
             for k in s.channelStreams.values { k.yield(channel) }
