@@ -90,7 +90,11 @@ struct DataChannelHostileInputTests {
         // 900 KiB in one message (the attacker's send buffer allows it): discarded piece by piece.
         let second = try pair.a.sctp.createDataChannel(label: "victim2")
         try await second.waitUntilOpen(timeout: .seconds(10))
-        #expect(pair.b.sctp.core.sendRaw(stream: try #require(second.id), ppid: 51, payload: [UInt8](repeating: 0x41, count: 900 * 1024)))
+        // It fits the attacker's 1 MiB send buffer once the first message left it (acknowledged):
+        // a non-blocking send takes it whole or not at all.
+        let secondID = try #require(second.id)
+        let huge = [UInt8](repeating: 0x41, count: 900 * 1024)
+        #expect(await eventually { pair.b.sctp.core.sendRaw(stream: secondID, ppid: 51, payload: huge) })
         #expect(await eventually { second.readyState == .closed })
         try await Self.stillWorks(probe, probeB, tag: "after-oversize")
         await pair.close()

@@ -88,6 +88,14 @@ enum Usrsctp {
         usrsctp_init(0, writeCallback, nil)
         _ = usrsctp_sysctl_set_sctp_pr_enable(1)  // RFC 3758 partial reliability (maxRetransmits, lifetime)
         _ = usrsctp_sysctl_set_sctp_ecn_enable(0)  // no ECN over DTLS/UDP
+        // Extensions WebRTC does not use, off so their parsers are not reachable from a peer
+        // (Debian's 0.9.5 lacks later upstream input-validation fixes): address reconfiguration
+        // (ASCONF, RFC 5061) first, since AUTH (RFC 4895) cannot be turned off while ASCONF is on;
+        // NR-SACK and PKTDROP are off by default and stay so. Stream reset (RFC 6525) needs neither.
+        _ = usrsctp_sysctl_set_sctp_asconf_enable(0)
+        _ = usrsctp_sysctl_set_sctp_auth_enable(0)
+        _ = usrsctp_sysctl_set_sctp_nrsack_enable(0)
+        _ = usrsctp_sysctl_set_sctp_pktdrop_enable(0)
         usrsctp_enable_crc32c_offload()  // DTLS authenticates; compute CRC32c only when sending
         _ = usrsctp_sysctl_set_sctp_recvspace(bufferSize)
         _ = usrsctp_sysctl_set_sctp_sendspace(bufferSize)
