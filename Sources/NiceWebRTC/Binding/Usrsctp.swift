@@ -133,7 +133,11 @@ private let upcallCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPoin
 
 /// One usrsctp AF_CONN socket: one SCTP association over one DTLS transport (RFC 8261).
 ///
-/// Not `Sendable`: it lives inside its ``SctpCore``'s lock, and every method is called there.
+/// Not `Sendable`: its ``SctpCore`` hands it out under its own locks. Sends and stream resets run
+/// under the core's send gate, reads under its state lock, possibly at the same time (usrsctp's
+/// socket calls are thread-safe, as a BSD socket's); `socket` is written only by `init` and by
+/// `close()`, which runs under the gate after the state lock detached the socket, when no read can
+/// reach it any more.
 final class UsrsctpSocket {
     enum SendResult {
         case sent

@@ -34,3 +34,25 @@ final class Confined<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+/// The association's send lock (libdatachannel's `mSendMutex`): it orders every `usrsctp_sendv`
+/// and stream reset of one association, and lets the context thread hand its flush to whoever holds
+/// it instead of waiting (``tryLock()``). A pthread mutex, so ThreadSanitizer sees it.
+///
+/// `@unchecked Sendable` is safe: it holds no value, only the mutex it owns; `pthread_mutex_*`
+/// calls are thread-safe by definition.
+final class SendGate: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() { pthread_mutex_init(mutex, nil) }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    /// Takes the lock only when it is free; true when taken.
+    func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
+}

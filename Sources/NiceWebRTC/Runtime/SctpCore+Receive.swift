@@ -167,7 +167,7 @@ extension SctpCore {
                 setState(.closed, channel, &a)
             }
         case .senderDry:
-            flush(&a)
+            a.flushWanted = true
         case .other:
             return
         }

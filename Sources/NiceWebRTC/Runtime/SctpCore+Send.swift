@@ -81,7 +81,14 @@ extension SctpCore {
 
     func send(_ message: DataChannelMessage, key: UInt64) throws(DataChannelError) {
         let size = message.count
-        try locked { (a: inout Association) throws(DataChannelError) in
+        var epilogue = Epilogue()
+        defer { run(epilogue) }
+        // The gate orders this send against every other send and flush, so a message goes straight
+        // into usrsctp only when nothing waits before it; `state` is held only for bookkeeping.
+        sendGate.lock()
+        defer { releaseGate() }
+        enum Plan { case direct(UsrsctpSocket, Outgoing), queued }
+        let plan = try step(&epilogue) { (a: inout Association) throws(DataChannelError) -> Plan in
             guard let channel = a.channels[key] else { throw DataChannelError(.notOpen, reason: "the channel is closed") }
             guard channel.state == .open, let id = channel.id else {
                 throw DataChannelError(.notOpen, reason: "the channel is \(channel.state.rawValue)")
@@ -93,31 +100,70 @@ extension SctpCore {
             guard channel.queuedCost + Self.cost(ofQueued: size) <= configuration.sendBufferLimit else {
                 throw DataChannelError(
                     .bufferFull, field: "bufferedAmount",
-                    reason: "\(channel.buffered) bytes in \(channel.queuedCost - channel.buffered > 0 ? "many messages " : "")wait already (limit \(configuration.sendBufferLimit), \(Self.overheadPerQueuedMessage) B per message)")
+                    reason: "\(channel.buffered) bytes wait already (limit \(configuration.sendBufferLimit), \(Self.overheadPerQueuedMessage) B per message)")
             }
             let (ppid, payload) = message.wire
             let object = channel.object
-            let unordered = !object.ordered && channel.acked
+            let outgoing = Outgoing(
+                kind: .data, key: key, stream: id, ppid: ppid.rawValue, payload: payload, unordered: !object.ordered && channel.acked,
+                reliability: object.reliability, buffered: size, cost: Self.cost(ofQueued: size))
+            if a.outboundIsEmpty, a.state == .connected, let socket = a.socket, usrsctpHasRoom(socket, &a) {
+                a.messagesInUsrsctp += 1  // counted before the send: the cap is an upper estimate
+                return .direct(socket, outgoing)
+            }
+            queue(outgoing, channel, &a)
+            return .queued
+        }
+        guard case .direct(let socket, let o) = plan else { return }
+        // The common case: straight into usrsctp, no copy kept, no lock of the receive side held.
+        let result = o.payload.withUnsafeBytes { socket.send($0, stream: o.stream, ppid: o.ppid, unordered: o.unordered, reliability: o.reliability) }
+        switch result {
+        case .sent:
             counters.messagesSent.wrappingAdd(1, ordering: .relaxed)
             counters.bytesSent.wrappingAdd(UInt64(size), ordering: .relaxed)
-            let outgoing = Outgoing(kind: .data, key: key, stream: id, ppid: ppid.rawValue, payload: payload, unordered: unordered, reliability: object.reliability, buffered: size, cost: Self.cost(ofQueued: size))
-            if a.outboundIsEmpty, let socket = a.socket, usrsctpHasRoom(socket, &a) {
-                // The common case: straight into usrsctp, no copy kept.
-                switch payload.withUnsafeBytes({ socket.send($0, stream: id, ppid: ppid.rawValue, unordered: unordered, reliability: object.reliability) }) {
-                case .sent:
-                    a.messagesInUsrsctp += 1
-                    return
-                case .wouldBlock: break
-                case .tooLarge:
-                    throw DataChannelError(.messageTooLarge, field: "size", reason: "usrsctp refused \(size) bytes")
-                case .failed(let e):
-                    throw DataChannelError(.sctpFailure, field: "usrsctp_sendv", reason: "errno \(e)")
-                }
+        case .wouldBlock:
+            step(&epilogue) { a in
+                a.messagesInUsrsctp -= 1
+                guard !a.closed, let channel = a.channels[key] else { return }
+                queue(o, channel, &a)
             }
-            channel.buffered += size
-            channel.queuedCost += Self.cost(ofQueued: size)
-            a.outbound.append(outgoing)
+        case .tooLarge:
+            throw DataChannelError(.messageTooLarge, field: "size", reason: "usrsctp refused \(size) bytes")
+        case .failed(let e):
+            throw DataChannelError(.sctpFailure, field: "usrsctp_sendv", reason: "errno \(e)")
         }
+    }
+
+    /// Appends a user message to the association's FIFO (gate held).
+    private func queue(_ o: Outgoing, _ channel: Channel, _ a: inout Association) {
+        channel.buffered += o.buffered
+        channel.queuedCost += o.cost
+        a.outbound.append(o)
+        counters.messagesSent.wrappingAdd(1, ordering: .relaxed)
+        counters.bytesSent.wrappingAdd(UInt64(o.buffered), ordering: .relaxed)
+    }
+
+    /// Releases ``sendGate``; a flush asked for meanwhile runs now (see ``requestFlush()``).
+    func releaseGate() {
+        sendGate.unlock()
+        if flushPending.load(ordering: .sequentiallyConsistent) { requestFlush() }
+    }
+
+    /// Moves queued messages into usrsctp now, or hands that to the thread holding ``sendGate``
+    /// (which runs it when it releases the gate): the context thread never waits for a sender.
+    func requestFlush() {
+        flushPending.store(true, ordering: .sequentiallyConsistent)
+        for _ in 0..<64 {  // each turn makes progress or returns; bounded all the same
+            guard flushPending.load(ordering: .sequentiallyConsistent) else { return }
+            guard sendGate.tryLock() else { return }  // the holder re-checks the flag after unlocking
+            flushPending.store(false, ordering: .sequentiallyConsistent)
+            var epilogue = Epilogue()
+            flushGated(&epilogue)
+            sendGate.unlock()
+            epilogue.flush = false  // this flush ran; a new request sets the flag again
+            run(epilogue)
+        }
+        if flushPending.load(ordering: .sequentiallyConsistent) { scheduleService() }
     }
 
     /// Messages usrsctp may hold at once: it charges only payload bytes against its 1 MiB send
@@ -167,39 +213,67 @@ extension SctpCore {
         }
     }
 
+    /// Queues a DCEP message or a stream reset (state lock held); it goes out once the lock is
+    /// released (``Epilogue/flush``).
     func enqueue(_ outgoing: Outgoing, _ a: inout Association) {
         if let channel = a.channels[outgoing.key] { channel.buffered += outgoing.buffered }
         a.outbound.append(outgoing)
-        flush(&a)
+        a.flushWanted = true
     }
 
-    /// Moves queued messages into usrsctp, oldest first, until its send buffer is full.
-    func flush(_ a: inout Association) {
-        guard let socket = a.socket, a.state == .connected else { return }
-        var progressed = false
-        while a.outboundHead < a.outbound.count {
-            let o = a.outbound[a.outboundHead]
-            let channel = a.channels[o.key]
-            if o.kind == .reset {
-                if !socket.resetOutgoing(o.stream) {
-                    logger.debug("SCTP stream reset \(o.stream) refused (errno): will not retry")
+    /// Moves queued messages into usrsctp, oldest first, until its send buffer is full (gate held;
+    /// `state` taken per message for the bookkeeping, never across the usrsctp call).
+    private func flushGated(_ epilogue: inout Epilogue) {
+        for _ in 0..<100_000 {  // bounded: one message per turn, the queue is bounded by the budget
+            enum Next { case send(UsrsctpSocket, Outgoing), reset(UsrsctpSocket, UInt16), drop, stop }
+            let next = step(&epilogue) { a -> Next in
+                guard !a.closed, let socket = a.socket, a.state == .connected, a.outboundHead < a.outbound.count else { return .stop }
+                let o = a.outbound[a.outboundHead]
+                if o.kind == .reset { return .reset(socket, o.stream) }
+                if o.ppid != DataChannelPPID.dcep.rawValue && a.channels[o.key] == nil { return .drop }  // the channel ended
+                guard usrsctpHasRoom(socket, &a) else { return .stop }
+                a.messagesInUsrsctp += 1
+                return .send(socket, o)
+            }
+            var sent = true
+            switch next {
+            case .stop:
+                return
+            case .drop:
+                break
+            case .reset(let socket, let stream):
+                if !socket.resetOutgoing(stream) {
+                    logger.debug("SCTP stream reset \(stream) refused (errno): will not retry")
                 }
-            } else if o.ppid != DataChannelPPID.dcep.rawValue && channel == nil {
-                // The channel ended; its data goes nowhere.
-            } else {
-                guard usrsctpHasRoom(socket, &a) else { break }
+            case .send(let socket, let o):
                 let result = o.payload.withUnsafeBytes {
                     socket.send($0, stream: o.stream, ppid: o.ppid, unordered: o.unordered, reliability: o.reliability)
                 }
-                if case .wouldBlock = result { break }
-                if case .sent = result { a.messagesInUsrsctp += 1 }
+                if case .wouldBlock = result { sent = false }
                 if case .failed(let e) = result { logger.debug("usrsctp_sendv on stream \(o.stream): errno \(e); dropped") }
             }
-            a.outbound[a.outboundHead] = Outgoing(kind: .data, key: 0, stream: 0, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0, cost: 0)
-            a.outboundHead += 1
-            progressed = true
-            channel?.queuedCost -= o.cost
-            if let channel, o.buffered > 0 {
+            let more = step(&epilogue) { a -> Bool in
+                guard !a.closed else { return false }
+                guard sent else {
+                    a.messagesInUsrsctp -= 1
+                    return false
+                }
+                popOutbound(&a)
+                return true
+            }
+            guard more else { return }
+        }
+    }
+
+    /// The head of the FIFO went into usrsctp (or nowhere): its accounting, the low-water event,
+    /// the waiting writers.
+    private func popOutbound(_ a: inout Association) {
+        let o = a.outbound[a.outboundHead]
+        a.outbound[a.outboundHead] = Outgoing(kind: .data, key: 0, stream: 0, ppid: 0, payload: [], unordered: false, reliability: .reliable, buffered: 0, cost: 0)
+        a.outboundHead += 1
+        if let channel = a.channels[o.key] {
+            channel.queuedCost -= o.cost
+            if o.buffered > 0 {
                 let before = channel.buffered
                 channel.buffered -= o.buffered
                 if before > channel.lowThreshold && channel.buffered <= channel.lowThreshold {
@@ -211,11 +285,11 @@ extension SctpCore {
         if a.outboundHead >= a.outbound.count {
             a.outbound.removeAll(keepingCapacity: a.outbound.count < 1024)
             a.outboundHead = 0
-        } else if a.outboundHead > 1024 {
+        } else if a.outboundHead > 1024 && a.outboundHead * 2 > a.outbound.count {
             a.outbound.removeFirst(a.outboundHead)
             a.outboundHead = 0
         }
-        if progressed && !a.waiters.isEmpty {
+        if !a.waiters.isEmpty {
             a.resumeAfterUnlock += a.waiters.values
             a.waiters = [:]
         }
@@ -274,11 +348,11 @@ extension SctpCore {
     /// Sends `payload` on `stream` with any PPID, bypassing every channel check: what a hostile (but
     /// DTLS-authenticated) peer can put on the wire. Internal; used by the hostile-input tests.
     func sendRaw(stream: UInt16, ppid: UInt32, payload: [UInt8], unordered: Bool = false) -> Bool {
-        locked { a in
-            guard let socket = a.socket, a.state == .connected else { return false }
-            let r = payload.withUnsafeBytes { socket.send($0, stream: stream, ppid: ppid, unordered: unordered, reliability: .reliable) }
-            if case .sent = r { return true }
-            return false
-        }
+        sendGate.lock()
+        defer { releaseGate() }
+        guard let socket = state.withLock({ a in a.state == .connected ? a.socket : nil }) else { return false }
+        let r = payload.withUnsafeBytes { socket.send($0, stream: stream, ppid: ppid, unordered: unordered, reliability: .reliable) }
+        if case .sent = r { return true }
+        return false
     }
 }

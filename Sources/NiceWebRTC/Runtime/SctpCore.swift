@@ -7,15 +7,19 @@ import Synchronization
 /// The owner of one SCTP association over one DTLS transport (RFC 8261) and of its data channels
 /// (RFC 8831, DCEP RFC 8832).
 ///
-/// **Threads.** Everything usrsctp does for this association through us happens under `state`'s
-/// lock: DTLS plaintext goes in (``dtlsDidReceive(_:)``, context thread), received messages and
-/// notifications are read and dispatched (``service()``, context thread, scheduled by usrsctp's
-/// upcall), user sends go out (caller's thread). usrsctp's own timer thread calls only
-/// ``usrsctpWrite(_:)`` (to DTLS) and ``usrsctpUpcall()`` (schedules ``service()``), neither of
-/// which takes this lock. No user code runs under the lock: events are posted to the transport's
-/// serial queue.
+/// **Threads.** Two locks, as libdatachannel's send and receive mutexes. `state` (the bookkeeping:
+/// channels, the send queue, budgets) is held on the context thread while DTLS plaintext goes in
+/// (``dtlsDidReceive(_:)``) and while received messages and notifications are read and dispatched
+/// (``service()``, scheduled by usrsctp's upcall); user threads take it only for short bookkeeping
+/// steps, never across a usrsctp call. ``sendGate`` orders every `usrsctp_sendv` and stream reset
+/// (caller's thread, or whoever flushes the queue); the context thread never waits for it: when a
+/// sender holds it, the flush is handed over (``requestFlush()``). usrsctp's own timer thread calls
+/// only ``usrsctpWrite(_:)`` (to DTLS) and ``usrsctpUpcall()`` (schedules ``service()``), neither
+/// of which takes a lock of ours. No user code runs under either lock: events are posted to the
+/// transport's serial queue. The socket is closed under the gate once `state` detached it, so no
+/// send uses it after (and no receive: reads find `socket == nil`).
 ///
-/// Lock order: `state` → usrsctp's locks → (write callback) DTLS engine (released before the
+/// Lock order: `sendGate` → `state` → usrsctp's locks → (write callback) DTLS engine (released before the
 /// datagram goes to ICE) → `nice_agent_send`; usrsctp's locks → (upcall) the schedule flag. Nothing
 /// under usrsctp's locks takes `state`; DTLS hands plaintext up only after releasing its own lock;
 /// and what libnice emits from inside `nice_agent_send` reaches this association only as a context
@@ -87,6 +91,11 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         var resumeAfterUnlock: [CheckedContinuation<Void, Never>] = []
         var nextKey: UInt64 = 0
         var closed = false
+        /// Something was queued (or usrsctp has room again): ``requestFlush()`` once unlocked.
+        var flushWanted = false
+        /// The socket the association ended with: closed once the lock is released, under the
+        /// send gate (a sender may still be inside `usrsctp_sendv` with it).
+        var socketToClose: UsrsctpSocket?
         /// Messages handed to usrsctp since its queue was last seen empty (an upper estimate of
         /// what it holds): usrsctp's send buffer counts payload bytes only, so tiny messages are
         /// capped by count here (``SctpCore/usrsctpMessageLimit``).
@@ -102,6 +111,10 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     let logger: Logger
     let state: Confined<Association>
     let serviceScheduled = Atomic<Bool>(false)
+    /// Orders every `usrsctp_sendv` and stream reset (see ``SendGate``); taken before `state`.
+    let sendGate = SendGate()
+    /// A flush was asked for while someone held ``sendGate``: the holder runs it on release.
+    let flushPending = Atomic<Bool>(false)
     /// Received bytes not yet taken by the user (all channels).
     let pendingBytes = Atomic<Int>(0)
     let readPaused = Atomic<Bool>(false)
@@ -131,7 +144,10 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
             throw error
         }
         guard dtls.attachUpperLayer(core) else {
-            core.locked { $0.socket?.close() }
+            core.locked { a in
+                a.socket?.close()
+                a.socket = nil
+            }
             Usrsctp.deregister(id)
             throw DataChannelError(.invalidState, field: "dtlsTransport", reason: "the DTLS transport is closed or already carries SCTP")
         }
@@ -139,18 +155,61 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         return core
     }
 
-    /// Runs `body` under the association's lock, then wakes the writers it released.
-    func locked<R, E: Error>(_ body: (inout Association) throws(E) -> R) throws(E) -> R {
+    /// What a locked step left to do once the lock is released.
+    struct Epilogue {
         var wake: [CheckedContinuation<Void, Never>] = []
-        let result = try state.withLock { (a: inout Association) throws(E) -> R in
-            defer {
-                wake = a.resumeAfterUnlock
-                a.resumeAfterUnlock = []
+        var flush = false
+        var closing: UsrsctpSocket?
+
+        mutating func take(from a: inout Association) {
+            wake += a.resumeAfterUnlock
+            a.resumeAfterUnlock = []
+            flush = flush || a.flushWanted
+            a.flushWanted = false
+            if let s = a.socketToClose {
+                closing = s
+                a.socketToClose = nil
             }
+        }
+    }
+
+    /// Runs `body` under the association's lock, without running its epilogue: for the send path,
+    /// which holds ``sendGate`` and runs the epilogue after releasing it.
+    func step<R, E: Error>(_ epilogue: inout Epilogue, _ body: (inout Association) throws(E) -> R) throws(E) -> R {
+        var after = Epilogue()
+        defer {
+            epilogue.wake += after.wake
+            epilogue.flush = epilogue.flush || after.flush
+            if let c = after.closing { epilogue.closing = c }
+        }
+        return try state.withLock { (a: inout Association) throws(E) -> R in
+            defer { after.take(from: &a) }
             return try body(&a)
         }
-        for k in wake { k.resume() }
+    }
+
+    /// Runs `body` under the association's lock; then, with no lock held, wakes the writers it
+    /// released, closes a socket it detached and moves queued messages into usrsctp. Never call it
+    /// while holding ``sendGate``.
+    func locked<R, E: Error>(_ body: (inout Association) throws(E) -> R) throws(E) -> R {
+        var epilogue = Epilogue()
+        let result = try step(&epilogue, body)
+        run(epilogue)
         return result
+    }
+
+    /// A step's epilogue, with no lock held.
+    func run(_ epilogue: Epilogue) {
+        for k in epilogue.wake { k.resume() }
+        if let socket = epilogue.closing {
+            // After every send that might still use it (they hold the gate), before anyone forgets
+            // the id: the ABORT usrsctp sends on close goes out through the write callback.
+            sendGate.lock()
+            socket.close()
+            sendGate.unlock()
+            Usrsctp.deregister(id)
+        }
+        if epilogue.flush { requestFlush() }
     }
 
     // MARK: From DTLS
@@ -216,7 +275,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         locked { a in
             guard !a.closed else { return }
             readAvailable(&a)
-            flush(&a)
+            a.flushWanted = true
         }
     }
 
@@ -294,9 +353,9 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         }
         a.resumeAfterUnlock += a.waiters.values
         a.waiters = [:]
-        a.socket?.close()
+        a.socketToClose = a.socket
         a.socket = nil
-        Usrsctp.deregister(id)
+        if a.socketToClose == nil { Usrsctp.deregister(id) }
         hub.finish()
     }
 
