@@ -1,5 +1,5 @@
 import Foundation
-import NiceICE
+@testable import NiceICE
 import NiceWebRTC
 import Testing
 
@@ -105,6 +105,14 @@ func echoSessionThenClose(_ style: EchoStyle, unreadBytes: Int = 0) async throws
     return weakB
 }
 
+/// glibc's `malloc_trim(0)` (not in Swift's Glibc module): gives freed heap pages back to the
+/// system, so RSS shows what is still allocated.
+func trimMalloc() {
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "malloc_trim") else { return }
+    _ = unsafeBitCast(symbol, to: Trim.self)(0)
+}
+
 @Suite("Data channels: lifetimes after close", .serialized)
 struct DataChannelLifetimeTests {
     @Test("after close, b's PeerConnection, DtlsTransport, SctpTransport and DataChannel are released",
@@ -119,5 +127,29 @@ struct DataChannelLifetimeTests {
     func releasedWithUnreadMessages() async throws {
         let weakB = try await echoSessionThenClose(.readmeEcho, unreadBytes: 256 * 1024)
         #expect(await eventually(.seconds(5)) { weakB.released }, "still alive: \(weakB.alive)")
+    }
+
+    @Test("1,000 echo sessions opened and closed in a row: every object freed (live counts back to zero), RSS back within 5 %",
+          .timeLimit(.minutes(5)))
+    func thousandSessions() async throws {
+        try await MemoryHeavy.shared.run {
+            let kinds: [LiveObjects.Kind] = [.dtlsTransport, .dtlsCore, .sctpTransport, .sctpCore, .dataChannel]
+            func counts() -> [Int] { kinds.compactMap { LiveObjects.count($0) } }
+            func settledRSS() -> Int {
+                trimMalloc()  // glibc keeps freed memory in its arenas; what is still in use stays
+                return residentBytes()
+            }
+            let start = counts()
+            for _ in 0..<50 { _ = try await echoSessionThenClose(.readmeEcho) }  // warm-up: caches, pools, usrsctp
+            #expect(await eventually(.seconds(10)) { counts() == start })
+            let baseline = settledRSS()
+            for i in 0..<1_000 {
+                let weakB = try await echoSessionThenClose(EchoStyle.allCases[i % EchoStyle.allCases.count])
+                if i % 100 == 0 { #expect(await eventually(.seconds(5)) { weakB.released }, "session \(i): \(weakB.alive)") }
+            }
+            #expect(await eventually(.seconds(20)) { counts() == start }, "live objects \(kinds) now \(counts()), were \(start)")
+            let after = settledRSS()
+            #expect(Double(after) <= Double(baseline) * 1.05, "RSS \(baseline >> 10) KiB → \(after >> 10) KiB after 1,000 sessions")
+        }
     }
 }

@@ -48,7 +48,10 @@ public final class DataChannel: Sendable {
         self.negotiated = negotiated
         inbox = DataChannelInbox(queue: core.hub.queue) { [weak core] bytes in core?.consumed(bytes) }
         observers = DataChannelObservers()
+        LiveObjects.born(.dataChannel)
     }
+
+    deinit { LiveObjects.died(.dataChannel) }
 
     /// W3C `maxRetransmits`.
     public var maxRetransmits: UInt16? {

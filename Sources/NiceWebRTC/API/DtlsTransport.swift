@@ -100,9 +100,11 @@ public final class DtlsTransport: Sendable {
         self.configuration = configuration
         self.core = core
         core.iceStateDidChange()
+        LiveObjects.born(.dtlsTransport)
     }
 
     deinit {
+        LiveObjects.died(.dtlsTransport)
         core.closeLocally(sendCloseNotify: true)
         iceConnection.close()
     }

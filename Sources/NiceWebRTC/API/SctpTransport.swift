@@ -91,9 +91,11 @@ public final class SctpTransport: Sendable {
             queue: queue, logger: logger)
         self.dtlsTransport = dtlsTransport
         self.configuration = configuration
+        LiveObjects.born(.sctpTransport)
     }
 
     deinit {
+        LiveObjects.died(.sctpTransport)
         core.end(reason: "released")
         dtlsTransport.close()
     }

@@ -74,7 +74,10 @@ final class DtlsCore: IceUpperLayer, Sendable {
         self.logger = logger
         hub = DtlsHub(receiveLimit: receiveLimit)
         engine = Confined(Engine(role: role))
+        LiveObjects.born(.dtlsCore)
     }
+
+    deinit { LiveObjects.died(.dtlsCore) }
 
     /// Runs `body` under the engine lock; then, with no lock held, sends the datagrams it produced
     /// to ICE and hands what it collected for the layer above to that layer.

@@ -129,7 +129,10 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         self.logger = logger
         hub = SctpHub(queue: queue)
         state = Confined(Association())
+        LiveObjects.born(.sctpCore)
     }
+
+    deinit { LiveObjects.died(.sctpCore) }
 
     /// Creates the association's socket (bound to the local port) and attaches it above DTLS.
     static func make(dtls: DtlsCore, configuration: Configuration, queue: DispatchQueue, logger: Logger) throws(DataChannelError) -> SctpCore {
