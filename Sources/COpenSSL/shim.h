@@ -30,6 +30,14 @@ static inline int cnssl_ctx_set_groups(SSL_CTX *ctx, const char *groups) {
     return (int)SSL_CTX_set1_groups_list(ctx, groups);
 }
 
+/// Why: `SSL_CTX_set1_sigalgs_list` is a macro over `SSL_CTX_ctrl` (SSL_CTRL_SET_SIGALGS_LIST). The
+/// signature algorithms we offer (signature_algorithms), accept in the peer's ServerKeyExchange and
+/// CertificateVerify, and list in our CertificateRequest (with no client list set, OpenSSL 3.0 uses
+/// this one there too: `tls12_get_psigalgs`).
+static inline int cnssl_ctx_set_sigalgs(SSL_CTX *ctx, const char *sigalgs) {
+    return (int)SSL_CTX_set1_sigalgs_list(ctx, sigalgs);
+}
+
 /// Why: `SSL_OP_*` are 64-bit macro constants built from `SSL_OP_BIT(n)` (a function-like macro,
 /// which Swift does not import). The options every session gets: no compression (RFC 8261 §5), no
 /// renegotiation (RFC 8827 §6.5), no path-MTU query (RFC 8261: the MTU is ours to set; the BIO is
@@ -76,6 +84,13 @@ static inline int cnssl_get_timeout_us(SSL *ssl, long long *microseconds) {
 /// the last flight when its timer expired: > 0 retransmitted, 0 not due, < 0 failed.
 static inline int cnssl_handle_timeout(SSL *ssl) { return (int)DTLSv1_handle_timeout(ssl); }
 
+/// Why: `SSL_get_peer_signature_nid` is a macro over `SSL_ctrl` (SSL_CTRL_GET_PEER_SIGNATURE_NID).
+/// The digest of the signature the peer made in the handshake (ServerKeyExchange or
+/// CertificateVerify); with `SSL_get_peer_signature_type_nid` it names the negotiated algorithm.
+static inline int cnssl_get_peer_signature_digest_nid(SSL *ssl, int *nid) {
+    return (int)SSL_get_peer_signature_nid(ssl, nid);
+}
+
 /// Why: `SSL_get_ex_new_index` is a macro over `CRYPTO_get_ex_new_index`. One process-wide slot in
 /// which each SSL keeps a pointer to its Swift session (read back by the verify callback).
 static inline int cnssl_new_ex_index(void) {
@@ -92,6 +107,11 @@ static inline long cnssl_bio_get_mem_data(BIO *bio, char **data) { return BIO_ge
 /// Why: `EVP_EC_gen` is a macro over the variadic `EVP_PKEY_Q_keygen`, and Swift cannot call C
 /// variadic functions. Generates an ECDSA key on P-256 (W3C generateCertificate's default).
 static inline EVP_PKEY *cnssl_generate_p256(void) { return EVP_EC_gen("P-256"); }
+
+/// Why: `EVP_RSA_gen` is a macro over the variadic `EVP_PKEY_Q_keygen`. Generates an RSA key of
+/// `bits` bits. Only tests use it: RSA peers for the security-level checks (1,024 bits must be
+/// refused, 2,048 accepted); the library itself generates P-256 only.
+static inline EVP_PKEY *cnssl_generate_rsa(unsigned int bits) { return EVP_RSA_gen(bits); }
 
 /// Why: `X509_set_version` takes the zero-based version number as a macro constant
 /// (`X509_VERSION_3` is only in newer headers). Marks a certificate as X.509 v3.

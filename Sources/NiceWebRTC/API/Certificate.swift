@@ -28,7 +28,8 @@ public final class Certificate: Sendable, CustomStringConvertible {
     /// Thirty days, W3C's and the browsers' default lifetime.
     public static let defaultLifetime: Duration = .seconds(30 * 86_400)
 
-    private init(identity: CertificateIdentity) throws(DtlsError) {
+    /// Internal (not private) so tests can wrap identities the public API does not make (RSA keys).
+    init(identity: CertificateIdentity) throws(DtlsError) {
         var all: [DtlsFingerprint] = []
         for algorithm in DtlsFingerprint.Algorithm.allCases {
             guard let f = identity.fingerprint(algorithm) else {
@@ -54,11 +55,12 @@ public final class Certificate: Sendable, CustomStringConvertible {
     }
 
     /// Loads a certificate and its unencrypted private key from PEM text (as written by
-    /// ``pemWithPrivateKey()``; the blocks in any order). EC (P-256, P-384) and RSA keys are
-    /// accepted.
+    /// ``pemWithPrivateKey()``; the blocks in any order). EC (P-256, P-384) and RSA keys of at
+    /// least 2,048 bits are accepted.
     ///
     /// - Throws: ``DtlsError`` `invalidCertificate`, field `pem`: no certificate or key block, a key
-    ///   that does not belong to the certificate, an expired certificate, another key type.
+    ///   that does not belong to the certificate, an expired certificate, another key type, a key
+    ///   under 112-bit security (RSA under 2,048 bits).
     public convenience init(pem: String) throws(DtlsError) {
         try self.init(identity: .load(pem: pem))
     }

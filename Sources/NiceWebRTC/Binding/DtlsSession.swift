@@ -50,6 +50,8 @@ final class DtlsSession {
     private(set) var presented: DtlsFingerprint?
     private(set) var verified = false
     private var mismatch = false
+    /// Set when the peer's certificate matched but its key is below the security level: why.
+    private var weakKey: String?
     /// The last fatal alert the peer sent.
     private var peerAlert: String?
 
@@ -205,6 +207,24 @@ final class DtlsSession {
         return String(cString: name)
     }
 
+    /// The signature algorithm the peer signed its handshake with (ServerKeyExchange from a
+    /// server, CertificateVerify from a client), as "ECDSA+SHA256", "RSA-PSS+SHA256", "RSA+SHA256".
+    var peerSignatureAlgorithm: String? {
+        var type: Int32 = 0
+        var digest: Int32 = 0
+        guard SSL_get_peer_signature_type_nid(ssl, &type) == 1, cnssl_get_peer_signature_digest_nid(ssl, &digest) == 1,
+            let digestName = OBJ_nid2sn(digest)
+        else { return nil }
+        let typeName: String =
+            switch type {
+            case EVP_PKEY_EC: "ECDSA"
+            case EVP_PKEY_RSA_PSS: "RSA-PSS"
+            case EVP_PKEY_RSA: "RSA"
+            default: OBJ_nid2sn(type).map { String(cString: $0) } ?? "\(type)"
+            }
+        return "\(typeName)+\(String(cString: digestName))"
+    }
+
     // MARK: Inside
 
     /// The shortest body a record of epoch 1 or later can have under the negotiated (or pending)
@@ -241,6 +261,7 @@ final class DtlsSession {
 
     private func failureReason(_ sslError: Int32) -> DtlsTransportStateReason {
         if mismatch, let presented { return .fingerprintMismatch(presented: presented.description) }
+        if let weakKey { return .protocolError(weakKey) }
         if let peerAlert { return .peerAlert(peerAlert) }
         if sslError == SSL_ERROR_ZERO_RETURN { return .closedByPeer }
         return .protocolError(OpenSSL.lastErrorReason(or: "SSL error \(sslError)"))
@@ -314,6 +335,17 @@ final class DtlsSession {
         guard let cert = X509_STORE_CTX_get_current_cert(store) else { return false }
         presented = OpenSSL.fingerprint(of: cert, .sha256)
         for f in expected where OpenSSL.fingerprint(of: cert, f.algorithm) == f {
+            // The fingerprint overrides OpenSSL's own chain errors (a self-signed leaf), the
+            // security level's key-size error among them, so the key is checked here.
+            let needed = OpenSSL.minimumKeyBits(securityLevel: SSL_get_security_level(ssl))
+            let key = X509_get0_pubkey(cert)
+            let bits = key.map { EVP_PKEY_get_security_bits($0) } ?? 0
+            guard bits >= needed else {
+                let size = key.map { EVP_PKEY_get_bits($0) } ?? 0
+                weakKey = "the peer's certificate key is too weak: \(size) bits give \(bits)-bit security, at least \(needed) needed"
+                X509_STORE_CTX_set_error(store, X509_V_ERR_EE_KEY_TOO_SMALL)
+                return false
+            }
             verified = true
             return true
         }

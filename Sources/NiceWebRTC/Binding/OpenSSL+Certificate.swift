@@ -13,12 +13,14 @@ final class CertificateIdentity: @unchecked Sendable {
     let context: SharedOpenSSLObject
     let notAfter: Date
 
-    private init(x509: OpaquePointer, key: OpaquePointer, notAfter: Date) throws(DtlsError) {
+    private init(
+        x509: OpaquePointer, key: OpaquePointer, notAfter: Date, policy: OpenSSL.ContextPolicy = .webRTC
+    ) throws(DtlsError) {
         self.x509 = x509
         self.key = key
         self.notAfter = notAfter
         do {
-            context = try OpenSSL.makeContext(certificate: x509, key: key)
+            context = try OpenSSL.makeContext(certificate: x509, key: key, policy: policy)
         } catch {
             X509_free(x509)
             EVP_PKEY_free(key)
@@ -36,9 +38,30 @@ final class CertificateIdentity: @unchecked Sendable {
     /// self-signed X.509 v3 certificate for it, signed with ECDSA-SHA256, valid from a day ago (clock
     /// skew) for `lifetime`, with a random 64-bit serial number and subject CN "NiceWebRTC".
     static func generate(lifetime: Duration) throws(DtlsError) -> CertificateIdentity {
+        try generate(lifetime: lifetime, key: .p256)
+    }
+
+    /// The key types `generate` can make: P-256 (the library's), RSA (tests only: peers such as
+    /// some non-browser stacks, and too-weak ones).
+    enum KeyType: Sendable {
+        case p256
+        case rsa(bits: UInt32)
+    }
+
+    /// As `generate(lifetime:)` with another key type and context policy. Tests use it to build
+    /// RSA peers, including ones the WebRTC policy refuses (an RSA-1024 peer needs a weaker
+    /// `policy` for its own context, since level 2 refuses to load its certificate).
+    static func generate(
+        lifetime: Duration, key type: KeyType, policy: OpenSSL.ContextPolicy = .webRTC
+    ) throws(DtlsError) -> CertificateIdentity {
         OpenSSL.clearErrors()
-        guard let key = cnssl_generate_p256() else {
-            throw DtlsError(.cryptoFailure, field: "key", reason: OpenSSL.lastErrorReason(or: "P-256 key generation failed"))
+        let generated: OpaquePointer? =
+            switch type {
+            case .p256: cnssl_generate_p256()
+            case .rsa(let bits): cnssl_generate_rsa(bits)
+            }
+        guard let key = generated else {
+            throw DtlsError(.cryptoFailure, field: "key", reason: OpenSSL.lastErrorReason(or: "key generation failed"))
         }
         guard let x509 = X509_new() else {
             EVP_PKEY_free(key)
@@ -61,7 +84,7 @@ final class CertificateIdentity: @unchecked Sendable {
             throw DtlsError(.cryptoFailure, field: "certificate", reason: OpenSSL.lastErrorReason(or: "could not build the certificate"))
         }
         let notAfter = Date(timeIntervalSinceNow: TimeInterval(seconds))
-        return try CertificateIdentity(x509: x509, key: key, notAfter: notAfter)
+        return try CertificateIdentity(x509: x509, key: key, notAfter: notAfter, policy: policy)
     }
 
     private static func setName(_ x509: OpaquePointer) -> Bool {
@@ -105,6 +128,16 @@ final class CertificateIdentity: @unchecked Sendable {
             X509_free(x509)
             EVP_PKEY_free(key)
             throw DtlsError(.invalidCertificate, field: "pem", reason: "the key is neither EC nor RSA")
+        }
+        let bits = EVP_PKEY_get_security_bits(key)
+        let needed = OpenSSL.minimumKeyBits(securityLevel: OpenSSL.securityLevel)
+        guard bits >= needed else {
+            let size = EVP_PKEY_get_bits(key)
+            X509_free(x509)
+            EVP_PKEY_free(key)
+            throw DtlsError(
+                .invalidCertificate, field: "pem",
+                reason: "the key is too weak: \(size) bits give \(bits)-bit security, at least \(needed) needed")
         }
         guard X509_check_private_key(x509, key) == 1 else {
             X509_free(x509)

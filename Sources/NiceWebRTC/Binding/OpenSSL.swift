@@ -40,13 +40,50 @@ enum OpenSSL {
         + "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
     /// Key-exchange groups, in preference order.
     static let groups = "X25519:P-256:P-384"
+    /// OpenSSL's security level: 2 means at least 112 bits of security, so RSA and DH keys of at
+    /// least 2,048 bits and EC keys of at least 224 bits, for our certificate (refused at set-up)
+    /// and the peer's (refused in `DtlsSession.verify`, which checks the leaf's key itself because
+    /// the fingerprint callback overrides OpenSSL's chain errors). OpenSSL 3.0's default is 1,
+    /// which accepts RSA-1024.
+    static let securityLevel: Int32 = 2
+    /// The bits of security each OpenSSL security level requires of a key (`SSL_CTX_set_security_level`).
+    static func minimumKeyBits(securityLevel: Int32) -> Int32 {
+        switch securityLevel {
+        case ...0: 0
+        case 1: 80
+        case 2: 112
+        case 3: 128
+        case 4: 192
+        default: 256
+        }
+    }
+    /// The signature algorithms offered and accepted (handshake signatures: ServerKeyExchange,
+    /// CertificateVerify, and the list in our CertificateRequest): what Chrome (BoringSSL) and
+    /// Firefox (NSS) offer in DTLS 1.2 minus SHA-1 — ECDSA with SHA-256/384/512, RSA-PSS (RSAE) and
+    /// RSA PKCS#1 v1.5 with SHA-256/384/512. No Ed25519 (no browser uses it for DTLS) and no
+    /// RSA-PSS-PSS keys. The peer's self-signed certificate's own signature is not judged: the
+    /// fingerprint authenticates it (RFC 8122), as in browsers.
+    static let signatureAlgorithms =
+        "ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:ecdsa_secp521r1_sha512:"
+        + "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:"
+        + "rsa_pkcs1_sha256:rsa_pkcs1_sha384:rsa_pkcs1_sha512"
     /// DTLS-SRTP profiles offered (RFC 5764), so a media layer can key SRTP from this session and
     /// peers that insist on the extension (aiortc) accept the handshake.
     static let srtpProfiles = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 
+    /// The context's tunable parts. The library only ever uses `.webRTC`; tests build deliberately
+    /// weaker peers (an RSA-1024 certificate, SHA-1-only signatures) with other values.
+    struct ContextPolicy: Sendable {
+        var securityLevel: Int32 = OpenSSL.securityLevel
+        var signatureAlgorithms: String = OpenSSL.signatureAlgorithms
+        static let webRTC = ContextPolicy()
+    }
+
     /// A DTLS 1.2 context for one certificate, with the WebRTC policy (see the shims' comments in
     /// `COpenSSL/shim.h`). Every session of the certificate shares it.
-    static func makeContext(certificate: OpaquePointer, key: OpaquePointer) throws(DtlsError) -> SharedOpenSSLObject {
+    static func makeContext(
+        certificate: OpaquePointer, key: OpaquePointer, policy: ContextPolicy = .webRTC
+    ) throws(DtlsError) -> SharedOpenSSLObject {
         clearErrors()
         guard let method = DTLS_method(), let ctx = SSL_CTX_new(method) else {
             throw DtlsError(.cryptoFailure, field: "context", reason: lastErrorReason(or: "SSL_CTX_new failed"))
@@ -56,6 +93,8 @@ enum OpenSSL {
             return DtlsError(.cryptoFailure, field: "context", reason: "\(step): \(lastErrorReason(or: "refused"))")
         }
         guard cnssl_ctx_set_dtls12_only(ctx) == 1 else { throw fail("DTLS 1.2 only") }
+        // Before the certificate: SSL_CTX_use_certificate checks its key against the level.
+        SSL_CTX_set_security_level(ctx, policy.securityLevel)
         cnssl_ctx_set_webrtc_options(ctx)
         cnssl_ctx_disable_session_cache(ctx)
         cnssl_ctx_set_read_ahead(ctx)
@@ -63,6 +102,7 @@ enum OpenSSL {
         SSL_CTX_set_quiet_shutdown(ctx, 0)  // close() sends close_notify
         guard SSL_CTX_set_cipher_list(ctx, cipherList) == 1 else { throw fail("cipher list") }
         guard cnssl_ctx_set_groups(ctx, groups) == 1 else { throw fail("groups") }
+        guard cnssl_ctx_set_sigalgs(ctx, policy.signatureAlgorithms) == 1 else { throw fail("signature algorithms") }
         guard SSL_CTX_set_tlsext_use_srtp(ctx, srtpProfiles) == 0 else { throw fail("DTLS-SRTP profiles") }  // 0 = success
         guard SSL_CTX_use_certificate(ctx, certificate) == 1 else { throw fail("certificate") }
         guard SSL_CTX_use_PrivateKey(ctx, key) == 1 else { throw fail("private key") }
