@@ -133,7 +133,7 @@ struct DataChannelLifetimeTests {
           .timeLimit(.minutes(5)))
     func thousandSessions() async throws {
         try await MemoryHeavy.shared.run {
-            let kinds: [LiveObjects.Kind] = [.dtlsTransport, .dtlsCore, .sctpTransport, .sctpCore, .dataChannel]
+            let kinds: [LiveObjects.Kind] = [.peerConnection, .dtlsTransport, .dtlsCore, .sctpTransport, .sctpCore, .dataChannel]
             func counts() -> [Int] { kinds.compactMap { LiveObjects.count($0) } }
             func settledRSS() -> Int {
                 trimMalloc()  // glibc keeps freed memory in its arenas; what is still in use stays

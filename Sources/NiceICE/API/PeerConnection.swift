@@ -78,6 +78,7 @@ public final class PeerConnection: Sendable {
         allowedRemoteScopes = validated.allowedRemoteScopes
         let core = AgentCore(context: context, hub: hub, config: validated, logger: logger)
         self.core = core
+        LiveObjects.born(.peerConnection)  // every stored property is set: deinit runs from here on
         guard context.register(core) else {
             _ = hub.close()
             throw IceError(.invalidState, field: "context", reason: "the NiceContext '\(context.name)' is shut down")
@@ -109,6 +110,7 @@ public final class PeerConnection: Sendable {
     }
 
     deinit {
+        LiveObjects.died(.peerConnection)
         if hub.close() {
             logger.debug("released without close(); closing")
             let core = self.core
