@@ -56,7 +56,7 @@ private func checkDcep(_ input: [UInt8]) {
     do {
         message = try DcepMessage(parsing: input)
     } catch {
-        guard error.code == .invalidParameters, error.field == "dcep" else { violation("DCEP threw an untyped error: \(error)") }
+        guard error.code == .protocolViolation, error.field == "dcep" else { violation("DCEP threw an untyped error: \(error)") }
         return
     }
     let encoded = message.bytes

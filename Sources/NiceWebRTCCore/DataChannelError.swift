@@ -25,8 +25,11 @@ public struct DataChannelError: Error, Sendable, Hashable, CustomStringConvertib
         case sctpFailure
         /// The channel or transport closed.
         case closed
-        /// The waiting `send` was cancelled.
+        /// The waiting task (`write`, a `waitUntil…`) was cancelled; as NiceICE's `cancelled`.
         case cancelled
+        /// A wait (`waitUntilConnected`, `waitUntilOpen`) reached its timeout; as NiceICE's
+        /// `timedOut`.
+        case timedOut
     }
 
     public var code: Code

@@ -36,10 +36,10 @@ public enum DcepMessage: Sendable, Hashable {
 
     /// Reads a DCEP message (the payload of a PPID 50 message).
     ///
-    /// - Throws: ``DtlsError`` `invalidParameters` with field `dcep` for an unknown type, a message
+    /// - Throws: ``DataChannelError`` `protocolViolation` with field `dcep` for an unknown type, a message
     ///   shorter than its header, lengths that do not match, an unknown channel type, a label or
     ///   protocol that is not UTF-8.
-    public init(parsing bytes: some Collection<UInt8>) throws(DtlsError) {
+    public init(parsing bytes: some Collection<UInt8>) throws(DataChannelError) {
         let b = Array(bytes)
         guard let type = b.first else { throw Self.failure("empty message") }
         switch type {
@@ -62,8 +62,8 @@ public enum DcepMessage: Sendable, Hashable {
         }
     }
 
-    static func failure(_ reason: String) -> DtlsError {
-        DtlsError(.invalidParameters, field: "dcep", reason: reason)
+    static func failure(_ reason: String) -> DataChannelError {
+        DataChannelError(.protocolViolation, field: "dcep", reason: reason)
     }
 }
 
@@ -87,7 +87,7 @@ public struct DcepOpen: Sendable, Hashable {
         self.protocol = `protocol`
     }
 
-    init(parsing b: [UInt8]) throws(DtlsError) {
+    init(parsing b: [UInt8]) throws(DataChannelError) {
         guard b.count >= 12 else { throw DcepMessage.failure("DATA_CHANNEL_OPEN shorter than its 12-byte header (\(b.count))") }
         let channelType = b[1]
         priority = UInt16(b[2]) << 8 | UInt16(b[3])
@@ -164,22 +164,22 @@ public struct DataChannelOptions: Sendable, Hashable {
     /// UTF-8; not both `maxPacketLifeTime` and `maxRetransmits`; `negotiated` needs an `id`; an
     /// `id` of 65,535 is refused.
     ///
-    /// - Throws: ``DtlsError`` `invalidParameters` naming the field.
-    public func validate(label: String) throws(DtlsError) -> DataChannelReliability {
+    /// - Throws: ``DataChannelError`` `invalidParameters` naming the field.
+    public func validate(label: String) throws(DataChannelError) -> DataChannelReliability {
         guard label.utf8.count <= DcepOpen.maximumStringLength else {
-            throw DtlsError(.invalidParameters, field: "label", reason: "longer than 65,535 bytes")
+            throw DataChannelError(.invalidParameters, field: "label", reason: "longer than 65,535 bytes")
         }
         guard self.protocol.utf8.count <= DcepOpen.maximumStringLength else {
-            throw DtlsError(.invalidParameters, field: "protocol", reason: "longer than 65,535 bytes")
+            throw DataChannelError(.invalidParameters, field: "protocol", reason: "longer than 65,535 bytes")
         }
         if maxPacketLifeTime != nil && maxRetransmits != nil {
-            throw DtlsError(.invalidParameters, field: "maxRetransmits", reason: "maxPacketLifeTime and maxRetransmits exclude each other")
+            throw DataChannelError(.invalidParameters, field: "maxRetransmits", reason: "maxPacketLifeTime and maxRetransmits exclude each other")
         }
         if negotiated && id == nil {
-            throw DtlsError(.invalidParameters, field: "id", reason: "a negotiated channel needs an id")
+            throw DataChannelError(.invalidParameters, field: "id", reason: "a negotiated channel needs an id")
         }
         if let id, id > Self.maximumID {
-            throw DtlsError(.invalidParameters, field: "id", reason: "65,535 is reserved")
+            throw DataChannelError(.invalidParameters, field: "id", reason: "65,535 is reserved")
         }
         if let n = maxRetransmits { return .maxRetransmits(n) }
         if let ms = maxPacketLifeTime { return .maxPacketLifeTime(ms) }

@@ -21,6 +21,10 @@ public struct DtlsError: Error, Sendable, Hashable, CustomStringConvertible {
         case sendFailed
         /// OpenSSL refused an operation (allocation, a policy it cannot apply, keying export).
         case cryptoFailure
+        /// A wait (``waitUntilConnected``-style) reached its timeout; as NiceICE's `timedOut`.
+        case timedOut
+        /// The waiting task was cancelled; as NiceICE's `cancelled`.
+        case cancelled
     }
 
     public var code: Code

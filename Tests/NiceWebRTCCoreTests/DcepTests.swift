@@ -29,7 +29,7 @@ struct DcepTests {
               [0x03, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0xFF],
           ])
     func malformed(bytes: [UInt8]) {
-        #expect { try DcepMessage(parsing: bytes) } throws: { ($0 as? DtlsError)?.field == "dcep" }
+        #expect { try DcepMessage(parsing: bytes) } throws: { ($0 as? DataChannelError)?.code == .protocolViolation && ($0 as? DataChannelError)?.field == "dcep" }
     }
 
     @Test("a 32-bit reliability parameter is clamped to W3C's 16 bits", .timeLimit(.minutes(1)))
@@ -44,11 +44,11 @@ struct DcepTests {
         #expect(try DataChannelOptions(maxRetransmits: 0).validate(label: "x") == .maxRetransmits(0))
         #expect(try DataChannelOptions(maxPacketLifeTime: 100).validate(label: "x") == .maxPacketLifeTime(100))
         #expect { try DataChannelOptions(maxPacketLifeTime: 1, maxRetransmits: 1).validate(label: "x") } throws: {
-            ($0 as? DtlsError)?.field == "maxRetransmits"
+            ($0 as? DataChannelError)?.field == "maxRetransmits"
         }
-        #expect { try DataChannelOptions(negotiated: true).validate(label: "x") } throws: { ($0 as? DtlsError)?.field == "id" }
-        #expect { try DataChannelOptions(negotiated: true, id: 65_535).validate(label: "x") } throws: { ($0 as? DtlsError)?.field == "id" }
-        #expect { try DataChannelOptions().validate(label: String(repeating: "é", count: 40_000)) } throws: { ($0 as? DtlsError)?.field == "label" }
+        #expect { try DataChannelOptions(negotiated: true).validate(label: "x") } throws: { ($0 as? DataChannelError)?.field == "id" }
+        #expect { try DataChannelOptions(negotiated: true, id: 65_535).validate(label: "x") } throws: { ($0 as? DataChannelError)?.field == "id" }
+        #expect { try DataChannelOptions().validate(label: String(repeating: "é", count: 40_000)) } throws: { ($0 as? DataChannelError)?.field == "label" }
         #expect(try DataChannelOptions(negotiated: true, id: 65_534).validate(label: String(repeating: "a", count: 65_535)) == .reliable)
         #expect(DataChannelOptions.isOwnStreamID(0, dtlsRole: .client) && DataChannelOptions.isOwnStreamID(1, dtlsRole: .server))
         #expect(!DataChannelOptions.isOwnStreamID(1, dtlsRole: .client) && !DataChannelOptions.isOwnStreamID(2, dtlsRole: .server))

@@ -128,7 +128,12 @@ struct DataChannelLifetimeTests {
         let weakB = try await echoSessionThenClose(.readmeEcho, unreadBytes: 256 * 1024)
         #expect(await eventually(.seconds(5)) { weakB.released }, "still alive: \(weakB.alive)")
     }
+}
 
+/// Runs on its own (`swift test --filter Soak`, a step of scripts/test.sh): it reads process-wide
+/// live-object counts and RSS, which other suites running at the same time would disturb.
+@Suite("Soak: 1,000 sessions, live objects and RSS", .serialized)
+struct SoakTests {
     @Test("1,000 echo sessions opened and closed in a row: every object freed (live counts back to zero), RSS back within 5 %",
           .timeLimit(.minutes(5)))
     func thousandSessions() async throws {

@@ -124,25 +124,22 @@ public final class DataChannel: Sendable {
 
     /// Returns once the channel is `open`.
     ///
-    /// - Throws: ``DataChannelError`` `closed` when it closed first, `cancelled` after `timeout`.
+    /// - Throws: ``DataChannelError`` `closed` when it closed first, `timedOut` after `timeout`,
+    ///   `cancelled` when the waiting task is cancelled.
     public func waitUntilOpen(timeout: Duration) async throws(DataChannelError) {
-        let result = await withTaskGroup(of: DataChannelState?.self) { group -> DataChannelState? in
-            group.addTask { [self] in
-                for await s in stateChanges() where s == .open || s == .closing || s == .closed { return s }
-                return .closed
+        let outcome = await StateWait.wait(on: stateChanges(), timeout: timeout) { (s: DataChannelState) -> Result<Void, DataChannelError>? in
+            switch s {
+            case .open: return .success(())
+            case .closing, .closed: return .failure(DataChannelError(.closed, reason: "the channel closed before it opened"))
+            case .connecting: return nil
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
-        switch result {
-        case .open: return
-        case nil: throw DataChannelError(.cancelled, reason: "not open after \(timeout)")
-        default: throw DataChannelError(.closed, reason: "the channel closed before it opened")
+        switch outcome {
+        case .succeeded: return
+        case .failed(let error): throw error
+        case .finished: throw DataChannelError(.closed, reason: "the channel closed before it opened")
+        case .timedOut: throw DataChannelError(.timedOut, reason: "not open after \(timeout)")
+        case .cancelled: throw DataChannelError(.cancelled, reason: "the waiting task was cancelled")
         }
     }
 

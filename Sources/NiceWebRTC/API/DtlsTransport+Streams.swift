@@ -17,37 +17,22 @@ extension DtlsTransport {
     /// Waits until ``connectionState`` is `connected`.
     ///
     /// - Throws: ``DtlsError`` `closed` when the transport fails or closes first (the reason says
-    ///   which state and why), `notConnected` on timeout, `invalidState` when the task is cancelled.
+    ///   which state and why), `timedOut` after `timeout`, `cancelled` when the waiting task is
+    ///   cancelled: the same scheme as every layer's `waitUntil…`.
     public func waitUntilConnected(timeout: Duration = .seconds(30)) async throws(DtlsError) {
-        let stream = connectionStateChanges()
-        let dtls = self
-        let result: Result<Void, DtlsError> = await withTaskGroup(of: Result<Void, DtlsError>?.self) { group in
-            group.addTask {
-                for await change in stream {
-                    switch change.state {
-                    case .connected: return .success(())
-                    case .failed, .closed:
-                        return .failure(DtlsError(.closed, reason: "the connection is \(change)"))
-                    default: continue
-                    }
-                }
-                return .failure(DtlsError(.closed, reason: "the transport closed (\(dtls.lastStateChange))"))
+        let outcome = await StateWait.wait(on: connectionStateChanges(), timeout: timeout) { (change: PeerConnectionStateChange) -> Result<Void, DtlsError>? in
+            switch change.state {
+            case .connected: return .success(())
+            case .failed, .closed: return .failure(DtlsError(.closed, reason: "the connection is \(change)"))
+            default: return nil
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                if Task.isCancelled { return nil }
-                return .failure(DtlsError(.notConnected, reason: "not connected after \(timeout) (\(dtls.connectionState.rawValue))"))
-            }
-            var outcome: Result<Void, DtlsError> = .failure(DtlsError(.invalidState, reason: "cancelled"))
-            for await r in group {
-                if let r {
-                    outcome = r
-                    break
-                }
-            }
-            group.cancelAll()
-            return outcome
         }
-        try result.get()
+        switch outcome {
+        case .succeeded: return
+        case .failed(let error): throw error
+        case .finished: throw DtlsError(.closed, reason: "the transport closed (\(lastStateChange))")
+        case .timedOut: throw DtlsError(.timedOut, reason: "not connected after \(timeout) (\(connectionState.rawValue))")
+        case .cancelled: throw DtlsError(.cancelled, reason: "the waiting task was cancelled")
+        }
     }
 }

@@ -17,8 +17,9 @@ import Synchronization
 /// ```
 ///
 /// **What happens.** The handshake starts by itself once ICE is `connected` and
-/// ``setRemoteParameters(_:)`` was called; it runs on the connection's context thread, with
-/// OpenSSL's retransmission timers there. From creation on, component 1 carries DTLS only: datagrams
+/// ``setRemoteParameters(_:)`` was called; it runs on the connection's context thread (a server's
+/// first flight may answer early records on the thread that called ``setRemoteParameters(_:)``),
+/// with OpenSSL's retransmission timers there. From creation on, component 1 carries DTLS only: datagrams
 /// whose first byte is not a DTLS record (RFC 7983) are dropped, STUN stays with libnice, and the
 /// connection's own `receiveHandler`/`receivedDatagrams()` see nothing more on component 1. Until the
 /// handshake completes, no application data passes in either direction. An ICE restart keeps the

@@ -139,25 +139,22 @@ public final class SctpTransport: Sendable {
 
     /// Returns once the association is up.
     ///
-    /// - Throws: ``DataChannelError`` `closed` when it ended first, `cancelled` after `timeout`.
+    /// - Throws: ``DataChannelError`` `closed` when it ended first, `timedOut` after `timeout`,
+    ///   `cancelled` when the waiting task is cancelled.
     public func waitUntilConnected(timeout: Duration) async throws(DataChannelError) {
-        let result = await withTaskGroup(of: SctpTransportState?.self) { group -> SctpTransportState? in
-            group.addTask { [self] in
-                for await s in stateChanges() where s != .connecting { return s }
-                return .closed
+        let outcome = await StateWait.wait(on: stateChanges(), timeout: timeout) { (s: SctpTransportState) -> Result<Void, DataChannelError>? in
+            switch s {
+            case .connected: return .success(())
+            case .closed: return .failure(DataChannelError(.closed, reason: "the association ended before it was up"))
+            case .connecting: return nil
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
-        switch result {
-        case .connected: return
-        case nil: throw DataChannelError(.cancelled, reason: "not connected after \(timeout)")
-        default: throw DataChannelError(.closed, reason: "the association ended before it was up")
+        switch outcome {
+        case .succeeded: return
+        case .failed(let error): throw error
+        case .finished: throw DataChannelError(.closed, reason: "the association ended before it was up")
+        case .timedOut: throw DataChannelError(.timedOut, reason: "not connected after \(timeout)")
+        case .cancelled: throw DataChannelError(.cancelled, reason: "the waiting task was cancelled")
         }
     }
 

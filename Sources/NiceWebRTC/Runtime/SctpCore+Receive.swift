@@ -75,14 +75,14 @@ extension SctpCore {
     private func dispatch(_ payload: UnsafeRawBufferPointer, stream: UInt16, ppid: UInt32, _ a: inout Association) {
         if ppid == DataChannelPPID.dcep.rawValue {
             let message: DcepMessage
-            do throws(DtlsError) {
+            do throws(DataChannelError) {
                 message = try DcepMessage(parsing: payload)
             } catch {
                 counters.malformedDcep.wrappingAdd(1, ordering: .relaxed)
                 logger.debug("malformed DCEP on stream \(stream): \(error.reason)")
                 if let key = a.byStream[stream], let channel = a.channels[key] {
                     let object = channel.object
-                    let failure = DataChannelError(.protocolViolation, field: "dcep", reason: error.reason)
+                    let failure = error
                     hub.post { object.deliverError(failure) }
                 }
                 return

@@ -7,12 +7,7 @@ extension SctpCore {
     // MARK: Creating (any thread)
 
     func createChannel(label: String, options: DataChannelOptions) throws(DataChannelError) -> DataChannel {
-        let reliability: DataChannelReliability
-        do throws(DtlsError) {
-            reliability = try options.validate(label: label)
-        } catch {
-            throw DataChannelError(.invalidParameters, field: error.field, reason: error.reason)
-        }
+        let reliability = try options.validate(label: label)
         return try locked { (a: inout Association) throws(DataChannelError) -> DataChannel in
             guard !a.closed else { throw DataChannelError(.closed, reason: "the SCTP transport is closed") }
             if let id = options.id {
