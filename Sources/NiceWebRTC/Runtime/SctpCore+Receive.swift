@@ -14,12 +14,20 @@ extension SctpCore {
         withUnsafeTemporaryAllocation(byteCount: Self.readChunk, alignment: 8) { buffer in
             for _ in 0..<Self.readsPerRun {
                 guard !a.closed else { return }
-                if pendingBytes.load(ordering: .relaxed) > configuration.receiveBufferLimit {
+                if pendingBytes.load(ordering: .sequentiallyConsistent) > configuration.receiveBufferLimit {
                     // The user is behind: stop reading; SCTP's window closes; `consumed` resumes us.
-                    readPaused.store(true, ordering: .relaxed)
-                    return
+                    // `consumed` may have run the budget down between the load and the store, seen
+                    // no pause and scheduled nothing: look again after the store (each side sees the
+                    // other's write), and take the pause back when nobody else will resume us.
+                    readPaused.store(true, ordering: .sequentiallyConsistent)
+                    guard pendingBytes.load(ordering: .sequentiallyConsistent) <= configuration.receiveBufferLimit / 2,
+                        readPaused.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged
+                    else { return }  // still over (a later `consumed` sees the pause), or `consumed` resumed us
+                    continue
                 }
-                if readPaused.load(ordering: .relaxed) { readPaused.store(false, ordering: .relaxed) }
+                if readPaused.load(ordering: .sequentiallyConsistent) {
+                    _ = readPaused.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent)
+                }
                 switch socket.receive(into: buffer) {
                 case .empty:
                     return
@@ -103,7 +111,7 @@ extension SctpCore {
         }
         counters.messagesReceived.wrappingAdd(1, ordering: .relaxed)
         counters.bytesReceived.wrappingAdd(UInt64(message.count), ordering: .relaxed)
-        pendingBytes.wrappingAdd(DataChannelInbox.cost(of: message), ordering: .relaxed)
+        pendingBytes.wrappingAdd(DataChannelInbox.cost(of: message), ordering: .sequentiallyConsistent)
         channel.object.inbox.push(message)
     }
 

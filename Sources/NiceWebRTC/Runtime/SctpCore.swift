@@ -284,8 +284,11 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
 
     /// The user took `bytes` of received messages.
     func consumed(_ bytes: Int) {
-        let left = pendingBytes.wrappingSubtract(bytes, ordering: .relaxed).newValue
-        if readPaused.load(ordering: .relaxed), left <= configuration.receiveBufferLimit / 2 {
+        let left = pendingBytes.wrappingSubtract(bytes, ordering: .sequentiallyConsistent).newValue
+        // Exactly one waker: the first `consumed` at or under half the budget takes the pause back.
+        if left <= configuration.receiveBufferLimit / 2, readPaused.load(ordering: .sequentiallyConsistent),
+            readPaused.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged
+        {
             scheduleService()
         }
     }
