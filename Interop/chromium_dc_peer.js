@@ -175,6 +175,17 @@
       return {local: l && l.candidateType, remote: rm && rm.candidateType,
               localAddress: l && `${l.address}:${l.port}`, remoteAddress: rm && `${rm.address}:${rm.port}`};
     },
+    async wire() {
+      // once a second: did Chromium keep sending (retransmissions) / receiving while `got` stood still?
+      if (!st.pc || st.pc.connectionState === 'closed') return null;
+      const r = await st.pc.getStats();
+      const w = {};
+      r.forEach((x) => {
+        if (x.type === 'transport') { w.pktSent = x.packetsSent; w.pktRecv = x.packetsReceived; w.bytesSent = x.bytesSent; w.bytesRecv = x.bytesReceived; }
+        if (x.type === 'data-channel') { w.dcMsgSent = x.messagesSent; w.dcMsgRecv = x.messagesReceived; }
+      });
+      return w;
+    },
     summary,
     close() {
       if (st.pc) st.pc.close();

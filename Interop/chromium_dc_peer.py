@@ -20,7 +20,9 @@ namespace). --loopback adds --allow-loopback-in-peer-connection and turns mDNS o
 127.0.0.1 without namespaces. --stats-out FILE writes, at close, a JSON summary of the page's
 counters and Chromium's getStats (data-channel messagesSent/Received and bytes, transport and
 selected candidate pair, the SCTP transport's state, bufferedAmount); the same summary goes to
-stderr as one `stats {…}` line. A `progress` line on stderr every second says got/sent/buffered.
+stderr as one `stats {…}` line. A `progress` line on stderr every second says got/sent/buffered
+and the transport's packet and byte counters, so a stall shows whether Chromium kept
+(re)transmitting while the other side's `got` stood still.
 """
 
 import argparse
@@ -259,7 +261,10 @@ def main():
                     pair_done = True
             if time.monotonic() - last_progress >= 1.0:
                 last_progress = time.monotonic()
-                log(f"progress got {r['got']} ({r['gotBytes']} B), sent {r['sent']}, bufferedAmount {r['buffered']}")
+                w = drv.execute_async("window.peer.wire()", timeout=5) or {}
+                log(f"progress got {r['got']} ({r['gotBytes']} B), sent {r['sent']}, bufferedAmount {r['buffered']}; "
+                    f"transport packets sent {w.get('pktSent')} received {w.get('pktRecv')}, "
+                    f"bytes sent {w.get('bytesSent')} received {w.get('bytesRecv')}")
             closing.wait(0.05)
 
         # close: the totals, the stats (before pc.close() drops them), then the connection

@@ -29,7 +29,8 @@
 # stopped delivering.
 #
 # Environment: DC_PEER_BIN (a built dc-peer; default: swift build --product dc-peer, debug),
-# DC_PEER_LOG_LEVEL (passed on; default info), CHROME_VMODULE (e.g. 'dcsctp*=2': Chromium's log
+# DC_PEER_LOG_LEVEL (passed on; default info), DC_PEER_RECEIVE_LIMIT (passed on: dc-peer's SCTP
+# receive budget in bytes; small values exercise the read pause and its wake-up), CHROME_VMODULE (e.g. 'dcsctp*=2': Chromium's log
 # into run-I.chrome.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
         --logs) LOGS=$2; shift 2 ;;
         --keep-all) KEEP_ALL=1; shift ;;
         --stop-on-fail) STOP=1; shift ;;
-        -h|--help) sed -n 2,33p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,35p "$0"; exit 0 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -76,9 +77,13 @@ NSDC=dcs-dc-$$ NSWEB=dcs-web-$$ VA=dcsa$$ VB=dcsb$$
 made_ns=0
 LOAD_PIDS=()
 RUN_PID=
+pass=0 fail=0 failed_runs=() finished=0
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ "$finished" = 0 ] && [ $((pass + fail)) -gt 0 ]; then
+        echo "=== dc-chromium soak INTERRUPTED$([ "$LOAD" = 1 ] && echo ' (with CPU load)'): $pass/$((pass + fail)) passed, $fail failed${failed_runs:+ (runs ${failed_runs[*]})}; logs: $LOGS"
+    fi
     if [ -n "$RUN_PID" ]; then kill "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; fi
     for p in "${LOAD_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${LOAD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -129,11 +134,10 @@ if [ "$LOAD" = 1 ]; then
 fi
 
 say "$RUNS runs: dc-peer --offer ↔ chromium --answer, $COUNT × $SIZE B each way, ordered reliable, bridge timeout ${TIMEOUT} s; logs of failures in $LOGS"
-pass=0 fail=0 failed_runs=()
 started=$(date +%s)
 for i in $(seq 1 "$RUNS"); do
     log=$LOGS/run-$i.log stats=$LOGS/run-$i.stats.json
-    A="${RUN_DC[*]} env DC_PEER_LOG_LEVEL=${DC_PEER_LOG_LEVEL:-info} $BIN --offer --bind $BIND --count $COUNT --size $SIZE --name dc-peer"
+    A="${RUN_DC[*]} env DC_PEER_LOG_LEVEL=${DC_PEER_LOG_LEVEL:-info} ${DC_PEER_RECEIVE_LIMIT:+DC_PEER_RECEIVE_LIMIT=$DC_PEER_RECEIVE_LIMIT} $BIN --offer --bind $BIND --count $COUNT --size $SIZE --name dc-peer"
     B="${RUN_WEB[*]} python3 $ROOT/Interop/chromium_dc_peer.py --answer $WEBFLAGS --count $COUNT --size $SIZE --stats-out $stats"
     if [ -n "${CHROME_VMODULE:-}" ]; then B="$B --chrome-log $LOGS/run-$i.chrome.log --chrome-vmodule ${CHROME_VMODULE}"; fi
     t0=$(date +%s.%N)
@@ -166,6 +170,7 @@ b = int(gots[1][0]) if len(gots) > 1 else None
 print(f"    dc-peer got {a}/{count}, chromium got {b}/{count}")
 for f in fails: print(f"    {f}")
 for c in ctr[-1:]: print(f"    dc-peer {c.strip()}")
+for l in [l for l in text.splitlines() if "] progress " in l][-4:]: print(f"    chromium {l.split('] ', 2)[-1]}")
 try:
     s = json.load(open(stats))
     p = s["page"]
@@ -193,6 +198,7 @@ EOF
         [ "$STOP" = 1 ] && break
     fi
 done
+finished=1
 total=$((pass + fail))
 echo "=== dc-chromium soak$([ "$LOAD" = 1 ] && echo ' (with CPU load)'): $pass/$total passed, $fail failed${failed_runs:+ (runs ${failed_runs[*]})} in $(( $(date +%s) - started )) s; logs: $LOGS"
 [ "$fail" = 0 ]
