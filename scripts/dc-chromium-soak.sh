@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
         --logs) LOGS=$2; shift 2 ;;
         --keep-all) KEEP_ALL=1; shift ;;
         --stop-on-fail) STOP=1; shift ;;
-        -h|--help) sed -n 2,35p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,34p "$0"; exit 0 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
