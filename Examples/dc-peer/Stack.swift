@@ -2,6 +2,7 @@
 // association on that. The offerer builds it at start; the answerer once the offer told it its
 // ICE role.
 import Dispatch
+import Foundation
 import Logging
 import NiceICE
 import NiceWebRTC
@@ -44,7 +45,13 @@ struct Stack: Sendable {
             throw SetupError(description: "DTLS: \(error)")
         }
         do throws(DataChannelError) {
-            sctp = try SctpTransport(dtlsTransport: dtls, configuration: .init(queue: queue), logger: logger)
+            // DC_PEER_RECEIVE_LIMIT=BYTES: a small receive budget makes SCTP's read pause (and its
+            // wake-up by the consumer) happen all the time; for soaks of that path.
+            var sctpConfiguration = SctpTransport.Configuration(queue: queue)
+            if let text = ProcessInfo.processInfo.environment["DC_PEER_RECEIVE_LIMIT"], let limit = Int(text), limit > 0 {
+                sctpConfiguration.receiveBufferLimit = limit
+            }
+            sctp = try SctpTransport(dtlsTransport: dtls, configuration: sctpConfiguration, logger: logger)
         } catch {
             dtls.close()
             throw SetupError(description: "SCTP: \(error)")

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""A WebRTC-JSONL data-channel peer (shared/docs/webrtc-jsonl.md) that is headless Chromium.
+
+    chromium_dc_peer.py (--offer | --answer) [--count N] [--size BYTES] [--text] [--label L]
+                        [--unordered] [--max-retransmits N] [--bind ADDR] [--name NAME]
+                        [--loopback] [--stats-out FILE] [--chrome-log FILE]
+                        [--chromium PATH] [--chromedriver PATH]
+
+Starts chromedriver (on a free 127.0.0.1 port of the current network namespace) and, through it,
+headless Chromium on about:blank, installs Interop/chromium_dc_peer.js and drives one
+RTCPeerConnection with WebRTC defaults (no ICE servers, mDNS host candidates: remote peers see
+`….local` names and learn Chromium's address as peer-reflexive). The remote peer's lines from
+stdin go to the page; what the page says (sdp, cand, eoc, state) goes to stdout, with `got`
+written from the page's message counter (at most every 100 ms while it changes, and at close).
+
+Standard library only: WebDriver is spoken over HTTP directly (no selenium).
+
+--bind is accepted for compatibility and ignored (Chromium gathers on every interface of its
+namespace). --loopback adds --allow-loopback-in-peer-connection and turns mDNS off, for runs on
+127.0.0.1 without namespaces. --stats-out FILE writes, at close, a JSON summary of the page's
+counters and Chromium's getStats (data-channel messagesSent/Received and bytes, transport and
+selected candidate pair, the SCTP transport's state, bufferedAmount); the same summary goes to
+stderr as one `stats {…}` line. A `progress` line on stderr every second says got/sent/buffered
+and the transport's packet and byte counters, so a stall shows whether Chromium kept
+(re)transmitting while the other side's `got` stood still.
+"""
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STARTED = time.time()
+
+
+def log(msg):
+    print(f"[{time.time() - STARTED:8.3f}] {msg}", file=sys.stderr, flush=True)
+
+
+def write(obj):
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+class WebDriver:
+    """The few W3C WebDriver commands this program needs, over urllib."""
+
+    def __init__(self, base):
+        self.base = base
+        self.session = None
+
+    def call(self, method, path, body=None, timeout=30):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                v = json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"WebDriver {method} {path}: HTTP {e.code}: {e.read()[:500]!r}") from None
+        return v.get("value")
+
+    def start(self, binary, args):
+        caps = {"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": binary, "args": args},
+            "timeouts": {"script": 30000, "pageLoad": 15000},
+        }}}
+        v = self.call("POST", "/session", caps, timeout=60)
+        self.session = v["sessionId"]
+        return v.get("capabilities", {})
+
+    def s(self, path):
+        return f"/session/{self.session}{path}"
+
+    def get(self, url):
+        self.call("POST", self.s("/url"), {"url": url})
+
+    def execute(self, script, *args):
+        return self.call("POST", self.s("/execute/sync"), {"script": script, "args": list(args)})
+
+    def execute_async(self, expr, *args, timeout=30):
+        """Runs `expr` (an expression yielding a promise; args as arguments[0..]) and returns its value."""
+        script = ("const done = arguments[arguments.length - 1];"
+                  f"Promise.resolve().then(() => {expr}).then(done, (e) => done({{error: String(e && e.stack || e)}}));")
+        return self.call("POST", self.s("/execute/async"), {"script": script, "args": list(args)}, timeout=timeout + 5)
+
+    def quit(self):
+        if self.session:
+            try:
+                self.call("DELETE", self.s(""), timeout=10)
+            finally:
+                self.session = None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_status(base, deadline):
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/status", timeout=1) as r:
+                if json.loads(r.read())["value"].get("ready"):
+                    return True
+        except Exception:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def descendants(pid):
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    role = ap.add_mutually_exclusive_group(required=True)
+    role.add_argument("--offer", action="store_true")
+    role.add_argument("--answer", action="store_true")
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--text", action="store_true")
+    ap.add_argument("--label", default="data")
+    ap.add_argument("--unordered", action="store_true")
+    ap.add_argument("--max-retransmits", type=int)
+    ap.add_argument("--bind", help="ignored: Chromium gathers on its namespace's interfaces")
+    ap.add_argument("--name", default="chromium")
+    ap.add_argument("--stun"), ap.add_argument("--turn"), ap.add_argument("--turn-user"), ap.add_argument("--turn-pass")
+    ap.add_argument("--relay-only", action="store_true")
+    ap.add_argument("--loopback", action="store_true", help="--allow-loopback-in-peer-connection, mDNS off")
+    ap.add_argument("--stats-out", help="write the close-time summary (page counters + getStats) here")
+    ap.add_argument("--chrome-log", help="Chromium's own stderr log (--enable-logging=stderr) goes here")
+    ap.add_argument("--chrome-vmodule", help="e.g. 'dcsctp*=2' (with --chrome-log)")
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    ap.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    a = ap.parse_args()
+    if a.stun or a.turn or a.relay_only:
+        log("STUN/TURN options are not supported by this peer; ignored")
+
+    tmp = tempfile.mkdtemp(prefix="chromium-dc-peer-")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    dlog = open(os.path.join(tmp, "chromedriver.log"), "ab")
+    env = dict(os.environ)
+    driver_proc = subprocess.Popen(
+        [a.chromedriver, f"--port={port}", "--allowed-ips=127.0.0.1"],
+        stdout=dlog, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    drv = WebDriver(base)
+    inbox = queue.Queue()
+    closing = threading.Event()
+
+    def read_stdin():
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                m = json.loads(line)
+            except ValueError:
+                log(f"stdin: not JSON: {line[:200]!r}")
+                continue
+            if m.get("t") == "close":
+                closing.set()
+                return
+            inbox.put(m)
+        closing.set()  # EOF
+
+    rc = 0
+    try:
+        if not wait_status(base, time.monotonic() + 15):
+            raise RuntimeError("chromedriver did not come up in 15 s")
+        flags = ["--headless=new", "--no-sandbox", f"--user-data-dir={os.path.join(tmp, 'profile')}",
+                 "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-default-apps", "--disable-extensions",
+                 # a hidden, unfocused headless page must not get its timers throttled
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                 "--disable-backgrounding-occluded-windows", "--no-proxy-server"]
+        if a.loopback:
+            flags += ["--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns"]
+        if a.chrome_log:
+            flags += ["--enable-logging", "--v=0"]
+            if a.chrome_vmodule:
+                flags.append(f"--vmodule={a.chrome_vmodule}")
+            flags.append(f"--log-file={a.chrome_log}")
+        caps = drv.start(a.chromium, flags)
+        log(f"{caps.get('browserName')} {caps.get('browserVersion')} via chromedriver on {base} "
+            f"({'loopback, mDNS off' if a.loopback else 'WebRTC defaults, mDNS on'})")
+        drv.get("about:blank")
+        with open(os.path.join(HERE, "chromium_dc_peer.js")) as f:
+            drv.execute(f.read())
+        opts = {"count": a.count, "size": a.size, "text": a.text, "label": a.label,
+                "unordered": a.unordered, "maxRetransmits": a.max_retransmits}
+        drv.execute("return window.peer.start(arguments[0], arguments[1]);", "offer" if a.offer else "answer", opts)
+        threading.Thread(target=read_stdin, daemon=True).start()
+
+        reported = (0, 0)
+        last_got_write = 0.0
+        last_progress = time.monotonic()
+        pair_done = False
+
+        def poll(final=False):
+            nonlocal reported, last_got_write
+            r = drv.execute("return window.peer.take();")
+            for line in r["log"]:
+                log(f"page: {line}")
+            for m in r["out"]:
+                if m.get("t") == "state":
+                    m["ms"] = int(m["ms"] - STARTED * 1000)
+                write(m)
+            got = (r["got"], r["gotBytes"])
+            t = time.monotonic()
+            if got != reported and (final or t - last_got_write >= 0.1):
+                write({"t": "got", "n": got[0], "bytes": got[1]})
+                reported, last_got_write = got, t
+            return r
+
+        while not closing.is_set():
+            lines = []
+            while True:
+                try:
+                    lines.append(inbox.get_nowait())
+                except queue.Empty:
+                    break
+            if lines:
+                drv.execute("return window.peer.input(arguments[0]);", lines)
+            r = poll()
+            if not pair_done:
+                p = drv.execute_async("window.peer.pair()", timeout=5)
+                if p and p.get("local"):
+                    write({"t": "pair", "local": p["local"], "remote": p["remote"]})
+                    log(f"selected pair {p}")
+                    pair_done = True
+            if time.monotonic() - last_progress >= 1.0:
+                last_progress = time.monotonic()
+                w = drv.execute_async("window.peer.wire()", timeout=5) or {}
+                log(f"progress got {r['got']} ({r['gotBytes']} B), sent {r['sent']}, bufferedAmount {r['buffered']}; "
+                    f"transport packets sent {w.get('pktSent')} received {w.get('pktRecv')}, "
+                    f"bytes sent {w.get('bytesSent')} received {w.get('bytesRecv')}")
+            closing.wait(0.05)
+
+        # close: the totals, the stats (before pc.close() drops them), then the connection
+        poll(final=True)
+        try:
+            s = drv.execute_async("window.peer.summary()", timeout=10)
+            log("stats " + json.dumps(s, separators=(",", ":")))
+            if a.stats_out:
+                with open(a.stats_out, "w") as f:
+                    json.dump(s, f, indent=1)
+        except Exception as e:
+            log(f"getStats failed: {e}")
+        drv.execute("return window.peer.close();")
+        poll(final=True)
+    except Exception as e:
+        log(f"error: {type(e).__name__}: {e}")
+        rc = 1
+    finally:
+        try:
+            drv.quit()
+        except Exception as e:
+            log(f"quit failed: {e}")
+        # chromedriver and whatever it left (chromium and its helpers): ours, ended by pid
+        left = descendants(driver_proc.pid)
+        if driver_proc.poll() is None:
+            driver_proc.terminate()
+            try:
+                driver_proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                driver_proc.kill()
+                driver_proc.wait(timeout=3)
+        for p in left:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        shutil.rmtree(tmp, ignore_errors=True)
+        write({"t": "state", "k": "conn", "s": "closed", "ms": int(time.time() * 1000 - STARTED * 1000)})
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
