@@ -127,19 +127,13 @@ public final class DataChannel: Sendable {
     /// - Throws: ``DataChannelError`` `closed` when it closed first, `timedOut` after `timeout`,
     ///   `cancelled` when the waiting task is cancelled.
     public func waitUntilOpen(timeout: Duration) async throws(DataChannelError) {
-        let outcome = await StateWait.wait(on: stateChanges(), timeout: timeout) { (s: DataChannelState) -> Result<Void, DataChannelError>? in
+        try await waitForState(stateChanges(), timeout: timeout, ended: "the channel closed before it opened", notYet: "not open") {
+            (s: DataChannelState) -> Result<Void, DataChannelError>? in
             switch s {
             case .open: return .success(())
             case .closing, .closed: return .failure(DataChannelError(.closed, reason: "the channel closed before it opened"))
             case .connecting: return nil
             }
-        }
-        switch outcome {
-        case .succeeded: return
-        case .failed(let error): throw error
-        case .finished: throw DataChannelError(.closed, reason: "the channel closed before it opened")
-        case .timedOut: throw DataChannelError(.timedOut, reason: "not open after \(timeout)")
-        case .cancelled: throw DataChannelError(.cancelled, reason: "the waiting task was cancelled")
         }
     }
 

@@ -20,19 +20,15 @@ extension DtlsTransport {
     ///   which state and why), `timedOut` after `timeout`, `cancelled` when the waiting task is
     ///   cancelled: the same scheme as every layer's `waitUntil…`.
     public func waitUntilConnected(timeout: Duration = .seconds(30)) async throws(DtlsError) {
-        let outcome = await StateWait.wait(on: connectionStateChanges(), timeout: timeout) { (change: PeerConnectionStateChange) -> Result<Void, DtlsError>? in
+        try await waitForState(
+            connectionStateChanges(), timeout: timeout, ended: "the transport closed (\(lastStateChange))",
+            notYet: "not connected (\(connectionState.rawValue))"
+        ) { (change: PeerConnectionStateChange) -> Result<Void, DtlsError>? in
             switch change.state {
             case .connected: return .success(())
             case .failed, .closed: return .failure(DtlsError(.closed, reason: "the connection is \(change)"))
             default: return nil
             }
-        }
-        switch outcome {
-        case .succeeded: return
-        case .failed(let error): throw error
-        case .finished: throw DtlsError(.closed, reason: "the transport closed (\(lastStateChange))")
-        case .timedOut: throw DtlsError(.timedOut, reason: "not connected after \(timeout) (\(connectionState.rawValue))")
-        case .cancelled: throw DtlsError(.cancelled, reason: "the waiting task was cancelled")
         }
     }
 }

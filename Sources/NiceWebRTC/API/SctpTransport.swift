@@ -142,19 +142,13 @@ public final class SctpTransport: Sendable {
     /// - Throws: ``DataChannelError`` `closed` when it ended first, `timedOut` after `timeout`,
     ///   `cancelled` when the waiting task is cancelled.
     public func waitUntilConnected(timeout: Duration) async throws(DataChannelError) {
-        let outcome = await StateWait.wait(on: stateChanges(), timeout: timeout) { (s: SctpTransportState) -> Result<Void, DataChannelError>? in
+        try await waitForState(stateChanges(), timeout: timeout, ended: "the association ended before it was up", notYet: "not connected") {
+            (s: SctpTransportState) -> Result<Void, DataChannelError>? in
             switch s {
             case .connected: return .success(())
             case .closed: return .failure(DataChannelError(.closed, reason: "the association ended before it was up"))
             case .connecting: return nil
             }
-        }
-        switch outcome {
-        case .succeeded: return
-        case .failed(let error): throw error
-        case .finished: throw DataChannelError(.closed, reason: "the association ended before it was up")
-        case .timedOut: throw DataChannelError(.timedOut, reason: "not connected after \(timeout)")
-        case .cancelled: throw DataChannelError(.cancelled, reason: "the waiting task was cancelled")
         }
     }
 
