@@ -36,9 +36,20 @@ func runTcpStress(seconds: Int) throws -> Bool {
     let up = DispatchSemaphore(value: 0)
     let intact = Atomic<Int>(0)
     let corrupt = Atomic<Int>(0)
+    // Issue 17 §6: a fast sender must not starve consent. Once up, either side leaving
+    // connected/completed (say `disconnected (consentLost)`) fails the run.
+    let departures = Atomic<Int>(0)
     for (me, peer) in [(left, right), (right, left)] {
+        let wasUp = Atomic<Bool>(false)
         me.candidateHandler = { try? peer.addIceCandidate($0) }
-        me.stateUpdateHandler = { if $0.state == .connected { up.signal() } }
+        me.stateUpdateHandler = { change in
+            if [.connected, .completed].contains(change.state) {
+                if !wasUp.exchange(true, ordering: .relaxed) { up.signal() }
+            } else if wasUp.load(ordering: .relaxed) {
+                departures.add(1, ordering: .relaxed)
+                say("stress: state left connected: \(change)")
+            }
+        }
         me.start(queue: queue)
     }
     right.receiveHandler = { d in
@@ -72,8 +83,9 @@ func runTcpStress(seconds: Int) throws -> Bool {
     done.wait()
     Thread.sleep(forTimeInterval: 1)
     let ok = corrupt.load(ordering: .relaxed) == 0 && intact.load(ordering: .relaxed) > 0
-        && [.connected, .completed].contains(left.iceConnectionState)
-    say("stress: accepted \(accepted.load(ordering: .relaxed)), received intact \(intact.load(ordering: .relaxed)), corrupt \(corrupt.load(ordering: .relaxed)), state \(left.iceConnectionState)")
+        && [.connected, .completed].contains(left.iceConnectionState) && [.connected, .completed].contains(right.iceConnectionState)
+        && departures.load(ordering: .relaxed) == 0
+    say("stress: accepted \(accepted.load(ordering: .relaxed)), received intact \(intact.load(ordering: .relaxed)), corrupt \(corrupt.load(ordering: .relaxed)), state \(left.iceConnectionState) / \(right.iceConnectionState), left connected \(departures.load(ordering: .relaxed)) times")
     left.close()
     right.close()
     Thread.sleep(forTimeInterval: 0.3)

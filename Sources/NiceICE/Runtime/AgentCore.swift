@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 
@@ -20,8 +21,12 @@ final class AgentCore: @unchecked Sendable {
     /// Datagrams waiting for the context thread (sends on configurations that can select a TCP
     /// path; see ``sendsOnContext``).
     struct SendQueue: Sendable {
-        var items: [(bytes: [UInt8], component: UInt32)] = []
+        /// Oldest first; `queued` is `DispatchTime` uptime in nanoseconds.
+        var items: [(bytes: [UInt8], component: UInt32, queued: UInt64)] = []
+        /// Bytes in `items`.
+        var bytes = 0
         var drainScheduled = false
+        var full: Bool { bytes >= AgentCore.sendQueueByteLimit || items.count >= AgentCore.sendQueueLimit }
         /// `write` callers waiting for room, resumed by the next drain (or teardown).
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -51,8 +56,23 @@ final class AgentCore: @unchecked Sendable {
     let sendQueue = Locked(SendQueue())
     /// `tornDown`, readable off the context thread.
     let tornDownFlag = Atomic<Bool>(false)
-    /// Queued datagrams per connection before `send` throws `sendQueueFull`.
+    /// What may wait in the send queue before `send` throws `sendQueueFull`: 128 KiB (about 0.1 s
+    /// of a 10 Mbit/s path), and at most 4,096 datagrams however small.
+    static let sendQueueByteLimit = 128 * 1024
     static let sendQueueLimit = 4096
+    /// A queued datagram older than this is dropped, not sent: the path has stalled (consent lost,
+    /// a TCP connection in retransmission back-off), and datagrams, as with UDP, are better lost
+    /// than this late. Long enough that a lossy but moving TCP path drains the queue in time.
+    static let sendQueueMaxWait: UInt64 = 5_000_000_000
+    /// One drain job sends at most this many datagrams, then yields the context thread (libnice's
+    /// reads, STUN responses and consent timers run between slices) and queues the next slice.
+    static let drainSlice = 64
+    /// When libnice refuses a queued datagram (its TCP socket would block: the kernel buffer is
+    /// full), the drain stops and retries after this long instead of dropping the rest.
+    static let blockedRetry = Duration.milliseconds(5)
+    /// The kernel send and receive buffers of a selected TCP path (see `LibNice.capTcpBuffers`):
+    /// what can wait ahead of a consent check on the connection, instead of autotuned megabytes.
+    static let tcpBufferCap: Int32 = 64 * 1024
 
     // Context thread only.
     private var agent: AgentHandle?
@@ -353,6 +373,7 @@ final class AgentCore: @unchecked Sendable {
         if stream != 0 && !gatheringDone { LibNice.removeStream(agent, stream: stream) }
         let waiters = sendQueue.withLock { q in
             q.items = []
+            q.bytes = 0
             defer { q.roomWaiters = [] }
             return q.roomWaiters
         }
@@ -464,7 +485,26 @@ final class AgentCore: @unchecked Sendable {
         }
         let pair = CandidatePair(component: Int(component), local: l, remote: r)
         logger.debug("selected pair \(pair)")
+        capTcpBuffers(local: l, remote: r)
         hub.emit(.selectedPair(pair))
+    }
+
+    /// Caps the kernel buffers of the selected pair's TCP connection (ICE-TCP: to the remote
+    /// candidate; a relay: to the TCP or TLS TURN servers), so consent checks and their responses,
+    /// which libnice sends on that connection behind the data, wait behind at most
+    /// ``tcpBufferCap`` bytes on each side instead of megabytes (issue 17 §6).
+    private func capTcpBuffers(local: IceCandidate, remote: IceCandidate) {
+        guard sendsOnContext else { return }
+        var peers: [(String, UInt16)] = []
+        if local.transport == .tcp {
+            peers = [(remote.address, remote.port)]
+        } else if local.type == .relay {
+            peers = relayServers.filter { $0.0.url.transport == .tcp || $0.0.url.scheme == .turns }.map { ($0.1, $0.0.url.port) }
+        }
+        for (ip, port) in peers {
+            let n = LibNice.capTcpBuffers(peerIP: ip, port: port, sendBytes: Self.tcpBufferCap, receiveBytes: Self.tcpBufferCap)
+            logger.debug("capped the buffers of \(n) TCP socket(s) to \(ip) port \(port)")
+        }
     }
 
     func onReceive(component: UInt32, _ bytes: UnsafeRawBufferPointer) {
@@ -520,15 +560,17 @@ final class AgentCore: @unchecked Sendable {
         IceError(.notConnected, field: "component", reason: "no candidate pair is selected for component \(component)")
     }
 
-    /// Copies the datagram into the send queue; one context job drains everything queued since.
+    /// Copies the datagram into the send queue; one context job drains it (see ``drainSends()``).
     private func enqueue(_ bytes: UnsafeRawBufferPointer, component: UInt32) -> Result<Void, IceError> {
         guard selectedMask.load(ordering: .relaxed) & (1 << component) != 0 else { return .failure(Self.noPair(component)) }
         let copy = [UInt8](bytes)
+        let now = DispatchTime.now().uptimeNanoseconds
         let outcome = sendQueue.withLock { q -> Result<Bool, IceError> in
-            guard q.items.count < Self.sendQueueLimit else {
-                return .failure(IceError(.sendQueueFull, reason: "\(Self.sendQueueLimit) datagrams are waiting for the socket"))
+            guard !q.full else {
+                return .failure(IceError(.sendQueueFull, reason: "\(q.bytes) bytes in \(q.items.count) datagrams are waiting for the socket"))
             }
-            q.items.append((copy, component))
+            q.items.append((copy, component, now))
+            q.bytes += copy.count
             defer { q.drainScheduled = true }
             return .success(!q.drainScheduled)
         }
@@ -545,7 +587,7 @@ final class AgentCore: @unchecked Sendable {
     func waitForSendRoom() async {
         await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
             let wait = sendQueue.withLock { q -> Bool in
-                guard q.items.count >= Self.sendQueueLimit, !tornDownFlag.load(ordering: .acquiring) else { return false }
+                guard q.full, !tornDownFlag.load(ordering: .acquiring) else { return false }
                 q.roomWaiters.append(k)
                 return true
             }
@@ -553,36 +595,65 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
-    /// Sends every queued datagram (context thread).
+    /// Sends one slice of the queue (context thread): at most ``drainSlice`` datagrams, oldest
+    /// first, dropping those older than ``sendQueueMaxWait``. When libnice refuses one (its TCP
+    /// socket would block, or consent is lost) the datagram stays at the head and the drain retries
+    /// after ``blockedRetry``; what is still queued then is sent by a later job, so the context
+    /// thread is never held for the whole queue and the datagrams wait here, bounded, not in
+    /// libnice or the kernel ahead of STUN.
     private func drainSends() {
         context.assertCurrent()
-        let (batch, waiters) = sendQueue.withLock { q in
-            q.drainScheduled = false
-            defer {
-                q.items.removeAll(keepingCapacity: true)
-                q.roomWaiters = []
-            }
-            return (q.items, q.roomWaiters)
-        }
-        waiters.forEach { $0.resume() }
         guard let agent, !tornDown else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
         var sent: UInt64 = 0
         var bytes: UInt64 = 0
-        var dropped: UInt64 = 0
-        for item in batch {
-            let n = item.bytes.withUnsafeBytes { LibNice.send(agent, stream: stream, component: item.component, $0) }
-            if n == Int32(item.bytes.count) {
-                sent += 1
-                bytes += UInt64(n)
-            } else {
-                dropped += 1
+        var stale: UInt64 = 0
+        var blocked = false
+        var slice = 0
+        while slice < Self.drainSlice {
+            let head = sendQueue.withLock { q -> (bytes: [UInt8], component: UInt32, queued: UInt64)? in
+                guard !q.items.isEmpty else { return nil }
+                let item = q.items.removeFirst()
+                q.bytes -= item.bytes.count
+                return item
             }
+            guard let item = head else { break }
+            if now &- item.queued > Self.sendQueueMaxWait {
+                stale += 1
+                continue
+            }
+            slice += 1
+            let n = item.bytes.withUnsafeBytes { LibNice.send(agent, stream: stream, component: item.component, $0) }
+            guard n == Int32(item.bytes.count) else {
+                sendQueue.withLock { q in
+                    q.items.insert(item, at: 0)
+                    q.bytes += item.bytes.count
+                }
+                blocked = true
+                break
+            }
+            sent += 1
+            bytes += UInt64(n)
         }
+        let (more, waiters) = sendQueue.withLock { q in
+            let more = !q.items.isEmpty
+            q.drainScheduled = more
+            let waiters = q.full ? [] : q.roomWaiters
+            if !q.full { q.roomWaiters = [] }
+            return (more, waiters)
+        }
+        waiters.forEach { $0.resume() }
         sentDatagrams.wrappingAdd(sent, ordering: .relaxed)
         sentBytes.wrappingAdd(bytes, ordering: .relaxed)
-        if dropped > 0 {
-            droppedDatagrams.wrappingAdd(dropped, ordering: .relaxed)
-            logger.debug("libnice refused \(dropped) of \(batch.count) queued datagrams")
+        if stale > 0 {
+            droppedDatagrams.wrappingAdd(stale, ordering: .relaxed)
+            logger.debug("dropped \(stale) datagrams that waited over \(Self.sendQueueMaxWait / 1_000_000) ms for the socket")
+        }
+        guard more else { return }
+        if blocked {
+            context.schedule(after: Self.blockedRetry) { [self] in drainSends() }
+        } else {
+            context.execute { [self] in drainSends() }
         }
     }
 }

@@ -1,0 +1,62 @@
+import Glibc
+
+/// Kernel buffer caps for libnice's TCP connections (issue 17 §6).
+///
+/// libnice sends its STUN consent checks and their responses on the same TCP connection as the
+/// data (`agent_socket_send` → `nice_socket_send_messages_reliable`, RFC 4571 framing), so every
+/// byte already in our socket's send buffer and in the peer's receive buffer is ahead of them.
+/// Linux autotunes both up to megabytes (`tcp_wmem`/`tcp_rmem`); a fast sender and a slower reader
+/// (a lossy path, a busy GLib thread, valgrind) then delay consent beyond libnice 0.1.21's 10 s
+/// and the pair fails. libnice's own TCP queue is not the culprit: a non-reliable `nice_agent_send`
+/// is refused while it holds anything (`socket/tcp-bsd.c` `socket_send_message`).
+///
+/// libnice exposes no TCP socket (`nice_agent_get_selected_socket` returns NULL for TCP and relay
+/// pairs), so the connected TCP sockets of this process whose peer is the selected pair's far end
+/// (the remote candidate, or the TURN server) are found through `/proc/self/fd` and capped with
+/// `SO_SNDBUF`/`SO_RCVBUF`, which also stops autotuning on them. Linux only, like the project.
+extension LibNice {
+    /// Caps send and receive buffers of every connected TCP socket whose peer is `ip:port`.
+    /// Returns how many sockets were capped. Any thread (only `setsockopt` on sockets).
+    static func capTcpBuffers(peerIP ip: String, port: UInt16, sendBytes: Int32, receiveBytes: Int32) -> Int {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        let isV4 = inet_pton(AF_INET, ip, &v4) == 1
+        guard isV4 || inet_pton(AF_INET6, ip, &v6) == 1 else { return 0 }
+        guard let dir = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(dir) }
+        var capped = 0
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let fd = Int32(name), fd != dirfd(dir) else { continue }
+            var type: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0, type == Int32(SOCK_STREAM.rawValue) else { continue }
+            var peer = sockaddr_storage()
+            var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let named = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &peerLength) }
+            }
+            guard named == 0 else { continue }
+            let family = peer.ss_family
+            let matches = withUnsafeBytes(of: peer) { raw -> Bool in
+                if isV4 {
+                    guard family == sa_family_t(AF_INET) else { return false }
+                    let a = raw.load(as: sockaddr_in.self)
+                    return a.sin_port == port.bigEndian && a.sin_addr.s_addr == v4.s_addr
+                }
+                guard family == sa_family_t(AF_INET6) else { return false }
+                let a = raw.load(as: sockaddr_in6.self)
+                return a.sin6_port == port.bigEndian
+                    && withUnsafeBytes(of: a.sin6_addr) { x in withUnsafeBytes(of: v6) { y in x.elementsEqual(y) } }
+            }
+            guard matches else { continue }
+            var send = sendBytes
+            var receive = receiveBytes
+            let size = socklen_t(MemoryLayout<Int32>.size)
+            if setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send, size) == 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive, size) == 0 {
+                capped += 1
+            }
+        }
+        return capped
+    }
+}
