@@ -9,6 +9,7 @@
 #   4. swift test: unit tests, loopback integration tests (ICE and DTLS), and the network tests
 #      (coturn, network namespaces, DTLS under loss; they skip with a message where root or netns
 #      is unavailable)
+#   4a. the soak: 1,000 echo sessions in a row, alone (live-object counts back to zero, RSS within 5 %)
 #   4b. Examples/EchoServer (Hummingbird) tested in headless Chromium: one session, 20 at once, ICE
 #      restart mid-stream, SIGTERM mid-stream (scripts/echo-browser-test.sh; installs chromium)
 #   5. interop: ice-peer <-> ice-peer, <-> aioice, DTLS <-> aiortc, and data channels: dc-peer <->
