@@ -109,11 +109,24 @@ final class LossyLink: @unchecked Sendable {
         }
     }
 
+    /// Shuts both contexts down and deletes both namespaces, retrying a delete that failed (a
+    /// concurrent `ip netns add`/`del` of another suite can make one fail); says so if one stays.
     func remove() async {
         await contextA.shutdown()
         await contextB.shutdown()
-        _ = try? Self.run(["ip", "netns", "del", nsA])
-        _ = try? Self.run(["ip", "netns", "del", nsB])
+        for ns in [nsA, nsB] {
+            var last = ""
+            for _ in 0..<5 {
+                do {
+                    try Self.run(["ip", "netns", "del", ns])
+                } catch {
+                    last = "\(error)"
+                }
+                if access("/var/run/netns/\(ns)", F_OK) != 0 { break }
+                usleep(100_000)
+            }
+            if access("/var/run/netns/\(ns)", F_OK) == 0 { print("LossyLink: namespace \(ns) not removed: \(last)") }
+        }
     }
 
     /// Runs a command through posix_spawn (bounded to 10 s); throws on failure.
