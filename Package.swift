@@ -102,6 +102,13 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Helpers the test targets share: posix_spawn for helper processes (Foundation's Process
+        // aborts under AddressSanitizer) and the sweep of what a dead test run left behind.
+        .target(
+            name: "NiceTestSupport",
+            path: "Tests/NiceTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "NiceICECoreTests",
             dependencies: ["NiceICECore"],
@@ -109,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NiceICETests",
-            dependencies: ["NiceICE", "NiceICECore"],
+            dependencies: ["NiceICE", "NiceICECore", "NiceTestSupport"],
             exclude: ["Network/topology.sh"],
             swiftSettings: swiftSettings
         ),
@@ -120,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NiceWebRTCTests",
-            dependencies: ["NiceWebRTC", "NiceICE", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["NiceWebRTC", "NiceICE", "NiceTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -2,7 +2,11 @@
 # Headless-Chromium test of Examples/EchoServer (issue 12): the page in Examples/EchoServer/Public
 # against the Swift server, driven by Examples/EchoServer/browser-test/test_echo.py (selenium).
 #
-#   scripts/echo-browser-test.sh            build the Swift EchoServer and test it
+#   scripts/echo-browser-test.sh            build the Swift EchoServer and test it (the screenshot
+#                                           goes to a temporary folder; the path is printed)
+#   scripts/echo-browser-test.sh --refresh-screenshot   the same, and the screenshot replaces the
+#                                           README's docs/echo-server.png (a deliberate refresh;
+#                                           a plain test run never touches tracked files)
 #   ECHO_SERVER=stub scripts/echo-browser-test.sh    test the page against browser-test/stub_server.py (aiortc)
 #
 # Network: as root, two network namespaces joined by a veth pair — the server in echo-srv-PID
@@ -29,6 +33,15 @@ SELENIUM_SPEC=${SELENIUM_SPEC:-selenium==4.50.0}
 
 say() { echo "--- $*"; }
 
+# ---- where the screenshot goes: a temporary folder, or docs/ with --refresh-screenshot
+SHOT_DIR=$(mktemp -d /tmp/echo-browser-shot.XXXXXX)
+SCREENSHOT=$SHOT_DIR/echo-server.png
+PASS_ARGS=()
+for arg in "$@"; do
+    if [ "$arg" = --refresh-screenshot ]; then SCREENSHOT=$ROOT/docs/echo-server.png; else PASS_ARGS+=("$arg"); fi
+done
+set -- ${PASS_ARGS[@]+"${PASS_ARGS[@]}"}
+
 # ---- install what is missing
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     say "installing chromium and chromium-driver (Debian)"
@@ -48,7 +61,7 @@ fi
 say "$(chromium --version 2>/dev/null | tail -1), $(chromedriver --version | cut -d' ' -f1-2), selenium $("$VENV/bin/python" -c 'import selenium; print(selenium.__version__)')"
 
 # ---- the server
-ARGS=(--server "$SERVER_KIND")
+ARGS=(--server "$SERVER_KIND" --screenshot "$SCREENSHOT")
 if [ "$SERVER_KIND" = swift ]; then
     BIN=${ECHO_SERVER_BIN:-}
     if [ -z "$BIN" ]; then
@@ -130,5 +143,7 @@ if [ "$made_ns" = 1 ]; then
     if ip netns list | grep -qE "^($WEB|$SRV)( |$)"; then echo "FAIL  namespaces not removed"; rc=1
     else echo "PASS  cleanup: no process left, namespaces $SRV and $WEB removed"; fi
 fi
+if [ -s "$SCREENSHOT" ]; then say "screenshot: $SCREENSHOT"; fi
+if [ "$SCREENSHOT" != "$ROOT/docs/echo-server.png" ] && [ ! -s "$SCREENSHOT" ]; then rmdir "$SHOT_DIR" 2>/dev/null || true; fi
 if [ "$rc" = 0 ]; then echo "=== echo browser test: PASS"; else echo "=== echo browser test: FAIL"; fi
 exit "$rc"

@@ -5,10 +5,12 @@
 #   2. builds everything and fails on any compiler warning (the -pthread note from pkg-config aside)
 #   3. the protocol cores (NiceICECore, NiceWebRTCCore) built and tested as a package of their own,
 #      without libnice or OpenSSL
+#   2b. every repository-relative link in Markdown, DocC and Swift comments points to a file in the
+#      repository (scripts/check-links.sh)
 #   3b. the README's ten-line example compiled in a fresh package that depends on this one
 #   4. swift test: unit tests, loopback integration tests (ICE and DTLS), and the network tests
 #      (coturn, network namespaces, DTLS under loss; they skip with a message where root or netns
-#      is unavailable)
+#      is unavailable, and as root such a skip fails the run: NICE_REQUIRE_NETNS=1)
 #   4a. the soak: 1,000 echo sessions in a row, alone (live-object counts back to zero, RSS within 5 %)
 #   4b. Examples/EchoServer (Hummingbird) tested in headless Chromium: one session, 20 at once, ICE
 #      restart mid-stream, SIGTERM mid-stream (scripts/echo-browser-test.sh; installs chromium)
@@ -34,17 +36,26 @@ if grep -E 'warning:' "$log" | grep -vE 'prohibited flag\(s\): -pthread|-pthread
 fi
 rm -f "$log"
 
+step "links: every repository-relative link in Markdown, DocC and Swift comments resolves"
+scripts/check-links.sh
+
 step "protocol cores alone: a package without libnice, GLib, OpenSSL or any C target"
 scripts/core-alone.sh
 
 step "the README's ten lines compile in a package that depends on this one"
 scripts/readme-example.sh
 
+# As root (CI) the namespace and coturn suites must run: with NICE_REQUIRE_NETNS=1 a suite that
+# would skip (no namespaces, no iptables, no coturn) fails the run instead (the prerequisite tests
+# NetworkPrerequisites, LossyLinkNetworkPrerequisites and CoturnPrerequisite record it).
+if [ "$(id -u)" = 0 ]; then export NICE_REQUIRE_NETNS=1; fi
+
 step "swift test: unit, loopback integration, TURN on loopback"
 swift test --skip-build --skip "Network" --skip "Soak"
 
 # The namespace suite runs on its own so its long loss runs do not compete with the timing of the
-# loopback tests (they skip themselves, with the reason, where root or netns is unavailable).
+# loopback tests (they skip themselves, with the reason, where root or netns is unavailable; as
+# root that fails the run).
 step "swift test: real networks in namespaces (NAT, TURN, loss, link cuts)"
 swift test --skip-build --filter "Network"
 

@@ -1,5 +1,5 @@
-// Command-line flags of a WebRTC-JSONL peer (see ../shared/docs/webrtc-jsonl.md), parsed by hand
-// to keep the example free of extra dependencies.
+// Command-line flags of a WebRTC-JSONL peer (the line protocol Interop/webrtc_bridge.py speaks),
+// parsed by hand to keep the example free of extra dependencies.
 
 /// The flags WebRTC-JSONL defines.
 struct Options: Sendable {

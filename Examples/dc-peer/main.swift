@@ -1,5 +1,5 @@
 // dc-peer: a WebRTC-JSONL data-channel peer on NiceICE and NiceWebRTC
-// (protocol: ../shared/docs/webrtc-jsonl.md; bridge: Interop/webrtc_bridge.py).
+// (JSON lines on stdin/stdout; bridge: Interop/webrtc_bridge.py).
 //
 //   dc-peer --offer --count 1000 --size 1024      (stdin/stdout wired to a bridge)
 //   dc-peer --answer --count 1000 --size 1024

@@ -1,5 +1,5 @@
-// Command-line flags of an ICE-JSONL peer (see ../shared/docs/ice-jsonl.md), parsed by hand to keep
-// the example free of extra dependencies.
+// Command-line flags of an ICE-JSONL peer (the line protocol Interop/bridge.py speaks), parsed by
+// hand to keep the example free of extra dependencies.
 
 /// The flags ICE-JSONL defines.
 struct Options: Sendable {

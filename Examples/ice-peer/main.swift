@@ -1,4 +1,5 @@
-// ice-peer: an ICE-JSONL command-line peer on NiceICE (protocol: ../shared/docs/ice-jsonl.md).
+// ice-peer: an ICE-JSONL command-line peer on NiceICE (JSON lines on
+// stdin/stdout; the bridge that wires two peers and checks them is Interop/bridge.py).
 //
 //   ice-peer --controlling --count 1000 --size 200     (stdin/stdout wired to a bridge)
 //

@@ -21,7 +21,8 @@ package struct ComponentKey: Hashable, Sendable, Comparable, CustomStringConvert
 }
 
 /// The W3C transport state of one component (`RTCIceTransportState`), computed from libnice's state
-/// and the history libnice does not keep. Pure value type; see `ice-state-semantics.md` §7.3.
+/// and the history libnice does not keep. Pure value type; see the State Machine
+/// article (NiceICE.docc/StateMachine.md, "Per component").
 package struct ComponentMachine: Sendable, Hashable {
     /// Last libnice state seen.
     package private(set) var nice: NiceState = .disconnected

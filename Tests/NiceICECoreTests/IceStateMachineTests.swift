@@ -1,8 +1,9 @@
 import Testing
 @testable import NiceICECore
 
-// Unit tests of the pure ICE state machine against ice-state-semantics.md §7.3 (per component),
-// §7.4 (aggregate) and §8 (acceptance sequences), and the W3C RTCIceConnectionState text.
+// Unit tests of the pure ICE state machine against the State Machine article
+// (Sources/NiceICE/NiceICE.docc/StateMachine.md: per component, across components), its
+// acceptance sequences, and the W3C RTCIceConnectionState text.
 
 private func change(_ s: IceConnectionState, _ r: IceStateChangeReason?) -> IceStateChange {
     IceStateChange(state: s, reason: r)

@@ -119,8 +119,10 @@ struct BadInputTests {
         }
         Self.expectError(.datagramTooLarge, field: "bytes") { try pc.send([UInt8](repeating: 1, count: 70_000)) }
 
-        // Still connected, still carrying data both ways.
-        try await Task.sleep(for: .milliseconds(200))
+        // Still connected (after a barrier through the context thread and the handler queue: any
+        // state change the bad calls set off has been delivered), still carrying data both ways.
+        await pair.left.settle()
+        await pair.right.settle()
         #expect(pc.iceConnectionState == .completed)
         #expect(pair.left.states == [.checking, .connected, .completed])
         try pc.send([42])

@@ -37,11 +37,18 @@ struct HardeningTests {
         return (fd, UInt16(bigEndian: address.sin_port))
     }
 
-    /// Waits (bounded) for the connection's first state change and returns it.
-    static func firstChange(of pc: PeerConnection, timeout: Duration = .seconds(10)) async -> IceStateChange? {
+    /// Waits (bounded) for the connection's first state change and returns it. Every change (also
+    /// the later ones) is appended to `all`, if given; handlers run on `queue`.
+    static func firstChange(
+        of pc: PeerConnection, queue: DispatchQueue = DispatchQueue(label: "test.setup"),
+        recordingInto all: Locked<[IceStateChange]>? = nil, timeout: Duration = .seconds(10)
+    ) async -> IceStateChange? {
         let (stream, continuation) = AsyncStream.makeStream(of: IceStateChange.self)
-        pc.stateUpdateHandler = { continuation.yield($0) }
-        pc.start(queue: DispatchQueue(label: "test.setup"))
+        pc.stateUpdateHandler = { change in
+            all?.withLock { $0.append(change) }
+            continuation.yield(change)
+        }
+        pc.start(queue: queue)
         return await withTaskGroup(of: IceStateChange?.self) { group in
             group.addTask {
                 var it = stream.makeAsyncIterator()
@@ -67,7 +74,9 @@ struct HardeningTests {
         c.portRange = .init(port, port)
         let pc = try PeerConnection(configuration: c)
         defer { pc.close() }
-        let change = await Self.firstChange(of: pc)
+        let queue = DispatchQueue(label: "test.setup")
+        let all = Locked<[IceStateChange]>([])
+        let change = await Self.firstChange(of: pc, queue: queue, recordingInto: all)
         #expect(change == IceStateChange(state: .failed, reason: .setupFailed))
         #expect(pc.iceConnectionState == .failed)
         let error = try #require(pc.setupError)
@@ -76,9 +85,12 @@ struct HardeningTests {
         #expect(pc.iceGatheringState == .complete)
         #expect(throws: IceError.self) { try pc.restartIce() }
         #expect(throws: IceError.self) { try pc.send([1]) }
-        // Still failed after a while: nothing brings it back.
-        try await Task.sleep(for: .milliseconds(200))
+        // Nothing brings it back: after a round trip through the context thread and a marker on
+        // the handler queue (a barrier), the one change is all there was.
+        _ = await pc.stats()
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in queue.async { k.resume() } }
         #expect(pc.iceConnectionState == .failed)
+        #expect(all.withLock { $0 } == [IceStateChange(state: .failed, reason: .setupFailed)])
     }
 
     @Test("An interface name without an address: failed (setupFailed), error names localAddresses")
@@ -195,7 +207,9 @@ struct HardeningTests {
         // Only the left side runs: its first host candidate closes it from inside the handler.
         pair.left.pc.start(queue: pair.left.queue)
         #expect(done.wait(timeout: .now() + 10) == .success)
-        try await Task.sleep(for: .milliseconds(300))
+        // Barrier: whatever libnice had produced before (more candidates) has been through the
+        // context thread and any handler call for it would have run on the queue by now.
+        await pair.left.settle()
         #expect(after.load(ordering: .relaxed) == 0)
         #expect(pair.left.pc.iceConnectionState == .closed)
         await pair.closeBoth()

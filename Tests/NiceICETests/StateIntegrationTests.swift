@@ -5,7 +5,7 @@ import Testing
 
 @testable import NiceICE
 
-/// `ice-state-semantics.md` §8 with two real libnice agents over 127.0.0.1, signalling through the
+/// The ICE state acceptance cases (numbered 1 …) with two real libnice agents over 127.0.0.1, signalling through the
 /// public API only. Each test asserts the exact sequence of states both sides reported.
 @Suite("ICE states over loopback (§8)", .timeLimit(.minutes(1)))
 struct StateIntegrationTests {
@@ -19,7 +19,8 @@ struct StateIntegrationTests {
         #expect(side.pc.iceConnectionState == .new)
         var it = gathered.stream.makeAsyncIterator()
         _ = await it.next()
-        try await Task.sleep(for: .milliseconds(300))
+        // Barrier: anything gathering's end set off has reached the handlers by now.
+        await side.settle()
         #expect(side.pc.iceGatheringState == .complete)
         #expect(side.pc.iceConnectionState == .new)
         #expect(side.states.isEmpty)
@@ -31,11 +32,13 @@ struct StateIntegrationTests {
     func checkingGate() async throws {
         let pair = try Loopback(leftToRight: Signalling(candidates: false), rightToLeft: Signalling(candidates: false))
         try pair.start()
-        // Gathering done on both (however long that takes on a loaded machine), then a while more
-        // with parameters but no remote candidate: still no state change.
+        // Gathering done on both (however long that takes on a loaded machine), parameters known,
+        // no remote candidate: once what that set off has reached the handlers (a barrier through
+        // each context thread and handler queue), still no state change.
         #expect(await pair.left.waitForEndOfCandidates())
         #expect(await pair.right.waitForEndOfCandidates())
-        try await Task.sleep(for: .milliseconds(500))
+        await pair.left.settle()
+        await pair.right.settle()
         #expect(pair.left.pc.iceConnectionState == .new)
         #expect(pair.right.pc.iceConnectionState == .new)
         #expect(pair.left.states.isEmpty)
@@ -99,7 +102,12 @@ struct StateIntegrationTests {
         try pair.start()
         #expect(await pair.left.waitForState(.connected))
         #expect(await pair.right.waitForState(.connected))
-        try await Task.sleep(for: .seconds(1))
+        // libnice's checks are over on both sides (components ready: what would complete the
+        // connection has happened), and what that set off has reached the handlers.
+        #expect(await pair.left.waitForComponentsReady())
+        #expect(await pair.right.waitForComponentsReady())
+        await pair.left.settle()
+        await pair.right.settle()
         #expect(pair.left.states == [.checking, .connected])
         #expect(pair.right.states == [.checking, .connected])
         // Signalling the end later completes it.

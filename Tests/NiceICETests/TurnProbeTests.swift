@@ -1,4 +1,5 @@
 import Foundation
+import NiceTestSupport
 import Testing
 
 @testable import NiceICE
@@ -10,7 +11,9 @@ import Musl
 #endif
 
 /// A real coturn on 127.0.0.1 with long-term credentials (alice:secret, realm niceice.test), its
-/// config-less command line, pid file and log in a temporary directory. Stopped by pid in `stop()`.
+/// config-less command line, pid file and log in a temporary directory named after the test
+/// process (`niceice-coturn-<pid>-<uuid>`, so a later run can tell a dead run's coturn from a live
+/// one's and sweep it). Started with posix_spawn (``Spawn``), stopped by pid in `stop()`.
 final class ProbeCoturn {
     static let binary: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -23,36 +26,38 @@ final class ProbeCoturn {
 
     let port: UInt16
     let directory: URL
-    private let process: Process
+    private let pid: pid_t
+
+    /// Kills the coturns of earlier test processes that died before stopping them (and removes
+    /// their folders); once per test process, before the first coturn starts.
+    private static let sweptLeftovers: Void = {
+        Leftovers.removeFolders(pidFile: "turnserver.pid") { Leftovers.pid(in: $0, after: "niceice-coturn-") }
+    }()
 
     /// Starts coturn on a port free for both UDP and TCP and waits until both listeners answer a
     /// STUN Binding request. Retries with another port if one was taken in between.
     init(authenticated: Bool = true, extraArguments: [String] = []) throws {
+        Self.sweptLeftovers
         var lastError: (any Error)?
         for _ in 0..<3 {
             let port = try Self.freePort()
             let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("niceice-coturn-\(UUID().uuidString)")
+                .appendingPathComponent("niceice-coturn-\(getpid())-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.binary ?? "/usr/bin/turnserver")
-            process.arguments = [
+            let pid = try Spawn.start([Self.binary ?? "/usr/bin/turnserver",
                 "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port=\(port)",
             ] + (authenticated ? ["--lt-cred-mech", "--user=alice:secret"] : ["--no-auth"]) + [
                 "--realm=niceice.test", "--no-tls", "--no-dtls", "--allow-loopback-peers", "--no-cli",
                 "--pidfile=\(directory.path)/turnserver.pid", "--log-file=\(directory.path)/turnserver.log",
                 "--simple-log",
-            ] + extraArguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            if Self.waitUntilAnswering(port: port, process: process) {
+            ] + extraArguments)
+            if Self.waitUntilAnswering(port: port, pid: pid) {
                 self.port = port
                 self.directory = directory
-                self.process = process
+                self.pid = pid
                 return
             }
-            Self.stop(process)
+            Spawn.stop(pid)
             lastError = CoturnError.notAnswering(port: port, log: Self.tail(directory))
             try? FileManager.default.removeItem(at: directory)
         }
@@ -60,7 +65,7 @@ final class ProbeCoturn {
     }
 
     func stop() {
-        Self.stop(process)
+        Spawn.stop(pid)
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -75,17 +80,6 @@ final class ProbeCoturn {
             case .notAnswering(let port, let log): "turnserver did not answer on 127.0.0.1:\(port); log:\n\(log)"
             }
         }
-    }
-
-    /// SIGTERM to the pid we started, SIGKILL if it is still there after 3 s.
-    private static func stop(_ process: Process) {
-        let pid = process.processIdentifier
-        guard process.isRunning, pid > 0 else { return }
-        kill(pid, SIGTERM)
-        let deadline = ContinuousClock.now + .seconds(3)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
-        process.waitUntilExit()
     }
 
     private static func tail(_ directory: URL) -> String {
@@ -122,11 +116,11 @@ final class ProbeCoturn {
     }
 
     /// Waits (≤ 10 s) until a STUN Binding request gets a Binding success over UDP and over TCP.
-    private static func waitUntilAnswering(port: UInt16, process: Process) -> Bool {
+    private static func waitUntilAnswering(port: UInt16, pid: pid_t) -> Bool {
         let deadline = ContinuousClock.now + .seconds(10)
         var udpOK = false
         var tcpOK = false
-        while ContinuousClock.now < deadline && process.isRunning {
+        while ContinuousClock.now < deadline && Spawn.wait(pid, timeout: .zero) == nil {
             if !udpOK { udpOK = bindingAnswered(port: port, stream: false) }
             if udpOK && !tcpOK { tcpOK = bindingAnswered(port: port, stream: true) }
             if udpOK && tcpOK { return true }
@@ -174,12 +168,11 @@ private func holdAllocation(port: UInt16) -> TurnProbeSocket? {
     "TurnProbe against a real coturn", .serialized, .timeLimit(.minutes(2)),
     .enabled(if: ProbeCoturn.binary != nil, "turnserver (Debian package coturn) is not installed; TurnProbe tests skipped"))
 struct TurnProbeTests {
-    /// The probe's budget. Each request may wait `timeout / 4` (7.5 s) for its answer. The timing
-    /// checks below are causal, not wall-clock tolerances: a probe that acts on an answer (or a
-    /// refusal) returns long before one request's window is over, however loaded the machine;
-    /// a probe that waits a window out instead takes at least that long.
-    let timeout = Duration.seconds(30)
-    var window: Duration { timeout / 4 }
+    /// The probe's budget: an hour, so each request may wait `timeout / 4` (15 min) for its
+    /// answer. No test checks a duration against the clock: "acts on the answer (or the refusal),
+    /// waits nothing out" is enforced by the suite's `.timeLimit` (2 min), which a probe that
+    /// waited out a single request's window would exceed, however loaded the machine.
+    let timeout = Duration.seconds(3600)
 
     /// Runs the (blocking) probe on a thread of its own, so a probe waiting for its timeout does
     /// not hold one of the few threads the other, parallel suites' async tests run on.
@@ -221,29 +214,28 @@ struct TurnProbeTests {
     func rightPassword(_ transport: IceServerURL.Transport) async throws {
         let server = try ProbeCoturn()
         defer { server.stop() }
-        let (result, elapsed) = await probe(server.port, transport, password: "secret")
+        // Three answered requests (challenge, Allocate, Refresh); a missed answer would cost a
+        // window (beyond the suite's time limit).
+        let (result, _) = await probe(server.port, transport, password: "secret")
         #expect(result == .allocated, "log:\n\(server.log)")
-        // Three answered requests (challenge, Allocate, Refresh); a missed answer costs a window.
-        #expect(elapsed < window, "\(elapsed)")
     }
 
     @Test("wrong password → 401 Unauthorized, over UDP and TCP, without waiting out any request", arguments: [IceServerURL.Transport.udp, .tcp])
     func wrongPassword(_ transport: IceServerURL.Transport) async throws {
         let server = try ProbeCoturn()
         defer { server.stop() }
-        let (result, elapsed) = await probe(server.port, transport, password: "not-the-secret")
+        let (result, _) = await probe(server.port, transport, password: "not-the-secret")
         #expect(result == .error(code: 401, reason: "Unauthorized"), "log:\n\(server.log)")
-        #expect(elapsed < window, "\(elapsed)")
     }
 
     @Test("closed port → noResponse on the refusal, not after a timeout, over UDP and TCP", arguments: [IceServerURL.Transport.udp, .tcp])
     func closedPort(_ transport: IceServerURL.Transport) async throws {
         // A port that was just free for UDP and TCP (nothing listens; loopback refuses: a TCP RST,
         // or for UDP an ICMP port unreachable that the next receive reports).
+        // Waiting for a timeout instead would take 15 min, past the suite's time limit.
         let port = try ProbeCoturn.freePort()
-        let (result, elapsed) = await probe(port, transport, password: "secret")
+        let (result, _) = await probe(port, transport, password: "secret")
         #expect(result == .noResponse)
-        #expect(elapsed < window, "\(elapsed)")
     }
 
     @Test("silent UDP server → noResponse once the first request's window is over, with retransmissions inside it")
@@ -257,8 +249,9 @@ struct TurnProbeTests {
         // The unanswered Allocate is given up only once its window is over (exact: the probe
         // checks the clock before giving up), and the probe then stops instead of going on
         // to the next request or past its budget.
+        // (Not going on shows in the datagrams below: a next request would carry another
+        // transaction ID.)
         #expect(elapsed >= timeout / 4, "\(elapsed)")
-        #expect(elapsed < timeout, "\(elapsed)")
         // Count what the probe sent: the first Allocate plus its retransmissions, all one transaction.
         var datagrams: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 2048)
@@ -328,13 +321,12 @@ struct TurnProbeTests {
     func tlsUnsupported() async throws {
         let (fd, port) = try boundSocket(stream: true)
         defer { close(fd) }
-        let (result, elapsed) = await probe(port, .tcp, password: "secret", tls: true)
+        let (result, _) = await probe(port, .tcp, password: "secret", tls: true)
         #expect(result == .noResponse)
         // Nothing connected to the listener (a loopback connect would be queued for accept by now)…
         var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         #expect(poll(&pending, 1, 0) == 0, "the probe connected to the server")
-        // … and nothing was waited for.
-        #expect(elapsed < window, "\(elapsed)")
+        // … and nothing was waited for (a wait would run past the suite's time limit).
         // Control: without TLS the probe does connect, and the listener shows it.
         _ = await probe(port, .tcp, password: "secret", timeout: .seconds(2))
         #expect(poll(&pending, 1, 0) == 1, "a plain TCP probe should have connected")
@@ -342,9 +334,9 @@ struct TurnProbeTests {
 
     @Test("not a numeric address → noResponse without a lookup or a wait")
     func badAddress() async {
-        let (result, elapsed) = await probe(3478, .udp, password: "secret", ip: "turn.invalid")
+        // A lookup or a wait would run past the suite's time limit (the budget is an hour).
+        let (result, _) = await probe(3478, .udp, password: "secret", ip: "turn.invalid")
         #expect(result == .noResponse)
-        #expect(elapsed < window, "\(elapsed)")
     }
 }
 
@@ -394,5 +386,21 @@ struct TurnLoopbackTests {
         try pair.left.pc.send([1, 2, 3])
         #expect(await pair.right.waitForDatagrams(1))
         await pair.closeBoth()
+    }
+}
+
+/// The coturn suites (TurnProbe, TURN on loopback, close during allocation) skip without coturn,
+/// saying so; in CI (scripts/test.sh as root sets NICE_REQUIRE_NETNS=1, and installs coturn) such
+/// a skip fails the run through this test.
+@Suite("coturn prerequisite")
+struct CoturnPrerequisite {
+    @Test("turnserver is installed (required under NICE_REQUIRE_NETNS=1)")
+    func installed() {
+        guard ProbeCoturn.binary == nil else { return }
+        NetworkRequirement.announceSkip("coturn suites (TurnProbe, TURN on loopback, close during allocation)",
+                                        reason: "turnserver (Debian package coturn) is not installed")
+        if NetworkRequirement.required {
+            Issue.record("NICE_REQUIRE_NETNS is set but turnserver (coturn) is not installed: the coturn suites did not run")
+        }
     }
 }

@@ -113,16 +113,19 @@ struct DataChannelHostileInputTests {
             for round in 0..<2 {
                 for stream in stride(from: 0, through: 65_534, by: 2) {
                     let open = DcepMessage.open(DcepOpen(label: "flood-\(round)-\(stream)"))
+                    // Unpaced: at most 1,024 small OPENs are really sent (~30 kB), far below the
+                    // send buffer; the rest usrsctp refuses at once.
                     if core.sendRaw(stream: UInt16(stream), ppid: 50, payload: open.bytes) { accepted += 1 } else { refused += 1 }
-                    if stream % 64 == 0 { try? await Task.sleep(for: .milliseconds(1)) }
                 }
             }
             #expect(accepted >= 512 && accepted <= 1024)
             #expect(await eventually(.seconds(20)) { pair.a.incoming.current.count == 512 })
-            try? await Task.sleep(for: .milliseconds(300))
+            // Sent after the flood: once the probe's message is through, a took in the repeats too;
+            // then a barrier through a's context thread and handler queue.
+            try await Self.stillWorks(probe, probeB, tag: "after-flood")
+            await pair.a.dtlsPeer.settle()
             #expect(pair.a.incoming.current.count == 512, "one channel per stream, repeats ignored")
             #expect(pair.a.sctp.counters.malformedDcep >= 400)
-            try await Self.stillWorks(probe, probeB, tag: "after-flood")
             // Our own next channel still finds a free odd id.
             let mine = try pair.a.sctp.createDataChannel(label: "mine")
             try await mine.waitUntilOpen(timeout: .seconds(10))
@@ -145,23 +148,42 @@ struct DataChannelHostileInputTests {
             let message = [UInt8](repeating: 7, count: 64 * 1024)
             var accepted = 0
             var full: DataChannelError?
+            // Paced by events, not a clock: on bufferFull, a barrier through both sides' context
+            // threads and handler queues lets usrsctp drain what b's window still takes; the
+            // chain is saturated once the queue is still full after three such barriers in a row.
+            var fullInARow = 0
             for _ in 0..<1000 {
                 do throws(DataChannelError) {
                     try channel.send(.binary(message))
                     accepted += 1
+                    fullInARow = 0
                 } catch {
                     full = error
-                    break
+                    guard error.code == .bufferFull else { break }
+                    fullInARow += 1
+                    if fullInARow == 3 { break }
+                    await pair.a.dtlsPeer.settle()
+                    await pair.b.dtlsPeer.settle()
+                    await pair.a.dtlsPeer.settle()
                 }
-                if accepted % 16 == 0 { try? await Task.sleep(for: .milliseconds(2)) }
             }
             #expect(full?.code == .bufferFull, "the queue filled: \(String(describing: full)) after \(accepted)")
             // b's 1 MiB budget + SCTP windows + a's 1 MiB usrsctp buffer + a's 2 MiB queue.
             #expect(accepted * message.count < 12 << 20, "accepted \(accepted) × 64 KiB before bufferFull")
             #expect(channel.bufferedAmount > 1 << 20)
             // write() waits instead of throwing …
-            let writer = Task { try await channel.write(.binary(message)) }
-            try? await Task.sleep(for: .milliseconds(300))
+            let writing = Box(false), written = Box(false)
+            let writer = Task {
+                writing.withLock { $0 = true }
+                try await channel.write(.binary(message))
+                written.withLock { $0 = true }
+            }
+            // Not done while b does not read: the writer started and is still waiting after a
+            // barrier through a's context thread and handler queue.
+            #expect(await eventually { writing.current })
+            await pair.a.dtlsPeer.settle()
+            await pair.b.dtlsPeer.settle()
+            #expect(!written.current, "write() waits while b does not read")
             // … until b reads: everything arrives, in order, the low-threshold event fires.
             let total = accepted + 1
             let reader = Task {

@@ -12,12 +12,12 @@ struct DtlsFailureTests {
         let pair = try await DtlsPair.make(tamperA: tamperA, tamperB: !tamperA, handshakeTimeout: .seconds(10))
         let rejecting = tamperA ? pair.b : pair.a
         let rejected = tamperA ? pair.a : pair.b
-        let started = ContinuousClock.now
-        let bothFailed = await eventually(.seconds(10)) {
+        let bothFailed = await eventually(.seconds(30)) {
             pair.a.dtls.state == .failed && pair.b.dtls.state == .failed
         }
         #expect(bothFailed, "a: \(pair.a.dtls.lastStateChange), b: \(pair.b.dtls.lastStateChange)")
-        #expect(ContinuousClock.now - started < .seconds(5), "both sides learn at once (the alert), not by the timeout")
+        // Both sides learn from the alert, not by the handshake timeout: the reasons below say so
+        // (a timeout would be .handshakeTimeout on both), no clock needed.
         if case .fingerprintMismatch(let presented) = rejecting.dtls.lastStateChange.reason {
             #expect(presented == rejected.certificate.fingerprint.description)
         } else {
@@ -37,7 +37,8 @@ struct DtlsFailureTests {
         #expect { try pair.a.dtls.exportKeyingMaterial(label: "EXTRACTOR-dtls_srtp", length: 16) } throws: {
             ($0 as? DtlsError)?.code == .notConnected
         }
-        try? await Task.sleep(for: .milliseconds(200))
+        await pair.a.settle()  // anything delivered before would have reached the handlers by now
+        await pair.b.settle()
         #expect(pair.a.receivedCount == 0 && pair.b.receivedCount == 0)
         #expect(pair.a.dtls.counters.datagramsReceived == 0 && pair.b.dtls.counters.datagramsReceived == 0)
         await pair.close()

@@ -1,7 +1,9 @@
 import Foundation
 import NiceICE
-import NiceWebRTC
+import Synchronization
 import Testing
+
+@testable import NiceWebRTC
 
 /// Hostile datagrams from an address that is a remote candidate: the recording relay sits where
 /// the peer is, so what it injects reaches the transport as the peer's.
@@ -25,7 +27,8 @@ struct DtlsHostileInputTests {
         for i in 0..<count { try pair.a.dtls.send(payload(tag + i)) }
         let arrived = await eventually(.seconds(10)) { pair.b.receivedCount >= before + count }
         #expect(arrived, "b got \(pair.b.receivedCount - before) of \(count) fresh datagrams")
-        try? await Task.sleep(for: .milliseconds(100))
+        // Barrier: a replay taken in before the last fresh datagram would have been delivered too.
+        await pair.b.settle()
         let fresh = Array(pair.b.received.current.dropFirst(before))
         #expect(fresh.count == count, "exactly the fresh ones, no replay delivered: \(fresh.count)")
         #expect(Set(fresh) == Set((0..<count).map { payload(tag + $0) }))
@@ -79,9 +82,14 @@ struct DtlsHostileInputTests {
             }
             // 5. Non-DTLS datagrams (RTP-like, unknown first bytes): dropped, never delivered.
             for first: UInt8 in [0x80, 0xFF, 0x10, 0x40] { relay.inject([first] + payload(round), toB: true); injected += 1 }
-            try? await Task.sleep(for: .milliseconds(20))
+            // Paced by b: the round's last datagrams (these four) were counted, so b took in the
+            // whole round before the next one comes (no socket buffer overflows).
+            let dropped = 4 * UInt64(round + 1)
+            #expect(await eventually(.seconds(10)) { pair.b.dtls.counters.nonDtlsDropped >= dropped },
+                    "round \(round): \(pair.b.dtls.counters)")
         }
-        try? await Task.sleep(for: .milliseconds(300))
+        await pair.a.settle()  // a took in its share of the ClientHello flood
+        await pair.b.settle()
         #expect(pair.a.dtls.state == .connected && pair.b.dtls.state == .connected,
                 "a: \(pair.a.dtls.lastStateChange), b: \(pair.b.dtls.lastStateChange)")
         #expect(pair.b.dtls.counters.nonDtlsDropped == 80, "\(pair.b.dtls.counters)")
@@ -109,8 +117,11 @@ struct DtlsHostileInputTests {
         try await exchangeIce(a.pc, b.pc, endOfCandidates: false)
         try await a.pc.waitUntilConnected(timeout: .seconds(10))
         #expect(await eventually(.seconds(2)) { b.dtls.state == .connecting })
-        try? await Task.sleep(for: .milliseconds(100))  // b's ClientHello reaches a, which has no role yet
+        // b's ClientHello reaches a, which has no role yet: a keeps it (the early path), still new.
+        #expect(await eventually(.seconds(10)) { a.dtls.core.earlyBuffered.load(ordering: .relaxed) >= 1 },
+                "a buffered b's early ClientHello (dropped: \(a.dtls.core.earlyDropped.load(ordering: .relaxed)))")
         #expect(a.dtls.state == .new)
+        #expect(a.dtls.core.earlyDropped.load(ordering: .relaxed) == 0)
         try a.dtls.setRemoteParameters(answer)
         try await a.dtls.waitUntilConnected(timeout: .seconds(5))
         try await b.dtls.waitUntilConnected(timeout: .seconds(5))

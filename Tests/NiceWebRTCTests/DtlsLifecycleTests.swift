@@ -48,7 +48,7 @@ struct DtlsLifecycleTests {
         var seen: [DtlsTransportState] = []
         for await c in stream { seen.append(c.state) }
         #expect(seen == [.connected, .closed], "the stream yielded the state it began with, then closed, and finished: \(seen)")
-        try? await Task.sleep(for: .milliseconds(100))
+        await pair.a.settle()  // any handler event close() had set off would have run by now
         #expect(pair.a.dtlsStates.current.count == aStates, "no handler event for close()")
         #expect { try pair.a.dtls.send([1]) } throws: { ($0 as? DtlsError)?.code == .closed }
         // The peer heard close_notify.

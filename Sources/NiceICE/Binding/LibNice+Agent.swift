@@ -12,7 +12,7 @@ extension LibNice {
     }
 
     /// RFC 5245 compatibility (the RFC 8445 behaviour libnice implements), trickle, RFC 7675 consent
-    /// freshness and regular nomination (`ice-state-semantics.md` §7.1). UPnP off: a server library
+    /// freshness and regular nomination (the State Machine article). UPnP off: a server library
     /// must not open ports on a router behind the user's back.
     static func newAgent(_ h: LoopHandle, _ o: AgentOptions) -> AgentHandle? {
         let flags = NiceAgentOption(

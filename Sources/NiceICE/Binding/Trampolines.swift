@@ -10,7 +10,7 @@ final class SignalBox: Sendable {
 
 /// The C entry points GLib and libnice call. Plain `static let` closures in a non-isolated enum:
 /// written inline in actor-isolated code they would inherit that isolation and trap on the GLib
-/// thread (swift-anchors.md §2.3). Each one only unwraps its box and forwards.
+/// thread. Each one only unwraps its box and forwards.
 enum Trampolines {
     private static func core(_ data: gpointer?) -> AgentCore? {
         guard let data else { return nil }

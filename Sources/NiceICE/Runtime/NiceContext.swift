@@ -120,7 +120,7 @@ public final class NiceContext: Sendable {
     /// order of the calls. The jobs wait in a pthread-locked queue (so ThreadSanitizer sees the
     /// hand-over) and one idle source drains everything queued since the last drain: a burst of
     /// calls costs one wake-up. Never inline: `g_main_context_invoke` runs inline on the owner
-    /// thread, which would re-enter libnice inside its own signal (feasibility.md §11).
+    /// thread, which would re-enter libnice inside its own signal.
     ///
     /// After the thread ended (``shutdown()``), jobs are dropped.
     func execute(_ body: @escaping @Sendable () -> Void) {

@@ -66,6 +66,8 @@ final class DtlsCore: IceUpperLayer, Sendable {
     let sendFailures = Atomic<UInt64>(0)
     let nonDtlsDropped = Atomic<UInt64>(0)
     let earlyDropped = Atomic<UInt64>(0)
+    /// Records kept for the handshake because they arrived before the session existed (tests read it).
+    let earlyBuffered = Atomic<UInt64>(0)
 
     init(connection: PeerConnection, identity: CertificateIdentity, role: DtlsRole, handshakeTimeout: Duration, receiveLimit: Int, logger: Logger) {
         self.connection = connection
@@ -296,6 +298,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
         guard let session = e.session else {
             if e.early.count < Self.earlyLimit && bytes.count <= 4096 {
                 e.early.append(Array(bytes))
+                earlyBuffered.wrappingAdd(1, ordering: .relaxed)
             } else {
                 earlyDropped.wrappingAdd(1, ordering: .relaxed)
             }

@@ -1,7 +1,7 @@
 @testable import NiceICECore
 
 // Fixtures for IceStateMachineTests: a recording harness around `IceStateMachine`, independent
-// oracles written from `ice-state-semantics.md` §7.3/§7.4 and the W3C text, and a seeded RNG.
+// oracles written from the State Machine article (per component, across components) and the W3C text, and a seeded RNG.
 
 typealias SMInput = IceStateMachine.Input
 

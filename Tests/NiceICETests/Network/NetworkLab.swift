@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import NiceTestSupport
 import Testing
 
 @testable import NiceICE
@@ -26,64 +27,26 @@ import Musl
 // IP_UNICAST_IF on each UDP socket to the interface holding its address, so an agent bound to an
 // address on `lo` sends everything into `lo`. topology.sh builds the same network by hand.
 
-/// Runs a command, bounded in time; returns its standard output.
+/// Runs helper commands (ip, iptables, sysctl), bounded in time, through posix_spawn
+/// (``Spawn``): Foundation's `Process` aborts under AddressSanitizer.
 enum Shell {
-    struct Failure: Error, CustomStringConvertible {
-        var command: [String]
-        var status: Int32
-        var output: String
-        var description: String { "`\(command.joined(separator: " "))` exited \(status): \(output)" }
-    }
+    typealias Failure = Spawn.Failure
 
     /// Runs `arguments` (the first one looked up in the usual sbin/bin folders), waiting at most
-    /// `timeout`; throws on a non-zero exit or a timeout.
+    /// `timeout`; throws on a non-zero exit or a timeout. Returns the combined output.
     @discardableResult
     static func run(_ arguments: [String], timeout: Duration = .seconds(10)) throws -> String {
-        let (status, output) = try status(arguments, timeout: timeout)
-        guard status == 0 else { throw Failure(command: arguments, status: status, output: output) }
-        return output
+        try Spawn.run(arguments, timeout: timeout)
     }
 
     /// Runs and returns the exit status and combined output; never throws for a non-zero exit.
     static func status(_ arguments: [String], timeout: Duration = .seconds(10)) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try path(of: arguments[0]))
-        process.arguments = Array(arguments.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
-        try process.run()
-        let output = Locked<Data>(Data())
-        let reader = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            output.withLock { $0 = data }
-            reader.signal()
-        }
-        if done.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            _ = done.wait(timeout: .now() + .seconds(2))
-            _ = reader.wait(timeout: .now() + .seconds(2))
-            throw Failure(command: arguments, status: -1, output: "timed out after \(timeout)")
-        }
-        _ = reader.wait(timeout: .now() + .seconds(2))
-        let text = String(decoding: output.withLock { $0 }, as: UTF8.self)
-        return (process.terminationStatus, text)
+        try Spawn.status(arguments, timeout: timeout)
     }
 
-    static func path(of tool: String) throws -> String {
-        if tool.hasPrefix("/") { return tool }
-        for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"] {
-            let p = "\(dir)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        throw Failure(command: [tool], status: 127, output: "\(tool) is not installed")
-    }
+    static func path(of tool: String) throws -> String { try Spawn.path(of: tool) }
 
-    static func exists(_ tool: String) -> Bool { (try? path(of: tool)) != nil }
+    static func exists(_ tool: String) -> Bool { Spawn.exists(tool) }
 }
 
 /// Whether the network tests can run here, and why not.
@@ -108,34 +71,23 @@ enum NetworkLab {
         return nil
     }()
 
-    /// For `.enabled(if:)`; prints why once when the tests cannot run.
+    /// For `.enabled(if:)`; says loudly, once, why the tests cannot run (and under
+    /// NICE_REQUIRE_NETNS=1 `NetworkPrerequisites` fails the run for it).
     static let available: Bool = {
         if let reason = unavailableReason {
-            print("NiceICE network tests skipped: \(reason)")
+            NetworkRequirement.announceSkip("NiceICE network suite (NAT, TURN, loss, link cuts in namespaces)", reason: reason)
             return false
         }
         return true
     }()
 
-    /// Removes namespaces (and processes in them: coturn) left by earlier test processes that
-    /// died without cleaning up. Only names `niceice-<pid>-…` whose process is gone.
+    /// Removes namespaces (and processes in them: coturn) and coturn folders left by earlier test
+    /// processes that died without cleaning up: only names `niceice-<pid>-…` whose process is gone
+    /// (``Leftovers``), never another live run's.
     static func removeLeftovers() {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/var/run/netns") else { return }
-        for name in names where name.hasPrefix("\(prefix)-") {
-            let parts = name.split(separator: "-")
-            guard parts.count >= 3, let pid = Int32(parts[1]) else { continue }
-            if pid == getpid() || kill(pid, 0) == 0 { continue }
-            if let pids = try? Shell.run(["ip", "netns", "pids", name]) {
-                for p in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(p, SIGKILL) }
-            }
-            _ = try? Shell.status(["ip", "netns", "del", name])
-            print("NetworkLab: removed leftover namespace \(name)")
-        }
-        let tmp = NSTemporaryDirectory()
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where name.hasPrefix("\(prefix)-") && name.hasSuffix("-coturn") {
-            let parts = name.split(separator: "-")
-            guard parts.count >= 4, let pid = Int32(parts[1]), pid != getpid(), kill(pid, 0) != 0 else { continue }
-            try? FileManager.default.removeItem(atPath: tmp + name)
+        Leftovers.removeNamespaces { Leftovers.pid(in: $0, after: "\(prefix)-") }
+        Leftovers.removeFolders(pidFile: "turnserver.pid") {
+            $0.hasSuffix("-coturn") ? Leftovers.pid(in: $0, after: "\(prefix)-") : nil
         }
     }
 }
@@ -245,14 +197,7 @@ final class Coturn: Sendable {
             """
         try config.write(toFile: "\(directory)/turnserver.conf", atomically: true, encoding: .utf8)
         // `ip netns exec` execs turnserver in place, so this pid is coturn's own.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Shell.path(of: "ip"))
-        process.arguments = ["netns", "exec", namespace, try Shell.path(of: "turnserver"), "-c", "\(directory)/turnserver.conf"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        pid = process.processIdentifier
+        pid = try Spawn.start(["ip", "netns", "exec", namespace, try Shell.path(of: "turnserver"), "-c", "\(directory)/turnserver.conf"])
         // Ready when it listens on UDP and TCP 100.64.0.1:3478 (read from its own /proc view).
         let needle = "01004064:0D96" // 100.64.0.1:3478, as /proc/net/{udp,tcp} print it
         let deadline = ContinuousClock.now + .seconds(10)

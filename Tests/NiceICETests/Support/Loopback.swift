@@ -102,6 +102,27 @@ final class Side: Sendable {
         await poll(timeout, sourceLocation) { datagrams.withLock { $0.count } >= count }
     }
 
+    /// A barrier for "nothing happened": a round trip through the connection's context thread (so
+    /// whatever libnice had queued there before is processed), then a marker posted onto the queue
+    /// the handlers run on, after every event that processing produced. When it returns, any
+    /// handler call caused by what happened before it has run.
+    func settle() async {
+        _ = await pc.stats()
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in queue.async { k.resume() } }
+    }
+
+    /// Waits until libnice says every component is `ready` (its checks are over: what would make
+    /// the connection `completed` has happened, end-of-candidates aside).
+    func waitForComponentsReady(timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline && !Task.isCancelled {
+            let states = await pc.stats().componentStates
+            if !states.isEmpty && states.values.allSatisfy({ $0 == "ready" }) { return true }
+            try? await Task.sleep(for: .milliseconds(10))  // only throws on cancellation, checked above
+        }
+        return false
+    }
+
     /// Waits until the candidate handler was given end-of-candidates (local gathering is done).
     func waitForEndOfCandidates(timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
         await poll(timeout, sourceLocation) { seen.withLock { $0.contains(.candidate(nil)) } }

@@ -1,16 +1,21 @@
 import Foundation
 import NiceICE
+import NiceTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Two network namespaces joined by a veth pair whose both ends drop a share of the outgoing UDP
-/// packets (netem, or iptables' statistic match where the kernel lacks netem), built by the test and removed afterwards (root only):
+/// Two network namespaces joined by a veth pair whose both ends drop a share of the incoming UDP
+/// packets with an iptables `statistic` rule (no `tc netem`: these machines' kernels have no
+/// sch_netem), built by the test and removed afterwards (root only):
 ///
-///   <name>-a (10.77.<n>.1/24) ── veth, netem loss ── <name>-b (10.77.<n>.2/24)
+///   nwd<pid>n<n>a (10.77.<n>.1/24) ── veth, iptables random drop ── nwd<pid>n<n>b (10.77.<n>.2/24)
 ///
-/// Only addresses inside these namespaces carry traffic (the network rule).
+/// `<pid>` is the test process's: a later run deletes the namespaces of a run that died (a
+/// sanitizer abort, a time limit) and leaves those of a live one alone. Helper commands run
+/// through posix_spawn (``Spawn``; Foundation's `Process` aborts under AddressSanitizer). Only
+/// addresses inside these namespaces carry traffic (the network rule).
 final class LossyLink: @unchecked Sendable {
     // @unchecked Sendable: immutable after init.
     let nsA: String
@@ -24,25 +29,54 @@ final class LossyLink: @unchecked Sendable {
         var description: String
     }
 
-    /// Why the namespace tests cannot run here, or nil.
-    static var unavailableReason: String? {
-        if getuid() != 0 { return "needs root (ip netns)" }
-        if (try? run(["ip", "netns", "list"])) == nil { return "ip netns is not available" }
+    /// Why the namespace tests cannot run here, or nil (checked once per process).
+    static let unavailableReason: String? = {
+        if getuid() != 0 { return "needs root (ip netns, iptables)" }
+        for tool in ["ip", "iptables"] where !Spawn.exists(tool) {
+            return "needs \(tool) (apt-get install -y iproute2 iptables)"
+        }
+        let probe = "nwd\(getpid())probe"
+        do {
+            try run(["ip", "netns", "add", probe])
+            defer { _ = try? run(["ip", "netns", "del", probe]) }
+            try run(["ip", "netns", "exec", probe, "iptables", "-L", "INPUT", "-n"])
+        } catch {
+            return "network namespaces are not usable here: \(error)"
+        }
         return nil
-    }
+    }()
+
+    /// For `.enabled(if:)`: sweeps a dead run's namespaces once, and says loudly why the suites
+    /// cannot run when they cannot (the prerequisites test fails the run then under
+    /// NICE_REQUIRE_NETNS=1).
+    static let available: Bool = {
+        guard let reason = unavailableReason else {
+            sweptLeftovers
+            return true
+        }
+        NetworkRequirement.announceSkip("NiceWebRTC namespace suites (DTLS and data channels over a lossy link)", reason: reason)
+        return false
+    }()
+
+    /// Deletes the `nwd<pid>…` namespaces of test processes that are gone; once per process.
+    static let sweptLeftovers: Void = {
+        Leftovers.removeNamespaces { Leftovers.pid(in: $0, after: "nwd") }
+    }()
 
     private let vethA: String
     private let vethB: String
     private var lossRule: [String]?
 
     init(number: Int) throws {
-        let tag = "nwd\(getpid() % 100_000)n\(number)"
+        Self.sweptLeftovers
+        let tag = "nwd\(getpid())n\(number)"
         nsA = tag + "a"
         nsB = tag + "b"
         addressA = "10.77.\(number).1"
         addressB = "10.77.\(number).2"
-        vethA = "v\(tag)a"
-        vethB = "v\(tag)b"
+        // Created inside the two namespaces, so short fixed names cannot clash with another run's.
+        vethA = "vlossy\(number)a"
+        vethB = "vlossy\(number)b"
         do {
             try Self.run(["ip", "netns", "add", nsA])
             try Self.run(["ip", "netns", "add", nsB])
@@ -61,53 +95,43 @@ final class LossyLink: @unchecked Sendable {
         }
     }
 
-    /// Sets the loss of incoming UDP at both ends (0 removes it): netem where the kernel has it
-    /// (sch_netem), otherwise iptables' random drop on input (a drop on output would make sendmsg
-    /// fail with EPERM, which a lossy link never does); this machine's kernel has no netem module.
+    /// Sets the loss of incoming UDP at both ends (0 removes it) with iptables' random drop on
+    /// input (a drop on output would make sendmsg fail with EPERM, which a lossy link never does).
+    /// Not `tc netem`: these machines' kernels have no sch_netem module.
     func setLoss(_ percent: Int) throws {
         for (ns, dev) in [(nsA, vethA), (nsB, vethB)] {
-            _ = try? Self.run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"])
-            _ = try? Self.run(["ip", "netns", "exec", ns, "iptables", "-F", "INPUT"])
+            try Self.run(["ip", "netns", "exec", ns, "iptables", "-w", "5", "-F", "INPUT"])
             guard percent > 0 else { continue }
-            if (try? Self.run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "netem", "loss", "\(percent)%"])) == nil {
-                try Self.run([
-                    "ip", "netns", "exec", ns, "iptables", "-A", "INPUT", "-i", dev, "-p", "udp", "-m", "statistic",
-                    "--mode", "random", "--probability", "0.\(String(format: "%02d", percent))", "-j", "DROP",
-                ])
-            }
+            try Self.run([
+                "ip", "netns", "exec", ns, "iptables", "-w", "5", "-A", "INPUT", "-i", dev, "-p", "udp", "-m", "statistic",
+                "--mode", "random", "--probability", "0.\(String(format: "%02d", percent))", "-j", "DROP",
+            ])
         }
     }
 
+    /// Shuts both contexts down and deletes both namespaces, retrying a delete that failed (a
+    /// concurrent `ip netns add`/`del` of another suite can make one fail); says so if one stays.
     func remove() async {
         await contextA.shutdown()
         await contextB.shutdown()
-        _ = try? Self.run(["ip", "netns", "del", nsA])
-        _ = try? Self.run(["ip", "netns", "del", nsB])
+        for ns in [nsA, nsB] {
+            var last = ""
+            for _ in 0..<5 {
+                do {
+                    try Self.run(["ip", "netns", "del", ns])
+                } catch {
+                    last = "\(error)"
+                }
+                if access("/var/run/netns/\(ns)", F_OK) != 0 { break }
+                usleep(100_000)
+            }
+            if access("/var/run/netns/\(ns)", F_OK) == 0 { print("LossyLink: namespace \(ns) not removed: \(last)") }
+        }
     }
 
-    /// Runs a command (bounded to 10 s); throws on failure.
+    /// Runs a command through posix_spawn (bounded to 10 s); throws on failure.
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        let tool = ["/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"].map { $0 + arguments[0] }.first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let tool else { throw Unavailable(description: "\(arguments[0]) not found") }
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = Array(arguments.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            throw Unavailable(description: "\(arguments.joined(separator: " ")) timed out")
-        }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Unavailable(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
-        }
-        return output
+        try Spawn.run(arguments, timeout: .seconds(10))
     }
 }

@@ -112,6 +112,16 @@ final class DtlsPeer: Sendable {
     }
 
     var receivedCount: Int { received.withLock { $0.count } }
+
+    /// A barrier for "nothing happened": a round trip through the ICE connection's context thread
+    /// (where DTLS records are taken in), then a marker posted onto the handler queue after every
+    /// event that produced. When it returns, any handler call caused by what happened before it
+    /// has run.
+    func settle() async {
+        _ = await pc.stats()
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in queue.async { k.resume() } }
+    }
+
     var lastDtls: DtlsTransportStateChange? { dtlsStates.withLock { $0.last } }
 }
 
