@@ -252,13 +252,15 @@ struct NetPair {
     }
 
     /// Sends `count` datagrams each way and waits until each side got them all.
-    func exchangeData(count: Int = 3, timeout: Duration = .seconds(5)) async -> Bool {
+    /// - Parameter waitForRoom: send with `write` (waits while the send queue is full, as after a
+    ///   flood) instead of `send` (throws `sendQueueFull`).
+    func exchangeData(count: Int = 3, timeout: Duration = .seconds(5), waitForRoom: Bool = false) async -> Bool {
         let before = (a.datagrams.withLock { $0.count }, b.datagrams.withLock { $0.count })
         var sendFailed = false
         for i in 0..<count {
             for (from, text) in [(a, "\(a.name)→\(b.name) \(i)"), (b, "\(b.name)→\(a.name) \(i)")] {
                 do {
-                    try from.pc.send(Array(text.utf8))
+                    if waitForRoom { try await from.pc.write(Array(text.utf8)) } else { try from.pc.send(Array(text.utf8)) }
                 } catch {
                     sendFailed = true
                     log.note("send \(text): \(error)")

@@ -25,7 +25,7 @@ func isIntactStressDatagram(_ d: [UInt8]) -> Bool {
 /// Issue 8 item 2: sends from many threads on TCP paths, where libnice 0.1.21's TCP socket is not
 /// thread-safe. Run under `swift test --sanitize=address` and valgrind as well (see README).
 extension NetworkTests {
-    @Test("7: 4 threads send 1,200-byte datagrams for 10 s over ICE-TCP and over a TURN-TCP relay, 10 % loss: no corruption; up (or consent lost to the flood, then restarted), data flows after",
+    @Test("7: 4 threads send 1,200-byte datagrams for 10 s over ICE-TCP and over a TURN-TCP relay, 10 % loss: no corruption; both sides stay connected (consent is not starved), no restart, data flows after",
           .timeLimit(.minutes(2)), arguments: ["ice-tcp", "turn-tcp"])
     func sendStressOverTcp(path: String) async throws {
         let scene = try NetworkScene(try internet, nats: [.endpointIndependent])
@@ -54,6 +54,7 @@ extension NetworkTests {
         }
         try pair.start()
         #expect(await pair.waitForUp(timeout: .seconds(30)), "\(pair.a.timeline) / \(pair.b.timeline)\n\(coturnLog())")
+        let upChanges = [pair.a.changes.count, pair.b.changes.count]
         let selected = try #require(await pair.a.pc.stats().selectedPairs.first)
         pair.log.note("selected \(selected)")
         if path == "ice-tcp" { #expect(selected.local.transport == .tcp) } else { #expect(selected.local.type == .relay) }
@@ -96,24 +97,26 @@ extension NetworkTests {
         // TCP through 10 % segment loss moves a few hundred to a few thousand datagrams in 10 s
         // (926 intact in one clean-clone CI run): the bar is "traffic crossed", not a rate.
         #expect(received.load(ordering: .relaxed) > 200, "almost nothing arrived")
-        // A flood on a lossy TCP path can starve consent: libnice queues its consent checks behind
-        // the data on the same TCP connection, so a side may report `disconnected (consentLost)`
-        // once 10 s pass without a response. That is the right report, not a defect; anything
-        // else (failed within the 20 s grace, another reason) is one.
-        for peer in [pair.a, pair.b] {
-            let change = peer.changes.last
-            let ok = [.connected, .completed].contains(change?.state) || change == IceStateChange(state: .disconnected, reason: .consentLost)
-            #expect(ok, "\(peer.timeline)")
-        }
-        if [pair.a, pair.b].contains(where: { $0.pc.iceConnectionState == .disconnected }) {
-            pair.log.note("the flood starved consent; restarting ICE, as an application would")
-            try pair.restartBoth()
-            #expect(await pair.waitForUp(timeout: .seconds(30)), "\(pair.a.timeline) / \(pair.b.timeline)")
+        // Issue 17 §6: libnice sends consent checks and their responses on the same TCP connection
+        // as the data. NiceICE caps what can wait ahead of them (the kernel buffers of the selected
+        // TCP connection, its own bounded send queue drained in slices), so a flood must not cost
+        // the connection: neither side may leave connected/completed, and no ICE restart is needed.
+        for (peer, before) in zip([pair.a, pair.b], upChanges) {
+            let after = peer.changes.dropFirst(before)
+            #expect(after.allSatisfy { [.connected, .completed].contains($0.state) }, "\(peer.timeline)")
+            #expect([.connected, .completed].contains(peer.pc.iceConnectionState), "\(peer.timeline)")
         }
         // After the storm the connection carries ordinary traffic both ways.
         let peer = pair.b
         peer.pc.receiveHandler = { d in peer.datagrams.withLock { $0.append(d) } }
-        #expect(await pair.exchangeData(count: 3, timeout: .seconds(10)))
+        // Datagrams, as UDP: one queued behind the flood's backlog on a TCP path in retransmission
+        // back-off may wait past the send queue's age limit and be dropped (counted), so a few
+        // rounds are allowed; the connection must carry them, without a restart.
+        var flowed = false
+        for _ in 0..<4 where !flowed {
+            flowed = await pair.exchangeData(count: 3, timeout: .seconds(10), waitForRoom: true)
+        }
+        #expect(flowed, "no datagram round crossed after the flood")
         await pair.closeBoth()
     }
 }
