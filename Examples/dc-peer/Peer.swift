@@ -130,7 +130,7 @@ final class Peer: Sendable {
             stack.sctp.close()
             throw SetupError(description: "createDataChannel: \(error)")
         }
-        do throws(DtlsError) {
+        do throws(SdpError) {
             offer = try DataChannelOffer(
                 ice: stack.connection.localParameters, dtls: stack.dtls.localParameters,
                 sctpPort: stack.localSctp.port, maxMessageSize: stack.localSctp.maxMessageSize)
@@ -368,7 +368,7 @@ final class Peer: Sendable {
             switch negotiation {
             case .answering(let answer):
                 let forData: Bool
-                do throws(DtlsError) { forData = try answer.isDataCandidate(candidate) } catch {
+                do throws(SdpError) { forData = try answer.isDataCandidate(candidate) } catch {
                     logger.info("skipping remote candidate \(candidate.candidateLine): \(error)")
                     return
                 }

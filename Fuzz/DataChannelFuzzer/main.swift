@@ -16,8 +16,10 @@
 //      DataChannelRemoteDescription and can be answered.
 //   3  SDP: byte 1 picks a line position, the rest is SDP text (lossy UTF-8), read alone and also
 //      spliced into a valid Chrome-like offer at that line. DataChannelDescription,
-//      DataChannelRemoteDescription and DataChannelAnswer never crash, throw only
-//      invalidParameters errors with a field, agree with each other; an answer reads back with
+//      DataChannelRemoteDescription and DataChannelAnswer never crash, throw only SdpErrors with
+//      a field, a code that fits it, a reason without a "line N:" prefix and a line (when given,
+//      and always for malformed lines and invalid values) that is an m= or a= line of the text;
+//      they agree with each other; an answer reads back with
 //      IceDescription, DtlsDescription, DataChannelDescription and
 //      DataChannelRemoteDescription(answer:) with exactly our values, rejects (port 0) every
 //      non-data section and bundles the data mid exactly when the offer bundles it.
@@ -205,7 +207,7 @@ private func checkOptionsAndOffer(_ input: [UInt8]) {
             ice: ice, candidates: candidates, endOfCandidates: endOfCandidates, dtls: dtls, sctpPort: sctpPort,
             maxMessageSize: maxMessageSize, mid: mid, sessionId: 1)
     } catch {
-        guard !shouldBuild, error.code == .invalidParameters, error.field != nil else {
+        guard !shouldBuild, error.code == .invalidValue, error.field != nil, error.line == nil else {
             violation("DataChannelOffer refused valid values: \(error)")
         }
         return
@@ -277,16 +279,48 @@ private func checkSDPInput(_ text: String, position: Int) {
     checkSDP(lines.joined(separator: position & 64 == 0 ? "\r\n" : "\n") + "\r\n", selector: position / 3)
 }
 
-private let descriptionFields: Set<String?> = ["sdp", "a=sctp-port", "a=max-message-size"]
+/// Checks what every SdpError of a reader says about `sdp`: a field, a reason without the line
+/// (that is in `line`), and a line that is one of the text's `m=` or `a=` lines; the codes whose
+/// problem is on one line have it.
+private func checkLocation(_ error: SdpError, in sdp: String, reader: String) {
+    guard let field = error.field, !error.reason.isEmpty, SdpError.splitLine(error.reason).line == nil else {
+        violation("\(reader) threw an SdpError without field or with the line in its reason: \(error)")
+    }
+    let needsLine: Bool
+    switch error.code {
+    case .malformed: needsLine = field != "sdp"
+    case .invalidValue, .missing: needsLine = true
+    case .unsupported: needsLine = false
+    }
+    guard let line = error.line else {
+        guard !needsLine else { violation("\(reader) threw an SdpError without its line: \(error)") }
+        return
+    }
+    let lines = sdp.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    guard line >= 1, line <= lines.count else { violation("\(reader) threw an SdpError with line \(line) of \(lines.count): \(error)") }
+    let text = lines[lines.startIndex + line - 1]
+    guard text.starts(with: "m=".utf8) || text.starts(with: "a=".utf8) else {
+        violation("\(reader) threw an SdpError whose line \(line) is not an m= or a= line: \(error)")
+    }
+    if error.code == .missing, !text.starts(with: "m=".utf8) {
+        violation("\(reader) threw a missing-attribute SdpError that does not point at the section's m= line: \(error)")
+    }
+}
+
+private let descriptionFields: Set<String?> = ["a=sctp-port", "a=max-message-size"]
+private let missingFields: Set<String?> = ["a=ice-ufrag", "a=ice-pwd", "a=fingerprint", "a=setup"]
+private let valueFields: Set<String?> = ["a=setup", "a=fingerprint", "a=sctp-port", "a=max-message-size"]
 
 private func checkSDP(_ sdp: String, selector: Int) {
     var description: DataChannelDescription?
     do {
         description = try DataChannelDescription(parsing: sdp)
     } catch {
-        guard error.code == .invalidParameters, descriptionFields.contains(error.field) else {
+        guard (error.code == .invalidValue && descriptionFields.contains(error.field)) || (error.code == .malformed && error.field == "sdp")
+        else {
             violation("DataChannelDescription threw an unexpected error: \(error)")
         }
+        checkLocation(error, in: sdp, reader: "DataChannelDescription")
     }
     if let description, let ice = try? IceDescription(parsing: sdp) {
         guard ice.media.indices.contains(description.mLineIndex) else {
@@ -300,8 +334,11 @@ private func checkSDP(_ sdp: String, selector: Int) {
     do {
         remote = try DataChannelRemoteDescription(parsing: sdp)
     } catch {
-        guard error.code == .invalidParameters, error.field != nil else {
-            violation("DataChannelRemoteDescription threw an unexpected error: \(error)")
+        checkLocation(error, in: sdp, reader: "DataChannelRemoteDescription")
+        switch error.code {
+        case .missing where !missingFields.contains(error.field), .invalidValue where !valueFields.contains(error.field):
+            violation("DataChannelRemoteDescription threw \(error.code) for an unexpected field: \(error)")
+        default: break
         }
         // The answer reads the offer the same way: it must refuse too.
         if let answer = try? DataChannelAnswer(offer: sdp, ice: localIce, dtls: DtlsParameters(role: .auto, fingerprints: [ourFingerprint]), maxMessageSize: 1, sessionId: 1) {
@@ -334,11 +371,11 @@ private func checkAnswer(offer sdp: String, remote: DataChannelRemoteDescription
             offer: sdp, ice: localIce, candidates: [localCandidate], endOfCandidates: endOfCandidates,
             dtls: DtlsParameters(role: role, fingerprints: [ourFingerprint]), maxMessageSize: maxMessageSize, sessionId: 1)
     } catch {
-        if role != .auto, role == remote.dtls.role, error.field == "a=setup" { return }
+        if role != .auto, role == remote.dtls.role, error.code == .unsupported, error.field == "a=setup" { return }
         guard !mustAnswer else { violation("our own offer cannot be answered: \(error)") }
         // The offer reads as a data-channel description: only the BUNDLE rules of IceAnswer
         // may still refuse it.
-        guard error.code == .invalidParameters, ["a=group", "m=application"].contains(error.field ?? "") else {
+        guard error.code == .unsupported, ["a=group", "m=application"].contains(error.field ?? "") else {
             violation("DataChannelAnswer refused a readable offer: \(error)")
         }
         return

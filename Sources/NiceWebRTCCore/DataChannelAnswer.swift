@@ -92,11 +92,12 @@ public struct DataChannelAnswer: Sendable, Hashable {
     ///   - maxMessageSize: The largest message we receive (`a=max-message-size`; 0 = no limit).
     ///   - sessionId: The `o=` session id; random below 2⁶³ by default.
     ///   - sessionVersion: The `o=` session version.
-    /// - Throws: ``DtlsError`` `invalidParameters`: for the offer, as
-    ///   ``DataChannelRemoteDescription/init(parsing:)`` (field `m=application` when it has no
-    ///   data section); for our values, field `ufrag`, `password`, a candidate field,
-    ///   `fingerprint`, `sctpPort` or `maxMessageSize`; field `a=setup` when our role cannot
-    ///   answer the offer's.
+    /// - Throws: ``SdpError``: for the offer, as ``DataChannelRemoteDescription/init(parsing:)``
+    ///   (``SdpError/Code/unsupported`` with field `m=application` when it has no data section);
+    ///   for our values, ``SdpError/Code/invalidValue`` with field `ufrag`, `password`, a
+    ///   candidate field, `fingerprint`, `sctpPort` or `maxMessageSize`;
+    ///   ``SdpError/Code/unsupported`` with field `a=setup` when our role cannot answer the
+    ///   offer's.
     public init(
         offer sdp: String,
         ice: IceParameters,
@@ -107,7 +108,7 @@ public struct DataChannelAnswer: Sendable, Hashable {
         maxMessageSize: Int,
         sessionId: UInt64 = .random(in: 1...UInt64(Int64.max)),
         sessionVersion: UInt64 = 2
-    ) throws(DtlsError) {
+    ) throws(SdpError) {
         try SessionLines.validate(ice: ice, candidates: candidates, dtls: dtls, sctpPort: sctpPort, maxMessageSize: maxMessageSize)
         let parsed = try DataChannelRemoteDescription.read(sdp)
         let remote = parsed.remote
@@ -117,8 +118,8 @@ public struct DataChannelAnswer: Sendable, Hashable {
         if localDtls.role == .auto {
             localDtls.role = DtlsRole.answering(remote.dtls.role)
         } else if localDtls.role == remote.dtls.role {
-            throw DtlsError(
-                .invalidParameters, field: "a=setup",
+            throw SdpError(
+                .unsupported, field: "a=setup", line: parsed.dataLine,
                 reason: "the offer is a=setup:\(remote.dtls.role.setupValue) and so cannot be answered with a=setup:\(localDtls.role.setupValue)")
         }
 
@@ -136,10 +137,11 @@ public struct DataChannelAnswer: Sendable, Hashable {
             iceAnswer = try IceAnswer(
                 offer: offer, parameters: ice, candidates: candidates, endOfCandidates: endOfCandidates, rejecting: Set(rejected))
         } catch {
-            throw DtlsError(ice: error)
+            throw SdpError(ice: error)
         }
         guard iceAnswer.transportMLineIndex == dataIndex, parsed.mediaLines.count == offer.media.count else {
-            throw DtlsError(.invalidParameters, field: "m=application", reason: "the data-channel section cannot carry the answer's transport")
+            throw SdpError(
+                .unsupported, field: "m=application", line: parsed.dataLine, reason: "the data-channel section cannot carry the answer's transport")
         }
 
         var text = SessionLines.header(sessionId: sessionId, sessionVersion: sessionVersion)
@@ -176,9 +178,9 @@ public struct DataChannelAnswer: Sendable, Hashable {
     /// (the audio or video transport of a `balanced` browser) is for a transport the offerer
     /// drops when it applies the answer: ignore it. See ``IceAnswer/isTransportCandidate(_:)``.
     ///
-    /// - Throws: ``DtlsError`` `invalidParameters` with field `sdpMid` or `sdpMLineIndex` when
-    ///   the candidate names no section of the offer.
-    public func isDataCandidate(_ candidate: IceCandidate) throws(DtlsError) -> Bool {
-        do { return try iceAnswer.isTransportCandidate(candidate) } catch { throw DtlsError(ice: error) }
+    /// - Throws: ``SdpError`` ``SdpError/Code/invalidValue`` with field `sdpMid` or
+    ///   `sdpMLineIndex` when the candidate names no section of the offer.
+    public func isDataCandidate(_ candidate: IceCandidate) throws(SdpError) -> Bool {
+        do { return try iceAnswer.isTransportCandidate(candidate) } catch { throw SdpError(ice: error) }
     }
 }

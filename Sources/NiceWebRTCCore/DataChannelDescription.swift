@@ -36,11 +36,12 @@ public struct DataChannelDescription: Sendable, Hashable {
     /// The first `m=application` section whose protocol is `UDP/DTLS/SCTP` (or the legacy
     /// `DTLS/SCTP`) with format `webrtc-datachannel`; `nil` when the SDP has none.
     ///
-    /// - Throws: ``DtlsError`` `invalidParameters` with field `a=sctp-port` or
-    ///   `a=max-message-size` (line number in the reason) for a value that is not a number in range.
-    public init?(parsing sdp: String) throws(DtlsError) {
+    /// - Throws: ``SdpError`` ``SdpError/Code/invalidValue`` with field `a=sctp-port` or
+    ///   `a=max-message-size` and its ``SdpError/line`` for a value that is not a number in range;
+    ///   ``SdpError/Code/malformed`` with field `sdp` for a text over `IceDescription.maximumLength`.
+    public init?(parsing sdp: String) throws(SdpError) {
         guard sdp.utf8.count <= IceDescription.maximumLength else {
-            throw DtlsError(.invalidParameters, field: "sdp", reason: "longer than \(IceDescription.maximumLength) bytes")
+            throw SdpError(.malformed, field: "sdp", reason: "longer than \(IceDescription.maximumLength) bytes")
         }
         var index = -1
         var found: DataChannelDescription?
@@ -71,12 +72,14 @@ public struct DataChannelDescription: Sendable, Hashable {
                 found?.mid = String(value)
             case "sctp-port":
                 guard let port = UInt16(value), port > 0 else {
-                    throw DtlsError(.invalidParameters, field: "a=sctp-port", reason: "line \(lineNumber): '\(value.prefix(16))' is not a port 1-65535")
+                    throw SdpError(.invalidValue, field: "a=sctp-port", line: lineNumber, reason: "'\(value.prefix(16))' is not a port 1-65535")
                 }
                 found?.sctpPort = port
             case "max-message-size":
                 guard value.utf8.count <= 10, let size = Int(value), size >= 0, size <= Int(UInt32.max) else {
-                    throw DtlsError(.invalidParameters, field: "a=max-message-size", reason: "line \(lineNumber): '\(value.prefix(16))' is not a size")
+                    throw SdpError(
+                        .invalidValue, field: "a=max-message-size", line: lineNumber,
+                        reason: "'\(value.prefix(16))' is not a size 0-\(UInt32.max)")
                 }
                 found?.maxMessageSize = size
             default:

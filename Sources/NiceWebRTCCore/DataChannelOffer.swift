@@ -46,8 +46,8 @@ public struct DataChannelOffer: Sendable, Hashable {
     ///   - mid: The data section's mid, an RFC 8866 token of 1 to 32 characters.
     ///   - sessionId: The `o=` session id; random below 2⁶³ by default (JSEP, RFC 8829 §5.2.1).
     ///   - sessionVersion: The `o=` session version; raise it for each new offer of the session.
-    /// - Throws: ``DtlsError`` `invalidParameters` with field `ufrag` or `password` (bad ICE
-    ///   credentials), a candidate field, `fingerprint` (none, or more than
+    /// - Throws: ``SdpError`` ``SdpError/Code/invalidValue`` with field `ufrag` or `password`
+    ///   (bad ICE credentials), a candidate field, `fingerprint` (none, or more than
     ///   ``DtlsDescription/maximumFingerprints``), `sctpPort`, `maxMessageSize` or `mid`.
     public init(
         ice: IceParameters,
@@ -59,10 +59,10 @@ public struct DataChannelOffer: Sendable, Hashable {
         mid: String = "0",
         sessionId: UInt64 = .random(in: 1...UInt64(Int64.max)),
         sessionVersion: UInt64 = 2
-    ) throws(DtlsError) {
+    ) throws(SdpError) {
         try SessionLines.validate(ice: ice, candidates: candidates, dtls: dtls, sctpPort: sctpPort, maxMessageSize: maxMessageSize)
         guard SessionLines.isToken(mid) else {
-            throw DtlsError(.invalidParameters, field: "mid", reason: "\(SessionLines.excerpt(mid)) is not a token of 1 to 32 characters (RFC 5888)")
+            throw SdpError(.invalidValue, field: "mid", reason: "\(SessionLines.excerpt(mid)) is not a token of 1 to 32 characters (RFC 5888)")
         }
         let iceLines = IceDescription.attributeLines(
             ufrag: ice.usernameFragment, password: ice.password, options: ["trickle"],

@@ -12,7 +12,8 @@ import NiceICECore
 /// Reading rules: `a=fingerprint` and `a=setup` may appear at session level, media level or both; a
 /// media section that has its own value uses it, otherwise the session-level one. Several
 /// `a=fingerprint` lines may be given (the peer's certificate must match one of them); `a=setup` at
-/// most once per level. A malformed value throws with the line number; every other line is ignored.
+/// most once per level. A malformed value throws an ``SdpError`` with the line number; every other
+/// line is ignored.
 public struct DtlsDescription: Sendable, Hashable {
     /// One media section's DTLS values.
     public struct Media: Sendable, Hashable {
@@ -39,11 +40,16 @@ public struct DtlsDescription: Sendable, Hashable {
 
     /// Reads the DTLS lines of a whole SDP (CRLF or LF line endings).
     ///
-    /// - Throws: ``DtlsError`` `invalidParameters`, field `a=setup` or `a=fingerprint` (or `sdp` for a
-    ///   text over `IceDescription.maximumLength`), the reason starting with the 1-based line number.
-    public init(parsing sdp: String) throws(DtlsError) {
+    /// - Throws: ``SdpError`` with field `a=setup` or `a=fingerprint` and the 1-based ``SdpError/line``:
+    ///   ``SdpError/Code/invalidValue`` for a value that does not parse (the reason is that of
+    ///   ``DtlsRole/init(setup:)`` or ``DtlsFingerprint/init(parsing:)``),
+    ///   ``SdpError/Code/malformed`` for `a=setup` given twice at one level,
+    ///   ``SdpError/Code/unsupported`` for more than ``maximumFingerprints`` fingerprints at one
+    ///   level; ``SdpError/Code/malformed`` with field `sdp` for a text over
+    ///   `IceDescription.maximumLength`.
+    public init(parsing sdp: String) throws(SdpError) {
         guard sdp.utf8.count <= IceDescription.maximumLength else {
-            throw DtlsError(.invalidParameters, field: "sdp", reason: "longer than \(IceDescription.maximumLength) bytes")
+            throw SdpError(.malformed, field: "sdp", reason: "longer than \(IceDescription.maximumLength) bytes")
         }
         struct Level {
             var mid: String?
@@ -64,28 +70,26 @@ public struct DtlsDescription: Sendable, Hashable {
             let attribute = line.dropFirst(2)
             let name = attribute.prefix { $0 != ":" }
             let value = attribute.dropFirst(name.count + 1)
-            func fail(_ field: String, _ error: DtlsError) -> DtlsError {
-                DtlsError(.invalidParameters, field: field, reason: "line \(lineNumber): \(error.reason)")
-            }
             switch name {
             case "setup":
                 let role: DtlsRole
-                do { role = try DtlsRole(setup: value.trimmingSpaces) } catch { throw fail("a=setup", error) }
-                if sections.isEmpty {
-                    guard session.role == nil else { throw fail("a=setup", DtlsError(.invalidParameters, reason: "given twice")) }
-                    session.role = role
-                } else {
-                    guard sections[sections.count - 1].role == nil else {
-                        throw fail("a=setup", DtlsError(.invalidParameters, reason: "given twice"))
-                    }
-                    sections[sections.count - 1].role = role
+                do { role = try DtlsRole(setup: value.trimmingSpaces) } catch { throw SdpError("a=setup", line: lineNumber, dtls: error) }
+                let current = sections.isEmpty ? session.role : sections[sections.count - 1].role
+                guard current == nil else {
+                    throw SdpError(
+                        .malformed, field: "a=setup", line: lineNumber,
+                        reason: "given twice in one \(sections.isEmpty ? "session" : "media") section")
                 }
+                if sections.isEmpty { session.role = role } else { sections[sections.count - 1].role = role }
             case "fingerprint":
                 let fingerprint: DtlsFingerprint
-                do { fingerprint = try DtlsFingerprint(parsing: value) } catch { throw fail("a=fingerprint", error) }
+                do { fingerprint = try DtlsFingerprint(parsing: value) } catch {
+                    throw SdpError("a=fingerprint", line: lineNumber, dtls: error)
+                }
                 let count = sections.isEmpty ? session.fingerprints.count : sections[sections.count - 1].fingerprints.count
                 guard count < Self.maximumFingerprints else {
-                    throw fail("a=fingerprint", DtlsError(.invalidParameters, reason: "more than \(Self.maximumFingerprints) fingerprints"))
+                    throw SdpError(
+                        .unsupported, field: "a=fingerprint", line: lineNumber, reason: "more than \(Self.maximumFingerprints) fingerprints")
                 }
                 if sections.isEmpty { session.fingerprints.append(fingerprint) } else {
                     sections[sections.count - 1].fingerprints.append(fingerprint)
@@ -107,17 +111,18 @@ public struct DtlsDescription: Sendable, Hashable {
     ///
     /// - Parameter defaultRole: the role to assume when neither the section nor the session has
     ///   `a=setup` (RFC 8842 §5.3 lets an old offerer omit it, meaning `active`); `nil` refuses.
-    /// - Throws: ``DtlsError`` `invalidParameters` when there is no such section, it has no
-    ///   fingerprint (RFC 8122: required for DTLS), or no `a=setup` and no `defaultRole`.
-    public func parameters(forMid mid: String?, defaultRole: DtlsRole? = nil) throws(DtlsError) -> DtlsParameters {
+    /// - Throws: ``SdpError`` ``SdpError/Code/missing`` with field `a=mid` when there is no such
+    ///   section, `a=fingerprint` when it has no fingerprint (RFC 8122: required for DTLS), or
+    ///   `a=setup` when it has no `a=setup` and there is no `defaultRole`.
+    public func parameters(forMid mid: String?, defaultRole: DtlsRole? = nil) throws(SdpError) -> DtlsParameters {
         guard let section = mid.map({ m in media.first { $0.mid == m } }) ?? media.first else {
-            throw DtlsError(.invalidParameters, field: "a=mid", reason: "no media section with mid '\(mid ?? "")'")
+            throw SdpError(.missing, field: "a=mid", reason: "no media section with mid \(SessionLines.excerpt(mid ?? ""))")
         }
         guard !section.fingerprints.isEmpty else {
-            throw DtlsError(.invalidParameters, field: "a=fingerprint", reason: "media section \(section.mLineIndex) has no fingerprint")
+            throw SdpError(.missing, field: "a=fingerprint", reason: "media section \(section.mLineIndex) has no fingerprint")
         }
         guard let role = section.role ?? defaultRole else {
-            throw DtlsError(.invalidParameters, field: "a=setup", reason: "media section \(section.mLineIndex) has no a=setup")
+            throw SdpError(.missing, field: "a=setup", reason: "media section \(section.mLineIndex) has no a=setup")
         }
         return DtlsParameters(role: role, fingerprints: section.fingerprints)
     }

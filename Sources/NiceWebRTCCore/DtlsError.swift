@@ -3,7 +3,10 @@
 /// Never carries key material: ``reason`` names the field and the problem, not secret values.
 public struct DtlsError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: String, Sendable, Hashable {
-        /// A fingerprint, `a=setup` or `a=fingerprint` value that does not parse.
+        /// A fingerprint or `a=setup` value that does not parse (``DtlsFingerprint``,
+        /// ``DtlsRole``), or parameters or a configuration value the transport cannot use. Met
+        /// while reading a session description, such a value is reported as an ``SdpError``
+        /// (``SdpError/Code/invalidValue``) instead.
         case invalidParameters
         /// A certificate or key that cannot be used (PEM that does not parse, key and certificate
         /// that do not belong together, an expired certificate, a key type DTLS cannot use).

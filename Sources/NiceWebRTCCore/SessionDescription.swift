@@ -21,8 +21,9 @@ import NiceICECore
 ///   level), its own candidates. ``DataChannelAnswer`` answers only the data section, so a BUNDLE
 ///   group's other sections and their candidates take no part.
 /// - DTLS values are the section's `a=setup` / `a=fingerprint`, else the session-level ones.
-/// - Every failure is a ``DtlsError`` with code ``DtlsError/Code/invalidParameters`` whose
-///   ``DtlsError/field`` names the SDP field (`m=application`, `a=ice-ufrag`, `a=fingerprint`, …).
+/// - Every failure is an ``SdpError`` whose ``SdpError/field`` names the SDP field
+///   (`m=application`, `a=ice-ufrag`, `a=fingerprint`, …) and whose ``SdpError/line`` is the
+///   1-based line at fault (the data section's `m=` line for what the section lacks).
 public struct DataChannelRemoteDescription: Sendable, Hashable {
     /// The data section's `a=mid`, if it has one.
     public var mid: String?
@@ -48,25 +49,32 @@ public struct DataChannelRemoteDescription: Sendable, Hashable {
 
     /// Reads the data-channel transport of an offer or an answer.
     ///
-    /// - Throws: ``DtlsError`` `invalidParameters`; its field is the SDP field at fault: the
-    ///   ICE fields of `IceDescription` (`m=`, `a=candidate`, `a=ice-ufrag`, `a=group`, …, with
-    ///   the line number in the reason), `m=application` when there is no data section or it has
-    ///   port 0, `a=bundle-only` when it cannot have a transport of its own, `a=ice-ufrag` or
-    ///   `a=ice-pwd` when the data section has no credentials, `a=sctp-port`,
-    ///   `a=max-message-size`, `a=setup` or `a=fingerprint` for missing or malformed values.
-    public init(parsing sdp: String) throws(DtlsError) {
+    /// - Throws: ``SdpError``; its field is the SDP field at fault:
+    ///   - ``SdpError/Code/malformed``: a line NiceICE's `IceDescription` refuses (field `m=`,
+    ///     `a=candidate`, `a=ice-ufrag`, `a=group`, …), `a=setup` given twice, field `sdp` for a
+    ///     text over the size limit;
+    ///   - ``SdpError/Code/unsupported``: `m=application` when there is no data section (no line)
+    ///     or it has port 0, `a=bundle-only` when it cannot have a transport of its own,
+    ///     `a=fingerprint` for too many fingerprints;
+    ///   - ``SdpError/Code/missing``: `a=ice-ufrag`, `a=ice-pwd`, `a=fingerprint` or `a=setup`
+    ///     when the data section has none, at media or session level (line: its `m=` line);
+    ///   - ``SdpError/Code/invalidValue``: `a=sctp-port`, `a=max-message-size`, `a=setup` or
+    ///     `a=fingerprint` with a value that does not parse (the reason is the ``DtlsError``'s).
+    public init(parsing sdp: String) throws(SdpError) {
         self = try Self.read(sdp).remote
     }
 
     /// Reads an answer to our offer: as ``init(parsing:)``, and the answerer must have decided
     /// its DTLS role (RFC 8842 §5.3: an answer uses `active` or `passive`, never `actpass`).
     ///
-    /// - Throws: ``DtlsError`` as ``init(parsing:)``, and with field `a=setup` for `actpass`.
-    public init(answer sdp: String) throws(DtlsError) {
-        try self.init(parsing: sdp)
+    /// - Throws: ``SdpError`` as ``init(parsing:)``, and ``SdpError/Code/invalidValue`` with
+    ///   field `a=setup` (line: the data section's `m=` line) for `actpass`.
+    public init(answer sdp: String) throws(SdpError) {
+        let parsed = try Self.read(sdp)
+        self = parsed.remote
         guard dtls.role != .auto else {
-            throw DtlsError(
-                .invalidParameters, field: "a=setup",
+            throw SdpError(
+                .invalidValue, field: "a=setup", line: parsed.dataLine,
                 reason: "the answer's data section has a=setup:actpass; an answer must be active or passive (RFC 8842 §5.3)")
         }
     }
@@ -79,45 +87,60 @@ public struct DataChannelRemoteDescription: Sendable, Hashable {
         var remote: DataChannelRemoteDescription
         var ice: IceDescription
         var mediaLines: [SessionLines.MediaLine]
+
+        /// The 1-based line number of the data section's `m=` line.
+        var dataLine: Int? {
+            mediaLines.indices.contains(remote.mLineIndex) ? mediaLines[remote.mLineIndex].line : nil
+        }
     }
 
-    static func read(_ sdp: String) throws(DtlsError) -> Parsed {
+    static func read(_ sdp: String) throws(SdpError) -> Parsed {
         let ice: IceDescription
-        do { ice = try IceDescription(parsing: sdp) } catch { throw DtlsError(ice: error) }
+        do { ice = try IceDescription(parsing: sdp) } catch { throw SdpError(ice: error) }
         guard let data = try DataChannelDescription(parsing: sdp), ice.media.indices.contains(data.mLineIndex) else {
-            throw DtlsError(
-                .invalidParameters, field: "m=application",
+            throw SdpError(
+                .unsupported, field: "m=application",
                 reason: "the description has no data-channel section (m=application … UDP/DTLS/SCTP webrtc-datachannel)")
         }
         let index = data.mLineIndex
+        let mediaLines = SessionLines.mediaLines(of: sdp)
+        let line = mediaLines.indices.contains(index) ? mediaLines[index].line : nil
         let section = ice.media[index]
         let name = section.mid.map { "mid \(SessionLines.excerpt($0))" } ?? "m-line \(index)"
         if section.port == 0 {
             guard section.bundleOnly else {
-                throw DtlsError(.invalidParameters, field: "m=application", reason: "the data-channel section (\(name)) is rejected: port 0")
+                throw SdpError(.unsupported, field: "m=application", line: line, reason: "the data-channel section (\(name)) is rejected: port 0")
             }
             let tag = section.mid.flatMap { ice.bundleGroup(containing: $0)?.first }.map { "mid \(SessionLines.excerpt($0))" } ?? "none"
-            throw DtlsError(
-                .invalidParameters, field: "a=bundle-only",
+            throw SdpError(
+                .unsupported, field: "a=bundle-only", line: line,
                 reason: "the data-channel section (\(name)) is bundle-only, so it only rides on its BUNDLE group's tagged section "
                     + "(\(tag)), which is not a data section: it has no transport of its own to accept")
         }
         guard let usernameFragment = section.usernameFragment else {
-            throw DtlsError(.invalidParameters, field: "a=ice-ufrag", reason: "the data-channel section (\(name)) has no a=ice-ufrag, at media or session level")
+            throw SdpError(
+                .missing, field: "a=ice-ufrag", line: line,
+                reason: "the data-channel section (\(name)) has no a=ice-ufrag, at media or session level")
         }
         guard let password = section.password else {
-            throw DtlsError(.invalidParameters, field: "a=ice-pwd", reason: "the data-channel section (\(name)) has no a=ice-pwd, at media or session level")
+            throw SdpError(
+                .missing, field: "a=ice-pwd", line: line,
+                reason: "the data-channel section (\(name)) has no a=ice-pwd, at media or session level")
         }
         let dtlsDescription = try DtlsDescription(parsing: sdp)
         guard dtlsDescription.media.indices.contains(index) else {
-            throw DtlsError(.invalidParameters, field: "m=application", reason: "the data-channel section (\(name)) was not found by the DTLS reader")
+            throw SdpError(
+                .malformed, field: "m=application", line: line, reason: "the data-channel section (\(name)) was not found by the DTLS reader")
         }
         let dtls = dtlsDescription.media[index]
         guard !dtls.fingerprints.isEmpty else {
-            throw DtlsError(.invalidParameters, field: "a=fingerprint", reason: "the data-channel section (\(name)) has no a=fingerprint, at media or session level")
+            throw SdpError(
+                .missing, field: "a=fingerprint", line: line,
+                reason: "the data-channel section (\(name)) has no a=fingerprint, at media or session level")
         }
         guard let role = dtls.role else {
-            throw DtlsError(.invalidParameters, field: "a=setup", reason: "the data-channel section (\(name)) has no a=setup, at media or session level")
+            throw SdpError(
+                .missing, field: "a=setup", line: line, reason: "the data-channel section (\(name)) has no a=setup, at media or session level")
         }
         let remote = DataChannelRemoteDescription(
             mid: section.mid, mLineIndex: index,
@@ -125,7 +148,7 @@ public struct DataChannelRemoteDescription: Sendable, Hashable {
             iceOptions: section.options, candidates: section.candidates, endOfCandidates: section.endOfCandidates,
             iceLite: ice.iceLite, dtls: DtlsParameters(role: role, fingerprints: dtls.fingerprints),
             sctpPort: data.sctpPort, maxMessageSize: data.maxMessageSize)
-        return Parsed(remote: remote, ice: ice, mediaLines: SessionLines.mediaLines(of: sdp))
+        return Parsed(remote: remote, ice: ice, mediaLines: mediaLines)
     }
 
     private init(
@@ -147,11 +170,13 @@ public struct DataChannelRemoteDescription: Sendable, Hashable {
 
 /// The lines and checks that ``DataChannelOffer`` and ``DataChannelAnswer`` share.
 enum SessionLines {
-    /// The fields of one `m=` line, as far as an answer echoes them.
+    /// The fields of one `m=` line, as far as an answer echoes them, and where it is.
     struct MediaLine: Hashable {
         var kind: String
         var proto: String
         var firstFormat: String
+        /// The 1-based line number of the `m=` line.
+        var line: Int
     }
 
     /// `v=`, `o=`, `s=` and `t=`, as WebRTC stacks write them (JSEP, RFC 8829 §5.2.1).
@@ -170,33 +195,35 @@ enum SessionLines {
         return lines + "a=sctp-port:\(sctpPort)\r\na=max-message-size:\(maxMessageSize)\r\n"
     }
 
-    /// Checks our own values before they go into an offer or answer.
+    /// Checks our own values before they go into an offer or answer: ``SdpError/Code/invalidValue``
+    /// with the parameter's name as field, no line.
     static func validate(
         ice: IceParameters, candidates: [IceCandidate], dtls: DtlsParameters, sctpPort: UInt16, maxMessageSize: Int
-    ) throws(DtlsError) {
+    ) throws(SdpError) {
         do {
             try ice.validate()
             for candidate in candidates { try candidate.validate() }
         } catch {
-            throw DtlsError(ice: error)
+            throw SdpError(ice: error)
         }
         guard !dtls.fingerprints.isEmpty else {
-            throw DtlsError(.invalidParameters, field: "fingerprint", reason: "our DtlsParameters have no fingerprint (RFC 8122 requires one)")
+            throw SdpError(.invalidValue, field: "fingerprint", reason: "our DtlsParameters have no fingerprint (RFC 8122 requires one)")
         }
         guard dtls.fingerprints.count <= DtlsDescription.maximumFingerprints else {
-            throw DtlsError(.invalidParameters, field: "fingerprint", reason: "more than \(DtlsDescription.maximumFingerprints) fingerprints")
+            throw SdpError(.invalidValue, field: "fingerprint", reason: "more than \(DtlsDescription.maximumFingerprints) fingerprints")
         }
         guard sctpPort > 0 else {
-            throw DtlsError(.invalidParameters, field: "sctpPort", reason: "the SCTP port must be 1-65535")
+            throw SdpError(.invalidValue, field: "sctpPort", reason: "the SCTP port must be 1-65535")
         }
         guard maxMessageSize >= 0, maxMessageSize <= Int(UInt32.max) else {
-            throw DtlsError(.invalidParameters, field: "maxMessageSize", reason: "\(maxMessageSize) is not 0 (no limit) to \(UInt32.max)")
+            throw SdpError(.invalidValue, field: "maxMessageSize", reason: "\(maxMessageSize) is not 0 (no limit) to \(UInt32.max)")
         }
     }
 
     /// The `m=` lines of an SDP that `IceDescription` accepted (so each has at least 4 fields).
+    /// Lines are counted as NiceICE's `IceDescription` counts them (split at LF).
     static func mediaLines(of sdp: String) -> [MediaLine] {
-        sdp.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).compactMap { raw in
+        sdp.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().compactMap { number, raw in
             var line = Substring(raw)
             if line.last == "\r" { line = line.dropLast() }
             guard line.hasPrefix("m=") else { return nil }
@@ -204,7 +231,8 @@ enum SessionLines {
             return MediaLine(
                 kind: fields.first.map(String.init) ?? "application",
                 proto: fields.count > 2 ? String(fields[2]) : "UDP/DTLS/SCTP",
-                firstFormat: fields.count > 3 ? String(fields[3]) : "0")
+                firstFormat: fields.count > 3 ? String(fields[3]) : "0",
+                line: number + 1)
         }
     }
 
@@ -220,13 +248,5 @@ enum SessionLines {
     /// A peer's value, quoted and cut short for an error reason.
     static func excerpt(_ text: String) -> String {
         "'" + String(text.prefix(32)) + (text.count > 32 ? "…'" : "'")
-    }
-}
-
-extension DtlsError {
-    /// The ``DtlsError`` for an ICE error met while reading or writing a session description:
-    /// code `invalidParameters`, the same field and reason.
-    init(ice error: IceError) {
-        self.init(.invalidParameters, field: error.field ?? "sdp", reason: error.reason)
     }
 }

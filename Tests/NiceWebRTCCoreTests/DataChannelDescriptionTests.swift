@@ -19,8 +19,12 @@ struct DataChannelDescriptionTests {
         let d = try #require(try DataChannelDescription(parsing: plain))
         #expect(d.mid == "d" && d.mLineIndex == 1 && d.port == 0 && d.sctpPort == 5000 && d.maxMessageSize == 65_536)
         #expect(try DataChannelDescription(parsing: head) == nil)
-        #expect { try DataChannelDescription(parsing: plain + "a=sctp-port:70000\r\n") } throws: { ($0 as? DtlsError)?.field == "a=sctp-port" }
-        #expect { try DataChannelDescription(parsing: plain + "a=max-message-size:-1\r\n") } throws: { ($0 as? DtlsError)?.field == "a=max-message-size" }
+        #expect { try DataChannelDescription(parsing: plain + "a=sctp-port:70000\r\n") } throws: { error in
+            (error as? SdpError).map { $0.code == .invalidValue && $0.field == "a=sctp-port" && $0.line == 8 } ?? false
+        }
+        #expect { try DataChannelDescription(parsing: plain + "a=max-message-size:-1\r\n") } throws: { error in
+            (error as? SdpError).map { $0.code == .invalidValue && $0.field == "a=max-message-size" && $0.line == 8 } ?? false
+        }
         let zero = try #require(try DataChannelDescription(parsing: plain + "a=max-message-size:0\r\n"))
         #expect(zero.maxMessageSize == 0)
     }

@@ -239,7 +239,9 @@ struct DataChannelSdpTests {
         let asRemote = try DataChannelRemoteDescription(parsing: offer.sdp)
         #expect(asRemote.ice == Self.localIce && asRemote.dtls.role == .auto && asRemote.maxMessageSize == 262_144)
         // An offer is not an answer: actpass is refused there.
-        #expect { try DataChannelRemoteDescription(answer: offer.sdp) } throws: { ($0 as? DtlsError)?.field == "a=setup" }
+        #expect { try DataChannelRemoteDescription(answer: offer.sdp) } throws: { error in
+            (error as? SdpError).map { $0.code == .invalidValue && $0.field == "a=setup" && $0.line == 7 } ?? false
+        }
     }
 
     @Test("the offerer reads browsers' answers: ICE, candidates, DTLS role and fingerprint, SCTP values", .timeLimit(.minutes(1)))
@@ -262,7 +264,9 @@ struct DataChannelSdpTests {
         #expect(firefox.maxMessageSize == 1_073_741_823)
 
         // An ICE-lite answer without a fingerprint is not a DTLS answer.
-        #expect { try DataChannelRemoteDescription(answer: sampleSDP("iceLiteAnswer")) } throws: { ($0 as? DtlsError)?.field == "a=fingerprint" }
+        #expect { try DataChannelRemoteDescription(answer: sampleSDP("iceLiteAnswer")) } throws: { error in
+            (error as? SdpError).map { $0.code == .missing && $0.field == "a=fingerprint" } ?? false
+        }
     }
 
     @Test("trickle: our later candidates carry the data mid; remote ones for other sections are not ours", .timeLimit(.minutes(1)))
@@ -286,12 +290,12 @@ struct DataChannelSdpTests {
         #expect(try answer.isDataCandidate(IceCandidate(parsing: later.candidateLine, sdpMLineIndex: 2)))
         #expect(try answer.isDataCandidate(IceCandidate(parsing: later.candidateLine, sdpMLineIndex: 0)) == false)
         #expect { try answer.isDataCandidate(IceCandidate(parsing: later.candidateLine, sdpMid: "9")) } throws: { error in
-            (error as? DtlsError).map { $0.code == .invalidParameters && $0.field == "sdpMid" } ?? false
+            (error as? SdpError).map { $0.code == .invalidValue && $0.field == "sdpMid" && $0.line == nil } ?? false
         }
         #expect { try answer.isDataCandidate(IceCandidate(parsing: later.candidateLine, sdpMLineIndex: 7)) } throws: { error in
-            (error as? DtlsError)?.field == "sdpMLineIndex"
+            (error as? SdpError)?.field == "sdpMLineIndex"
         }
-        #expect { try answer.isDataCandidate(later) } throws: { ($0 as? DtlsError)?.field == "sdpMid" }
+        #expect { try answer.isDataCandidate(later) } throws: { ($0 as? SdpError)?.field == "sdpMid" }
 
         let offerSide = try DataChannelOffer(
             ice: Self.localIce, dtls: DtlsParameters(role: .auto, fingerprints: [Self.localFingerprint()]), maxMessageSize: 0, mid: "data")
@@ -308,35 +312,58 @@ struct DataChannelSdpTests {
         let active = offerSDP.replacing("a=setup:actpass", with: "a=setup:active")
         #expect(try Self.answer(active, role: .auto).localDtls.role == .server)
         #expect(try Self.answer(active, role: .auto).sdp.contains("a=setup:passive\r\n"))
-        #expect { try Self.answer(active, role: .client) } throws: { ($0 as? DtlsError)?.field == "a=setup" }
+        #expect { try Self.answer(active, role: .client) } throws: { error in
+            (error as? SdpError).map { $0.code == .unsupported && $0.field == "a=setup" && $0.line == 8 } ?? false
+        }
         let passive = offerSDP.replacing("a=setup:actpass", with: "a=setup:passive")
-        #expect { try Self.answer(passive, role: .server) } throws: { ($0 as? DtlsError)?.field == "a=setup" }
+        #expect { try Self.answer(passive, role: .server) } throws: { ($0 as? SdpError)?.field == "a=setup" }
         let lite = offerSDP.replacing("t=0 0\r\n", with: "t=0 0\r\na=ice-lite\r\n")
         #expect(try Self.answer(lite).role == .controlling)
         #expect(try DataChannelRemoteDescription(parsing: lite).iceLite)
         #expect(try Self.answer(offerSDP).role == .controlled)
     }
 
-    @Test("malformed offers throw typed errors naming the field", .timeLimit(.minutes(1)), arguments: [
-        ("no data section", "audio", "m=application"),
-        ("garbage", "garbage", "m=application"),
-        ("empty", "empty", "m=application"),
-        ("bad m= line", "badMLine", "m="),
-        ("data rejected", "dataPort0", "m=application"),
-        ("bundle-only data", "bundleOnly", "a=bundle-only"),
-        ("no fingerprint", "noFingerprint", "a=fingerprint"),
-        ("bad fingerprint", "badFingerprint", "a=fingerprint"),
-        ("no setup", "noSetup", "a=setup"),
-        ("bad setup", "badSetup", "a=setup"),
-        ("bad sctp-port", "badSctpPort", "a=sctp-port"),
-        ("bad max-message-size", "badMaxMessageSize", "a=max-message-size"),
-        ("no ice-ufrag", "noUfrag", "a=ice-ufrag"),
-        ("no ice-pwd", "noPwd", "a=ice-pwd"),
-        ("bad candidate", "badCandidate", "a=candidate"),
-        ("duplicate mid", "duplicateMid", "a=mid"),
-        ("too long", "tooLong", "sdp"),
+    /// One malformed offer of ``malformed(_:)``: the SdpError it must give.
+    struct BadOffer: Sendable, CustomTestStringConvertible {
+        var name: String
+        var variant: String
+        var code: SdpError.Code
+        var field: String
+        /// The 1-based line of dc-chromeDataOnlyOffer (its m= line is line 8) or of the variant.
+        var line: Int?
+        var testDescription: String { name }
+        init(_ name: String, _ variant: String, _ code: SdpError.Code, _ field: String, line: Int?) {
+            self.name = name
+            self.variant = variant
+            self.code = code
+            self.field = field
+            self.line = line
+        }
+    }
+
+    @Test("malformed offers throw an SdpError with code, field and line", .timeLimit(.minutes(1)), arguments: [
+        BadOffer("no data section", "audio", .unsupported, "m=application", line: nil),
+        BadOffer("garbage", "garbage", .unsupported, "m=application", line: nil),
+        BadOffer("empty", "empty", .unsupported, "m=application", line: nil),
+        BadOffer("bad m= line", "badMLine", .malformed, "m=", line: 8),
+        BadOffer("data rejected", "dataPort0", .unsupported, "m=application", line: 8),
+        BadOffer("bundle-only data", "bundleOnly", .unsupported, "a=bundle-only", line: 22),
+        BadOffer("no fingerprint", "noFingerprint", .missing, "a=fingerprint", line: 8),
+        BadOffer("bad fingerprint", "badFingerprint", .invalidValue, "a=fingerprint", line: 13),
+        BadOffer("no setup", "noSetup", .missing, "a=setup", line: 8),
+        BadOffer("bad setup", "badSetup", .invalidValue, "a=setup", line: 14),
+        BadOffer("bad sctp-port", "badSctpPort", .invalidValue, "a=sctp-port", line: 16),
+        BadOffer("bad max-message-size", "badMaxMessageSize", .invalidValue, "a=max-message-size", line: 17),
+        BadOffer("no ice-ufrag", "noUfrag", .missing, "a=ice-ufrag", line: 8),
+        BadOffer("no ice-ufrag, LF endings", "noUfragLF", .missing, "a=ice-ufrag", line: 8),
+        BadOffer("no ice-pwd", "noPwd", .missing, "a=ice-pwd", line: 8),
+        BadOffer("bad ice-ufrag", "badUfrag", .malformed, "a=ice-ufrag", line: 10),
+        BadOffer("bad candidate", "badCandidate", .malformed, "a=candidate", line: 18),
+        BadOffer("duplicate mid", "duplicateMid", .malformed, "a=mid", line: 19),
+        BadOffer("too long", "tooLong", .malformed, "sdp", line: nil),
     ])
-    func malformed(name: String, variant: String, field: String) throws {
+    func malformed(_ bad: BadOffer) throws {
+        let (name, variant) = (bad.name, bad.variant)
         let base = try sampleSDP("dc-chromeDataOnlyOffer")
         let sdp: String
         switch variant {
@@ -353,17 +380,46 @@ struct DataChannelSdpTests {
         case "badSctpPort": sdp = base.replacing("a=sctp-port:5000", with: "a=sctp-port:70000")
         case "badMaxMessageSize": sdp = base.replacing("a=max-message-size:262144", with: "a=max-message-size:big")
         case "noUfrag": sdp = Self.removingLines(base, "a=ice-ufrag:")
+        case "noUfragLF": sdp = Self.removingLines(base, "a=ice-ufrag:").replacing("\r\n", with: "\n")
+        case "badUfrag": sdp = base.replacing("a=ice-ufrag:hT2p", with: "a=ice-ufrag:h")
         case "noPwd": sdp = Self.removingLines(base, "a=ice-pwd:")
         case "badCandidate": sdp = base + "a=candidate:1 1 UDP 0 192.0.2.1 9 typ host\r\n"
         case "duplicateMid": sdp = base + "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n"
         default: sdp = base + String(repeating: "a=x\r\n", count: IceDescription.maximumLength / 5 + 1)
         }
         func matches(_ error: any Error) -> Bool {
-            guard let e = error as? DtlsError else { return false }
-            return e.code == .invalidParameters && e.field == field && !e.reason.isEmpty
+            guard let e = error as? SdpError else { return false }
+            return e.code == bad.code && e.field == bad.field && e.line == bad.line && !e.reason.isEmpty && !e.reason.hasPrefix("line ")
         }
         #expect("\(name): DataChannelAnswer") { try Self.answer(sdp) } throws: { matches($0) }
         #expect { try DataChannelRemoteDescription(parsing: sdp) } throws: { matches($0) }
+    }
+
+    @Test("an SdpError reads as code, field, line and reason; ICE and DTLS reasons are kept", .timeLimit(.minutes(1)))
+    func sdpErrorText() throws {
+        let error = SdpError(.missing, field: "a=ice-ufrag", line: 8, reason: "no ufrag")
+        #expect(error.description == "SdpError.missing (a=ice-ufrag, line 8): no ufrag")
+        #expect(error.located == "line 8: no ufrag")
+        #expect(SdpError(.unsupported, field: "m=application", reason: "none").description == "SdpError.unsupported (m=application): none")
+        #expect(SdpError(.malformed, line: 3, reason: "x").description == "SdpError.malformed (line 3): x")
+        #expect(SdpError(.invalidValue, reason: "x").located == "x")
+
+        // The reason of the value's own error (here DtlsFingerprint's), without a line prefix.
+        let base = try sampleSDP("dc-chromeDataOnlyOffer")
+        let bad = base.replacing("a=fingerprint:sha-256 D4", with: "a=fingerprint:sha-256 ZZ")
+        var dtlsReason: String?
+        do { _ = try DtlsFingerprint(parsing: "sha-256 ZZ:0F") } catch { dtlsReason = error.reason }
+        #expect { try DataChannelRemoteDescription(parsing: bad) } throws: { error in
+            (error as? SdpError).map { $0.reason == dtlsReason && $0.line == 13 } ?? false
+        }
+        // The ICE reader's "line N: " becomes the line.
+        var iceError: IceError?
+        let badUfrag = base.replacing("a=ice-ufrag:hT2p", with: "a=ice-ufrag:h")
+        do { _ = try IceDescription(parsing: badUfrag) } catch { iceError = error }
+        #expect(iceError?.reason.hasPrefix("line 10: ") == true)
+        #expect { try DataChannelRemoteDescription(parsing: badUfrag) } throws: { error in
+            (error as? SdpError).map { "line 10: " + $0.reason == iceError?.reason && $0.field == iceError?.field } ?? false
+        }
     }
 
     @Test("our own values are checked: ICE credentials, fingerprints, ports, sizes, mid", .timeLimit(.minutes(1)))
@@ -371,8 +427,10 @@ struct DataChannelSdpTests {
         let offerSDP = try sampleSDP("dc-chromeDataOnlyOffer")
         let dtls = DtlsParameters(role: .client, fingerprints: [try Self.localFingerprint()])
         func field(_ body: () throws -> Void) -> String? {
-            do { try body() } catch let error as DtlsError { return error.code == .invalidParameters ? error.field : "wrong code" } catch {
-                return "not a DtlsError"
+            do { try body() } catch let error as SdpError {
+                return error.code == .invalidValue && error.line == nil ? error.field : "wrong code or line"
+            } catch {
+                return "not an SdpError"
             }
             return nil
         }

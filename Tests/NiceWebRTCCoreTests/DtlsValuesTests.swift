@@ -85,23 +85,28 @@ struct DtlsValuesTests {
     @Test("bad SDP lines say which line and attribute; missing values are typed errors", .timeLimit(.minutes(1)))
     func sdpErrors() throws {
         let head = "v=0\r\ns=-\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n"
-        #expect { try DtlsDescription(parsing: head + "a=setup:weird\r\n") } throws: { e in
-            (e as? DtlsError)?.field == "a=setup" && ((e as? DtlsError)?.reason.hasPrefix("line 5:") ?? false)
+        func sdpError(_ body: () throws -> Void) -> SdpError? {
+            do { try body() } catch let error as SdpError { return error } catch { return nil }
+            return nil
         }
-        #expect { try DtlsDescription(parsing: head + "a=fingerprint:sha-256 XY\r\n") } throws: { e in
-            (e as? DtlsError)?.field == "a=fingerprint"
-        }
-        #expect { try DtlsDescription(parsing: head + "a=setup:active\r\na=setup:passive\r\n") } throws: { e in
-            (e as? DtlsError)?.reason.contains("twice") ?? false
-        }
+        // A value DtlsRole / DtlsFingerprint refuse keeps their reason, with the attribute and line.
+        let setup = sdpError { _ = try DtlsDescription(parsing: head + "a=setup:weird\r\n") }
+        #expect(setup?.code == .invalidValue && setup?.field == "a=setup" && setup?.line == 5)
+        #expect(setup?.reason == "'weird' is not actpass, active or passive")
+        let fingerprint = sdpError { _ = try DtlsDescription(parsing: head + "a=fingerprint:sha-256 XY\r\n") }
+        #expect(fingerprint?.code == .invalidValue && fingerprint?.field == "a=fingerprint" && fingerprint?.line == 5)
+        #expect(throws: DtlsError.self) { try DtlsFingerprint(parsing: "sha-256 XY") }
+        let twice = sdpError { _ = try DtlsDescription(parsing: head + "a=setup:active\r\na=setup:passive\r\n") }
+        #expect(twice?.code == .malformed && twice?.field == "a=setup" && twice?.line == 6 && twice?.reason.contains("twice") == true)
         let noFingerprint = try DtlsDescription(parsing: head + "a=setup:active\r\n")
-        #expect { try noFingerprint.parameters(forMid: "0") } throws: { e in (e as? DtlsError)?.field == "a=fingerprint" }
-        #expect { try noFingerprint.parameters(forMid: "7") } throws: { e in (e as? DtlsError)?.field == "a=mid" }
+        let missing = sdpError { _ = try noFingerprint.parameters(forMid: "0") }
+        #expect(missing?.code == .missing && missing?.field == "a=fingerprint" && missing?.line == nil)
+        #expect(sdpError { _ = try noFingerprint.parameters(forMid: "7") }.map { $0.code == .missing && $0.field == "a=mid" } == true)
         let many = head + String(repeating: "a=fingerprint:\(Self.chromeFingerprint)\r\n", count: 9)
-        #expect { try DtlsDescription(parsing: many) } throws: { e in (e as? DtlsError)?.reason.contains("more than") ?? false }
-        #expect { try DtlsDescription(parsing: String(repeating: "a", count: IceDescription.maximumLength + 1)) } throws: { e in
-            (e as? DtlsError)?.field == "sdp"
-        }
+        let tooMany = sdpError { _ = try DtlsDescription(parsing: many) }
+        #expect(tooMany?.code == .unsupported && tooMany?.line == 13 && tooMany?.reason.contains("more than") == true)
+        let long = sdpError { _ = try DtlsDescription(parsing: String(repeating: "a", count: IceDescription.maximumLength + 1)) }
+        #expect(long?.code == .malformed && long?.field == "sdp" && long?.line == nil)
     }
 
     @Test("RFC 7983 demultiplexing by the first byte", .timeLimit(.minutes(1)))

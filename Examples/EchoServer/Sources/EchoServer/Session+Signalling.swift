@@ -46,10 +46,10 @@ extension Session {
     /// both cases.
     private func answer(_ sdp: String) {
         let remote: DataChannelRemoteDescription
-        do throws(DtlsError) {
+        do throws(SdpError) {
             remote = try DataChannelRemoteDescription(parsing: sdp)
         } catch {
-            report(SignallingError(field: error.field ?? "sdp", reason: "offer: \(error.reason)"))
+            report(Self.signallingError(error, context: "offer"))
             return
         }
         let existing = state.withLock { ($0.stack, $0.remoteIce) }
@@ -122,9 +122,11 @@ extension Session {
         rate == rate.rounded() && rate < 1e9 ? String(Int(rate)) : String(rate)
     }
 
-    /// The typed errors of the layers as an `error` message body.
+    /// The typed errors of the layers as an `error` message body: the field, and the reason after
+    /// `context` (an SDP error's line first, `offer: line 13: …`).
     static func signallingError(_ error: any Error, context: String) -> SignallingError {
         switch error {
+        case let e as SdpError: SignallingError(field: e.field ?? "sdp", reason: "\(context): \(e.located)")
         case let e as DtlsError: SignallingError(field: e.field ?? "sdp", reason: "\(context): \(e.reason)")
         case let e as IceError: SignallingError(field: e.field ?? "sdp", reason: "\(context): \(e.reason)")
         case let e as DataChannelError: SignallingError(field: e.field ?? "sdp", reason: "\(context): \(e.reason)")
@@ -163,7 +165,7 @@ extension Session {
             }
             return
         }
-        do throws(DtlsError) {
+        do throws(SdpError) {
             guard try answer.isDataCandidate(candidate) else {
                 logger.debug("skipping a candidate for mid \(candidate.sdpMid ?? "-"), not the data section")
                 return

@@ -147,6 +147,31 @@ struct EchoServerPolicyTests {
         }
     }
 
+    @Test("an offer the SDP layer refuses gets error with the SdpError's field, and its line in the reason", .timeLimit(.minutes(1)))
+    func badOffers() async throws {
+        let head = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+            + "c=IN IP4 0.0.0.0\r\na=mid:0\r\n"
+        let credentials = "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+        let cases: [(sdp: String, field: String, reason: String)] = [
+            (head + credentials + "a=setup:actpass\r\na=fingerprint:sha-256 ZZ\r\n", "a=fingerprint", "offer: line 11: "),
+            (head + "a=setup:actpass\r\n", "a=ice-ufrag", "offer: line 5: "),
+            ("v=0\r\ns=-\r\nt=0 0\r\n", "m=application", "offer: the description has no data-channel section"),
+        ]
+        try await withServer { port, _ in
+            try await withSessions(port, count: 1) { wires in
+                for bad in cases {
+                    let message = try JSONSerialization.data(withJSONObject: ["type": "offer", "sdp": bad.sdp])
+                    try await wires[0].sendText(String(decoding: message, as: UTF8.self))
+                    let reply = try #require(try await wires[0].readTextMessage())
+                    let object = try #require(jsonObject(reply), "\(reply)")
+                    #expect(object["type"] as? String == "error", "\(reply)")
+                    #expect(object["field"] as? String == bad.field, "\(reply)")
+                    #expect((object["reason"] as? String)?.hasPrefix(bad.reason) == true, "\(reply)")
+                }
+            }
+        }
+    }
+
     @Test("the per-address key: IPv4 as it is, IPv4-mapped IPv6 as IPv4, IPv6 by its /64")
     func addressKey() throws {
         #expect(RemoteAddress.key(try SocketAddress(ipAddress: "10.79.0.2", port: 5)) == "10.79.0.2")
