@@ -26,7 +26,10 @@ extension LibNice {
         defer { closedir(dir) }
         var capped = 0
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // Read the name in place, up to its NUL: a `dirent` is only as long as its record
+            // (`d_reclen`), so copying the whole 256-byte `d_name` would read past it (found by ASan).
+            guard let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else { continue }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             guard let fd = Int32(name), fd != dirfd(dir) else { continue }
             var type: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
