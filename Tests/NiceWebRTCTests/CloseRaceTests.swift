@@ -32,11 +32,14 @@ func raceCloseAgainstSenders(senders: Int, timeout: Duration, send: @escaping @S
     } ?? false
 }
 
+/// Rounds per race: 300 in CI; `NICE_CLOSE_RACE_ROUNDS=10000` for the long run (about 15 minutes).
+private let raceRounds = ProcessInfo.processInfo.environment["NICE_CLOSE_RACE_ROUNDS"].flatMap(Int.init) ?? 300
+
 @Suite("Closing while other threads send: no deadlock, no lock held across libnice or usrsctp", .serialized)
 struct CloseRaceTests {
-    @Test("ICE close() from another thread races 4 threads sending DTLS datagrams, 300 rounds", .timeLimit(.minutes(3)))
+    @Test("ICE close() from another thread races 4 threads sending DTLS datagrams, 300 rounds (NICE_CLOSE_RACE_ROUNDS)", .timeLimit(.minutes(30)))
     func dtlsSendersAgainstIceClose() async throws {
-        for round in 0..<300 {
+        for round in 0..<raceRounds {
             let pair = try await DtlsPair.make()
             try await pair.waitConnected()
             let dtls = pair.a.dtls, pc = pair.a.pc
@@ -52,9 +55,9 @@ struct CloseRaceTests {
         }
     }
 
-    @Test("SctpTransport close() from another thread races 4 threads sending on a channel, 300 rounds", .timeLimit(.minutes(3)))
+    @Test("SctpTransport close() from another thread races 4 threads sending on a channel, 300 rounds (NICE_CLOSE_RACE_ROUNDS)", .timeLimit(.minutes(30)))
     func channelSendersAgainstClose() async throws {
-        for round in 0..<300 {
+        for round in 0..<raceRounds {
             let pair = try await SctpPair.make()
             let channel = try pair.a.sctp.createDataChannel(label: "race")
             try await pair.waitConnected()
