@@ -244,7 +244,15 @@ final class Peer: Sendable {
             guard pair.component == 1 else { return }
             self.output.send("pair", ["local": .string(pair.local.type.rawValue), "remote": .string(pair.remote.type.rawValue)])
         }
-        stack.dtls.stateUpdateHandler = { change in self.logger.info("DTLS \(change)") }
+        let dtls = stack.dtls
+        stack.dtls.stateUpdateHandler = { change in
+            if change.state == .connected {
+                // what the handshake settled on (interop runs read it, e.g. scripts/dc-firefox-interop.sh)
+                self.logger.info("DTLS \(change): cipher \(dtls.cipherSuite ?? "?"), SRTP profile \(dtls.srtpProfile ?? "none")")
+            } else {
+                self.logger.info("DTLS \(change)")
+            }
+        }
         stack.dtls.connectionStateHandler = { change in
             self.logger.info("connection \(change)")
             if change.state == .closed, self.state.withLock({ $0.closing }) { return }  // written last by close()
