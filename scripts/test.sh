@@ -15,7 +15,8 @@
 #   4b. Examples/EchoServer (Hummingbird) tested in headless Chromium: one session, 20 at once, ICE
 #      restart mid-stream, SIGTERM mid-stream (scripts/echo-browser-test.sh; installs chromium)
 #   5. interop: ice-peer <-> ice-peer, <-> aioice, DTLS <-> aiortc, and data channels: dc-peer <->
-#      dc-peer and <-> aiortc (Interop/run.sh)
+#      dc-peer and <-> aiortc (Interop/run.sh); dc-peer <-> headless Firefox ESR in namespaces, its
+#      DTLS 1.3 + post-quantum ClientHello captured and checked (scripts/dc-firefox-interop.sh)
 #   6. the candidate/SDP fuzzer, the DTLS record fuzzer and the data-channel fuzzer (DCEP, messages,
 #      SDP offer/answer), FUZZ_SECONDS each (default 60)
 #   7. valgrind --leak-check=full on the loopback demo (no definite leak)
@@ -68,6 +69,9 @@ scripts/echo-browser-test.sh --strict-shutdown
 
 step "interop (ice-peer, aioice)"
 Interop/run.sh
+
+step "a real Firefox: dc-peer --offer <-> firefox-esr --answer; its fragmented DTLS 1.3 + X25519MLKEM768 ClientHello negotiates DTLS 1.2"
+scripts/dc-firefox-interop.sh -n 3
 
 step "fuzz candidate and SDP parsers"
 Fuzz/run.sh "${FUZZ_SECONDS:-60}"
