@@ -149,24 +149,32 @@ struct DataChannelHostileInputTests {
             var accepted = 0
             var full: DataChannelError?
             // Paced by events, not a clock: on bufferFull, a barrier through both sides' context
-            // threads and handler queues lets usrsctp drain what b's window still takes; the
-            // chain is saturated once the queue is still full after three such barriers in a row.
-            var fullInARow = 0
-            for _ in 0..<1000 {
+            // threads and handler queues lets usrsctp drain what b's window still takes. The chain
+            // is saturated once nothing moves any more: the queue is full, and neither a's
+            // bufferedAmount nor what b took from the association changed across three barriers
+            // in a row (b's budget is spent, its window is closed). However slow the machine (TSan),
+            // only then can write() be expected to wait.
+            var stillInARow = 0
+            var last: (buffered: Int, received: UInt64)?
+            for _ in 0..<5000 {
                 do throws(DataChannelError) {
                     try channel.send(.binary(message))
                     accepted += 1
-                    fullInARow = 0
+                    stillInARow = 0
+                    last = nil
                 } catch {
                     full = error
                     guard error.code == .bufferFull else { break }
-                    fullInARow += 1
-                    if fullInARow == 3 { break }
                     await pair.a.dtlsPeer.settle()
                     await pair.b.dtlsPeer.settle()
                     await pair.a.dtlsPeer.settle()
+                    let now = (buffered: channel.bufferedAmount, received: pair.b.sctp.counters.bytesReceived)
+                    if let last, last == now { stillInARow += 1 } else { stillInARow = 0 }
+                    last = now
+                    if stillInARow == 3 { break }
                 }
             }
+            #expect(stillInARow == 3, "the chain never stood still")
             #expect(full?.code == .bufferFull, "the queue filled: \(String(describing: full)) after \(accepted)")
             // b's 1 MiB budget + SCTP windows + a's 1 MiB usrsctp buffer + a's 2 MiB queue.
             #expect(accepted * message.count < 12 << 20, "accepted \(accepted) × 64 KiB before bufferFull")
