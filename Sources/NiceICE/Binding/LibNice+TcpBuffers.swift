@@ -1,3 +1,4 @@
+internal import CNice  // sockaddr_storage may be owned by CNice's clang module (it includes <sys/socket.h>)
 import Glibc
 
 /// Kernel buffer caps for libnice's TCP connections (issue 17 §6).
