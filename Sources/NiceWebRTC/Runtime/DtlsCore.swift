@@ -60,6 +60,9 @@ final class DtlsCore: IceUpperLayer, Sendable {
     let handshakeTimeout: Duration
     private let engine: Confined<Engine>
     private let upper = Locked(DtlsUpperSlot())
+    /// Someone sends the outbox now / the outbox got more since (see ``drainWire()``).
+    private let wireBusy = Atomic<Bool>(false)
+    private let wirePending = Atomic<Bool>(false)
 
     let sentDatagrams = Atomic<UInt64>(0)
     let sentBytes = Atomic<UInt64>(0)
@@ -87,15 +90,14 @@ final class DtlsCore: IceUpperLayer, Sendable {
         try lockedSending(body).result.get()
     }
 
-    /// ``locked(_:)``, also returning the first error ICE reported for the datagrams sent.
+    /// ``locked(_:)``, also returning the first error ICE reported for the datagrams this thread sent.
     private func lockedSending<R, E: Error>(_ body: (inout Engine) throws(E) -> R) -> (result: Result<R, E>, sendError: IceError?) {
         var upward: [[UInt8]] = []
         var news = false
-        var datagrams: [[UInt8]] = []
+        var produced = false
         let result = engine.withLock { (e: inout Engine) -> Result<R, E> in
             defer {
-                datagrams = e.outbox.datagrams
-                e.outbox.datagrams = []
+                produced = !e.outbox.datagrams.isEmpty
                 if e.hasUpper {
                     upward = e.upward
                     news = e.upperNews
@@ -109,19 +111,43 @@ final class DtlsCore: IceUpperLayer, Sendable {
                 return .failure(error)
             }
         }
-        var sendError: IceError?
-        for datagram in datagrams {
-            do throws(IceError) {
-                try connection.send(datagram)
-            } catch {
-                if sendError == nil { sendError = error }
-            }
-        }
+        let sendError = produced ? drainWire() : nil
         if news || !upward.isEmpty, let layer = upper.withLock({ $0.layer }) {
             if news { layer.dtlsStateDidChange() }
             for packet in upward { packet.withUnsafeBytes { layer.dtlsDidReceive($0) } }
         }
         return (result, sendError)
+    }
+
+    /// Sends the outbox to ICE in the order OpenSSL wrote it, with no DTLS lock held. One thread
+    /// drains at a time (`wireBusy`); a thread that finds it busy leaves its datagrams to the
+    /// drainer, which looks again (`wirePending`) after every turn, so a handshake's last flight
+    /// always goes out before application data written after it (found by the aiortc interop), and
+    /// a call that re-enters from inside `nice_agent_send` never waits for itself.
+    private func drainWire() -> IceError? {
+        wirePending.store(true, ordering: .sequentiallyConsistent)
+        var firstError: IceError?
+        for _ in 0..<1_000 {  // each turn sends what was queued; bounded all the same
+            guard wirePending.load(ordering: .sequentiallyConsistent) else { break }
+            guard wireBusy.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { break }
+            wirePending.store(false, ordering: .sequentiallyConsistent)
+            while true {
+                let batch = engine.withLock { (e: inout Engine) -> [[UInt8]] in
+                    defer { e.outbox.datagrams = [] }
+                    return e.outbox.datagrams
+                }
+                if batch.isEmpty { break }
+                for datagram in batch {
+                    do throws(IceError) {
+                        try connection.send(datagram)
+                    } catch {
+                        if firstError == nil { firstError = error }
+                    }
+                }
+            }
+            wireBusy.store(false, ordering: .sequentiallyConsistent)
+        }
+        return firstError
     }
 
     /// Attaches the layer above (SCTP). False when one is attached already or the session closed.
