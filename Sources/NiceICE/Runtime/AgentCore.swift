@@ -595,6 +595,14 @@ final class AgentCore: @unchecked Sendable {
         }
     }
 
+    /// Whether a datagram queued at `queued` has waited longer than ``sendQueueMaxWait`` at `now`
+    /// (uptime nanoseconds). A datagram queued after `now` was read (a sender appended it while a
+    /// drain ran) is not stale: the unsigned difference must not wrap around, which dropped such a
+    /// datagram at once (seen as a lost datagram over ICE-TCP in a clean-clone CI run).
+    static func isStale(queued: UInt64, now: UInt64) -> Bool {
+        now > queued && now - queued > sendQueueMaxWait
+    }
+
     /// Sends one slice of the queue (context thread): at most ``drainSlice`` datagrams, oldest
     /// first, dropping those older than ``sendQueueMaxWait``. When libnice refuses one (its TCP
     /// socket would block, or consent is lost) the datagram stays at the head and the drain retries
@@ -618,7 +626,7 @@ final class AgentCore: @unchecked Sendable {
                 return item
             }
             guard let item = head else { break }
-            if now &- item.queued > Self.sendQueueMaxWait {
+            if Self.isStale(queued: item.queued, now: now) {
                 stale += 1
                 continue
             }

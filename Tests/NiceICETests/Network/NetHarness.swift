@@ -271,6 +271,12 @@ struct NetPair {
         let gotB = await b.waitForDatagrams(before.1 + count, timeout: timeout)
         let gotA = await a.waitForDatagrams(before.0 + count, timeout: timeout)
         log.note("data: \(a.name) got \(a.datagrams.withLock { $0.count } - before.0), \(b.name) got \(b.datagrams.withLock { $0.count } - before.1) of \(count)")
+        if !(gotA && gotB) {
+            for p in [a, b] {
+                let got = p.datagrams.withLock { $0.map { String(decoding: $0.bytes, as: UTF8.self) } }
+                log.note("\(p.name): counters \(p.pc.counters), received \(got)")
+            }
+        }
         return gotA && gotB && !sendFailed
     }
 
