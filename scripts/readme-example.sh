@@ -50,7 +50,7 @@ cat >"$dir/Sources/DtlsExample/Stubs.swift" <<'SWIFT'
 import NiceWebRTC
 
 /// The user's ICE connection, and the SDP texts of their signalling.
-let pc = try! PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+let pc = try! IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
 let offerSDP = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\na=setup:actpass\r\n"
 nonisolated(unsafe) var answerSDP = ""
 SWIFT

@@ -4,15 +4,15 @@
 import NiceICE
 
 /// Trickles `from`'s candidates to `to` until end-of-candidates.
-func trickle(_ from: PeerConnection, to: PeerConnection) async throws {
+func trickle(_ from: IceTransport, to: IceTransport) async throws {
     for await candidate in from.localCandidates() {
         try to.addIceCandidate(candidate)  // nil = end-of-candidates
         if candidate == nil { return }
     }
 }
 func run() async throws {
-    let left = try PeerConnection(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
-    let right = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+    let left = try IceTransport(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
+    let right = try IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
 
     try left.setRemoteParameters(right.localParameters)
     try right.setRemoteParameters(left.localParameters)

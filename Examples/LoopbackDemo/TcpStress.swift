@@ -24,14 +24,14 @@ func isIntact(_ d: [UInt8]) -> Bool {
 }
 
 func runTcpStress(seconds: Int) throws -> Bool {
-    func tcpOnly(_ role: PeerConnection.Role) -> PeerConnection.Configuration {
-        var c = PeerConnection.Configuration(role: role, localAddresses: ["127.0.0.1"])
+    func tcpOnly(_ role: IceTransport.Role) -> IceTransport.Configuration {
+        var c = IceTransport.Configuration(role: role, localAddresses: ["127.0.0.1"])
         c.iceUDP = false
         c.iceTCP = true
         return c
     }
-    let left = try PeerConnection(configuration: tcpOnly(.controlling))
-    let right = try PeerConnection(configuration: tcpOnly(.controlled))
+    let left = try IceTransport(configuration: tcpOnly(.controlling))
+    let right = try IceTransport(configuration: tcpOnly(.controlled))
     let queue = DispatchQueue(label: "stress")
     let up = DispatchSemaphore(value: 0)
     let intact = Atomic<Int>(0)

@@ -17,8 +17,8 @@ let start = ContinuousClock.now
 }
 
 func runDemo() throws -> Bool {
-    let left = try PeerConnection(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
-    let right = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+    let left = try IceTransport(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
+    let right = try IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
     let queue = DispatchQueue(label: "demo")
     let completed = DispatchSemaphore(value: 0)
     let ponged = DispatchSemaphore(value: 0)

@@ -1,4 +1,4 @@
-// The transports of one side: a NiceICE PeerConnection, DTLS on its component 1, an SCTP
+// The transports of one side: a NiceICE IceTransport, DTLS on its component 1, an SCTP
 // association on that. The offerer builds it at start; the answerer once the offer told it its
 // ICE role.
 import Dispatch
@@ -13,14 +13,14 @@ struct SetupError: Error, CustomStringConvertible {
 }
 
 struct Stack: Sendable {
-    let connection: PeerConnection
+    let connection: IceTransport
     let dtls: DtlsTransport
     let sctp: SctpTransport
 
     /// Builds ICE (gathering starts at once, on `--bind` only), DTLS (role `auto`: the offer says
     /// `actpass`, the answer decides) and SCTP, whose handlers run on `queue`.
     init(options: Options, role: IceRole, queue: DispatchQueue, logger: Logger) throws(SetupError) {
-        var configuration = PeerConnection.Configuration(role: role, localAddresses: [options.bind])
+        var configuration = IceTransport.Configuration(role: role, localAddresses: [options.bind])
         if let stun = options.stun {
             configuration.iceServers.append(IceServer(url: "stun:" + stun))
         }
@@ -32,14 +32,14 @@ struct Stack: Sendable {
             configuration.iceTransportPolicy = .relay
         }
         do throws(IceError) {
-            connection = try PeerConnection(configuration: configuration, logger: logger)
+            connection = try IceTransport(configuration: configuration, logger: logger)
         } catch {
             throw SetupError(description: "ICE: \(error)")
         }
         let certificate: Certificate
         do throws(DtlsError) {
             certificate = try Certificate.generate()
-            dtls = try DtlsTransport(iceConnection: connection, configuration: .init(certificate: certificate), logger: logger)
+            dtls = try DtlsTransport(iceTransport: connection, configuration: .init(certificate: certificate), logger: logger)
         } catch {
             connection.close()
             throw SetupError(description: "DTLS: \(error)")

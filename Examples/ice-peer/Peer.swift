@@ -1,4 +1,4 @@
-// One ICE-JSONL peer around a NiceICE PeerConnection.
+// One ICE-JSONL peer around a NiceICE IceTransport.
 import Dispatch
 import Foundation
 import Logging
@@ -8,13 +8,13 @@ import Synchronization
 
 final class Peer: Sendable {
     let options: Options
-    let connection: PeerConnection
+    let connection: IceTransport
     /// With --dtls (docs/dtls-jsonl.md): the DTLS transport that carries the datagrams.
     let dtls: DtlsTransport?
     private let output = ProtocolOutput()
     private let started: ContinuousClock.Instant
     private let logger: Logger
-    /// Runs every PeerConnection handler and every stdin message, in order.
+    /// Runs every IceTransport handler and every stdin message, in order.
     private let queue = DispatchQueue(label: "ice-peer.events")
     private let closeRequests = AsyncStream.makeStream(of: String.self)
     private let stopSending = Atomic<Bool>(false)
@@ -42,7 +42,7 @@ final class Peer: Sendable {
         logger[metadataKey: "name"] = "\(options.name)"
         self.logger = logger
 
-        var configuration = PeerConnection.Configuration(
+        var configuration = IceTransport.Configuration(
             role: options.controlling ? .controlling : .controlled,
             localAddresses: [options.bind])
         if let stun = options.stun {
@@ -56,12 +56,12 @@ final class Peer: Sendable {
             configuration.iceTransportPolicy = .relay
         }
         configuration.iceLite = options.lite
-        connection = try PeerConnection(configuration: configuration)
+        connection = try IceTransport(configuration: configuration)
         if let role = options.dtlsRole {
             do throws(DtlsError) {
                 let certificate = try Certificate.generate()
                 dtls = try DtlsTransport(
-                    iceConnection: connection,
+                    iceTransport: connection,
                     configuration: .init(certificate: certificate, role: role == "client" ? .client : .server, handshakeTimeout: .seconds(10)),
                     logger: logger)
             } catch {

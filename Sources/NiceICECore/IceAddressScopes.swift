@@ -1,6 +1,6 @@
 /// Special-purpose IP address ranges a remote candidate can name, which a peer must not make us
 /// send connectivity checks to unless the application allows them (see NiceICE's
-/// `PeerConnection.Configuration.remoteAddressPolicy`).
+/// `IceTransport.Configuration.remoteAddressPolicy`).
 ///
 /// ```swift
 /// IceAddressScopes(address: "169.254.169.254")   // [.linkLocal]

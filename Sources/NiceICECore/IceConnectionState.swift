@@ -1,4 +1,4 @@
-/// The ICE connection state of a ``PeerConnection``, with exactly the seven values and meanings of
+/// The ICE connection state of a ``IceTransport``, with exactly the seven values and meanings of
 /// W3C `RTCIceConnectionState`.
 ///
 /// The value aggregates every component of every stream (W3C order: any `failed` wins, then any
@@ -16,12 +16,12 @@ public enum IceConnectionState: String, Sendable, Hashable, CaseIterable, Custom
     /// selected pair.
     case completed
     /// Checks failed with all candidates known, or a `disconnected` state outlasted the grace period.
-    /// Terminal until ``PeerConnection/restartIce()``.
+    /// Terminal until ``IceTransport/restartIce()``.
     case failed
     /// Connectivity was lost (consent expired or was revoked) or every pair failed while more
     /// candidates may still come. Becomes `failed` after the configured grace period.
     case disconnected
-    /// ``PeerConnection/close()`` was called. Terminal; set without any event.
+    /// ``IceTransport/close()`` was called. Terminal; set without any event.
     case closed
 
     public var description: String { rawValue }
@@ -55,18 +55,18 @@ public enum IceStateChangeReason: String, Sendable, Hashable, CustomStringConver
     /// RFC 7675 consent to send expired or was revoked by the peer (403), or the selected TCP
     /// connection closed, after the connection was up.
     case consentLost
-    /// ``PeerConnection/restartIce()`` or a remote ICE restart.
+    /// ``IceTransport/restartIce()`` or a remote ICE restart.
     case iceRestart
     /// The agent could not be set up: no local port could be bound, a STUN/TURN host name did not
-    /// resolve, or libnice refused the configuration. ``PeerConnection/setupError`` says which.
+    /// resolve, or libnice refused the configuration. ``IceTransport/setupError`` says which.
     /// The state stays `failed`; create a new connection.
     case setupFailed
 
     public var description: String { rawValue }
 }
 
-/// One change of ``IceConnectionState``, as delivered to ``PeerConnection/stateUpdateHandler``
-/// and ``PeerConnection/stateChanges()``.
+/// One change of ``IceConnectionState``, as delivered to ``IceTransport/stateUpdateHandler``
+/// and ``IceTransport/stateChanges()``.
 public struct IceStateChange: Sendable, Hashable, CustomStringConvertible {
     /// The new state.
     public var state: IceConnectionState

@@ -20,13 +20,13 @@ public struct IceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidParameters = Code("invalidParameters")
         /// A `stun:`, `turn:` or `turns:` URL, or its credentials, that cannot be used.
         public static let invalidIceServer = Code("invalidIceServer")
-        /// A ``PeerConnection/Configuration`` value out of range.
+        /// A ``IceTransport/Configuration`` value out of range.
         public static let invalidConfiguration = Code("invalidConfiguration")
         /// `send` was called while no candidate pair is selected.
         public static let notConnected = Code("notConnected")
-        /// The ``PeerConnection`` is closed.
+        /// The ``IceTransport`` is closed.
         public static let closed = Code("closed")
-        /// A datagram larger than ``PeerConnection/maximumDatagramSize``.
+        /// A datagram larger than ``IceTransport/maximumDatagramSize``.
         public static let datagramTooLarge = Code("datagramTooLarge")
         /// libnice refused to send (for example consent to send was revoked).
         public static let sendFailed = Code("sendFailed")
@@ -40,7 +40,7 @@ public struct IceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let tooManyCandidates = Code("tooManyCandidates")
         /// The call is not valid in the connection's current state.
         public static let invalidState = Code("invalidState")
-        /// A wait (``PeerConnection/waitUntilConnected(timeout:)``) reached its deadline first.
+        /// A wait (``IceTransport/waitUntilConnected(timeout:)``) reached its deadline first.
         public static let timedOut = Code("timedOut")
         /// The waiting task was cancelled (before or during the wait).
         public static let cancelled = Code("cancelled")
@@ -56,7 +56,7 @@ public struct IceError: Error, Sendable, Hashable, CustomStringConvertible {
     public var field: String?
     /// A human-readable explanation. Never contains passwords or TURN credentials.
     public var reason: String
-    /// For errors about a connection's state (``PeerConnection/waitUntilConnected(timeout:)``): the
+    /// For errors about a connection's state (``IceTransport/waitUntilConnected(timeout:)``): the
     /// ICE state and its reason when the error was thrown.
     public var state: IceStateChange?
 

@@ -2,7 +2,7 @@
 ///
 /// URLs follow RFC 7064 (`stun:host[:port]`) and RFC 7065
 /// (`turn:host[:port][?transport=udp|tcp]`, `turns:` for TURN over TLS). Hosts may be IPv4
-/// literals, bracketed IPv6 literals or DNS names (resolved when the ``PeerConnection`` is
+/// literals, bracketed IPv6 literals or DNS names (resolved when the ``IceTransport`` is
 /// created). The credential never appears in ``description`` or in logs.
 public struct IceServer: Sendable, Hashable, CustomStringConvertible {
     /// One or more URLs of the same server.

@@ -152,7 +152,7 @@ package struct ComponentMachine: Sendable, Hashable {
 /// The connection-level ICE state: per-component machines plus the W3C aggregate (§7.4).
 ///
 /// Pure and synchronous: every input returns the state changes to report, in order, and the
-/// grace timers to arm. The caller (``PeerConnection``) owns the clock and the threads.
+/// grace timers to arm. The caller (``IceTransport``) owns the clock and the threads.
 package struct IceStateMachine: Sendable {
     package struct Stream: Sendable {
         package var localDone = false

@@ -10,7 +10,7 @@ import Testing
 @Suite("Async API", .timeLimit(.minutes(5)))
 struct AsyncApiTests {
     /// Forwards every local candidate of `from` (read from its stream) to `to`, until end-of-candidates.
-    static func forward(_ from: PeerConnection, to: PeerConnection) async throws -> [IceCandidate] {
+    static func forward(_ from: IceTransport, to: IceTransport) async throws -> [IceCandidate] {
         var sent: [IceCandidate] = []
         for await candidate in from.localCandidates() {
             try to.addIceCandidate(candidate)
@@ -25,7 +25,7 @@ struct AsyncApiTests {
     /// then reach a stranger) nor load the default context.
     static let streamsContext = NiceContext(name: "t-streams")
 
-    static func streamsConfiguration(_ role: PeerConnection.Role) -> PeerConnection.Configuration {
+    static func streamsConfiguration(_ role: IceTransport.Role) -> IceTransport.Configuration {
         var c = Loopback.configuration(role)
         c.portRange = .init(22_000, 22_999)
         return c
@@ -33,8 +33,8 @@ struct AsyncApiTests {
 
     /// One streams-only connection: no handler, no `start(queue:)`; streams made late.
     static func streamsOnlyRun(delay: Duration) async throws {
-        let a = try PeerConnection(configuration: streamsConfiguration(.controlling), context: streamsContext)
-        let b = try PeerConnection(configuration: streamsConfiguration(.controlled), context: streamsContext)
+        let a = try IceTransport(configuration: streamsConfiguration(.controlling), context: streamsContext)
+        let b = try IceTransport(configuration: streamsConfiguration(.controlled), context: streamsContext)
         defer {
             a.close()
             b.close()
@@ -100,7 +100,7 @@ struct AsyncApiTests {
 
     @Test("waitUntilConnected: timedOut with the state when the peer never answers; connectionFailed with the reason")
     func waitTimeoutAndFailure() async throws {
-        let lonely = try PeerConnection(configuration: Loopback.configuration(.controlling))
+        let lonely = try IceTransport(configuration: Loopback.configuration(.controlling))
         defer { lonely.close() }
         do {
             try await lonely.waitUntilConnected(timeout: .milliseconds(300))
@@ -111,7 +111,7 @@ struct AsyncApiTests {
         }
         var c = Loopback.configuration(.controlling)
         c.localAddresses = ["no-such-if0"]
-        let broken = try PeerConnection(configuration: c)
+        let broken = try IceTransport(configuration: c)
         defer { broken.close() }
         do {
             try await broken.waitUntilConnected(timeout: .seconds(10))
@@ -124,7 +124,7 @@ struct AsyncApiTests {
 
     @Test("waitUntilConnected: cancelled when its task is; closed when the connection closes meanwhile")
     func waitCancelledAndClosed() async throws {
-        let pc = try PeerConnection(configuration: Loopback.configuration(.controlling))
+        let pc = try IceTransport(configuration: Loopback.configuration(.controlling))
         let waiter = Task { () -> IceError? in
             do throws(IceError) {
                 try await pc.waitUntilConnected(timeout: .seconds(60))
@@ -177,7 +177,7 @@ struct AsyncApiTests {
         #expect(openSockets(localPorts: ports).isEmpty, "\(openSockets(localPorts: ports).prefix(5))")
         #expect(!threadNames().contains { $0.hasPrefix(name) }, "\(threadNames())")
         do {
-            _ = try PeerConnection(configuration: c, context: context)
+            _ = try IceTransport(configuration: c, context: context)
             Issue.record("a shut-down context accepted a connection")
         } catch {
             #expect(error.code == .invalidState && error.field == "context")

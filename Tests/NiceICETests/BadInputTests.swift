@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Bad input: typed errors, nothing lost", .timeLimit(.minutes(1)))
 struct BadInputTests {
-    static func configuration(_ edit: (inout PeerConnection.Configuration) -> Void) -> PeerConnection.Configuration {
+    static func configuration(_ edit: (inout IceTransport.Configuration) -> Void) -> IceTransport.Configuration {
         var c = Loopback.configuration(.controlling)
         edit(&c)
         return c
@@ -46,7 +46,7 @@ struct BadInputTests {
         ])
     func badURLs(url: String, field: String) {
         Self.expectError(.invalidIceServer, field: field) {
-            _ = try PeerConnection(configuration: Self.configuration {
+            _ = try IceTransport(configuration: Self.configuration {
                 $0.iceServers = [IceServer(url: url, username: "u", credential: "p")]
             })
         }
@@ -65,10 +65,10 @@ struct BadInputTests {
     @Test("TURN without credentials names the missing field; the credential never shows in descriptions")
     func turnCredentials() {
         Self.expectError(.invalidIceServer, field: "username") {
-            _ = try PeerConnection(configuration: Self.configuration { $0.iceServers = [IceServer(url: "turn:127.0.0.1")] })
+            _ = try IceTransport(configuration: Self.configuration { $0.iceServers = [IceServer(url: "turn:127.0.0.1")] })
         }
         Self.expectError(.invalidIceServer, field: "credential") {
-            _ = try PeerConnection(configuration: Self.configuration {
+            _ = try IceTransport(configuration: Self.configuration {
                 $0.iceServers = [IceServer(url: "turn:127.0.0.1", username: "u")]
             })
         }
@@ -80,17 +80,17 @@ struct BadInputTests {
     @Test("Configuration values out of range")
     func badConfiguration() {
         Self.expectError(.invalidConfiguration, field: "portRange") {
-            _ = try PeerConnection(configuration: Self.configuration { $0.portRange = .init(50000, 40000) })
+            _ = try IceTransport(configuration: Self.configuration { $0.portRange = .init(50000, 40000) })
         }
         Self.expectError(.invalidConfiguration, field: "componentCount") {
-            _ = try PeerConnection(configuration: Self.configuration { $0.componentCount = 3 })
+            _ = try IceTransport(configuration: Self.configuration { $0.componentCount = 3 })
         }
         Self.expectError(.invalidConfiguration, field: "iceTransportPolicy") {
-            _ = try PeerConnection(configuration: Self.configuration { $0.iceTransportPolicy = .relay })
+            _ = try IceTransport(configuration: Self.configuration { $0.iceTransportPolicy = .relay })
         }
     }
 
-    @Test("A connected PeerConnection rejects bad signalling with typed errors and keeps working")
+    @Test("A connected IceTransport rejects bad signalling with typed errors and keeps working")
     func connectedKeepsWorking() async throws {
         let pair = try Loopback()
         try pair.start()
@@ -134,7 +134,7 @@ struct BadInputTests {
 
     @Test("Remote candidate flood: past the per-component limit addIceCandidate throws instead of growing")
     func candidateFlood() async throws {
-        let pc = try PeerConnection(configuration: Loopback.configuration(.controlled))
+        let pc = try IceTransport(configuration: Loopback.configuration(.controlled))
         let limit = pc.configuration.maximumRemoteCandidates
         for i in 0..<limit {
             try pc.addIceCandidate("candidate:\(i) 1 UDP 2015363327 127.0.0.1 \(10000 + i) typ host")

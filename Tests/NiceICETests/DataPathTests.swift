@@ -145,16 +145,16 @@ struct DataPathTests {
         try pair.start()
         #expect(await pair.left.waitForState(.completed))
         do {
-            try pair.left.pc.send([UInt8](repeating: 0, count: PeerConnection.maximumDatagramSize + 1))
+            try pair.left.pc.send([UInt8](repeating: 0, count: IceTransport.maximumDatagramSize + 1))
             Issue.record("oversize send succeeded")
         } catch {
             #expect(error.code == .datagramTooLarge)
             #expect(error.field == "bytes")
         }
         // The largest allowed datagram still goes through.
-        try pair.left.pc.send([UInt8](repeating: 9, count: PeerConnection.maximumDatagramSize))
+        try pair.left.pc.send([UInt8](repeating: 9, count: IceTransport.maximumDatagramSize))
         #expect(await pair.right.waitForDatagrams(1))
-        #expect(pair.right.datagrams.withLock { $0.first?.bytes.count } == PeerConnection.maximumDatagramSize)
+        #expect(pair.right.datagrams.withLock { $0.first?.bytes.count } == IceTransport.maximumDatagramSize)
         #expect(pair.left.pc.iceConnectionState == .completed)
         await pair.closeBoth()
     }

@@ -40,7 +40,7 @@ struct HardeningTests {
     /// Waits (bounded) for the connection's first state change and returns it. Every change (also
     /// the later ones) is appended to `all`, if given; handlers run on `queue`.
     static func firstChange(
-        of pc: PeerConnection, queue: DispatchQueue = DispatchQueue(label: "test.setup"),
+        of pc: IceTransport, queue: DispatchQueue = DispatchQueue(label: "test.setup"),
         recordingInto all: Locked<[IceStateChange]>? = nil, timeout: Duration = .seconds(10)
     ) async -> IceStateChange? {
         let (stream, continuation) = AsyncStream.makeStream(of: IceStateChange.self)
@@ -72,7 +72,7 @@ struct HardeningTests {
         defer { close(fd) }
         var c = Loopback.configuration(.controlling)
         c.portRange = .init(port, port)
-        let pc = try PeerConnection(configuration: c)
+        let pc = try IceTransport(configuration: c)
         defer { pc.close() }
         let queue = DispatchQueue(label: "test.setup")
         let all = Locked<[IceStateChange]>([])
@@ -97,7 +97,7 @@ struct HardeningTests {
     func missingInterface() async throws {
         var c = Loopback.configuration(.controlling)
         c.localAddresses = ["no-such-if0"]
-        let pc = try PeerConnection(configuration: c)
+        let pc = try IceTransport(configuration: c)
         defer { pc.close() }
         let change = await Self.firstChange(of: pc)
         #expect(change?.state == .failed && change?.reason == .setupFailed)
@@ -115,7 +115,7 @@ struct HardeningTests {
         })
         var c = Loopback.configuration(.controlling)
         c.iceServers = [IceServer(url: "stun:stun.invalid:3478")]
-        let pc = try PeerConnection(configuration: c, context: context)
+        let pc = try IceTransport(configuration: c, context: context)
         defer { pc.close() }
         #expect(pc.iceConnectionState == .new && pc.setupError == nil)
         gate.signal()
@@ -246,7 +246,7 @@ struct HardeningTests {
         var c = Loopback.configuration(.controlling)
         c.iceServers = [IceServer(url: "stun:slow.stun.test:3478")]
         let started = ContinuousClock.now
-        let stalled = try PeerConnection(configuration: c, context: context)
+        let stalled = try IceTransport(configuration: c, context: context)
         // init returned while the lookup had not even necessarily begun; wait until it blocks.
         let lookupDeadline = ContinuousClock.now + .seconds(10)
         while !resolving.load(ordering: .sequentiallyConsistent) && ContinuousClock.now < lookupDeadline {
@@ -305,7 +305,7 @@ struct CloseDuringAllocationTests {
         var relays = 0
         var timedOut = 0
         for i in 0..<200 {
-            let pc = try PeerConnection(configuration: c, context: try #require(context))
+            let pc = try IceTransport(configuration: c, context: try #require(context))
             let sawRelay = Atomic<Bool>(false)
             pc.candidateHandler = { if $0?.type == .relay { sawRelay.store(true, ordering: .relaxed) } }
             pc.start(queue: DispatchQueue(label: "t"))
@@ -361,7 +361,7 @@ struct CloseDuringAllocationTests {
         }
         var durations: [Duration] = []
         for _ in 0..<5 {
-            let pc = try PeerConnection(configuration: c)
+            let pc = try IceTransport(configuration: c)
             let relays = Atomic<Int>(0)
             pc.candidateHandler = { if $0?.type == .relay { relays.add(1, ordering: .relaxed) } }
             pc.start(queue: DispatchQueue(label: "t"))

@@ -150,9 +150,9 @@ struct LifetimeTests {
         await pair.right.pc.closeAndWait()
     }
 
-    @Test("Dropping a connected PeerConnection without close() frees it, and its peer sees the loss")
+    @Test("Dropping a connected IceTransport without close() frees it, and its peer sees the loss")
     func dropWithoutClose() async throws {
-        weak var weakPC: PeerConnection?
+        weak var weakPC: IceTransport?
         weak var weakCore: AgentCore?
         let right: Side
         do {
@@ -176,7 +176,7 @@ struct LifetimeTests {
         while (weakPC != nil || weakCore != nil) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(weakPC == nil, "PeerConnection still alive")
+        #expect(weakPC == nil, "IceTransport still alive")
         #expect(weakCore == nil, "AgentCore still alive after teardown")
         // Reported at all (it lasts only the 2 s grace period before `failed`).
         #expect(await right.waitFor(.seconds(15)) { $0.contains(.disconnected) }, "\(right.timeline)")
@@ -216,9 +216,9 @@ struct LifetimeTests {
             for i in 0..<200 {
                 var c = Loopback.configuration(i % 2 == 0 ? .controlling : .controlled)
                 c.portRange = .init(ports.lowerBound, ports.upperBound)
-                let pc: PeerConnection
+                let pc: IceTransport
                 do {
-                    pc = try PeerConnection(configuration: c, context: context)
+                    pc = try IceTransport(configuration: c, context: context)
                 } catch {
                     report.failures.append("connection \(i): \(error)")
                     continue
@@ -282,7 +282,7 @@ struct LifetimeTests {
             thread = await context.runOnThread { currentThreadID() }
             try #require(thread > 0)
             #expect(threadIsAlive(thread))
-            let pc = try PeerConnection(configuration: Loopback.configuration(.controlling), context: context)
+            let pc = try IceTransport(configuration: Loopback.configuration(.controlling), context: context)
             pc.start(queue: .global())
             await pc.closeAndWait()
             #expect(threadIsAlive(thread), "the context is still referenced")

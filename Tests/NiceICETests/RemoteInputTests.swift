@@ -11,11 +11,11 @@ import Testing
 struct RemoteInputTests {
     /// Two connected connections driven through streams only: no handler, no `start(queue:)`.
     static func connectedStreamsOnly(
-        _ ca: PeerConnection.Configuration = Loopback.configuration(.controlling),
-        _ cb: PeerConnection.Configuration = Loopback.configuration(.controlled)
-    ) async throws -> (PeerConnection, PeerConnection) {
-        let a = try PeerConnection(configuration: ca)
-        let b = try PeerConnection(configuration: cb)
+        _ ca: IceTransport.Configuration = Loopback.configuration(.controlling),
+        _ cb: IceTransport.Configuration = Loopback.configuration(.controlled)
+    ) async throws -> (IceTransport, IceTransport) {
+        let a = try IceTransport(configuration: ca)
+        let b = try IceTransport(configuration: cb)
         try a.setRemoteParameters(b.localParameters)
         try b.setRemoteParameters(a.localParameters)
         async let sentByA = AsyncApiTests.forward(a, to: b)
@@ -42,7 +42,7 @@ struct RemoteInputTests {
 
     @Test("Default policy on a loopback-bound agent: unspecified, multicast, broadcast and link-local candidates refused (addressNotAllowed, field address), never reach libnice")
     func refusedScopesOnLoopback() async throws {
-        let pc = try PeerConnection(configuration: Loopback.configuration(.controlled))
+        let pc = try IceTransport(configuration: Loopback.configuration(.controlled))
         defer { pc.close() }
         try pc.setRemoteParameters(IceParameters(usernameFragment: "abcd", password: "0123456789abcdefghijkl"))
         let refused = [
@@ -65,9 +65,9 @@ struct RemoteInputTests {
 
     @Test("An agent not bound to loopback refuses loopback candidates by default; .strict refuses them even on loopback; .allowAll accepts every scope")
     func loopbackRule() async throws {
-        var unbound = PeerConnection.Configuration(role: .controlled)  // every interface libnice finds
+        var unbound = IceTransport.Configuration(role: .controlled)  // every interface libnice finds
         unbound.localAddresses = []
-        let pc = try PeerConnection(configuration: unbound)
+        let pc = try IceTransport(configuration: unbound)
         defer { pc.close() }
         for address in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
             Self.expectCode(.addressNotAllowed, field: "address") {
@@ -76,21 +76,21 @@ struct RemoteInputTests {
         }
         var strict = Loopback.configuration(.controlled)
         strict.remoteAddressPolicy = .strict
-        let s = try PeerConnection(configuration: strict)
+        let s = try IceTransport(configuration: strict)
         defer { s.close() }
         Self.expectCode(.addressNotAllowed, field: "address") {
             try s.addIceCandidate("candidate:1 1 UDP 2015363327 127.0.0.1 40201 typ host")
         }
         var open = Loopback.configuration(.controlled)
         open.remoteAddressPolicy = .allowAll
-        let o = try PeerConnection(configuration: open)
+        let o = try IceTransport(configuration: open)
         defer { o.close() }
         for (i, address) in ["127.0.0.1", "0.0.0.0", "169.254.169.254", "224.0.0.1", "fe80::1"].enumerated() {
             try o.addIceCandidate("candidate:\(i) 1 UDP 2015363327 \(address) \(40_300 + i) typ host")
         }
         var linkLocal = Loopback.configuration(.controlled)
         linkLocal.remoteAddressPolicy = RemoteAddressPolicyCheck.linkLocalOnly
-        let l = try PeerConnection(configuration: linkLocal)
+        let l = try IceTransport(configuration: linkLocal)
         defer { l.close() }
         try l.addIceCandidate("candidate:1 1 UDP 2015363327 169.254.1.1 40400 typ host")
         Self.expectCode(.addressNotAllowed, field: "address") {
@@ -104,7 +104,7 @@ struct RemoteInputTests {
     func limitAcrossLocalRestart() async throws {
         var c = Loopback.configuration(.controlled)
         c.maximumRemoteCandidates = 3
-        let pc = try PeerConnection(configuration: c)
+        let pc = try IceTransport(configuration: c)
         defer { pc.close() }
         try pc.setRemoteParameters(IceParameters(usernameFragment: "gen1", password: "0123456789abcdefghijkl"))
         for i in 0..<3 { try pc.addIceCandidate("candidate:\(i) 1 UDP 2015363327 127.0.0.1 \(41_000 + i) typ host") }
@@ -127,7 +127,7 @@ struct RemoteInputTests {
     func limitAcrossRemoteRestart() async throws {
         var c = Loopback.configuration(.controlled)
         c.maximumRemoteCandidates = 3
-        let pc = try PeerConnection(configuration: c)
+        let pc = try IceTransport(configuration: c)
         defer { pc.close() }
         let gen1 = IceParameters(usernameFragment: "gen1", password: "0123456789abcdefghijkl")
         let gen2 = IceParameters(usernameFragment: "gen2", password: "abcdefghijkl0123456789")
@@ -155,8 +155,8 @@ struct RemoteInputTests {
     func peerReflexiveCounted() async throws {
         var cb = Loopback.configuration(.controlled)
         cb.maximumRemoteCandidates = 1
-        let a = try PeerConnection(configuration: Loopback.configuration(.controlling))
-        let b = try PeerConnection(configuration: cb)
+        let a = try IceTransport(configuration: Loopback.configuration(.controlling))
+        let b = try IceTransport(configuration: cb)
         defer {
             a.close()
             b.close()
@@ -239,7 +239,7 @@ struct RemoteInputTests {
 
     @Test("Without start(queue:) the event list stays bounded (300 restarts produce about 1,200 events)")
     func pendingEventsBounded() async throws {
-        let pc = try PeerConnection(configuration: Loopback.configuration(.controlling))
+        let pc = try IceTransport(configuration: Loopback.configuration(.controlling))
         defer { pc.close() }
         for await state in pc.gatheringStateChanges() where state == .complete { break }
         for _ in 0..<300 { _ = try pc.restartIce() }
@@ -278,7 +278,7 @@ struct RemoteInputTests {
 
     @Test("waitUntilConnected: a task cancelled before the call gets cancelled at once; a zero timeout sees a connection already up (100 times)")
     func waitCodes() async throws {
-        let lonely = try PeerConnection(configuration: Loopback.configuration(.controlling))
+        let lonely = try IceTransport(configuration: Loopback.configuration(.controlling))
         defer { lonely.close() }
         let cancelledFirst = Task { () -> IceError? in
             withUnsafeCurrentTask { $0?.cancel() }
@@ -305,5 +305,5 @@ struct RemoteInputTests {
 }
 
 enum RemoteAddressPolicyCheck {
-    static let linkLocalOnly = PeerConnection.RemoteAddressPolicy(allowedScopes: [.linkLocal])
+    static let linkLocalOnly = IceTransport.RemoteAddressPolicy(allowedScopes: [.linkLocal])
 }

@@ -377,7 +377,7 @@ struct IceLiteTests {
     func liteControlling() {
         var c = Loopback.configuration(.controlling)
         c.iceLite = true
-        #expect(throws: IceError.self) { _ = try PeerConnection(configuration: c) }
-        do { _ = try PeerConnection(configuration: c) } catch { #expect(error.field == "role") }
+        #expect(throws: IceError.self) { _ = try IceTransport(configuration: c) }
+        do { _ = try IceTransport(configuration: c) } catch { #expect(error.field == "role") }
     }
 }

@@ -340,7 +340,7 @@ struct TurnProbeTests {
     }
 }
 
-/// TURN through `PeerConnection` on loopback (the namespaced NAT scenarios are in Network/).
+/// TURN through `IceTransport` on loopback (the namespaced NAT scenarios are in Network/).
 @Suite(
     "TURN on loopback", .serialized, .timeLimit(.minutes(2)),
     .enabled(if: ProbeCoturn.binary != nil, "turnserver (Debian package coturn) is not installed; skipped"))

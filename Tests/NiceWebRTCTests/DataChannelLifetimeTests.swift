@@ -6,14 +6,14 @@ import Testing
 /// Weak references to one side's whole stack, for release checks.
 struct WeakStack: Sendable {
     // Sendable: only read from the test task after the session ended.
-    nonisolated(unsafe) weak var pc: PeerConnection?
+    nonisolated(unsafe) weak var pc: IceTransport?
     nonisolated(unsafe) weak var dtls: DtlsTransport?
     nonisolated(unsafe) weak var sctp: SctpTransport?
     nonisolated(unsafe) weak var channel: DataChannel?
 
     var released: Bool { pc == nil && dtls == nil && sctp == nil && channel == nil }
     var alive: String {
-        [pc.map { _ in "PeerConnection" }, dtls.map { _ in "DtlsTransport" }, sctp.map { _ in "SctpTransport" },
+        [pc.map { _ in "IceTransport" }, dtls.map { _ in "DtlsTransport" }, sctp.map { _ in "SctpTransport" },
          channel.map { _ in "DataChannel" }].compactMap { $0 }.joined(separator: ", ")
     }
 }
@@ -37,10 +37,10 @@ enum EchoStyle: String, CaseIterable, Sendable, CustomTestStringConvertible {
 func echoSessionThenClose(_ style: EchoStyle, unreadBytes: Int = 0) async throws -> WeakStack {
     var weakB = WeakStack()
     let certA = try Certificate.generate(), certB = try Certificate.generate()
-    let pcA = try PeerConnection(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
-    let pcB = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
-    let dtlsA = try DtlsTransport(iceConnection: pcA, configuration: .init(certificate: certA))
-    let dtlsB = try DtlsTransport(iceConnection: pcB, configuration: .init(certificate: certB))
+    let pcA = try IceTransport(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
+    let pcB = try IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+    let dtlsA = try DtlsTransport(iceTransport: pcA, configuration: .init(certificate: certA))
+    let dtlsB = try DtlsTransport(iceTransport: pcB, configuration: .init(certificate: certB))
     let answer = try dtlsB.setRemoteParameters(dtlsA.localParameters)
     try dtlsA.setRemoteParameters(answer)
     let sctpA = try SctpTransport(dtlsTransport: dtlsA)
@@ -115,7 +115,7 @@ func trimMalloc() {
 
 @Suite("Data channels: lifetimes after close", .serialized)
 struct DataChannelLifetimeTests {
-    @Test("after close, b's PeerConnection, DtlsTransport, SctpTransport and DataChannel are released",
+    @Test("after close, b's IceTransport, DtlsTransport, SctpTransport and DataChannel are released",
           .timeLimit(.minutes(1)), arguments: EchoStyle.allCases)
     func releasedAfterClose(style: EchoStyle) async throws {
         let weakB = try await echoSessionThenClose(style)

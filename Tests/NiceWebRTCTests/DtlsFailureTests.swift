@@ -81,7 +81,7 @@ struct DtlsFailureTests {
         }
         try pair.a.dtls.setRemoteParameters(try #require(pair.a.dtls.remoteParameters))  // the same again: fine
         let cert = try Certificate.generate()
-        #expect { try DtlsTransport(iceConnection: pair.a.pc, configuration: .init(certificate: cert)) } throws: {
+        #expect { try DtlsTransport(iceTransport: pair.a.pc, configuration: .init(certificate: cert)) } throws: {
             ($0 as? DtlsError)?.code == .invalidState
         }
         #expect { try pair.a.dtls.exportKeyingMaterial(label: "", length: 16) } throws: { ($0 as? DtlsError)?.field == "label" }
@@ -96,8 +96,8 @@ struct DtlsFailureTests {
     @Test("role clash: both sides insist on the same role", .timeLimit(.minutes(1)))
     func roleClash() throws {
         let cert = try Certificate.generate()
-        let pc = try PeerConnection(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
-        let dtls = try DtlsTransport(iceConnection: pc, configuration: .init(certificate: cert, role: .client))
+        let pc = try IceTransport(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
+        let dtls = try DtlsTransport(iceTransport: pc, configuration: .init(certificate: cert, role: .client))
         #expect { try dtls.setRemoteParameters(DtlsParameters(role: .client, fingerprints: [cert.fingerprint])) } throws: {
             ($0 as? DtlsError)?.field == "role"
         }

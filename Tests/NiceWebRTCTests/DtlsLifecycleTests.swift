@@ -69,10 +69,10 @@ struct DtlsLifecycleTests {
         #expect { try pair.a.dtls.send([1]) } throws: { ($0 as? DtlsError)?.code == .closed }
         // Release: a transport nobody holds closes its connection.
         let cert = try Certificate.generate()
-        let pc = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+        let pc = try IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
         weak var weakDtls: DtlsTransport?
         do {
-            let dtls = try DtlsTransport(iceConnection: pc, configuration: .init(certificate: cert))
+            let dtls = try DtlsTransport(iceTransport: pc, configuration: .init(certificate: cert))
             weakDtls = dtls
             #expect(dtls.state == .new)
         }
@@ -125,10 +125,10 @@ struct DtlsLifecycleTests {
         let lines = Box<[String]>([])
         let logger = Logger(label: "capture") { _ in CaptureHandler(lines: lines) }
         let cert = try Certificate.generate()
-        let a = try PeerConnection(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]), logger: logger)
-        let b = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), logger: logger)
-        let da = try DtlsTransport(iceConnection: a, configuration: .init(certificate: cert), logger: logger)
-        let db = try DtlsTransport(iceConnection: b, configuration: .init(certificate: cert), logger: logger)
+        let a = try IceTransport(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]), logger: logger)
+        let b = try IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), logger: logger)
+        let da = try DtlsTransport(iceTransport: a, configuration: .init(certificate: cert), logger: logger)
+        let db = try DtlsTransport(iceTransport: b, configuration: .init(certificate: cert), logger: logger)
         try da.setRemoteParameters(try db.setRemoteParameters(da.localParameters))
         try await exchangeIce(a, b, endOfCandidates: false)
         try await da.waitUntilConnected(timeout: .seconds(10))

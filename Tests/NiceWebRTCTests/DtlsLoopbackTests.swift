@@ -70,8 +70,8 @@ struct DtlsLoopbackTests {
     func captureWorks() async throws {
         let relay = try RecordingRelay()
         defer { relay.stop() }
-        let a = try PeerConnection(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
-        let b = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+        let a = try IceTransport(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
+        let b = try IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
         try await exchangeIce(a, b, relay: relay, endOfCandidates: false)
         try await a.waitUntilConnected(timeout: .seconds(10))
         try a.send(payload(1))

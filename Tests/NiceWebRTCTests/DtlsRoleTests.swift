@@ -5,8 +5,8 @@ import Testing
 @Suite("DTLS role: one rule, the answer's a=setup and the transport agree")
 struct DtlsRoleTests {
     @Test("every (local, remote) pair: the role the transport takes is DtlsRole.answering's, whatever the ICE role",
-          .timeLimit(.minutes(1)), arguments: [PeerConnection.Role.controlling, .controlled])
-    func oneRule(iceRole: PeerConnection.Role) throws {
+          .timeLimit(.minutes(1)), arguments: [IceTransport.Role.controlling, .controlled])
+    func oneRule(iceRole: IceTransport.Role) throws {
         let cases: [(local: DtlsRole, remote: DtlsRole, taken: DtlsRole?)] = [
             (.auto, .auto, .client),  // answering an actpass offer: active, also when ICE-controlling (ICE-lite offer)
             (.auto, .client, .server), (.auto, .server, .client),
@@ -16,8 +16,8 @@ struct DtlsRoleTests {
         ]
         let remoteCert = try Certificate.generate()
         for c in cases {
-            let pc = try PeerConnection(configuration: .init(role: iceRole, localAddresses: ["127.0.0.1"]))
-            let dtls = try DtlsTransport(iceConnection: pc, configuration: .init(certificate: try Certificate.generate(), role: c.local))
+            let pc = try IceTransport(configuration: .init(role: iceRole, localAddresses: ["127.0.0.1"]))
+            let dtls = try DtlsTransport(iceTransport: pc, configuration: .init(certificate: try Certificate.generate(), role: c.local))
             let remote = DtlsParameters(role: c.remote, fingerprints: [remoteCert.fingerprint])
             if let taken = c.taken {
                 let answer = try dtls.setRemoteParameters(remote)

@@ -37,10 +37,10 @@ struct DtlsScaleTests {
         var all: [Pair] = []
         for i in 0..<pairs {
             let context = contexts[i % contexts.count]
-            let pa = try PeerConnection(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]), context: context)
-            let pb = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), context: context)
-            let a = try DtlsTransport(iceConnection: pa, configuration: .init(certificate: certA))
-            let b = try DtlsTransport(iceConnection: pb, configuration: .init(certificate: certB))
+            let pa = try IceTransport(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]), context: context)
+            let pb = try IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), context: context)
+            let a = try DtlsTransport(iceTransport: pa, configuration: .init(certificate: certA))
+            let b = try DtlsTransport(iceTransport: pb, configuration: .init(certificate: certB))
             try a.setRemoteParameters(try b.setRemoteParameters(a.localParameters))
             all.append(Pair(a: a, b: b))
         }
@@ -49,7 +49,7 @@ struct DtlsScaleTests {
         for chunk in stride(from: 0, to: pairs, by: 50) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for p in all[chunk..<min(chunk + 50, pairs)] {
-                    group.addTask { try await exchangeIce(p.a.iceConnection, p.b.iceConnection) }
+                    group.addTask { try await exchangeIce(p.a.iceTransport, p.b.iceTransport) }
                 }
                 try await group.waitForAll()
             }
@@ -72,7 +72,7 @@ struct DtlsScaleTests {
             p.a.close()
             p.b.close()
         }
-        #expect(all.allSatisfy { $0.a.state == .closed && $0.b.state == .closed && $0.a.iceConnection.iceConnectionState == .closed })
+        #expect(all.allSatisfy { $0.a.state == .closed && $0.b.state == .closed && $0.a.iceTransport.iceConnectionState == .closed })
         for c in contexts { await c.shutdown() }
     }
 }

@@ -3,9 +3,9 @@ import NiceWebRTC
 import Testing
 
 /// One transport that never connects: no remote parameters, no peer.
-private func lonelyStack() throws -> (PeerConnection, DtlsTransport, SctpTransport) {
-    let pc = try PeerConnection(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
-    let dtls = try DtlsTransport(iceConnection: pc, configuration: .init(certificate: try Certificate.generate()))
+private func lonelyStack() throws -> (IceTransport, DtlsTransport, SctpTransport) {
+    let pc = try IceTransport(configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]))
+    let dtls = try DtlsTransport(iceTransport: pc, configuration: .init(certificate: try Certificate.generate()))
     let sctp = try SctpTransport(dtlsTransport: dtls)
     return (pc, dtls, sctp)
 }

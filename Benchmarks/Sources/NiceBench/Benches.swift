@@ -92,7 +92,7 @@ func threadCPUNs() -> UInt64 {
 }
 
 /// Sends `count` datagrams of `size` bytes through `send` (the public
-/// `send(_: UnsafeRawBufferPointer)` of a `PeerConnection` or a `DtlsTransport`) from a plain
+/// `send(_: UnsafeRawBufferPointer)` of a `IceTransport` or a `DtlsTransport`) from a plain
 /// thread, in batches of 32. With `window` > 0 the sender, after each batch, waits
 /// until the receiver has seen all but `window` of the datagrams sent so far (the C reference
 /// drains its context after each batch, so it never has more than one batch in flight; a window

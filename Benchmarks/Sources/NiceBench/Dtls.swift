@@ -34,9 +34,9 @@ final class DtlsLink: Sendable {
     init(pair: Pair, certificates: (Certificate, Certificate), queue: DispatchQueue, tally: Tally, handshakeTimeout: Duration) throws {
         self.pair = pair
         a = try DtlsTransport(
-            iceConnection: pair.a, configuration: .init(certificate: certificates.0, handshakeTimeout: handshakeTimeout))
+            iceTransport: pair.a, configuration: .init(certificate: certificates.0, handshakeTimeout: handshakeTimeout))
         b = try DtlsTransport(
-            iceConnection: pair.b, configuration: .init(certificate: certificates.1, handshakeTimeout: handshakeTimeout))
+            iceTransport: pair.b, configuration: .init(certificate: certificates.1, handshakeTimeout: handshakeTimeout))
         for (i, t) in [(0, a), (1, b)] {
             // Strong capture: close() drops the handlers (as in Pair).
             t.stateUpdateHandler = { [self] change in
@@ -191,7 +191,7 @@ func threadCPU() -> (context: UInt64, dispatch: UInt64, other: UInt64) {
 }
 
 /// Two pairs on one context and one delivery queue, identical but for a DtlsTransport on the
-/// second: `ice_throughput` sends with `PeerConnection.send` and receives in the connection's
+/// second: `ice_throughput` sends with `IceTransport.send` and receives in the connection's
 /// receiveHandler, `dtls_throughput` sends with `DtlsTransport.send` and receives in the
 /// transport's receiveHandler. Both paced exactly as the `throughput` figure (window 32, see
 /// `sendFromThread`), runs interleaved (odd runs plain first, even runs DTLS first) so that the

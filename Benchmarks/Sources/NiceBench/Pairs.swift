@@ -14,8 +14,8 @@ final class Pair: Sendable {
         var completedAt: UInt64 = 0
     }
 
-    let a: PeerConnection
-    let b: PeerConnection
+    let a: IceTransport
+    let b: IceTransport
     let sides = Mutex([Side(), Side()])
     let tally: Tally
     /// Set by `start()` (main thread).
@@ -29,9 +29,9 @@ final class Pair: Sendable {
         onState: (@Sendable (Int, IceStateChange, ContinuousClock.Instant) -> Void)? = nil
     ) throws {
         self.tally = tally
-        a = try PeerConnection(
+        a = try IceTransport(
             configuration: .init(role: .controlling, localAddresses: ["127.0.0.1"]), context: context)
-        b = try PeerConnection(
+        b = try IceTransport(
             configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]), context: contextB ?? context)
         for (i, pc) in [(0, a), (1, b)] {
             // Strong captures: close() drops the handlers, which breaks the Pair → connection →
@@ -130,7 +130,7 @@ func connectPairs(
         do {
             pairs.append(try Pair(context: context(), contextB: contextB?(), queue: queue, tally: tally, onState: onState))
         } catch {
-            die(4, "PeerConnection creation failed at pair \(i): \(error)")
+            die(4, "IceTransport creation failed at pair \(i): \(error)")
         }
         attach(i, pairs[i], queue)
     }

@@ -17,7 +17,7 @@ public struct IceCandidatePairStats: Sendable, Hashable {
     public var nominated: Bool
 }
 
-/// A snapshot of a connection's ICE statistics, from ``PeerConnection/stats()``.
+/// A snapshot of a connection's ICE statistics, from ``IceTransport/stats()``.
 ///
 /// libnice 0.1.21 does not publish its check list or round-trip times: ``candidatePairs`` holds
 /// the selected (nominated, succeeded) pair of each component, and ``roundTripTime`` is `nil`.
@@ -41,7 +41,7 @@ public struct IceStats: Sendable, Hashable {
     public var componentStates: [Int: String]
     /// STUN/TURN errors seen while gathering.
     public var candidateErrors: [IceCandidateError]
-    /// Datagrams and bytes sent with ``PeerConnection/send(_:component:)-([UInt8],_)``.
+    /// Datagrams and bytes sent with ``IceTransport/send(_:component:)-([UInt8],_)``.
     public var datagramsSent: UInt64
     public var bytesSent: UInt64
     /// Datagrams and bytes received over ICE.

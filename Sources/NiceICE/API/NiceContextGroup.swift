@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// ```swift
 /// let contexts = NiceContextGroup()          // one context per active core
-/// let pc = try PeerConnection(configuration: configuration, context: contexts.next())
+/// let pc = try IceTransport(configuration: configuration, context: contexts.next())
 /// ```
 public final class NiceContextGroup: Sendable {
     /// The contexts, in round-robin order.

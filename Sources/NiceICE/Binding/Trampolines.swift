@@ -1,7 +1,7 @@
 internal import CNice
 
 /// GLib's user data for an agent's signals and receive callback: a **weak** reference to the core,
-/// so GLib never keeps a ``PeerConnection`` alive and a late callback finds `nil` instead of freed
+/// so GLib never keeps a ``IceTransport`` alive and a late callback finds `nil` instead of freed
 /// memory. Immutable, and Swift weak references are safe to read from any thread.
 final class SignalBox: Sendable {
     weak let core: AgentCore?

@@ -2,11 +2,11 @@ import Dispatch
 import Logging
 import Synchronization
 
-/// The libnice side of one ``PeerConnection``: the agent, its stream, its signal handlers.
+/// The libnice side of one ``IceTransport``: the agent, its stream, its signal handlers.
 ///
 /// `@unchecked Sendable` is safe because every stored `var` is touched only on `context`'s thread,
 /// which debug builds assert (`context.assertCurrent()`): the agent is created, driven and torn
-/// down there (``PeerConnection`` hops with `NiceContext.execute`). libnice emits the signals it
+/// down there (``IceTransport`` hops with `NiceContext.execute`). libnice emits the signals it
 /// queued on whichever thread unlocks the agent, which can be a user thread inside a direct
 /// `nice_agent_send`; every signal handler (`on…`) therefore re-posts itself to the context thread
 /// before it reads anything but `let`s, atomics and `Locked` values. The direct send path reads
@@ -237,7 +237,7 @@ final class AgentCore: @unchecked Sendable {
 
     /// Sets the peer's parameters. Different parameters than the current ones are a remote ICE
     /// restart (RFC 8445 §9): ours restarts too, with `fresh`, the new local credentials
-    /// ``PeerConnection/setRemoteParameters(_:)`` generated and published on the caller's thread
+    /// ``IceTransport/setRemoteParameters(_:)`` generated and published on the caller's thread
     /// (nil when it found no restart: the hub's view and this one follow the same calls in order).
     func setRemoteParameters(_ p: IceParameters, restartingWith fresh: IceParameters?) {
         context.assertCurrent()

@@ -21,7 +21,7 @@ struct Handlers: Sendable {
 }
 
 /// Where libnice's side (``AgentCore``, on the GLib thread) meets the user's side
-/// (``PeerConnection``, any thread): the state machine, the handlers, the queue, the streams.
+/// (``IceTransport``, any thread): the state machine, the handlers, the queue, the streams.
 ///
 /// Everything is behind `Mutex`es; user code is never called under a lock or on the GLib thread.
 /// Events are enqueued on the user's queue while the lock is held, so they arrive in the order the
@@ -267,7 +267,7 @@ final class EventHub: Sendable {
     }
 
     /// Set-up failed: the state becomes `failed` (reason ``IceStateChangeReason/setupFailed``) and
-    /// the error is kept for ``PeerConnection/setupError``; gathering ends.
+    /// the error is kept for ``IceTransport/setupError``; gathering ends.
     func failSetup(_ error: IceError) {
         logger.error("set-up failed: \(error)")
         state.withLock { s in

@@ -6,11 +6,11 @@ import Synchronization
 /// A GLib main loop on a dedicated thread: the one thread on which libnice agents run.
 ///
 /// Every libnice call and every libnice signal of the agents created on a context happens on its
-/// thread; ``PeerConnection`` hops there for you, so its methods may be called from any thread.
+/// thread; ``IceTransport`` hops there for you, so its methods may be called from any thread.
 /// ``NiceContext/default`` serves the whole process; create more (for example one per core) and
-/// pass them to ``PeerConnection/init(configuration:context:logger:)`` to spread agents over cores.
+/// pass them to ``IceTransport/init(configuration:context:logger:)`` to spread agents over cores.
 ///
-/// The thread ends once the context and every ``PeerConnection`` created on it are released.
+/// The thread ends once the context and every ``IceTransport`` created on it are released.
 public final class NiceContext: Sendable {
     /// The process-wide context, created on first use.
     public static let `default` = NiceContext(name: "NiceICE.default")
@@ -142,9 +142,9 @@ public final class NiceContext: Sendable {
     }
 
     /// Shuts the context down gracefully, for a server that stops: closes every connection on it
-    /// (as ``PeerConnection/close()`` does: `closed`, no event), waits until libnice has released
+    /// (as ``IceTransport/close()`` does: `closed`, no event), waits until libnice has released
     /// their sockets (at most 5 s for each, all at once), then ends the context's thread and its
-    /// worker threads and waits for the thread to end. Creating a ``PeerConnection`` on the context
+    /// worker threads and waits for the thread to end. Creating a ``IceTransport`` on the context
     /// afterwards throws ``IceError/Code/invalidState``; methods of connections that were on it
     /// throw `closed`. Idempotent. Do not shut down ``NiceContext/default`` in a process that may
     /// still use it.
@@ -162,7 +162,7 @@ public final class NiceContext: Sendable {
         }
         await withTaskGroup(of: Void.self) { group in
             for core in cores {
-                group.addTask { _ = await core.hub.waitForTeardown(timeout: PeerConnection.closeTimeout) }
+                group.addTask { _ = await core.hub.waitForTeardown(timeout: IceTransport.closeTimeout) }
             }
         }
         workers.stop()

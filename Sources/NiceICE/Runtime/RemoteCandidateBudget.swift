@@ -1,5 +1,5 @@
 /// How many remote candidates each component holds, so that
-/// ``PeerConnection/Configuration/maximumRemoteCandidates`` bounds what libnice and the queue of
+/// ``IceTransport/Configuration/maximumRemoteCandidates`` bounds what libnice and the queue of
 /// early candidates hold at any time, across ICE restarts.
 ///
 /// Kept in the hub's state and changed on the caller's thread, in the order of the API calls

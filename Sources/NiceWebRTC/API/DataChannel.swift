@@ -149,7 +149,7 @@ public final class DataChannel: Sendable {
     }
 
     /// Sends one message, waiting while the send buffer is full (where ``send(_:)`` throws
-    /// `bufferFull`): the back-pressured way to send a lot. As ``PeerConnection/write(_:)``.
+    /// `bufferFull`): the back-pressured way to send a lot. As ``IceTransport/write(_:)``.
     ///
     /// - Throws: as ``send(_:)``, and `cancelled` when the task is cancelled while waiting.
     public func write(_ message: DataChannelMessage) async throws(DataChannelError) {

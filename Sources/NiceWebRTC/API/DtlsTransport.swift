@@ -9,7 +9,7 @@ import Synchronization
 /// every datagram, and checks the peer's certificate against the fingerprints it signalled.
 ///
 /// ```swift
-/// let dtls = try DtlsTransport(iceConnection: pc, configuration: .init(certificate: certificate))
+/// let dtls = try DtlsTransport(iceTransport: pc, configuration: .init(certificate: certificate))
 /// answer += DtlsDescription.attributeLines(try dtls.setRemoteParameters(offerDtls))  // a=setup, a=fingerprint
 /// for await change in dtls.connectionStateChanges() where change.state == .connected { break }
 /// try dtls.send(Array("hello".utf8))
@@ -70,17 +70,17 @@ public final class DtlsTransport: Sendable {
     public static let maximumDatagramSize = 16_384
 
     /// The ICE connection the transport runs on (W3C `iceTransport`).
-    public let iceConnection: PeerConnection
+    public let iceTransport: IceTransport
     public let configuration: Configuration
     let core: DtlsCore
 
     private static let ids = Atomic<UInt64>(0)
 
-    /// Attaches a DTLS transport to `iceConnection` (before or after it connected).
+    /// Attaches a DTLS transport to `iceTransport` (before or after it connected).
     ///
     /// - Throws: ``DtlsError`` `invalidState` when the connection is closed or already has a
     ///   transport, `invalidCertificate` when the certificate expired.
-    public init(iceConnection: PeerConnection, configuration: Configuration, logger: Logger = Logger(label: "NiceWebRTC")) throws(DtlsError) {
+    public init(iceTransport: IceTransport, configuration: Configuration, logger: Logger = Logger(label: "NiceWebRTC")) throws(DtlsError) {
         guard configuration.certificate.expires > .now else {
             throw DtlsError(.invalidCertificate, field: "certificate", reason: "the certificate expired")
         }
@@ -90,14 +90,14 @@ public final class DtlsTransport: Sendable {
         var logger = logger
         logger[metadataKey: "dtls"] = "\(Self.ids.wrappingAdd(1, ordering: .relaxed).newValue)"
         let core = DtlsCore(
-            connection: iceConnection, identity: configuration.certificate.identity, role: configuration.role,
+            connection: iceTransport, identity: configuration.certificate.identity, role: configuration.role,
             handshakeTimeout: configuration.handshakeTimeout, receiveLimit: configuration.receiveBufferLimit, logger: logger)
         // Before any stored property is set: a refused attach must not run deinit, which would
         // close a connection that belongs to another transport.
-        guard iceConnection.attachUpperLayer(core) else {
-            throw DtlsError(.invalidState, field: "iceConnection", reason: "the connection is closed or already has a DTLS transport")
+        guard iceTransport.attachUpperLayer(core) else {
+            throw DtlsError(.invalidState, field: "iceTransport", reason: "the connection is closed or already has a DTLS transport")
         }
-        self.iceConnection = iceConnection
+        self.iceTransport = iceTransport
         self.configuration = configuration
         self.core = core
         core.iceStateDidChange()
@@ -107,7 +107,7 @@ public final class DtlsTransport: Sendable {
     deinit {
         LiveObjects.died(.dtlsTransport)
         core.closeLocally(sendCloseNotify: true)
-        iceConnection.close()
+        iceTransport.close()
     }
 
     // MARK: Signalling
@@ -228,10 +228,10 @@ public final class DtlsTransport: Sendable {
 
     /// Sends close_notify (when the session is up), sets ``state`` and ``connectionState`` to
     /// `closed` without events, finishes the streams, then closes the ICE connection. No handler
-    /// starts after this returns (as ``PeerConnection/close()``). Idempotent.
+    /// starts after this returns (as ``IceTransport/close()``). Idempotent.
     public func close() {
         core.closeLocally(sendCloseNotify: true)
-        iceConnection.close()
+        iceTransport.close()
     }
 }
 

@@ -17,7 +17,7 @@ import Synchronization
 ///
 /// Lock order: `engine` → the connection's state locks (reads only) → the hub's and inbox's locks.
 /// No call that can re-enter runs under `engine`: the datagrams OpenSSL writes are collected in the
-/// ``Outbox`` and given to `PeerConnection.send` (→ `nice_agent_send`, which emits libnice's queued
+/// ``Outbox`` and given to `IceTransport.send` (→ `nice_agent_send`, which emits libnice's queued
 /// signals inline) only after the lock is released, and so is everything handed to the layer above.
 final class DtlsCore: IceUpperLayer, Sendable {
     /// The datagrams OpenSSL produced during one locked operation, sent to ICE after the lock is
@@ -53,7 +53,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
 
     static let earlyLimit = 16
 
-    let connection: PeerConnection
+    let connection: IceTransport
     let identity: CertificateIdentity
     let hub: DtlsHub
     let logger: Logger
@@ -72,7 +72,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
     /// Records kept for the handshake because they arrived before the session existed (tests read it).
     let earlyBuffered = Atomic<UInt64>(0)
 
-    init(connection: PeerConnection, identity: CertificateIdentity, role: DtlsRole, handshakeTimeout: Duration, receiveLimit: Int, logger: Logger) {
+    init(connection: IceTransport, identity: CertificateIdentity, role: DtlsRole, handshakeTimeout: Duration, receiveLimit: Int, logger: Logger) {
         self.connection = connection
         self.identity = identity
         self.handshakeTimeout = handshakeTimeout

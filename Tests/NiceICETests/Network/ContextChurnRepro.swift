@@ -4,7 +4,7 @@ import Testing
 @testable import NiceICE
 
 /// Repro aid (not part of the issue-4 list): many short-lived NiceContexts, each with a connected
-/// PeerConnection pair that is closed and released. Run with NICEICE_CHURN=<iterations>, and
+/// IceTransport pair that is closed and released. Run with NICEICE_CHURN=<iterations>, and
 /// NICEICE_CHURN_NETNS=1 to put the contexts in a network namespace.
 @Suite("Network: NiceContext churn (repro aid, NICEICE_CHURN=N)", .serialized,
        .enabled(if: ProcessInfo.processInfo.environment["NICEICE_CHURN"] != nil))

@@ -64,10 +64,10 @@ final class ScenarioLog: Sendable {
     func print(candidates: Bool = false) { Swift.print(render(candidates: candidates)) }
 }
 
-/// One `PeerConnection` in a namespace, with a recorder of what its handlers delivered.
+/// One `IceTransport` in a namespace, with a recorder of what its handlers delivered.
 final class NetPeer: Sendable {
     let name: String
-    let pc: PeerConnection
+    let pc: IceTransport
     let context: NiceContext
     let queue: DispatchQueue
     let log: ScenarioLog
@@ -78,7 +78,7 @@ final class NetPeer: Sendable {
     let signalling = OrderedSignalling()
 
     /// `namespace` nil: a context in the test process's own namespace.
-    init(_ name: String, namespace: String?, _ configuration: PeerConnection.Configuration, log: ScenarioLog) throws {
+    init(_ name: String, namespace: String?, _ configuration: IceTransport.Configuration, log: ScenarioLog) throws {
         self.name = name
         self.log = log
         if let namespace {
@@ -86,7 +86,7 @@ final class NetPeer: Sendable {
         } else {
             context = NiceContext(name: "net.\(name)")
         }
-        pc = try PeerConnection(configuration: configuration, context: context)
+        pc = try IceTransport(configuration: configuration, context: context)
         queue = DispatchQueue(label: "net.\(name)")
     }
 
@@ -198,8 +198,8 @@ struct NetPair {
 
     init(
         _ title: String,
-        a: (name: String, namespace: String?, configuration: PeerConnection.Configuration),
-        b: (name: String, namespace: String?, configuration: PeerConnection.Configuration),
+        a: (name: String, namespace: String?, configuration: IceTransport.Configuration),
+        b: (name: String, namespace: String?, configuration: IceTransport.Configuration),
         forwardCandidates: @escaping @Sendable (NetPeer, IceCandidate) -> Bool = { _, _ in true }
     ) throws {
         log = ScenarioLog(title)
@@ -297,12 +297,12 @@ struct NetPair {
     }
 }
 
-extension PeerConnection.Configuration {
+extension IceTransport.Configuration {
     /// A configuration for a namespaced agent bound to `address` only.
     static func net(
-        _ role: PeerConnection.Role, bind address: String, servers: [IceServer] = [], grace: Duration = .seconds(3)
+        _ role: IceTransport.Role, bind address: String, servers: [IceServer] = [], grace: Duration = .seconds(3)
     ) -> Self {
-        PeerConnection.Configuration(role: role, iceServers: servers, localAddresses: [address], disconnectedGracePeriod: grace)
+        IceTransport.Configuration(role: role, iceServers: servers, localAddresses: [address], disconnectedGracePeriod: grace)
     }
 }
 

@@ -118,8 +118,8 @@ struct NetworkTests {
     func relayPolicyOnPlainLan(turnTransport: String) async throws {
         let scene = try NetworkScene(try internet, nats: [.endpointIndependent])
         defer { scene.tearDown() }
-        func config(_ role: PeerConnection.Role, _ host: Int) -> PeerConnection.Configuration {
-            var c = PeerConnection.Configuration.net(role, bind: scene.agentAddress(1, host: host),
+        func config(_ role: IceTransport.Role, _ host: Int) -> IceTransport.Configuration {
+            var c = IceTransport.Configuration.net(role, bind: scene.agentAddress(1, host: host),
                                                      servers: [Internet.turnServer(transport: turnTransport)])
             c.iceTransportPolicy = .relay
             return c
@@ -218,8 +218,8 @@ struct NetworkTests {
             try scene.addLoss(1, probability: 0.2)
             // Lossy links need more STUN transmissions than libnice's default 3 (see
             // `Configuration.stunMaxRetransmissions`): with 3, about one run in 10 fails.
-            var a = PeerConnection.Configuration.net(.controlling, bind: scene.agentAddress(1), servers: [Internet.stunServer])
-            var b = PeerConnection.Configuration.net(.controlled, bind: scene.agentAddress(2), servers: [Internet.stunServer])
+            var a = IceTransport.Configuration.net(.controlling, bind: scene.agentAddress(1), servers: [Internet.stunServer])
+            var b = IceTransport.Configuration.net(.controlled, bind: scene.agentAddress(2), servers: [Internet.stunServer])
             a.stunMaxRetransmissions = 6
             b.stunMaxRetransmissions = 6
             let pair = try NetPair(
@@ -254,8 +254,8 @@ struct NetworkTests {
     func tcpOnly() async throws {
         let scene = try NetworkScene(try internet, nats: [.endpointIndependent])
         defer { scene.tearDown() }
-        func config(_ role: PeerConnection.Role, _ host: Int) -> PeerConnection.Configuration {
-            var c = PeerConnection.Configuration.net(role, bind: scene.agentAddress(1, host: host))
+        func config(_ role: IceTransport.Role, _ host: Int) -> IceTransport.Configuration {
+            var c = IceTransport.Configuration.net(role, bind: scene.agentAddress(1, host: host))
             c.iceUDP = false
             c.iceTCP = true
             return c
@@ -289,8 +289,8 @@ struct NetworkTests {
     func tcpOnlyThroughNat() async throws {
         let scene = try NetworkScene(try internet, nats: [.endpointIndependent])
         defer { scene.tearDown() }
-        func config(_ role: PeerConnection.Role, _ address: String) -> PeerConnection.Configuration {
-            var c = PeerConnection.Configuration.net(role, bind: address)
+        func config(_ role: IceTransport.Role, _ address: String) -> IceTransport.Configuration {
+            var c = IceTransport.Configuration.net(role, bind: address)
             c.iceUDP = false
             c.iceTCP = true
             return c
@@ -376,7 +376,7 @@ struct NetworkTests {
     func unreachableTurnServer() async throws {
         let scene = try NetworkScene(try internet, nats: [.endpointIndependent])
         defer { scene.tearDown() }
-        let config = PeerConnection.Configuration.net(.controlling, bind: scene.agentAddress(1), servers: [
+        let config = IceTransport.Configuration.net(.controlling, bind: scene.agentAddress(1), servers: [
             Internet.stunServer,
             IceServer(url: "turn:\(Internet.turnAddress):3999?transport=udp", username: Internet.user, credential: Internet.password),
         ])
@@ -403,7 +403,7 @@ struct NetworkTests {
         defer { scene.tearDown() }
         try scene.addOneToOneNat(1)
         let publicAddress = scene.oneToOneAddress(1)
-        var behind = PeerConnection.Configuration.net(.controlling, bind: scene.agentAddress(1))
+        var behind = IceTransport.Configuration.net(.controlling, bind: scene.agentAddress(1))
         behind.natOneToOneAddresses = [publicAddress]
         let pair = try NetPair(
             "NAT 1:1: lan1 (advertises \(publicAddress)) ↔ public agent in inet",

@@ -30,8 +30,8 @@ extension NetworkTests {
     func sendStressOverTcp(path: String) async throws {
         let scene = try NetworkScene(try internet, nats: [.endpointIndependent])
         defer { scene.tearDown() }
-        var a: PeerConnection.Configuration
-        var b: PeerConnection.Configuration
+        var a: IceTransport.Configuration
+        var b: IceTransport.Configuration
         if path == "ice-tcp" {
             a = .net(.controlling, bind: scene.agentAddress(1))
             b = .net(.controlled, bind: Internet.peerAddress)

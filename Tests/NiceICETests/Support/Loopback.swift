@@ -12,10 +12,10 @@ enum Seen: Sendable, Equatable {
     case candidate(IceCandidate?)
 }
 
-/// One `PeerConnection` under test with a recorder of everything its handlers delivered.
+/// One `IceTransport` under test with a recorder of everything its handlers delivered.
 final class Side: Sendable {
     let name: String
-    let pc: PeerConnection
+    let pc: IceTransport
     let seen = Locked<[Seen]>([])
     let datagrams = Locked<[Datagram]>([])
     let handlerThreadViolations = Atomic<Int>(0)
@@ -24,9 +24,9 @@ final class Side: Sendable {
     /// This side's outgoing signalling (parameters before the candidates that belong to them).
     let signalling = OrderedSignalling()
 
-    init(_ name: String, _ configuration: PeerConnection.Configuration, context: NiceContext = .default) throws {
+    init(_ name: String, _ configuration: IceTransport.Configuration, context: NiceContext = .default) throws {
         self.name = name
-        pc = try PeerConnection(configuration: configuration, context: context)
+        pc = try IceTransport(configuration: configuration, context: context)
         queue = DispatchQueue(label: "test.\(name)")
     }
 
@@ -144,17 +144,17 @@ struct Loopback {
     let left: Side
     let right: Side
 
-    static func configuration(_ role: PeerConnection.Role, grace: Duration = .seconds(2), components: Int = 1)
-        -> PeerConnection.Configuration
+    static func configuration(_ role: IceTransport.Role, grace: Duration = .seconds(2), components: Int = 1)
+        -> IceTransport.Configuration
     {
-        var c = PeerConnection.Configuration(role: role, localAddresses: ["127.0.0.1"], disconnectedGracePeriod: grace)
+        var c = IceTransport.Configuration(role: role, localAddresses: ["127.0.0.1"], disconnectedGracePeriod: grace)
         c.componentCount = components
         return c
     }
 
     init(
-        left l: PeerConnection.Configuration = Loopback.configuration(.controlling),
-        right r: PeerConnection.Configuration = Loopback.configuration(.controlled),
+        left l: IceTransport.Configuration = Loopback.configuration(.controlling),
+        right r: IceTransport.Configuration = Loopback.configuration(.controlled),
         leftContext: NiceContext = .default, rightContext: NiceContext = .default,
         leftToRight: Signalling = Signalling(), rightToLeft: Signalling = Signalling()
     ) throws {

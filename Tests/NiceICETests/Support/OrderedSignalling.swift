@@ -16,7 +16,7 @@ final class OrderedSignalling: Sendable {
     private let unreported = Locked<[String]>([])
 
     /// Sends `candidate` (nil = end-of-candidates) from `local` to `remote` now, or holds it.
-    func post(_ candidate: IceCandidate?, from local: PeerConnection, to remote: PeerConnection) {
+    func post(_ candidate: IceCandidate?, from local: IceTransport, to remote: IceTransport) {
         let ufrag = local.localParameters.usernameFragment
         let send = outbox.withLock { box -> Bool in
             if box.delivered == ufrag { return true }
@@ -34,7 +34,7 @@ final class OrderedSignalling: Sendable {
     /// Gives `remote` the current parameters of `local` (optionally altered), then what was held.
     /// Throws the first error of either (every held candidate is still offered).
     func deliverParameters(
-        from local: PeerConnection, to remote: PeerConnection,
+        from local: IceTransport, to remote: IceTransport,
         _ transform: @Sendable (IceParameters) -> IceParameters = { $0 }
     ) throws {
         let parameters = local.localParameters

@@ -12,15 +12,15 @@ struct DataChannelNetworkTests {
     @Test("10 % loss each way: reliable channels lose nothing (ordered: in order); unordered maxRetransmits 0 drops some and goes on", .timeLimit(.minutes(3)))
     func reliabilityUnderLoss() async throws {
         let link = try LossyLink(number: 2)
-        var configA = PeerConnection.Configuration(role: .controlling, localAddresses: [link.addressA], disconnectedGracePeriod: .seconds(30))
+        var configA = IceTransport.Configuration(role: .controlling, localAddresses: [link.addressA], disconnectedGracePeriod: .seconds(30))
         configA.stunMaxRetransmissions = 7
         var configB = configA
         configB.role = .controlled
         configB.localAddresses = [link.addressB]
-        let a = try PeerConnection(configuration: configA, context: link.contextA)
-        let b = try PeerConnection(configuration: configB, context: link.contextB)
-        let da = try DtlsTransport(iceConnection: a, configuration: .init(certificate: try Certificate.generate()))
-        let db = try DtlsTransport(iceConnection: b, configuration: .init(certificate: try Certificate.generate()))
+        let a = try IceTransport(configuration: configA, context: link.contextA)
+        let b = try IceTransport(configuration: configB, context: link.contextB)
+        let da = try DtlsTransport(iceTransport: a, configuration: .init(certificate: try Certificate.generate()))
+        let db = try DtlsTransport(iceTransport: b, configuration: .init(certificate: try Certificate.generate()))
         let sa = try SctpTransport(dtlsTransport: da)
         let sb = try SctpTransport(dtlsTransport: db)
         let incoming = Box<[DataChannel]>([])

@@ -19,15 +19,15 @@ struct DtlsNetworkTests {
             // loses 20 % each way and only then do the DTLS parameters meet: the handshake runs,
             // and its duration is measured, entirely under loss.
             try link.setLoss(0)
-            var configA = PeerConnection.Configuration(role: .controlling, localAddresses: [link.addressA], disconnectedGracePeriod: .seconds(30))
+            var configA = IceTransport.Configuration(role: .controlling, localAddresses: [link.addressA], disconnectedGracePeriod: .seconds(30))
             configA.stunMaxRetransmissions = 7
             var configB = configA
             configB.role = .controlled
             configB.localAddresses = [link.addressB]
-            let a = try PeerConnection(configuration: configA, context: link.contextA)
-            let b = try PeerConnection(configuration: configB, context: link.contextB)
-            let da = try DtlsTransport(iceConnection: a, configuration: .init(certificate: certA, handshakeTimeout: .seconds(10)))
-            let db = try DtlsTransport(iceConnection: b, configuration: .init(certificate: certB, handshakeTimeout: .seconds(10)))
+            let a = try IceTransport(configuration: configA, context: link.contextA)
+            let b = try IceTransport(configuration: configB, context: link.contextB)
+            let da = try DtlsTransport(iceTransport: a, configuration: .init(certificate: certA, handshakeTimeout: .seconds(10)))
+            let db = try DtlsTransport(iceTransport: b, configuration: .init(certificate: certB, handshakeTimeout: .seconds(10)))
             try await exchangeIce(a, b)
             try await a.waitUntilConnected(timeout: .seconds(30))
             try await b.waitUntilConnected(timeout: .seconds(30))

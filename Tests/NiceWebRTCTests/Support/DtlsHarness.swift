@@ -44,7 +44,7 @@ func eventually(_ timeout: Duration = .seconds(10), _ condition: () -> Bool) asy
 }
 
 /// All local candidates of the first gathering round (until end-of-candidates).
-func gathered(_ pc: PeerConnection, timeout: Duration = .seconds(10)) async -> [IceCandidate] {
+func gathered(_ pc: IceTransport, timeout: Duration = .seconds(10)) async -> [IceCandidate] {
     let stream = pc.localCandidates()
     return await withDeadline(timeout) {
         var all: [IceCandidate] = []
@@ -61,7 +61,7 @@ func gathered(_ pc: PeerConnection, timeout: Duration = .seconds(10)) async -> [
 /// address facing it), then end-of-candidates when asked. Returns the candidates given to a and b.
 @discardableResult
 func exchangeIce(
-    _ a: PeerConnection, _ b: PeerConnection, relay: RecordingRelay? = nil, endOfCandidates: Bool = true
+    _ a: IceTransport, _ b: IceTransport, relay: RecordingRelay? = nil, endOfCandidates: Bool = true
 ) async throws -> (toA: [IceCandidate], toB: [IceCandidate]) {
     async let ca = gathered(a)
     async let cb = gathered(b)
@@ -85,7 +85,7 @@ func exchangeIce(
 /// recorder of what its handlers delivered.
 final class DtlsPeer: Sendable {
     let name: String
-    let pc: PeerConnection
+    let pc: IceTransport
     let dtls: DtlsTransport
     let certificate: Certificate
     let received = Box<[[UInt8]]>([])
@@ -93,14 +93,14 @@ final class DtlsPeer: Sendable {
     let connectionStates = Box<[PeerConnectionState]>([])
     let queue: DispatchQueue
 
-    init(_ name: String, ice role: PeerConnection.Role, dtls dtlsRole: DtlsRole = .auto, certificate: Certificate? = nil,
+    init(_ name: String, ice role: IceTransport.Role, dtls dtlsRole: DtlsRole = .auto, certificate: Certificate? = nil,
          handshakeTimeout: Duration = .seconds(10), context: NiceContext = .default) throws {
         self.name = name
         let certificate = try certificate ?? Certificate.generate()
         self.certificate = certificate
-        pc = try PeerConnection(configuration: .init(role: role, localAddresses: ["127.0.0.1"]), context: context)
+        pc = try IceTransport(configuration: .init(role: role, localAddresses: ["127.0.0.1"]), context: context)
         dtls = try DtlsTransport(
-            iceConnection: pc,
+            iceTransport: pc,
             configuration: .init(certificate: certificate, role: dtlsRole, handshakeTimeout: handshakeTimeout))
         queue = DispatchQueue(label: "dtls-test.\(name)")
         let received = self.received, dtlsStates = self.dtlsStates, connectionStates = self.connectionStates

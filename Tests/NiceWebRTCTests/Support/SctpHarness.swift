@@ -18,7 +18,7 @@ final class SctpPeer: Sendable {
         sctp.dataChannelHandler = { c in incoming.withLock { $0.append(c) } }
     }
 
-    var pc: PeerConnection { dtlsPeer.pc }
+    var pc: IceTransport { dtlsPeer.pc }
 
     /// The `n`-th channel the peer opened, waiting for it.
     func incomingChannel(_ n: Int = 0, timeout: Duration = .seconds(10)) async throws -> DataChannel {

@@ -195,16 +195,16 @@ struct EchoServerCommand: AsyncParsableCommand {
     }
 
     /// The sessions' ICE configuration from the options (the role is set per offer).
-    func iceConfiguration(turnPassword: String? = nil) throws -> PeerConnection.Configuration {
+    func iceConfiguration(turnPassword: String? = nil) throws -> IceTransport.Configuration {
         var addresses = iceAddress
         if addresses.isEmpty {
             let isIP = host.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } && (host.contains(".") || host.contains(":"))
             addresses = [isIP && host != "0.0.0.0" && host != "::" ? host : "127.0.0.1"]
         }
-        var configuration = PeerConnection.Configuration(role: .controlled, localAddresses: addresses)
+        var configuration = IceTransport.Configuration(role: .controlled, localAddresses: addresses)
         if let portRange {
             let (low, high) = try Self.parsePortRange(portRange)
-            configuration.portRange = PeerConnection.PortRange(low, high)
+            configuration.portRange = IceTransport.PortRange(low, high)
         }
         configuration.natOneToOneAddresses = publicAddress
         if let stun {
@@ -228,9 +228,9 @@ struct EchoServerCommand: AsyncParsableCommand {
 
     /// Creates (and closes) one connection with the configuration, so that what NiceICE refuses
     /// (a malformed address or server URL) stops the server at start rather than every session.
-    static func checkIceConfiguration(_ configuration: PeerConnection.Configuration) async throws {
+    static func checkIceConfiguration(_ configuration: IceTransport.Configuration) async throws {
         do throws(IceError) {
-            let probe = try PeerConnection(configuration: configuration, logger: Logger(label: "EchoServer.check"))
+            let probe = try IceTransport(configuration: configuration, logger: Logger(label: "EchoServer.check"))
             await probe.closeAndWait()
         } catch {
             throw ValidationError("ICE configuration: \(error.field.map { "\($0): " } ?? "")\(error.reason)")

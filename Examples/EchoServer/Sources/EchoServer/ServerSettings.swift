@@ -5,7 +5,7 @@ import NiceICE
 struct ServerSettings: Sendable {
     /// The ICE agent of each session: controlled (the page offers), gathering on the
     /// `--ice-address` addresses only, with `--port-range`, `--public-address`, `--stun`, `--turn`.
-    var ice: PeerConnection.Configuration
+    var ice: IceTransport.Configuration
     /// `--max-sessions`: WebSockets beyond it get `bye` ("session limit").
     var maxSessions: Int
     /// `--idle-timeout`: a session not `connected` this long after its WebSocket opened is ended.

@@ -5,7 +5,7 @@ import NiceWebRTC
 import Synchronization
 
 /// One signalling session (one WebSocket, docs/echo-signalling.md): answers the page's offers with
-/// a NiceICE ``PeerConnection`` (controlled), a ``DtlsTransport`` and an ``SctpTransport``,
+/// a NiceICE ``IceTransport`` (controlled), a ``DtlsTransport`` and an ``SctpTransport``,
 /// trickles candidates both ways, echoes every channel the page opens and reports every state
 /// change of its stack as `state` and `pair` messages.
 ///

@@ -1,4 +1,4 @@
-// The transports of one session: a NiceICE PeerConnection, DTLS on it, SCTP on that.
+// The transports of one session: a NiceICE IceTransport, DTLS on it, SCTP on that.
 import Dispatch
 import Logging
 import NiceWebRTC
@@ -11,21 +11,21 @@ struct StackError: Error, Sendable {
 
 /// A session's ICE + DTLS + SCTP stack. Its handlers run on the session's queue.
 struct SessionStack: Sendable {
-    let connection: PeerConnection
+    let connection: IceTransport
     let dtls: DtlsTransport
     let sctp: SctpTransport
 
     /// Builds ICE (gathering starts at once, on the configured addresses only), DTLS (role `auto`:
     /// against the page's `actpass` we become the client) and SCTP.
-    init(ice: PeerConnection.Configuration, queue: DispatchQueue, logger: Logger) throws(StackError) {
+    init(ice: IceTransport.Configuration, queue: DispatchQueue, logger: Logger) throws(StackError) {
         do throws(IceError) {
-            connection = try PeerConnection(configuration: ice, logger: logger)
+            connection = try IceTransport(configuration: ice, logger: logger)
         } catch {
             throw StackError(field: error.field ?? "ice", reason: "ICE: \(error.reason)")
         }
         do throws(DtlsError) {
             let certificate = try Certificate.generate()
-            dtls = try DtlsTransport(iceConnection: connection, configuration: .init(certificate: certificate), logger: logger)
+            dtls = try DtlsTransport(iceTransport: connection, configuration: .init(certificate: certificate), logger: logger)
         } catch {
             connection.close()
             throw StackError(field: error.field ?? "dtls", reason: "DTLS: \(error.reason)")

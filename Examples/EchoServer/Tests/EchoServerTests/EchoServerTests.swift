@@ -245,7 +245,7 @@ struct EchoServerPolicyTests {
 
     static func settings() -> ServerSettings {
         ServerSettings(
-            ice: PeerConnection.Configuration(role: .controlled, localAddresses: ["127.0.0.1"]),
+            ice: IceTransport.Configuration(role: .controlled, localAddresses: ["127.0.0.1"]),
             maxSessions: 100, idleTimeout: .seconds(30))
     }
 

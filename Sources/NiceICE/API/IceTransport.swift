@@ -7,7 +7,7 @@ import Synchronization
 /// seven values and meanings of the browser's `RTCPeerConnection.iceConnectionState`.
 ///
 /// ```swift
-/// let pc = try PeerConnection(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
+/// let pc = try IceTransport(configuration: .init(role: .controlled, localAddresses: ["127.0.0.1"]))
 /// pc.stateUpdateHandler = { change in print("ICE:", change.state) }
 /// pc.candidateHandler = { candidate in signalling.send(candidate?.candidateLine ?? "") }
 /// pc.receiveHandler = { datagram in print("got \(datagram.bytes.count) bytes") }
@@ -27,7 +27,7 @@ import Synchronization
 /// fires no state event; handlers then fall silent and every stream finishes. Releasing the last
 /// reference without `close()` closes too. Handlers that capture the connection strongly keep it
 /// alive until `close()`; capture it weakly if you rely on release.
-public final class PeerConnection: Sendable {
+public final class IceTransport: Sendable {
     /// The configuration the connection was created with.
     public let configuration: Configuration
     /// The context whose thread runs this connection's agent.

@@ -8,7 +8,7 @@ package protocol IceUpperLayer: AnyObject, Sendable {
     /// inside libnice's receive callback (no NiceICE or libnice lock held). The bytes are valid only
     /// during the call.
     func iceDidReceive(_ bytes: UnsafeRawBufferPointer)
-    /// ``PeerConnection/iceConnectionState`` may have changed (also on `close()`). Called on the thread
+    /// ``IceTransport/iceConnectionState`` may have changed (also on `close()`). Called on the thread
     /// that changed it, with no lock held; read the state again rather than relying on call order.
     func iceStateDidChange()
 }
@@ -18,7 +18,7 @@ struct UpperLayerSlot: Sendable {
     weak var layer: (any IceUpperLayer)?
 }
 
-extension PeerConnection {
+extension IceTransport {
     /// Attaches the layer above ICE. False when one is attached already or the connection is closed.
     /// From then on component 1's datagrams go to the layer only (counted in ``counters`` neither as
     /// received nor dropped: the layer counts them).
@@ -43,7 +43,7 @@ extension PeerConnection {
     }
 }
 
-extension PeerConnection {
+extension IceTransport {
     /// The last ``iceConnectionState`` change, with its reason (what a state stream yields first).
     package var lastIceStateChange: IceStateChange { hub.state.withLock { $0.lastChange } }
 }

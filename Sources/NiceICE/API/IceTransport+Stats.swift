@@ -1,6 +1,6 @@
 import Synchronization
 
-extension PeerConnection {
+extension IceTransport {
     /// A snapshot of the connection's ICE statistics: selected pairs, candidates, libnice's
     /// component states, candidate errors and data counters. Reads libnice on its context thread.
     public func stats() async -> IceStats {

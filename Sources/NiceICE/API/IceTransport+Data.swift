@@ -14,14 +14,14 @@ public struct DataCounters: Sendable, Hashable {
     public var datagramsReceived: UInt64
     public var bytesReceived: UInt64
     /// Received datagrams that a receiver had no room for: the receive handler's queue, or a
-    /// ``PeerConnection/receivedDatagrams()`` stream, was
-    /// ``PeerConnection/Configuration/receiveStreamBufferLimit`` datagrams or
-    /// ``PeerConnection/Configuration/receiveBufferByteLimit`` bytes behind. A datagram that every
-    /// receiver got is never counted, whether or not ``PeerConnection/start(queue:)`` was called.
+    /// ``IceTransport/receivedDatagrams()`` stream, was
+    /// ``IceTransport/Configuration/receiveStreamBufferLimit`` datagrams or
+    /// ``IceTransport/Configuration/receiveBufferByteLimit`` bytes behind. A datagram that every
+    /// receiver got is never counted, whether or not ``IceTransport/start(queue:)`` was called.
     public var receiveDropped: UInt64
 }
 
-extension PeerConnection {
+extension IceTransport {
     /// Sends one datagram on the selected pair of `component`. Any thread; never blocks.
     ///
     /// **When the sender outruns the network.** A UDP-only connection sends on the calling thread:

@@ -1,4 +1,4 @@
-extension PeerConnection {
+extension IceTransport {
     /// Waits until the connection is usable: ``iceConnectionState`` `connected` or `completed`.
     /// Returns at once if it already is. `disconnected` is waited through (it may recover).
     ///

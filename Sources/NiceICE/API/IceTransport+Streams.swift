@@ -1,4 +1,4 @@
-extension PeerConnection {
+extension IceTransport {
     /// A new stream of ``iceConnectionState`` changes that yields the **current** state first (with
     /// the reason of the change that led to it), then every change. Each call returns its own
     /// stream; it finishes on ``close()`` (a stream made after close yields `closed`, then

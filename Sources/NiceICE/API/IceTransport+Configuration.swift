@@ -6,7 +6,7 @@ public enum IceTransportPolicy: String, Sendable, Hashable {
     case relay
 }
 
-extension PeerConnection {
+extension IceTransport {
     /// The ICE role. Browsers derive it from offer/answer; a server picks it explicitly (see
     /// ``Configuration/role``), or takes it from the offer with
     /// ``IceDescription/answererRole(iceLite:)`` or ``IceAnswer/role``.
@@ -19,7 +19,7 @@ extension PeerConnection {
         /// Highest port, inclusive.
         public var upperBound: UInt16
 
-        /// Creates a range. It is validated when the ``PeerConnection`` is created, so a range with
+        /// Creates a range. It is validated when the ``IceTransport`` is created, so a range with
         /// `lowerBound > upperBound` throws a typed error there instead of trapping here.
         public init(_ lowerBound: UInt16, _ upperBound: UInt16) {
             self.lowerBound = lowerBound
@@ -31,7 +31,7 @@ extension PeerConnection {
 
     /// Which special-purpose addresses a remote candidate may name (``Configuration/remoteAddressPolicy``).
     ///
-    /// ``PeerConnection/addIceCandidate(_:)-(IceCandidate?)`` refuses a candidate whose address is in
+    /// ``IceTransport/addIceCandidate(_:)-(IceCandidate?)`` refuses a candidate whose address is in
     /// a scope the policy does not allow, with ``IceError`` `addressNotAllowed`, field `address`; the
     /// connection is unchanged. Ordinary unicast addresses (private ranges included) are always
     /// allowed, and host names are never resolved by libnice, so they need no check.
@@ -68,8 +68,8 @@ extension PeerConnection {
         }
     }
 
-    /// Everything a ``PeerConnection`` needs before it starts. Validated by
-    /// ``PeerConnection/init(configuration:context:logger:)``, which throws ``IceError`` naming the field.
+    /// Everything a ``IceTransport`` needs before it starts. Validated by
+    /// ``IceTransport/init(configuration:context:logger:)``, which throws ``IceError`` naming the field.
     public struct Configuration: Sendable, Hashable {
         /// STUN and TURN servers. libnice uses one STUN server (the first `stun:` URL) and every TURN URL.
         public var iceServers: [IceServer] = []
@@ -118,11 +118,11 @@ extension PeerConnection {
         /// ``IceError/Code/tooManyCandidates`` beyond it. libnice itself keeps at most 25 per
         /// component (`NICE_AGENT_MAX_REMOTE_CANDIDATES`) and drops the rest silently.
         public var maximumRemoteCandidates: Int = 25
-        /// Datagrams buffered for each ``PeerConnection/receivedDatagrams()`` stream before newer
+        /// Datagrams buffered for each ``IceTransport/receivedDatagrams()`` stream before newer
         /// ones are dropped (UDP semantics: a slow reader loses datagrams, memory stays bounded).
         public var receiveStreamBufferLimit: Int = 8192
-        /// Bytes waiting for the ``PeerConnection/receiveHandler`` (and buffered per
-        /// ``PeerConnection/receivedDatagrams()`` stream) before newer datagrams are dropped. Each
+        /// Bytes waiting for the ``IceTransport/receiveHandler`` (and buffered per
+        /// ``IceTransport/receivedDatagrams()`` stream) before newer datagrams are dropped. Each
         /// datagram is charged its size plus 64 bytes, so empty
         /// datagrams are not free. The default, 8 MiB, holds about 6,000 datagrams of 1,200 bytes.
         public var receiveBufferByteLimit: Int = 8 << 20
@@ -158,11 +158,11 @@ struct ValidatedConfiguration: Sendable {
         var credential: String
     }
 
-    var base: PeerConnection.Configuration
+    var base: IceTransport.Configuration
     var stun: IceServerURL?
     var relays: [Relay]
 
-    init(_ c: PeerConnection.Configuration) throws(IceError) {
+    init(_ c: IceTransport.Configuration) throws(IceError) {
         base = c
         guard c.componentCount == 1 || c.componentCount == 2 else {
             throw IceError(.invalidConfiguration, field: "componentCount", reason: "must be 1 or 2, not \(c.componentCount)")
