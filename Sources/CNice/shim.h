@@ -12,6 +12,9 @@
 // Why: libnice reports no TURN allocation errors, so TurnProbe (LibNice+Stun.swift) talks to the
 // TURN server itself with libnice's bundled STUN library (stunagent.h, stunmessage.h, turn.h).
 #include <stun/usages/turn.h>
+// Why: the hostile-peer tests (security review F6) send authenticated RFC 8445 connectivity checks
+// from many source ports; LibNice+IceCheck.swift builds them with libnice's own ICE STUN usage.
+#include <stun/usages/ice.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 

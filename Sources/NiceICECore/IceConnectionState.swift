@@ -61,6 +61,12 @@ public enum IceStateChangeReason: String, Sendable, Hashable, CustomStringConver
     /// resolve, or libnice refused the configuration. ``IceTransport/setupError`` says which.
     /// The state stays `failed`; create a new connection.
     case setupFailed
+    /// The peer made libnice learn more peer-reflexive candidates than
+    /// ``IceTransport/Configuration/maximumPeerReflexiveCandidates`` in one ICE generation:
+    /// authenticated checks from that many source addresses, which no browser or ICE agent sends
+    /// (each is a new address libnice keeps, scans on every packet and checks back). The
+    /// connection is `failed` for good and its agent is released; create a new one.
+    case peerReflexiveFlood
 
     public var description: String { rawValue }
 }

@@ -170,6 +170,9 @@ package struct IceStateMachine: Sendable {
         /// The agent could not be set up (no socket, an unresolvable server, libnice refused):
         /// `failed` at once, and for good — there is no agent to restart.
         case setupFailed
+        /// The peer made libnice learn too many peer-reflexive candidates: `failed` at once, and
+        /// for good (the agent is released).
+        case peerReflexiveFlood
         case close
     }
 
@@ -181,7 +184,8 @@ package struct IceStateMachine: Sendable {
     package private(set) var streams: [UInt32: Stream] = [:]
     package private(set) var state: IceConnectionState = .new
     package private(set) var isClosed = false
-    /// Set-up failed: every later input but `close` is ignored.
+    /// Set-up failed, or the connection was abandoned (a peer-reflexive flood): every later input
+    /// but `close` is ignored.
     package private(set) var setupFailed = false
 
     /// Creates the machine for the given streams, each with `components` components.
@@ -211,6 +215,11 @@ package struct IceStateMachine: Sendable {
             setupFailed = true
             state = .failed
             out.changes.append(IceStateChange(state: .failed, reason: .setupFailed))
+            return out
+        case .peerReflexiveFlood:
+            setupFailed = true
+            state = .failed
+            out.changes.append(IceStateChange(state: .failed, reason: .peerReflexiveFlood))
             return out
         case .componentState(let key, let s):
             trigger = apply(.nice(s), to: key, &out)

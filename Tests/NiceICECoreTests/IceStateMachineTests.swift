@@ -654,7 +654,7 @@ struct IceStateMachinePropertyTests {
                 t.lostInGeneration = []
                 t.candidateAfterFailed = []
                 for k in config.keys { t.nice[k] = .gathering }
-            case .graceExpired, .close, .setupFailed: break
+            case .graceExpired, .close, .setupFailed, .peerReflexiveFlood: break
             }
 
             // Nothing after close; close itself is silent.

@@ -118,6 +118,13 @@ extension IceTransport {
         /// ``IceError/Code/tooManyCandidates`` beyond it. libnice itself keeps at most 25 per
         /// component (`NICE_AGENT_MAX_REMOTE_CANDIDATES`) and drops the rest silently.
         public var maximumRemoteCandidates: Int = 25
+        /// Limit of peer-reflexive remote candidates libnice may learn per component in one ICE
+        /// generation. libnice 0.1.21 learns one from every authenticated check that comes from a
+        /// new source address, keeps it without a limit, scans the list on every packet and checks
+        /// it back; a legitimate peer causes a handful (a few per NAT mapping). Beyond the limit
+        /// the peer is treated as hostile: the connection becomes `failed`
+        /// (``IceStateChangeReason/peerReflexiveFlood``) and its agent is released.
+        public var maximumPeerReflexiveCandidates: Int = 100
         /// Datagrams buffered for each ``IceTransport/receivedDatagrams()`` stream before newer
         /// ones are dropped (UDP semantics: a slow reader loses datagrams, memory stays bounded).
         public var receiveStreamBufferLimit: Int = 8192
@@ -189,6 +196,9 @@ struct ValidatedConfiguration: Sendable {
         }
         guard (1...1000).contains(c.maximumRemoteCandidates) else {
             throw IceError(.invalidConfiguration, field: "maximumRemoteCandidates", reason: "must be 1-1000")
+        }
+        guard (1...10_000).contains(c.maximumPeerReflexiveCandidates) else {
+            throw IceError(.invalidConfiguration, field: "maximumPeerReflexiveCandidates", reason: "must be 1-10000")
         }
         guard c.receiveStreamBufferLimit > 0 else {
             throw IceError(.invalidConfiguration, field: "receiveStreamBufferLimit", reason: "must be positive")

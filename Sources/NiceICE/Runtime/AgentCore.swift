@@ -54,6 +54,8 @@ final class AgentCore: @unchecked Sendable {
     /// thread: libnice's UDP and TURN-over-UDP sockets are safe there under the agent lock.
     let sendsOnContext: Bool
     let sendQueue = Locked(SendQueue())
+    /// Set once a peer-reflexive flood was seen (``abandonForFlood(learnt:)`` runs once).
+    let floodSeen = Atomic<Bool>(false)
     /// `tornDown`, readable off the context thread.
     let tornDownFlag = Atomic<Bool>(false)
     /// What may wait in the send queue before `send` throws `sendQueueFull`: 128 KiB (about 0.1 s
@@ -449,7 +451,23 @@ final class AgentCore: @unchecked Sendable {
             logger.debug("peer-reflexive remote candidate \(line)")
         }
         let key = RemoteCandidateBudget.key(c)
-        hub.state.withLock { $0.remoteCandidates.learn(component: c.component, key: key) }
+        let learnt = hub.state.withLock { $0.remoteCandidates.learn(component: c.component, key: key) }
+        if learnt > config.base.maximumPeerReflexiveCandidates, !floodSeen.exchange(true, ordering: .relaxed) {
+            context.execute { [self] in abandonForFlood(learnt: learnt) }
+        }
+    }
+
+    /// The peer made libnice learn more peer-reflexive candidates than
+    /// ``IceTransport/Configuration/maximumPeerReflexiveCandidates`` (security review F6): libnice
+    /// 0.1.21 cannot be told to forget them or to stop learning, so the connection is abandoned:
+    /// `failed` for good (``IceStateChangeReason/peerReflexiveFlood``) and the agent released,
+    /// which closes its sockets and frees its lists.
+    private func abandonForFlood(learnt: Int) {
+        context.assertCurrent()
+        guard !tornDown else { return }
+        logger.warning("the peer made libnice learn \(learnt) peer-reflexive candidates (limit \(config.base.maximumPeerReflexiveCandidates)): the connection is abandoned")
+        hub.process(.peerReflexiveFlood)
+        teardown()
     }
 
     func onGatheringDone(stream: UInt32) {

@@ -53,9 +53,11 @@ struct RemoteCandidateBudget: Sendable {
     }
 
     /// Counts a peer-reflexive candidate libnice learnt (it is held whatever the limit says).
-    mutating func learn(component: Int, key: String) {
-        guard learnt[component, default: []].insert(key).inserted else { return }
-        current[component, default: 0] += 1
+    /// Returns how many peer-reflexive candidates `component` learnt in this generation.
+    @discardableResult
+    mutating func learn(component: Int, key: String) -> Int {
+        if learnt[component, default: []].insert(key).inserted { current[component, default: 0] += 1 }
+        return learnt[component]?.count ?? 0
     }
 
     /// The remote parameters of the current generation were set (`ufrag`): candidates waiting for

@@ -63,6 +63,7 @@ func describeInput(_ i: SMInput) -> String {
     case .restart: "restart"
     case .graceExpired(let k, let t): "grace(\(k),#\(t))"
     case .setupFailed: "setupFailed"
+    case .peerReflexiveFlood: "peerReflexiveFlood"
     case .close: "close"
     }
 }
