@@ -29,7 +29,8 @@
 # stopped delivering.
 #
 # Environment: DC_PEER_BIN (a built dc-peer; default: swift build --product dc-peer, debug),
-# DC_PEER_LOG_LEVEL (passed on; default info), DC_PEER_RECEIVE_LIMIT (passed on: dc-peer's SCTP
+# DC_PEER_LOG_LEVEL (passed on; default info; trace logs every SCTP packet's chunks, which the
+# verdict reads to tell a sender that never sent from a receiver that did not deliver), DC_PEER_RECEIVE_LIMIT (passed on: dc-peer's SCTP
 # receive budget in bytes; small values exercise the read pause and its wake-up), CHROME_VMODULE (e.g. 'dcsctp*=2': Chromium's log
 # into run-I.chrome.log).
 set -euo pipefail
@@ -184,8 +185,16 @@ try:
             print(f"    chromium pair: packetsSent {x.get('packetsSent')} packetsReceived {x.get('packetsReceived')} "
                   f"bytesSent {x.get('bytesSent')} bytesReceived {x.get('bytesReceived')} lastPacketReceived {x.get('lastPacketReceivedTimestamp')} "
                   f"lastPacketSent {x.get('lastPacketSentTimestamp')} now {x.get('timestamp')}")
+    dc_sent = next((x.get("messagesSent") for x in s["stats"] if x["type"] == "data-channel"), None)
+    # With DC_PEER_LOG_LEVEL=trace, dc-peer logs every SCTP packet: the highest SSN Chromium put
+    # into a DATA chunk says whether it ever sent the messages dc-peer lacks (SSN 0 is the DCEP OPEN).
+    ssns = [int(m) for m in re.findall(r"sctp in: .*?DATA tsn=\d+ sid=\d+ ssn=(\d+)", text)]
     if a is not None and a < count and p["sent"] >= count:
-        if p["bufferedAmount"]:
+        if (dc_sent is not None and dc_sent < p["sent"] and not p["bufferedAmount"]) or (ssns and max(ssns) < count):
+            seen = f"the highest SSN in Chromium's DATA chunks was {max(ssns)}" if ssns else f"Chromium's RTCDataChannel stats count {dc_sent} messages sent"
+            print(f"    verdict: Chromium lost messages above its SCTP: the page called send() {p['sent']} times and bufferedAmount is 0, "
+                  f"but {seen}; dc-peer delivered every message Chromium's SCTP sent (cf. node-datachannel#188)")
+        elif p["bufferedAmount"]:
             print(f"    verdict: Chromium still buffers {p['bufferedAmount']} B it could not send: our window / our SACKs stopped it")
         else:
             print("    verdict: Chromium handed everything to SCTP (bufferedAmount 0) and dc-peer did not deliver it all: "

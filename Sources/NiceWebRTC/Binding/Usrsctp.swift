@@ -153,6 +153,9 @@ final class UsrsctpSocket {
         var isEndOfRecord: Bool
         var stream: UInt16
         var ppid: UInt32
+        /// The SSN and TSN of the (last) DATA chunk, for trace logs.
+        var ssn: UInt16 = 0
+        var tsn: UInt32 = 0
     }
 
     enum ReceiveResult {
@@ -295,7 +298,8 @@ final class UsrsctpSocket {
         return .data(
             Received(
                 count: n, isNotification: flags & Int32(MSG_NOTIFICATION) != 0, isEndOfRecord: flags & Int32(MSG_EOR) != 0,
-                stream: hasInfo ? info.rcv_sid : 0, ppid: hasInfo ? UInt32(bigEndian: info.rcv_ppid) : 0))
+                stream: hasInfo ? info.rcv_sid : 0, ppid: hasInfo ? UInt32(bigEndian: info.rcv_ppid) : 0,
+                ssn: hasInfo ? info.rcv_ssn : 0, tsn: hasInfo ? info.rcv_tsn : 0))
     }
 
     /// RFC 8831 §6.7: resets our outgoing stream (closes a channel). False when usrsctp refused.

@@ -51,6 +51,7 @@ extension SctpCore {
     }
 
     private func received(_ bytes: UnsafeRawBufferPointer, _ r: UsrsctpSocket.Received, _ a: inout Association) {
+        logger.trace("sctp read: \(bytes.count) bytes sid=\(r.stream) ssn=\(r.ssn) tsn=\(r.tsn) ppid=\(r.ppid)\(r.isEndOfRecord ? " EOR" : "")")
         let limit = configuration.maxMessageSize
         guard r.isEndOfRecord else {
             if !a.partialDiscarding {

@@ -225,6 +225,9 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
                 if a.early.count < Self.earlyLimit && plaintext.count <= 4096 { a.early.append(Array(plaintext)) }
                 return
             }
+            // Trace level only (the summary is built only then): every packet's chunks, as used to
+            // tell a stalled sender from a stalled receiver (issue 17 §4).
+            logger.trace("sctp in: \(SctpPacketSummary(plaintext))")
             socket.input(plaintext)
         }
         scheduleService()
@@ -256,6 +259,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     // MARK: From usrsctp
 
     func usrsctpWrite(_ packet: UnsafeRawBufferPointer) -> Bool {
+        logger.trace("sctp out: \(SctpPacketSummary(packet))")
         do throws(DtlsError) {
             try dtls.send(packet)
             counters.packetsSent.wrappingAdd(1, ordering: .relaxed)
