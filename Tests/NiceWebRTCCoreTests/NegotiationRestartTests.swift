@@ -257,4 +257,26 @@ struct NegotiationRestartTests {
         #expect(pc2.remoteIce == before)
         #expect(pc2.iceRole == .controlled)
     }
+
+    @Test("the implicit forms (empty sdp) restart too: a pending restartIce() offer and the answer to a remote restart get new credentials",
+          .timeLimit(.minutes(1)))
+    func implicitForms() throws {
+        var (pc1, pc2) = try Self.pair()
+        try Jsep.handshake(&pc1, &pc2)
+        let old1 = pc1.local.ice
+        let old2 = pc2.local.ice
+        #expect(pc1.restartIce() == true)
+        let offerEffects = try pc1.setLocalDescription(SessionDescription(type: .offer, sdp: ""))
+        #expect(pc1.local.ice != old1)
+        #expect(offerEffects == [.useLocalIce(pc1.local.ice)])
+        _ = try pc2.setRemoteDescription(#require(pc1.localDescription))
+        let answerEffects = try pc2.setLocalDescription(SessionDescription(type: .answer, sdp: ""))
+        #expect(pc2.local.ice != old2)
+        #expect(answerEffects == [.useLocalIce(pc2.local.ice)])
+        _ = try pc1.setRemoteDescription(#require(pc2.localDescription))
+        #expect(pc1.remoteIce == pc2.local.ice && pc2.remoteIce == pc1.local.ice)
+        // iceRestart on a first offer changes nothing: there is nothing to replace yet.
+        let (pc3, _) = try Self.pair()
+        #expect(Jsep.ufrags(try pc3.createOffer(iceRestart: true)) == [pc3.local.ice.usernameFragment])
+    }
 }
