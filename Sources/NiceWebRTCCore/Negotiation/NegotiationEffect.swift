@@ -17,7 +17,7 @@ import NiceICECore
 /// | rollback | what undoes the offer: `startIce(previous role)`, `useLocalIce(previous)`, `setRemoteIce(previous, the current remote description's candidates)` |
 ///
 /// `startIce` thus comes again only with the other role (a restart offered by the other side
-/// than the last one, RFC 8839 §4.4.1.1, the restart re-decides the roles as the initial exchange did; a rollback; the first offer after the first one
+/// than the last one, RFC 8839: a restart decides the roles again, as the first exchange did; a rollback; the first offer after the first one
 /// was rolled back): the runtime sets the agent's role (libnice's `controlling-mode`).
 /// `startDtls` and `startSctp` come once per session: a re-negotiation keeps the DTLS
 /// association (a description that would need a new one is refused).
