@@ -180,7 +180,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
 
     // MARK: Signalling (any thread)
 
-    func setRemote(_ remote: DtlsParameters) throws(DtlsError) {
+    func setRemote(_ remote: DtlsParameters, localRole: DtlsRole? = nil) throws(DtlsError) {
         guard !remote.fingerprints.isEmpty else {
             throw DtlsError(.invalidParameters, field: "fingerprints", reason: "the remote parameters carry no fingerprint")
         }
@@ -194,6 +194,8 @@ final class DtlsCore: IceUpperLayer, Sendable {
                 }
                 return
             }
+            // A role decided by the negotiation (PeerConnection) replaces `.auto`.
+            if let localRole, e.role == .auto { e.role = localRole }
             let local = try Self.decide(local: e.role, remote: remote.role)
             let session = try DtlsSession(identity: identity, role: local == .client ? .client : .server, expected: remote.fingerprints)
             let outbox = e.outbox
