@@ -332,6 +332,11 @@ extension SctpCore {
         locked { a in a.channels[key]?.lowThreshold = max(0, value) }
     }
 
+    /// The channels of the association now, by creation order (for stats).
+    var liveChannels: [DataChannel] {
+        locked { a in a.channels.values.sorted { $0.object.key < $1.object.key }.map(\.object) }
+    }
+
     var transportSnapshot: (state: SctpTransportState, maxMessageSize: Int, maxChannels: Int?) {
         locked { a in (a.state, maxMessageSize(a), a.negotiatedStreams.map(Int.init)) }
     }
