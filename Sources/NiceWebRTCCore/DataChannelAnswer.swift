@@ -109,6 +109,17 @@ public struct DataChannelAnswer: Sendable, Hashable {
         sessionId: UInt64 = .random(in: 1...UInt64(Int64.max)),
         sessionVersion: UInt64 = 2
     ) throws(SdpError) {
+        try self.init(
+            offer: sdp, ice: ice, candidates: candidates, endOfCandidates: endOfCandidates, dtls: dtls, sctpPort: sctpPort,
+            maxMessageSize: maxMessageSize, sessionId: sessionId, sessionVersion: sessionVersion, iceLite: false)
+    }
+
+    /// Answers `sdp` as ``init(offer:ice:candidates:endOfCandidates:dtls:sctpPort:maxMessageSize:sessionId:sessionVersion:)``;
+    /// `iceLite` writes `a=ice-lite` (we are an ICE-lite agent).
+    init(
+        offer sdp: String, ice: IceParameters, candidates: [IceCandidate], endOfCandidates: Bool, dtls: DtlsParameters,
+        sctpPort: UInt16, maxMessageSize: Int, sessionId: UInt64, sessionVersion: UInt64, iceLite: Bool
+    ) throws(SdpError) {
         try SessionLines.validate(ice: ice, candidates: candidates, dtls: dtls, sctpPort: sctpPort, maxMessageSize: maxMessageSize)
         let parsed = try DataChannelRemoteDescription.read(sdp)
         let remote = parsed.remote
@@ -135,7 +146,8 @@ public struct DataChannelAnswer: Sendable, Hashable {
         let iceAnswer: IceAnswer
         do {
             iceAnswer = try IceAnswer(
-                offer: offer, parameters: ice, candidates: candidates, endOfCandidates: endOfCandidates, rejecting: Set(rejected))
+                offer: offer, parameters: ice, candidates: candidates, endOfCandidates: endOfCandidates, iceLite: iceLite,
+                rejecting: Set(rejected))
         } catch {
             throw SdpError(ice: error)
         }

@@ -60,6 +60,28 @@ public struct DataChannelOffer: Sendable, Hashable {
         sessionId: UInt64 = .random(in: 1...UInt64(Int64.max)),
         sessionVersion: UInt64 = 2
     ) throws(SdpError) {
+        try self.init(
+            ice: ice, candidates: candidates, endOfCandidates: endOfCandidates, dtls: dtls, sctpPort: sctpPort,
+            maxMessageSize: maxMessageSize, mid: mid, sessionId: sessionId, sessionVersion: sessionVersion,
+            iceLite: false, otherSections: [], dataMLineIndex: Self.dataMLineIndex)
+    }
+
+    /// A section of a later offer that is not the data section: one an earlier exchange rejected
+    /// (JSEP, RFC 8829 §5.2.2: a later offer keeps every m= line, in order), written with port 0.
+    struct RejectedSection: Sendable, Hashable {
+        var kind: String
+        var proto: String
+        var format: String
+        var mid: String?
+    }
+
+    /// Writes an offer, possibly a later one: `otherSections` go around the data section, which
+    /// is at `dataMLineIndex` (clamped to the sections there are); `iceLite` adds `a=ice-lite`.
+    init(
+        ice: IceParameters, candidates: [IceCandidate], endOfCandidates: Bool, dtls: DtlsParameters, sctpPort: UInt16,
+        maxMessageSize: Int, mid: String, sessionId: UInt64, sessionVersion: UInt64, iceLite: Bool,
+        otherSections: [RejectedSection], dataMLineIndex: Int
+    ) throws(SdpError) {
         try SessionLines.validate(ice: ice, candidates: candidates, dtls: dtls, sctpPort: sctpPort, maxMessageSize: maxMessageSize)
         guard SessionLines.isToken(mid) else {
             throw SdpError(.invalidValue, field: "mid", reason: "\(SessionLines.excerpt(mid)) is not a token of 1 to 32 characters (RFC 5888)")
@@ -67,11 +89,17 @@ public struct DataChannelOffer: Sendable, Hashable {
         let iceLines = IceDescription.attributeLines(
             ufrag: ice.usernameFragment, password: ice.password, options: ["trickle"],
             candidates: candidates, endOfCandidates: endOfCandidates)
+        let data = SessionLines.dataSection(
+            proto: "UDP/DTLS/SCTP", mid: mid, iceLines: iceLines, dtls: dtls, sctpPort: sctpPort, maxMessageSize: maxMessageSize)
+        let rejected = otherSections.map { section in
+            "m=\(section.kind) 0 \(section.proto) \(section.format)\r\nc=IN IP4 0.0.0.0\r\n" + (section.mid.map { "a=mid:\($0)\r\n" } ?? "")
+        }
+        let position = min(max(dataMLineIndex, 0), rejected.count)
         self.mid = mid
         self.sdp = SessionLines.header(sessionId: sessionId, sessionVersion: sessionVersion)
+            + (iceLite ? "a=ice-lite\r\n" : "")
             + "a=group:BUNDLE \(mid)\r\na=msid-semantic: WMS\r\n"
-            + SessionLines.dataSection(
-                proto: "UDP/DTLS/SCTP", mid: mid, iceLines: iceLines, dtls: dtls, sctpPort: sctpPort, maxMessageSize: maxMessageSize)
+            + rejected[..<position].joined() + data + rejected[position...].joined()
     }
 
     /// `candidate` with the data section's ``IceCandidate/sdpMid`` and

@@ -14,32 +14,41 @@ import NiceICECore
 /// ```
 public struct Negotiation: Sendable {
     /// Our ICE credentials, fingerprints and SCTP values. The runtime may change them; a local
-    /// description with new credentials replaces ``LocalTransportValues/ice`` when applied.
+    /// description with new credentials replaces ``LocalTransportValues/ice`` when applied, and a
+    /// rollback of it restores the previous ones.
     public var local: LocalTransportValues
     /// The W3C signalling state.
-    public private(set) var signalingState: SignalingState = .stable
-    /// The local description of the last completed offer/answer exchange (W3C
-    /// `currentLocalDescription`).
-    public private(set) var currentLocalDescription: SessionDescription?
-    /// The local offer or pranswer of the exchange in progress (W3C `pendingLocalDescription`).
-    public private(set) var pendingLocalDescription: SessionDescription?
-    /// The remote description of the last completed exchange (W3C `currentRemoteDescription`).
-    public private(set) var currentRemoteDescription: SessionDescription?
-    /// The remote offer or pranswer of the exchange in progress (W3C `pendingRemoteDescription`).
-    public private(set) var pendingRemoteDescription: SessionDescription?
-    /// Our ICE role, decided by the first offer applied (local or remote); nil before.
-    public private(set) var iceRole: IceRole?
+    public internal(set) var signalingState: SignalingState = .stable
+    /// Our ICE role, decided by the first offer applied (local or remote), decided again by an
+    /// ICE restart (the side that offers it controls, RFC 8839 §4.4.1.1.1) and by ICE-lite
+    /// peers (the full agent controls, RFC 8445 §6.1.1); nil before any offer.
+    public internal(set) var iceRole: IceRole?
     /// Our DTLS role, decided when the first answer is applied (local or remote); nil before.
-    public private(set) var dtlsRole: DtlsRole?
+    public internal(set) var dtlsRole: DtlsRole?
     /// The data section's mid once a description set it.
-    public private(set) var dataMid: String?
+    public internal(set) var dataMid: String?
     /// The data section's m-line index once a description set it.
-    public private(set) var dataMLineIndex: Int?
+    public internal(set) var dataMLineIndex: Int?
     /// The remote ICE credentials in effect (the current remote generation).
-    public private(set) var remoteIce: IceParameters?
+    public internal(set) var remoteIce: IceParameters?
+    /// Whether the remote description in effect says `a=ice-lite`.
+    public internal(set) var remoteIceLite = false
 
     /// The `o=` session id of what we write.
     let sessionId: UInt64
+    /// The `o=` session version of the next description we write (RFC 3264 §8: it grows with
+    /// each new local description).
+    var sessionVersion: UInt64 = 2
+    var pendingLocal: AppliedDescription?
+    var currentLocal: AppliedDescription?
+    var pendingRemote: AppliedDescription?
+    var currentRemote: AppliedDescription?
+    /// The values of the last stable state, while an offer is pending (for rollback).
+    var stableSnapshot: NegotiationSnapshot?
+    /// W3C `[[LocalIceCredentialsToReplace]]`: the ufrags a ``restartIce()`` wants replaced.
+    var credentialsToReplace: Set<String> = []
+    /// Every ufrag an applied remote description gave a section, by section (mid, or `#index`).
+    var remoteUfrags: [String: Set<String>] = [:]
 
     /// Creates a negotiation in state `stable` with no description.
     ///
@@ -51,87 +60,222 @@ public struct Negotiation: Sendable {
         self.sessionId = sessionId
     }
 
+    /// The local description of the last completed offer/answer exchange (W3C
+    /// `currentLocalDescription`).
+    public var currentLocalDescription: SessionDescription? { currentLocal?.description }
+    /// The local offer or pranswer of the exchange in progress (W3C `pendingLocalDescription`).
+    public var pendingLocalDescription: SessionDescription? { pendingLocal?.description }
+    /// The remote description of the last completed exchange (W3C `currentRemoteDescription`).
+    public var currentRemoteDescription: SessionDescription? { currentRemote?.description }
+    /// The remote offer or pranswer of the exchange in progress (W3C `pendingRemoteDescription`).
+    public var pendingRemoteDescription: SessionDescription? { pendingRemote?.description }
     /// W3C `localDescription`: the pending local description, else the current one.
     public var localDescription: SessionDescription? { pendingLocalDescription ?? currentLocalDescription }
     /// W3C `remoteDescription`: the pending remote description, else the current one.
     public var remoteDescription: SessionDescription? { pendingRemoteDescription ?? currentRemoteDescription }
 
-    /// W3C `createOffer`.
+    /// W3C `createOffer`: our offer for the state we are in. A first offer has one section, the
+    /// data section (mid "0", `a=setup:actpass`, in `a=group:BUNDLE 0`); a later one keeps
+    /// every section of the session in order (those other than data rejected, port 0), the data
+    /// mid, our credentials and the negotiated DTLS role (`a=setup:active` / `passive`).
     ///
     /// - Parameters:
     ///   - iceRestart: Restart ICE (also implied by a pending ``restartIce()``): the offer carries
-    ///     `newIce`, which take effect when the offer is applied (``NegotiationEffect/useLocalIce(_:)``).
-    ///   - newIce: Fresh credentials for a restart (the runtime passes random ones).
+    ///     new credentials, which take effect when the offer is applied
+    ///     (``NegotiationEffect/useLocalIce(_:)``). No effect before the first local description
+    ///     (there are no credentials to replace yet).
+    ///   - newIce: The new credentials for a restart; fresh random ones when nil.
     ///   - candidates: Our candidates gathered so far.
     ///   - endOfCandidates: Whether `candidates` is complete.
-    /// - Throws: ``PeerConnectionError/Code/invalidState`` when closed or in a state where
-    ///   W3C does not allow an offer (have-remote-offer, have-local-pranswer).
+    /// - Throws: ``PeerConnectionError/Code/invalidState`` when closed or in a state other than
+    ///   stable and have-local-offer (W3C); ``PeerConnectionError/Code/operationError`` when
+    ///   our values cannot be written (then ``PeerConnectionError/sdpError`` says which).
     public func createOffer(
         iceRestart: Bool = false, newIce: IceParameters? = nil, candidates: [IceCandidate] = [], endOfCandidates: Bool = false
     ) throws(PeerConnectionError) -> SessionDescription {
-        throw PeerConnectionError(.operationError, reason: "not implemented yet")
+        guard signalingState != .closed else { throw Self.closedError("createOffer") }
+        guard signalingState == .stable || signalingState == .haveLocalOffer else {
+            throw PeerConnectionError(.invalidState, reason: "createOffer in signaling state \(signalingState.rawValue): only in stable or have-local-offer")
+        }
+        var ice = local.ice
+        if iceRestart || restartPending, localDescription != nil {
+            ice = newIce ?? .random()
+        }
+        let layout = currentLocal
+        do {
+            let offer = try DataChannelOffer(
+                ice: ice, candidates: candidates, endOfCandidates: endOfCandidates,
+                dtls: DtlsParameters(role: dtlsRole ?? .auto, fingerprints: local.fingerprints),
+                sctpPort: local.sctpPort, maxMessageSize: local.maxMessageSize, mid: dataMid ?? "0",
+                sessionId: sessionId, sessionVersion: sessionVersion, iceLite: local.iceLite,
+                otherSections: layout?.otherSections ?? [], dataMLineIndex: dataMLineIndex ?? 0)
+            return SessionDescription(type: .offer, sdp: offer.sdp)
+        } catch {
+            throw PeerConnectionError(.operationError, field: error.field, reason: "cannot write the offer: \(error.located)", sdpError: error)
+        }
     }
 
-    /// W3C `createAnswer`.
+    /// W3C `createAnswer`: our answer to the remote offer in effect, accepting its data section
+    /// and rejecting every other one (``DataChannelAnswer``), with `a=setup:active` to a first
+    /// offer's `actpass` (as browsers answer) and the negotiated role after that.
     ///
     /// - Parameters:
-    ///   - newIce: Fresh credentials, needed when the remote offer restarts ICE
-    ///     (``needsNewLocalIceForAnswer``).
+    ///   - newIce: The new credentials when the remote offer restarts ICE
+    ///     (``needsNewLocalIceForAnswer``; fresh random ones when nil); ignored otherwise.
     ///   - candidates: Our candidates gathered so far.
     ///   - endOfCandidates: Whether `candidates` is complete.
     /// - Throws: ``PeerConnectionError/Code/invalidState`` unless in have-remote-offer or
-    ///   have-local-pranswer.
+    ///   have-local-pranswer; ``PeerConnectionError/Code/operationError`` when the answer cannot
+    ///   be written (our values, or an offer whose data section cannot be answered).
     public func createAnswer(
         newIce: IceParameters? = nil, candidates: [IceCandidate] = [], endOfCandidates: Bool = false
     ) throws(PeerConnectionError) -> SessionDescription {
-        throw PeerConnectionError(.operationError, reason: "not implemented yet")
+        guard signalingState != .closed else { throw Self.closedError("createAnswer") }
+        guard signalingState == .haveRemoteOffer || signalingState == .haveLocalPranswer, let offer = pendingRemote else {
+            throw PeerConnectionError(
+                .invalidState, reason: "createAnswer in signaling state \(signalingState.rawValue): only in have-remote-offer or have-local-pranswer")
+        }
+        let ice = needsNewLocalIceForAnswer ? newIce ?? .random() : local.ice
+        do {
+            let answer = try DataChannelAnswer(
+                offer: offer.description.sdp, ice: ice, candidates: candidates, endOfCandidates: endOfCandidates,
+                dtls: DtlsParameters(role: dtlsRole ?? .auto, fingerprints: local.fingerprints),
+                sctpPort: local.sctpPort, maxMessageSize: local.maxMessageSize, sessionId: sessionId,
+                sessionVersion: sessionVersion, iceLite: local.iceLite)
+            return SessionDescription(type: .answer, sdp: answer.sdp)
+        } catch {
+            throw PeerConnectionError(.operationError, field: error.field, reason: "cannot write the answer: \(error.located)", sdpError: error)
+        }
     }
 
-    /// Whether the remote offer in effect restarts ICE, so ``createAnswer(newIce:candidates:endOfCandidates:)``
-    /// needs fresh local credentials.
-    public var needsNewLocalIceForAnswer: Bool { false }
+    /// Whether the remote offer in effect restarts ICE (its credentials differ from those of
+    /// the last completed exchange) and we have not answered it yet, so
+    /// ``createAnswer(newIce:candidates:endOfCandidates:)`` writes new local credentials.
+    public var needsNewLocalIceForAnswer: Bool {
+        guard signalingState == .haveRemoteOffer, let offer = pendingRemote, let previous = currentRemote, let ours = currentLocal else {
+            return false
+        }
+        return offer.data.ice != previous.data.ice && local.ice == ours.data.ice
+    }
 
-    /// W3C `restartIce()`: the next offer restarts ICE.
+    /// W3C `restartIce()`: the next offer restarts ICE, with new credentials. Before the first
+    /// local description it does nothing (W3C: there are no credentials to replace). A remote
+    /// offer that restarts ICE satisfies it; a rollback does not cancel it.
     ///
-    /// - Returns: Whether negotiation is needed now (W3C's `negotiationneeded`): false when
-    ///   closed.
-    public mutating func restartIce() -> Bool { false }
+    /// - Returns: Whether negotiation is needed now (W3C's `negotiationneeded`): true in state
+    ///   stable with a restart pending. Outside stable, W3C waits: check ``restartPending``
+    ///   each time a description brings the state back to stable.
+    public mutating func restartIce() -> Bool {
+        guard signalingState != .closed else { return false }
+        for applied in [currentLocal, pendingLocal] {
+            if let ufrag = applied?.data.ice.usernameFragment { credentialsToReplace.insert(ufrag) }
+        }
+        return signalingState == .stable && restartPending
+    }
 
-    /// Whether a ``restartIce()`` waits for the next offer.
-    public var restartPending: Bool { false }
+    /// Whether a ``restartIce()`` waits for the next offer: the credentials in use are to be
+    /// replaced.
+    public var restartPending: Bool { credentialsToReplace.contains(local.ice.usernameFragment) }
 
-    /// W3C `setLocalDescription` (rollback included).
+    /// W3C `setLocalDescription` (rollback included): an offer or answer we created (an empty
+    /// `sdp` creates it, as W3C's implicit form), or a rollback.
     ///
-    /// - Returns: What the runtime must do now, in order.
-    /// - Throws: ``PeerConnectionError``: see its codes.
+    /// Effects: the first offer gives ``NegotiationEffect/startIce(role:)``; new credentials
+    /// (a restart) ``NegotiationEffect/useLocalIce(_:)``; the first answer
+    /// ``NegotiationEffect/startDtls(role:remote:)`` (we answer `active`: DTLS client) and
+    /// ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)``; a rollback restores
+    /// what the offer changed (see ``NegotiationEffect``).
+    ///
+    /// - Throws: ``PeerConnectionError``: `invalidState` when closed or the type does not fit
+    ///   the state (rollback outside have-local-offer and have-remote-offer; an offer outside
+    ///   stable and have-local-offer; an answer or pranswer outside have-remote-offer and
+    ///   have-local-pranswer); `invalidModification` for a description that is not one we
+    ///   created (other fingerprints, credentials, DTLS role, mid or sections); what
+    ///   creating it throws for the implicit form.
     public mutating func setLocalDescription(_ description: SessionDescription) throws(PeerConnectionError) -> [NegotiationEffect] {
-        throw PeerConnectionError(.operationError, reason: "not implemented yet")
+        guard signalingState != .closed else { throw Self.closedError("setLocalDescription") }
+        switch description.type {
+        case .rollback:
+            return try rollback("setLocalDescription(rollback)")
+        case .offer:
+            guard signalingState == .stable || signalingState == .haveLocalOffer else {
+                throw wrongState("setLocalDescription(offer)", allowed: "stable or have-local-offer")
+            }
+            let sdp = description.sdp.isEmpty ? try createOffer().sdp : description.sdp
+            let applied = try Self.readLocal(SessionDescription(type: .offer, sdp: sdp))
+            try checkLocalOffer(applied)
+            return applyLocalOffer(applied)
+        case .answer, .pranswer:
+            guard signalingState == .haveRemoteOffer || signalingState == .haveLocalPranswer, let offer = pendingRemote else {
+                throw wrongState("setLocalDescription(\(description.type.rawValue))", allowed: "have-remote-offer or have-local-pranswer")
+            }
+            let sdp = description.sdp.isEmpty ? try createAnswer().sdp : description.sdp
+            let applied = try Self.readLocal(SessionDescription(type: description.type, sdp: sdp))
+            try checkLocalAnswer(applied, to: offer)
+            return applyLocalAnswer(applied, to: offer)
+        }
     }
 
-    /// W3C `setRemoteDescription` (rollback included).
+    /// W3C `setRemoteDescription` (rollback included). An offer in have-local-offer first rolls
+    /// our offer back (W3C's implicit rollback, perfect negotiation's polite peer); when that
+    /// offer then fails to apply, the rollback stays (W3C) and its effects are not returned:
+    /// ``local`` already holds the restored credentials.
     ///
-    /// - Returns: What the runtime must do now, in order.
-    /// - Throws: ``PeerConnectionError``: see its codes.
+    /// Effects: a first offer gives ``NegotiationEffect/startIce(role:)`` (controlled, or
+    /// controlling against an ICE-lite offerer); new remote credentials (the first, or a remote
+    /// restart) ``NegotiationEffect/setRemoteIce(_:candidates:endOfCandidates:lite:)`` with the
+    /// description's candidates; the first answer ``NegotiationEffect/startDtls(role:remote:)``
+    /// and ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)``.
+    ///
+    /// - Throws: ``PeerConnectionError``: `invalidState` when closed or the type does not fit the
+    ///   state (rollback outside have-local-offer and have-remote-offer; an offer in a pranswer
+    ///   state; an answer or pranswer outside have-local-offer and have-remote-pranswer);
+    ///   `operationError` for an SDP that cannot be read or has no usable data section
+    ///   (``PeerConnectionError/sdpError`` has the field and line); `invalidAccess` for one that
+    ///   does not fit the session (an answer with `a=setup:actpass` or the same role as our
+    ///   offer, other sections or another data mid than our offer, a DTLS role or certificate
+    ///   other than the negotiated one).
     public mutating func setRemoteDescription(_ description: SessionDescription) throws(PeerConnectionError) -> [NegotiationEffect] {
-        throw PeerConnectionError(.operationError, reason: "not implemented yet")
+        guard signalingState != .closed else { throw Self.closedError("setRemoteDescription") }
+        switch description.type {
+        case .rollback:
+            return try rollback("setRemoteDescription(rollback)")
+        case .offer:
+            guard signalingState == .stable || signalingState == .haveRemoteOffer || signalingState == .haveLocalOffer else {
+                throw wrongState("setRemoteDescription(offer)", allowed: "stable, have-local-offer or have-remote-offer")
+            }
+            var effects: [NegotiationEffect] = []
+            if signalingState == .haveLocalOffer {
+                effects = try rollback("setRemoteDescription(offer)")
+            }
+            let applied = try Self.readRemote(description)
+            try checkRemoteOffer(applied)
+            return effects + applyRemoteOffer(applied)
+        case .answer, .pranswer:
+            guard signalingState == .haveLocalOffer || signalingState == .haveRemotePranswer, let offer = pendingLocal else {
+                throw wrongState("setRemoteDescription(\(description.type.rawValue))", allowed: "have-local-offer or have-remote-pranswer")
+            }
+            let applied = try Self.readRemote(description)
+            try checkRemoteAnswer(applied, to: offer)
+            return applyRemoteAnswer(applied)
+        }
     }
 
-    /// W3C `addIceCandidate`'s checks and where the candidate goes.
-    ///
-    /// - Throws: ``PeerConnectionError/Code/invalidState`` without a remote description (the
-    ///   runtime queues those instead) or when closed; ``PeerConnectionError/Code/typeError``
-    ///   with neither `sdpMid` nor `sdpMLineIndex`; ``PeerConnectionError/Code/operationError``
-    ///   for an unknown mid, an index out of range, an unknown ufrag or a line that does not parse.
-    public func route(_ candidate: IceCandidateInit) throws(PeerConnectionError) -> CandidateRoute {
-        throw PeerConnectionError(.operationError, reason: "not implemented yet")
+    /// A local candidate as the runtime signals it (W3C `icecandidate` event), with the data
+    /// section's `sdpMid` and `sdpMLineIndex` and the ufrag of the credentials in use; nil
+    /// (gathering complete) gives the end-of-candidates init (candidate ""). Nil before the
+    /// first local description (W3C gathers only after it) and when closed.
+    public func trickled(_ candidate: IceCandidate?) -> IceCandidateInit? {
+        guard signalingState != .closed, let applied = pendingLocal ?? currentLocal else { return nil }
+        return IceCandidateInit(
+            candidate: candidate?.candidateLine ?? "", sdpMid: applied.data.mid, sdpMLineIndex: applied.data.mLineIndex,
+            usernameFragment: local.ice.usernameFragment)
     }
 
-    /// A local candidate as the runtime signals it (W3C `icecandidate` event), with the
-    /// `sdpMid`, `sdpMLineIndex` and `usernameFragment` of the local description in effect;
-    /// nil (end of gathering) gives the end-of-candidates init (candidate ""). Nil without a
-    /// local description.
-    public func trickled(_ candidate: IceCandidate?) -> IceCandidateInit? { nil }
-
-    /// W3C `close()`: state closed; every later call throws invalidState.
-    public mutating func close() { signalingState = .closed }
+    /// W3C `close()`: state closed; every later call throws invalidState (``restartIce()``
+    /// returns false, ``trickled(_:)`` nil). The descriptions stay readable.
+    public mutating func close() {
+        signalingState = .closed
+        stableSnapshot = nil
+    }
 }

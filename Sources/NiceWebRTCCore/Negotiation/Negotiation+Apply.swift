@@ -1,0 +1,315 @@
+import NiceICECore
+
+/// The checks and state changes behind ``Negotiation/setLocalDescription(_:)`` and
+/// ``Negotiation/setRemoteDescription(_:)``, one function per description kind.
+extension Negotiation {
+    // MARK: Errors
+
+    static func closedError(_ call: String) -> PeerConnectionError {
+        PeerConnectionError(.invalidState, reason: "\(call): the session is closed")
+    }
+
+    func wrongState(_ call: String, allowed: String) -> PeerConnectionError {
+        PeerConnectionError(.invalidState, field: "type", reason: "\(call) in signaling state \(signalingState.rawValue): only in \(allowed)")
+    }
+
+    static func notOurs(_ reason: String, field: String? = nil, sdpError: SdpError? = nil) -> PeerConnectionError {
+        PeerConnectionError(.invalidModification, field: field, reason: "not the description we created: \(reason)", sdpError: sdpError)
+    }
+
+    static func doesNotFit(_ reason: String, field: String? = nil) -> PeerConnectionError {
+        PeerConnectionError(.invalidAccess, field: field, reason: reason)
+    }
+
+    static func readLocal(_ description: SessionDescription) throws(PeerConnectionError) -> AppliedDescription {
+        do { return try AppliedDescription(description) } catch { throw notOurs(error.located, field: error.field ?? "sdp", sdpError: error) }
+    }
+
+    static func readRemote(_ description: SessionDescription) throws(PeerConnectionError) -> AppliedDescription {
+        do {
+            return try AppliedDescription(description)
+        } catch {
+            throw PeerConnectionError(sdp: error, "the remote \(description.type.rawValue) cannot be applied")
+        }
+    }
+
+    // MARK: Roles
+
+    /// The answerer's ICE role: controlled, unless exactly one side is ICE-lite (the full agent
+    /// controls, RFC 8445 §6.1.1).
+    func answererRole(remoteLite: Bool) -> IceRole {
+        remoteLite && !local.iceLite ? .controlling : .controlled
+    }
+
+    /// The offerer's ICE role: controlling, unless we are ICE-lite and the peer is not (known
+    /// once its answer is read; a lite offerer assumes a full peer until then).
+    func offererRole(remoteLite: Bool) -> IceRole {
+        local.iceLite && !remoteLite ? .controlled : .controlling
+    }
+
+    mutating func decideIceRole(_ role: IceRole, into effects: inout [NegotiationEffect]) {
+        guard role != iceRole else { return }
+        iceRole = role
+        effects.append(.startIce(role: role))
+    }
+
+    // MARK: Local descriptions
+
+    func checkLocalOffer(_ offer: AppliedDescription) throws(PeerConnectionError) {
+        try checkFingerprints(offer)
+        let role = dtlsRole ?? .auto
+        guard offer.data.dtls.role == role else {
+            throw Self.notOurs("its a=setup is \(offer.data.dtls.role.setupValue), ours is \(role.setupValue)", field: "a=setup")
+        }
+        try checkLayout(offer, against: currentLocal, fault: Self.notOurs)
+        if offer.data.ice != local.ice, localDescription == nil {
+            throw Self.notOurs("its ICE credentials are not ours", field: "a=ice-ufrag")
+        }
+        guard offer.data.iceLite == local.iceLite else { throw Self.notOurs("its a=ice-lite is not ours", field: "a=ice-lite") }
+    }
+
+    func checkLocalAnswer(_ answer: AppliedDescription, to offer: AppliedDescription) throws(PeerConnectionError) {
+        try checkFingerprints(answer)
+        let role = answer.data.dtls.role
+        let expected = dtlsRole ?? DtlsRole.answering(offer.data.dtls.role)
+        guard role != .auto, role != offer.data.dtls.role || offer.data.dtls.role == .auto, dtlsRole == nil || role == dtlsRole else {
+            throw Self.notOurs("its a=setup is \(role.setupValue), the answer is \(expected.setupValue)", field: "a=setup")
+        }
+        try checkLayout(answer, against: offer, fault: Self.notOurs)
+        if answer.data.ice != local.ice, !needsNewLocalIceForAnswer {
+            throw Self.notOurs("its ICE credentials are not ours (only an answer to an ICE restart changes them)", field: "a=ice-ufrag")
+        }
+        guard answer.data.iceLite == local.iceLite else { throw Self.notOurs("its a=ice-lite is not ours", field: "a=ice-lite") }
+    }
+
+    func checkFingerprints(_ description: AppliedDescription) throws(PeerConnectionError) {
+        guard Set(description.data.dtls.fingerprints) == Set(local.fingerprints) else {
+            throw Self.notOurs("its certificate fingerprints are not ours", field: "a=fingerprint")
+        }
+    }
+
+    /// The sections of `description` against `reference` (the offer answered, or the session
+    /// a later offer continues): as many `m=` lines, the data section at the same index with
+    /// the same mid, and the data mid decided so far.
+    func checkLayout(
+        _ description: AppliedDescription, against reference: AppliedDescription?,
+        fault: (String, String?, SdpError?) -> PeerConnectionError
+    ) throws(PeerConnectionError) {
+        let data = description.data
+        if let reference {
+            guard description.mediaLines.count == reference.mediaLines.count else {
+                throw fault("it has \(description.mediaLines.count) m= sections, not \(reference.mediaLines.count)", "m=", nil)
+            }
+            guard data.mLineIndex == reference.data.mLineIndex, data.mid == reference.data.mid else {
+                throw fault("its data section is not at m-line \(reference.data.mLineIndex) with mid \(reference.data.mid ?? "none")", "a=mid", nil)
+            }
+        }
+        if let dataMid, data.mid != dataMid {
+            throw fault("its data section's mid is \(data.mid ?? "none"), not \(dataMid)", "a=mid", nil)
+        }
+        if let dataMLineIndex, data.mLineIndex != dataMLineIndex {
+            throw fault("its data section is at m-line \(data.mLineIndex), not \(dataMLineIndex)", "m=", nil)
+        }
+    }
+
+    mutating func applyLocalOffer(_ offer: AppliedDescription) -> [NegotiationEffect] {
+        if signalingState == .stable { stableSnapshot = snapshot() }
+        var effects: [NegotiationEffect] = []
+        let restart = localDescription != nil && offer.data.ice != local.ice
+        pendingLocal = offer
+        signalingState = .haveLocalOffer
+        sessionVersion += 1
+        if dataMid == nil, dataMLineIndex == nil {
+            dataMid = offer.data.mid
+            dataMLineIndex = offer.data.mLineIndex
+        }
+        if iceRole == nil || restart {
+            decideIceRole(offererRole(remoteLite: restart ? remoteIceLite : false), into: &effects)
+        }
+        if offer.data.ice != local.ice {
+            local.ice = offer.data.ice
+            effects.append(.useLocalIce(offer.data.ice))
+        }
+        return effects
+    }
+
+    mutating func applyLocalAnswer(_ answer: AppliedDescription, to offer: AppliedDescription) -> [NegotiationEffect] {
+        var effects: [NegotiationEffect] = []
+        sessionVersion += 1
+        if answer.data.ice != local.ice {
+            local.ice = answer.data.ice
+            effects.append(.useLocalIce(answer.data.ice))
+        }
+        guard answer.description.type == .answer else {
+            pendingLocal = answer
+            signalingState = .haveLocalPranswer
+            return effects
+        }
+        currentLocal = answer
+        currentRemote = offer
+        pendingLocal = nil
+        pendingRemote = nil
+        signalingState = .stable
+        stableSnapshot = nil
+        if dtlsRole == nil {
+            dtlsRole = answer.data.dtls.role
+            effects.append(.startDtls(role: answer.data.dtls.role, remote: offer.data.dtls))
+            effects.append(.startSctp(remotePort: offer.data.sctpPort, remoteMaxMessageSize: offer.data.maxMessageSize))
+        }
+        settleRestart()
+        return effects
+    }
+
+    // MARK: Remote descriptions
+
+    func checkRemoteOffer(_ offer: AppliedDescription) throws(PeerConnectionError) {
+        if let previous = currentRemote {
+            guard offer.mediaLines.count >= previous.mediaLines.count else {
+                throw Self.doesNotFit(
+                    "the offer has \(offer.mediaLines.count) m= sections, fewer than the session's \(previous.mediaLines.count) (RFC 8829 §5.2.2)",
+                    field: "m=")
+            }
+            guard offer.data.mLineIndex == previous.data.mLineIndex, offer.data.mid == previous.data.mid else {
+                throw Self.doesNotFit("the offer moves the data section or changes its mid", field: "a=mid")
+            }
+            try checkSameCertificate(offer, previous)
+        }
+        if let role = dtlsRole, offer.data.dtls.role != .auto, DtlsRole.answering(offer.data.dtls.role) != role {
+            throw Self.doesNotFit(
+                "the offer's a=setup:\(offer.data.dtls.role.setupValue) swaps the negotiated DTLS roles (we are \(role.rawValue)); a new DTLS association is not supported",
+                field: "a=setup")
+        }
+    }
+
+    func checkRemoteAnswer(_ answer: AppliedDescription, to offer: AppliedDescription) throws(PeerConnectionError) {
+        let role = answer.data.dtls.role
+        guard role != .auto else {
+            throw Self.doesNotFit("the \(answer.description.type.rawValue) has a=setup:actpass; an answer must be active or passive (RFC 8842 §5.3)", field: "a=setup")
+        }
+        guard offer.data.dtls.role == .auto || role != offer.data.dtls.role else {
+            throw Self.doesNotFit("the \(answer.description.type.rawValue)'s a=setup:\(role.setupValue) is the role our offer took", field: "a=setup")
+        }
+        try checkLayout(answer, against: offer) { reason, field, _ in
+            Self.doesNotFit("the \(answer.description.type.rawValue) does not answer our offer: \(reason)", field: field)
+        }
+        if let previous = currentRemote { try checkSameCertificate(answer, previous) }
+    }
+
+    func checkSameCertificate(_ description: AppliedDescription, _ previous: AppliedDescription) throws(PeerConnectionError) {
+        guard Set(description.data.dtls.fingerprints) == Set(previous.data.dtls.fingerprints) else {
+            throw Self.doesNotFit("the peer's certificate fingerprints changed; a new DTLS association is not supported", field: "a=fingerprint")
+        }
+    }
+
+    mutating func applyRemoteOffer(_ offer: AppliedDescription) -> [NegotiationEffect] {
+        if signalingState == .stable { stableSnapshot = snapshot() }
+        var effects: [NegotiationEffect] = []
+        let restart = currentRemote.map { offer.data.ice != $0.data.ice } ?? false
+        pendingRemote = offer
+        signalingState = .haveRemoteOffer
+        remember(offer)
+        if dataMid == nil, dataMLineIndex == nil {
+            dataMid = offer.data.mid
+            dataMLineIndex = offer.data.mLineIndex
+        }
+        remoteIceLite = offer.data.iceLite
+        if iceRole == nil || restart {
+            decideIceRole(answererRole(remoteLite: offer.data.iceLite), into: &effects)
+        }
+        setRemoteIce(from: offer, into: &effects)
+        return effects
+    }
+
+    mutating func applyRemoteAnswer(_ answer: AppliedDescription) -> [NegotiationEffect] {
+        var effects: [NegotiationEffect] = []
+        remember(answer)
+        remoteIceLite = answer.data.iceLite
+        if local.iceLite {
+            decideIceRole(offererRole(remoteLite: answer.data.iceLite), into: &effects)
+        }
+        setRemoteIce(from: answer, into: &effects)
+        guard answer.description.type == .answer else {
+            pendingRemote = answer
+            signalingState = .haveRemotePranswer
+            return effects
+        }
+        currentLocal = pendingLocal
+        currentRemote = answer
+        pendingLocal = nil
+        pendingRemote = nil
+        signalingState = .stable
+        stableSnapshot = nil
+        if dtlsRole == nil {
+            let role = DtlsRole.answering(answer.data.dtls.role)
+            dtlsRole = role
+            effects.append(.startDtls(role: role, remote: answer.data.dtls))
+            effects.append(.startSctp(remotePort: answer.data.sctpPort, remoteMaxMessageSize: answer.data.maxMessageSize))
+        }
+        settleRestart()
+        return effects
+    }
+
+    mutating func setRemoteIce(from description: AppliedDescription, into effects: inout [NegotiationEffect]) {
+        let data = description.data
+        guard data.ice != remoteIce else { return }
+        remoteIce = data.ice
+        effects.append(.setRemoteIce(data.ice, candidates: data.candidates, endOfCandidates: data.endOfCandidates, lite: data.iceLite))
+    }
+
+    /// Records every section's ufrag, for ``route(_:)``'s generation checks.
+    mutating func remember(_ description: AppliedDescription) {
+        for (index, ufrag) in description.ufrags.enumerated() {
+            guard let ufrag else { continue }
+            remoteUfrags[Self.sectionKey(mid: description.mids[index], index: index), default: []].insert(ufrag)
+        }
+    }
+
+    static func sectionKey(mid: String?, index: Int) -> String {
+        mid ?? "#\(index)"
+    }
+
+    /// W3C: back in stable, a ``restartIce()`` is done once the credentials in use are new.
+    mutating func settleRestart() {
+        if !credentialsToReplace.isEmpty, !restartPending { credentialsToReplace.removeAll() }
+    }
+
+    // MARK: Rollback
+
+    func snapshot() -> NegotiationSnapshot {
+        NegotiationSnapshot(
+            iceRole: iceRole, dataMid: dataMid, dataMLineIndex: dataMLineIndex, remoteIce: remoteIce, remoteIceLite: remoteIceLite,
+            localIce: local.ice)
+    }
+
+    /// W3C rollback: from have-local-offer or have-remote-offer back to stable, the pending
+    /// descriptions dropped and what the offer changed restored, with the effects that undo it.
+    mutating func rollback(_ call: String) throws(PeerConnectionError) -> [NegotiationEffect] {
+        guard signalingState == .haveLocalOffer || signalingState == .haveRemoteOffer else {
+            throw wrongState(call, allowed: "have-local-offer or have-remote-offer")
+        }
+        pendingLocal = nil
+        pendingRemote = nil
+        signalingState = .stable
+        guard let saved = stableSnapshot else { return [] }
+        stableSnapshot = nil
+        var effects: [NegotiationEffect] = []
+        if let role = saved.iceRole, role != iceRole {
+            effects.append(.startIce(role: role))
+        }
+        iceRole = saved.iceRole
+        if local.ice != saved.localIce {
+            local.ice = saved.localIce
+            effects.append(.useLocalIce(saved.localIce))
+        }
+        if let ice = saved.remoteIce, ice != remoteIce {
+            let data = currentRemote?.data
+            effects.append(
+                .setRemoteIce(ice, candidates: data?.candidates ?? [], endOfCandidates: data?.endOfCandidates ?? false, lite: saved.remoteIceLite))
+        }
+        remoteIce = saved.remoteIce
+        remoteIceLite = saved.remoteIceLite
+        dataMid = saved.dataMid
+        dataMLineIndex = saved.dataMLineIndex
+        return effects
+    }
+}
