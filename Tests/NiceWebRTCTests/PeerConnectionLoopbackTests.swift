@@ -29,9 +29,10 @@ struct PeerConnectionLoopbackTests {
         try await second.waitUntilConnected(timeout: .seconds(10))
         #expect(first.iceConnectionState == .connected || first.iceConnectionState == .completed)
         // The offerer controls ICE; the answerer is the DTLS client (a=setup:active).
-        #expect(first.core.negotiation { $0.iceRole } == .controlling)
-        #expect(second.core.negotiation { $0.iceRole } == .controlled)
-        #expect(second.core.negotiation { $0.dtlsRole } == .client)
+        let roles = (first.core.negotiation(\.iceRole), second.core.negotiation(\.iceRole), second.core.negotiation(\.dtlsRole))
+        #expect(roles.0 == .controlling)
+        #expect(roles.1 == .controlled)
+        #expect(roles.2 == .client)
         #expect(first.iceGatheringState == .complete)
         links.forEach { $0.cancel() }
         await a.closeAndWait()
@@ -104,9 +105,10 @@ struct PeerConnectionLoopbackTests {
         let got = candidates.current
         #expect(got.last == .some(nil))
         #expect(got.dropLast().last??.candidate == "")
-        let mid = a.core.negotiation { $0.dataMid }
+        let mid = a.core.negotiation(\.dataMid)
         for c in got.compactMap({ $0 }) {
-            #expect(c.sdpMid == mid && c.sdpMLineIndex == 0)
+            #expect(c.sdpMid == mid, "\(c)")
+            #expect(c.sdpMLineIndex == 0)
             #expect(c.usernameFragment == a.iceTransport.localParameters.usernameFragment)
         }
         let report = await a.stats()

@@ -44,8 +44,9 @@ final class PeerConnectionCore: Sendable {
         /// The remote candidates of the current remote generation (to restore after a rolled-back
         /// restart).
         var remoteCandidates: [IceCandidate] = []
-        /// What a restart we offered replaced, until its answer arrives (a rollback restores it).
-        var restartUndo: (local: IceParameters, remote: IceParameters?)?
+        /// The remote candidates a restart we offered made the agent forget, until its answer
+        /// arrives (a rollback of the offer gives them back).
+        var restartUndo: [IceCandidate]?
         /// A data channel was created and the session has no data section yet.
         var wantsDataSection = false
         /// `negotiationneeded` fired and the negotiation it asked for has not completed.
@@ -254,33 +255,14 @@ final class PeerConnectionCore: Sendable {
     }
 
     private func applyLocal(_ description: SessionDescription) throws(PeerConnectionError) {
-        let before = ice.localParameters
-        let (result, undo) = state.withLock { s -> (Result<[NegotiationEffect], PeerConnectionError>, (local: IceParameters, remote: IceParameters?)?) in
-            let r = Result { () throws(PeerConnectionError) in try s.negotiation.setLocalDescription(description) }
-            var undo: (local: IceParameters, remote: IceParameters?)?
-            if case .success = r, description.type == .rollback {
-                undo = s.restartUndo
-                s.restartUndo = nil
-            }
-            return (r, undo)
+        let result = state.withLock { s in
+            Result { () throws(PeerConnectionError) in try s.negotiation.setLocalDescription(description) }
         }
         let effects = try result.get()
         emitSignaling()
-        if let undo {
-            // The restart we offered was rolled back: the agent goes back to the credentials the
-            // peer still uses, with its parameters and candidates.
-            logger.debug("rolled back an ICE restart: restoring the previous credentials")
-            _ = try? ice.restartIce(with: undo.local)
-            if let remote = undo.remote {
-                try? ice.setRemoteParameters(remote)
-                for candidate in state.withLock({ $0.remoteCandidates }) { try? ice.addIceCandidate(candidate) }
-            }
-            state.withLock { $0.negotiation.local.ice = undo.local }
-        }
-        try apply(effects, restartUndo: (before, ice.remoteParameters))
+        try apply(effects, rollback: description.type == .rollback)
         state.withLock { s in
-            if description.type != .rollback || s.releasedUfrag != nil { s.releasedUfrag = s.negotiation.local.ice.usernameFragment }
-            if s.negotiation.localDescription == nil { s.releasedUfrag = nil }
+            s.releasedUfrag = s.negotiation.localDescription == nil ? nil : s.negotiation.local.ice.usernameFragment
         }
         release()
         checkNegotiationNeeded()
@@ -300,7 +282,7 @@ final class PeerConnectionCore: Sendable {
             }
             let effects = try result.get()
             emitSignaling()
-            try apply(effects, restartUndo: nil)
+            try apply(effects, rollback: false)
             if description.type == .answer {
                 state.withLock { $0.restartUndo = nil }
             }
@@ -320,8 +302,9 @@ final class PeerConnectionCore: Sendable {
         }
     }
 
-    /// Carries out what the negotiation decided, in its order.
-    private func apply(_ effects: [NegotiationEffect], restartUndo: (local: IceParameters, remote: IceParameters?)?) throws(PeerConnectionError) {
+    /// Carries out what the negotiation decided, in its order. `rollback`: the effects undo an
+    /// offer (the core restores the credentials and role it replaced).
+    private func apply(_ effects: [NegotiationEffect], rollback: Bool) throws(PeerConnectionError) {
         for effect in effects {
             switch effect {
             case .startIce(let role):
@@ -329,16 +312,29 @@ final class PeerConnectionCore: Sendable {
                 ice.setRole(role)
             case .useLocalIce(let parameters):
                 guard parameters != ice.localParameters else { continue }
+                let remote = ice.remoteParameters
+                let undo = state.withLock { s -> [IceCandidate] in
+                    defer { s.restartUndo = rollback ? nil : s.remoteCandidates }
+                    return s.restartUndo ?? s.remoteCandidates
+                }
                 do throws(IceError) {
                     try ice.restartIce(with: parameters)
                 } catch {
                     throw PeerConnectionError(.operationError, field: "a=ice-ufrag", reason: "ICE restart: \(error.reason)")
                 }
-                logger.info("ICE restart (ours)")
-                state.withLock { s in
-                    if let restartUndo { s.restartUndo = restartUndo }
-                    s.remoteCandidates = []
+                state.withLock { $0.remoteCandidates = [] }
+                guard rollback else {
+                    logger.info("ICE restart (ours)")
+                    continue
                 }
+                // Our restart offer was rolled back: the agent goes back to the credentials the
+                // peer still uses, and to the peer's parameters and candidates, which libnice's
+                // restart forgot (the core sees no remote change, so it says nothing of them).
+                logger.info("ICE restart rolled back: previous credentials restored")
+                guard let remote = remote ?? negotiation(\.remoteIce) else { continue }
+                try? ice.setRemoteParameters(remote)
+                for candidate in undo { try? ice.addIceCandidate(candidate) }
+                state.withLock { $0.remoteCandidates = undo }
             case .setRemoteIce(let parameters, let candidates, let end, _):
                 let changed = ice.remoteParameters != parameters
                 do throws(IceError) {

@@ -21,9 +21,10 @@ struct StreamSet<Element: Sendable>: Sendable {
         for k in continuations.values { k.yield(element) }
     }
 
-    mutating func finishAll() {
+    /// Finishes every stream. Call it outside the hub's lock: finishing runs the stream's
+    /// `onTermination`, which takes that lock.
+    func finishAll() {
         for k in continuations.values { k.finish() }
-        continuations = [:]
     }
 }
 
@@ -219,8 +220,9 @@ final class PeerConnectionHub: Sendable {
     /// state stream after yielding `closed`). Returns false if already closed.
     @discardableResult
     func close() -> Bool {
-        let first = state.withLock { s -> Bool in
-            guard !s.closed else { return false }
+        // Finished outside the lock: finishing runs a stream's onTermination, which takes it.
+        let finishers = state.withLock { s -> [() -> Void]? in
+            guard !s.closed else { return nil }
             s.closed = true
             s.handlers = Handlers()
             s.outbox = []
@@ -230,17 +232,24 @@ final class PeerConnectionHub: Sendable {
             s.signalingStreams.yield(.closed)
             s.iceStreams.yield(.closed)
             s.connectionStreams.yield(.closed)
-            s.signalingStreams.finishAll()
-            s.iceStreams.finishAll()
-            s.connectionStreams.finishAll()
-            s.gatheringStreams.finishAll()
-            s.candidateStreams.finishAll()
-            s.negotiationStreams.finishAll()
-            return true
+            defer {
+                s.signalingStreams = StreamSet()
+                s.iceStreams = StreamSet()
+                s.connectionStreams = StreamSet()
+                s.gatheringStreams = StreamSet()
+                s.candidateStreams = StreamSet()
+                s.negotiationStreams = StreamSet()
+            }
+            return [
+                s.signalingStreams.finishAll, s.iceStreams.finishAll, s.connectionStreams.finishAll,
+                s.gatheringStreams.finishAll, s.candidateStreams.finishAll, s.negotiationStreams.finishAll,
+            ]
         }
+        guard let finishers else { return false }
+        finishers.forEach { $0() }
         // No handler starts after this returns (a handler that called close() holds the gate on
         // this thread: the gate is recursive).
-        if first { gate.waitForDeliveries() }
-        return first
+        gate.waitForDeliveries()
+        return true
     }
 }
