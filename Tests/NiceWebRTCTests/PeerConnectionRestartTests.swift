@@ -7,9 +7,12 @@ import Testing
 
 @Suite("PeerConnection: ICE restart mid-transfer")
 struct PeerConnectionRestartTests {
-    enum Initiator: String, CaseIterable, Sendable { case offerer, answerer }
+    /// Who calls `restartIce()`: the first offerer, the first answerer, or both at once (glare:
+    /// the polite side's restart offer is rolled back, and the impolite side's restart renews
+    /// both sides' credentials).
+    enum Initiator: String, CaseIterable, Sendable { case offerer, answerer, both }
 
-    @Test("restartIce() from either side mid-transfer: new credentials on both sides, no message lost or reordered on a reliable channel", .timeLimit(.minutes(2)), arguments: Initiator.allCases)
+    @Test("restartIce() from either side or both at once, mid-transfer: new credentials on both sides, no message lost or reordered on a reliable channel", .timeLimit(.minutes(2)), arguments: Initiator.allCases)
     func restartMidTransfer(initiator: Initiator) async throws {
         let a = try loopbackPeer(), b = try loopbackPeer()
         let link = PerfectNegotiation(impolite: a, polite: b)
@@ -41,8 +44,13 @@ struct PeerConnectionRestartTests {
             return i
         }
         #expect(await eventually(.seconds(20)) { received.withLock { $0.count } >= 500 })
-        let restarting = initiator == .offerer ? a : b
-        restarting.restartIce()
+        switch initiator {
+        case .offerer: a.restartIce()
+        case .answerer: b.restartIce()
+        case .both:
+            a.restartIce()
+            b.restartIce()
+        }
         // Both agents take new credentials once the restart's offer and answer are applied.
         #expect(await eventually(.seconds(20)) {
             a.iceTransport.localParameters != before.0 && b.iceTransport.localParameters != before.1
