@@ -307,8 +307,17 @@ public final class IceTransport: Sendable {
     ///   agent to restart).
     @discardableResult
     public func restartIce() throws(IceError) -> IceParameters {
+        try restartIce(with: IceParameters.random())
+    }
+
+    /// Restarts ICE as ``restartIce()`` does, with the given new local credentials (a
+    /// `PeerConnection` writes them into its offer before it applies it). libnice 0.1.21 restarts
+    /// the stream (`nice_agent_restart_stream`) and then takes them (`nice_agent_set_local_credentials`),
+    /// both through `LibNice`.
+    @discardableResult
+    package func restartIce(with fresh: IceParameters) throws(IceError) -> IceParameters {
+        try fresh.validate()
         guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
-        let fresh = IceParameters.random()
         let failed = hub.state.withLock { s -> Bool in
             guard s.setupError == nil else { return true }
             s.localParameters = fresh
@@ -320,6 +329,16 @@ public final class IceTransport: Sendable {
         let core = self.core
         context.execute { core.restart(with: fresh) }
         return fresh
+    }
+
+    /// Sets the ICE role after creation (package-level: a `PeerConnection` creates its transport
+    /// before the first offer decides the role). Applied on the context thread before any later
+    /// call of this connection, so before the remote parameters; an ICE-lite agent stays
+    /// controlled (RFC 8445 §6.1.1).
+    package func setRole(_ role: IceRole) {
+        guard !(configuration.iceLite && role == .controlling) else { return }
+        let core = self.core
+        context.execute { core.setRole(role) }
     }
 
     /// Revokes the peer's consent to send (RFC 7675 §5.2): checks are answered with 403, so the peer

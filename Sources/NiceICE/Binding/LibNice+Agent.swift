@@ -28,6 +28,14 @@ extension LibNice {
         return AgentHandle(raw: raw)
     }
 
+    /// Sets the agent's ICE role (libnice's "controlling-mode" property, through the existing
+    /// `cnice_agent_set_bool` shim). libnice 0.1.21 applies it to checks it starts from then on,
+    /// and to the tie-breaker of role-conflict resolution (RFC 8445 §7.3.1.1); it is set before
+    /// the remote credentials, so before any check of ours.
+    static func setControlling(_ a: AgentHandle, _ controlling: Bool) {
+        cnice_agent_set_bool(a.raw, "controlling-mode", controlling ? 1 : 0)
+    }
+
     static func setStunServer(_ a: AgentHandle, ip: String, port: UInt16) {
         cnice_agent_set_string(a.raw, "stun-server", ip)
         cnice_agent_set_uint(a.raw, "stun-server-port", guint(port))

@@ -92,6 +92,9 @@ final class AgentCore: @unchecked Sendable {
     private var relaysPending = false
     /// libnice finished gathering (every discovery, TURN included, is over).
     private var gatheringDone = false
+    /// The role set by ``setRole(_:)`` (a `PeerConnection` learns it from the first offer), which
+    /// replaces the configured one; nil: the configuration's.
+    private var roleOverride: IceRole?
 
     init(context: NiceContext, hub: EventHub, config: ValidatedConfiguration, logger: Logger) {
         self.context = context
@@ -130,7 +133,7 @@ final class AgentCore: @unchecked Sendable {
         let c = config.base
         guard let agent = LibNice.newAgent(
             context.loop,
-            .init(controlling: c.role == .controlling, iceUDP: c.iceUDP, iceTCP: c.iceTCP, relayOnly: c.iceTransportPolicy == .relay, lite: c.iceLite,
+            .init(controlling: (roleOverride ?? c.role) == .controlling, iceUDP: c.iceUDP, iceTCP: c.iceTCP, relayOnly: c.iceTransportPolicy == .relay, lite: c.iceLite,
                 stunMaxRetransmissions: c.stunMaxRetransmissions))
         else { return .failure(IceError(.agentFailure, reason: "nice_agent_new_full failed")) }
         self.agent = agent
@@ -334,6 +337,17 @@ final class AgentCore: @unchecked Sendable {
         }
         hub.emit(.candidate(nil))
         hub.emit(.gathering(.complete))
+    }
+
+    /// Sets the ICE role after creation (context thread): the agent's controlling mode now, or at
+    /// set-up when the agent does not exist yet.
+    func setRole(_ role: IceRole) {
+        context.assertCurrent()
+        guard !tornDown else { return }
+        roleOverride = role
+        guard let agent else { return }
+        LibNice.setControlling(agent, role == .controlling)
+        logger.debug("ICE role \(role.rawValue)")
     }
 
     func revokeConsent() {

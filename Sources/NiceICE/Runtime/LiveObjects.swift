@@ -4,7 +4,9 @@ import Synchronization
 /// after a thousand sessions (issue 17 §1). Release builds count nothing and report nil.
 package enum LiveObjects {
     package enum Kind: Int, CaseIterable, Sendable {
-        case peerConnection, dtlsTransport, dtlsCore, sctpTransport, sctpCore, dataChannel
+        /// `peerConnection` counts ``IceTransport``s (its name before issue 18); `session` counts
+        /// NiceWebRTC's `PeerConnection`s.
+        case peerConnection, dtlsTransport, dtlsCore, sctpTransport, sctpCore, dataChannel, session
     }
 
     #if DEBUG

@@ -37,6 +37,8 @@ public final class DataChannel: Sendable {
     let key: UInt64
     let inbox: DataChannelInbox
     let observers: DataChannelObservers
+    /// Messages and bytes through the channel (W3C `RTCDataChannelStats`).
+    let counters = DataChannelCounters()
 
     init(core: SctpCore, key: UInt64, label: String, protocol: String, ordered: Bool, reliability: DataChannelReliability, negotiated: Bool) {
         self.core = core
@@ -146,6 +148,7 @@ public final class DataChannel: Sendable {
     ///   transport's ``SctpTransport/Configuration/sendBufferLimit``.
     public func send(_ message: DataChannelMessage) throws(DataChannelError) {
         try core.send(message, key: key)
+        counters.sent(message.count)
     }
 
     /// Sends one message, waiting while the send buffer is full (where ``send(_:)`` throws
@@ -156,6 +159,7 @@ public final class DataChannel: Sendable {
         while true {
             do throws(DataChannelError) {
                 try core.send(message, key: key)
+                counters.sent(message.count)
                 return
             } catch where error.code == .bufferFull {
                 if Task.isCancelled { throw DataChannelError(.cancelled, reason: "cancelled while waiting for room") }

@@ -132,6 +132,13 @@ public final class DtlsTransport: Sendable {
     }
 
     /// The peer's parameters, once set.
+    /// Sets the remote parameters with our role decided by the caller (package-level: a
+    /// `PeerConnection`'s negotiation decides it from `a=setup`), for a transport created with
+    /// role `.auto`.
+    package func setRemoteParameters(_ remote: DtlsParameters, localRole: DtlsRole) throws(DtlsError) {
+        try core.setRemote(remote, localRole: localRole)
+    }
+
     public var remoteParameters: DtlsParameters? { core.remoteParameters }
 
     // MARK: State

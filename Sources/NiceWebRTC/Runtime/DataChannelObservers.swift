@@ -1,5 +1,6 @@
 import NiceICE
 import NiceWebRTCCore
+import Synchronization
 
 /// A channel's handlers and state streams (its messages are in ``DataChannelInbox``).
 final class DataChannelObservers: Sendable {
@@ -53,5 +54,23 @@ final class DataChannelObservers: Sendable {
         }
         k.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.streams.removeValue(forKey: id) } }
         return stream
+    }
+}
+
+/// A channel's message and byte counts (W3C `RTCDataChannelStats`): atomics, cheap on the data path.
+final class DataChannelCounters: Sendable {
+    let messagesSent = Atomic<UInt64>(0)
+    let bytesSent = Atomic<UInt64>(0)
+    let messagesReceived = Atomic<UInt64>(0)
+    let bytesReceived = Atomic<UInt64>(0)
+
+    func sent(_ bytes: Int) {
+        messagesSent.wrappingAdd(1, ordering: .relaxed)
+        bytesSent.wrappingAdd(UInt64(bytes), ordering: .relaxed)
+    }
+
+    func received(_ bytes: Int) {
+        messagesReceived.wrappingAdd(1, ordering: .relaxed)
+        bytesReceived.wrappingAdd(UInt64(bytes), ordering: .relaxed)
     }
 }

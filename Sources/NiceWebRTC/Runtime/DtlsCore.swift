@@ -68,6 +68,10 @@ final class DtlsCore: IceUpperLayer, Sendable {
     let sentBytes = Atomic<UInt64>(0)
     let sendFailures = Atomic<UInt64>(0)
     let nonDtlsDropped = Atomic<UInt64>(0)
+    /// Datagrams and bytes ICE delivered to this transport (the wire view, for stats: ICE does
+    /// not count what it hands to the layer above).
+    let wireDatagramsReceived = Atomic<UInt64>(0)
+    let wireBytesReceived = Atomic<UInt64>(0)
     let earlyDropped = Atomic<UInt64>(0)
     /// Records kept for the handshake because they arrived before the session existed (tests read it).
     let earlyBuffered = Atomic<UInt64>(0)
@@ -180,7 +184,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
 
     // MARK: Signalling (any thread)
 
-    func setRemote(_ remote: DtlsParameters) throws(DtlsError) {
+    func setRemote(_ remote: DtlsParameters, localRole: DtlsRole? = nil) throws(DtlsError) {
         guard !remote.fingerprints.isEmpty else {
             throw DtlsError(.invalidParameters, field: "fingerprints", reason: "the remote parameters carry no fingerprint")
         }
@@ -194,6 +198,8 @@ final class DtlsCore: IceUpperLayer, Sendable {
                 }
                 return
             }
+            // A role decided by the negotiation (PeerConnection) replaces `.auto`.
+            if let localRole, e.role == .auto { e.role = localRole }
             let local = try Self.decide(local: e.role, remote: remote.role)
             let session = try DtlsSession(identity: identity, role: local == .client ? .client : .server, expected: remote.fingerprints)
             let outbox = e.outbox
@@ -228,6 +234,8 @@ final class DtlsCore: IceUpperLayer, Sendable {
     // MARK: From ICE
 
     func iceDidReceive(_ bytes: UnsafeRawBufferPointer) {
+        wireDatagramsReceived.wrappingAdd(1, ordering: .relaxed)
+        wireBytesReceived.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
         guard DatagramClass(firstByteOf: bytes) == .dtls else {
             // Only DTLS may use this component now: a plain datagram is not authenticated.
             nonDtlsDropped.wrappingAdd(1, ordering: .relaxed)

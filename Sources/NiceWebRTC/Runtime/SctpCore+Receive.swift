@@ -113,6 +113,7 @@ extension SctpCore {
         counters.messagesReceived.wrappingAdd(1, ordering: .relaxed)
         counters.bytesReceived.wrappingAdd(UInt64(message.count), ordering: .relaxed)
         pendingBytes.wrappingAdd(DataChannelInbox.cost(of: message), ordering: .sequentiallyConsistent)
+        channel.object.counters.received(message.count)
         channel.object.inbox.push(message)
     }
 
