@@ -32,7 +32,8 @@ LoggingSystem.bootstrap { label in
 }
 
 do {
-    try await Peer(options: options, started: started).run()
+    let peer = try Peer(options: options, started: started)
+    try await peer.run()
     exit(0)
 } catch {
     FileHandle.standardError.write(Data("dc-peer: \(error)\n".utf8))
