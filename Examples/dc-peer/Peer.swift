@@ -172,7 +172,8 @@ final class Peer: Sendable {
         connection.iceCandidateHandler = { candidate in self.localCandidate(candidate) }
         connection.dataChannelHandler = { channel in self.announced(channel) }
         // Layer details the protocol asks for (`pair`) or the interop scripts read in our log (the
-        // cipher): the transports' own handlers, which the connection leaves free.
+        // cipher): the transports' own handlers, which the connection leaves free (these run on
+        // the connection's internal layer queue, not on `queue`).
         connection.iceTransport.selectedPairHandler = { pair in
             self.logger.info("selected pair \(pair)")
             guard pair.component == 1 else { return }
@@ -216,7 +217,7 @@ final class Peer: Sendable {
         }
     }
 
-    /// Applies a local description (nil: W3C's implicit one, an offer or the answer the state
+    /// Applies W3C's implicit local description (an offer in `stable`, else the answer the state
     /// calls for) and writes it as `sdp`, then the candidates that came meanwhile.
     private func applyAndWriteLocal() async throws(PeerConnectionError) {
         state.withLock { $0.sdpWritten = false }
