@@ -97,8 +97,8 @@ run "DTLS mismatch: aiortc signals a wrong fingerprint to ice-peer" \
 run "DTLS mismatch: ice-peer signals a wrong fingerprint to aiortc" \
     "$NICE --name nice --dtls --dtls-role server --bad-fingerprint $DATA" "$AIORTC --name aiortc --dtls --dtls-role client $DATA" --expect-dtls-fail
 
-# Data channels (WebRTC-JSONL, shared/docs/webrtc-jsonl.md): Examples/dc-peer (NiceICE + DTLS +
-# SCTP) with itself and with aiortc (Interop/aiortc_dc_peer.py), in both offer/answer directions,
+# Data channels (WebRTC-JSONL, shared/docs/webrtc-jsonl.md): Examples/dc-peer (a NiceWebRTC
+# PeerConnection) with itself and with aiortc (Interop/aiortc_dc_peer.py), in both offer/answer directions,
 # through Interop/webrtc_bridge.py. Each pairing: 1,000 × 1 KiB binary messages each way, the same
 # as strings (--text), on an unordered channel, and on a partially reliable one (--max-retransmits
 # 0: loopback drops bursts, aiortc lost 3-17 % of 1,000 × 1 KiB, so --allow-loss). The offerer's
@@ -138,6 +138,14 @@ for pair in "${dc_pairs[@]}"; do
     dcrun "DC max-retransmits 0: $title" "$a $DC_DATA --max-retransmits 0" "$b $DC_DATA --max-retransmits 0" \
         --allow-loss
 done
+# ICE restart mid-transfer (dc-peer --restart-after N, an extension of WebRTC-JSONL; the bridge's
+# --restarts expects the second offer/answer round): 20,000 × 1 KiB each way on a reliable channel,
+# a restart once one side got 2,000, offered by A, then by B; nothing may be lost. (aiortc 1.16
+# cannot restart ICE, so dc-peer restarts only with itself.)
+dcrun "DC ICE restart by the offerer: dc-peer (offer) <-> dc-peer (answer)" \
+    "$DCPEER --name dc-A --count 20000 --size 1024 --restart-after 2000" "$DCPEER --name dc-B --count 20000 --size 1024" --restarts
+dcrun "DC ICE restart by the answerer: dc-peer (offer) <-> dc-peer (answer)" \
+    "$DCPEER --name dc-A --count 20000 --size 1024" "$DCPEER --name dc-B --count 20000 --size 1024 --restart-after 2000" --restarts
 # Both send 200,000 × 1 KiB; B is SIGKILLed once A got 2,000 (both mid-transfer).
 dcrun "DC peer killed: dc-peer (offer) <-> dc-peer (answer), B SIGKILLed mid-transfer" \
     "$DCPEER --name dc-A --count 200000 --size 1024" "$DCPEER --name dc-B --count 200000 --size 1024" \

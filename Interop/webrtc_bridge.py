@@ -4,7 +4,7 @@
 
     webrtc_bridge.py --a "CMD …" --b "CMD …" [--timeout 60] [--title T] [--verbose]
                      [--expect-a-got N] [--expect-b-got N] [--allow-loss [--settle S]]
-                     [--hold S] [--sdp-last] [--kill-b-after-got N [--kill-wait S]]
+                     [--hold S] [--sdp-last] [--kill-b-after-got N [--kill-wait S]] [--restarts]
 
 Starts peer A with --offer and peer B with --answer (appended unless the command already names
 a role), forwards sdp/cand/eoc crosswise, records each side's state timelines (ice, conn, dc),
@@ -29,6 +29,11 @@ channels opened. The wait ends early (FAIL) when a side got more than expected, 
 --hold S keeps the connection up S seconds after the messages arrived (both sides must stay
 conn connected and dc open meanwhile). --sdp-last forwards each side's `sdp` only after its
 `eoc`, so the receiving peer gets candidates before the description and must queue them.
+
+--restarts is for peers that renegotiate (an ICE restart, e.g. dc-peer --restart-after N, which is
+not part of WebRTC-JSONL): each `sdp` then starts a new round (sdp, its cand lines, eoc), both
+sides must write at least two (the first an offer from A and an answer from B, as usual) and one
+eoc per sdp, and all the other checks stay (reliable channels: no message lost across a restart).
 
 --kill-b-after-got N tests a peer that vanishes mid-transfer (give A's peer B a large --count so
 that it is still sending): once both sides are connected and open and A reported got >= N, the
@@ -82,6 +87,8 @@ class Side:
         self.got_lines = 0
         self.last_got_at = None  # bridge monotonic time of the last got line
         self.sent_msgs = {"sdp": 0, "cand": 0, "eoc": 0}
+        self.round_msgs = {"sdp": 0, "cand": 0, "eoc": 0}  # since the last sdp (--restarts)
+        self.sdp_types = []
         self.sdp_type = None
         self.sdp_candidates = 0
         self.protocol_errors = []
@@ -166,12 +173,17 @@ def run(args):
             side.protocol_errors.append(f"stdout line is not a WebRTC-JSONL message ({e}): {line[:200]!r}")
             return
         if t in FORWARDED:
-            if side.sent_msgs["eoc"]:
+            if args.restarts and t == "sdp" and side.round_msgs["eoc"]:
+                side.round_msgs = {"sdp": 0, "cand": 0, "eoc": 0}  # a new round
+            seen = side.round_msgs if args.restarts else side.sent_msgs
+            if seen["eoc"]:
                 side.protocol_errors.append(f"{t} written after eoc")
             if t == "sdp":
-                if side.sent_msgs["cand"]:
+                if seen["cand"]:
                     side.protocol_errors.append("sdp written after a cand (it must come first)")
-                side.sdp_type = msg.get("type")
+                if side.sdp_type is None:
+                    side.sdp_type = msg.get("type")
+                side.sdp_types.append(msg.get("type"))
                 sdp = msg.get("sdp")
                 if not isinstance(sdp, str) or not sdp.startswith("v=0"):
                     side.protocol_errors.append("sdp line without an sdp starting with v=0")
@@ -180,6 +192,7 @@ def run(args):
             elif t == "cand" and not str(msg.get("c", "")).startswith("candidate:"):
                 side.protocol_errors.append(f"cand without a candidate: value: {line[:200]!r}")
             side.sent_msgs[t] += 1
+            side.round_msgs[t] += 1
             lines = [line]
             if args.sdp_last and t == "sdp" and not side.sent_msgs["eoc"]:
                 held_sdp.setdefault(side, []).append(line)
@@ -312,10 +325,16 @@ def run(args):
         if not conn or conn[-1] != "closed":
             failures.append(f"{s.label} did not write state conn closed last (conn states: {conn})")
         want_type = "offer" if s.role == "offer" else "answer"
-        if s.sent_msgs["sdp"] != 1 or s.sdp_type != want_type:
-            failures.append(f"{s.label} wrote sdp×{s.sent_msgs['sdp']} (type {s.sdp_type}), expected one {want_type}")
-        if s.sent_msgs["eoc"] != 1:
-            failures.append(f"{s.label} wrote eoc×{s.sent_msgs['eoc']}, expected one")
+        if args.restarts:
+            if s.sent_msgs["sdp"] < 2 or s.sdp_type != want_type:
+                failures.append(f"{s.label} wrote sdp {s.sdp_types}, expected {want_type} first and a later one (--restarts)")
+            if s.sent_msgs["eoc"] != s.sent_msgs["sdp"]:
+                failures.append(f"{s.label} wrote eoc×{s.sent_msgs['eoc']}, expected one per sdp ({s.sent_msgs['sdp']})")
+        else:
+            if s.sent_msgs["sdp"] != 1 or s.sdp_type != want_type:
+                failures.append(f"{s.label} wrote sdp×{s.sent_msgs['sdp']} (type {s.sdp_type}), expected one {want_type}")
+            if s.sent_msgs["eoc"] != 1:
+                failures.append(f"{s.label} wrote eoc×{s.sent_msgs['eoc']}, expected one")
         if not s.sent_msgs["cand"] and not s.sdp_candidates:
             failures.append(f"{s.label} announced no candidate, neither in cand lines nor in its sdp")
         failures.extend(f"{s.label}: {e}" for e in s.protocol_errors)
@@ -330,7 +349,7 @@ def run(args):
         for local, remote in s.pairs:
             print(f"    pair local {local} / remote {remote}")
         print(f"    got  {s.got[0]} messages, {s.got[1]} bytes ({s.got_lines} got lines; "
-              f"expected {s.expect[0]} / {s.expect[1]}); sdp {s.sdp_type} with {s.sdp_candidates} "
+              f"expected {s.expect[0]} / {s.expect[1]}); sdp {'/'.join(map(str, s.sdp_types)) or None} with {s.sdp_candidates} "
               f"candidates, cand×{s.sent_msgs['cand']}, eoc×{s.sent_msgs['eoc']}; exit {s.returncode}")
     if args.kill_b_after_got is not None and killed_report:
         print(f"  kill: {killed_report[0]}")
@@ -421,6 +440,8 @@ def main():
     p.add_argument("--sdp-last", action="store_true", help="forward each sdp after that side's eoc")
     p.add_argument("--kill-b-after-got", type=int, metavar="N",
                    help="SIGKILL B once A got N messages; A must then see dc closed and conn disconnected/failed")
+    p.add_argument("--restarts", action="store_true",
+                   help="peers renegotiate (ICE restart): a new sdp/cand/eoc round per sdp, at least two sdp each")
     p.add_argument("--kill-wait", type=float, default=60.0,
                    help="--kill-b-after-got: seconds A gets to notice (default 60)")
     sys.exit(run(p.parse_args()))

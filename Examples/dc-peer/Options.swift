@@ -18,6 +18,8 @@ struct Options: Sendable {
     var text = false
     var unordered = false
     var maxRetransmits: UInt16?
+    /// `--restart-after N` (not in WebRTC-JSONL): restart ICE once N messages arrived.
+    var restartAfter: Int?
 
     /// The largest `--size` the protocol allows.
     static let maximumSize = 65_536
@@ -26,15 +28,18 @@ struct Options: Sendable {
         usage: dc-peer (--offer | --answer) [--stun HOST:PORT]
                        [--turn HOST:PORT --turn-user U --turn-pass P] [--relay-only]
                        [--bind ADDR] [--name NAME] [--label TEXT] [--count N] [--size BYTES]
-                       [--text] [--unordered] [--max-retransmits N]
+                       [--text] [--unordered] [--max-retransmits N] [--restart-after N]
 
-        Speaks WebRTC-JSONL (docs/webrtc-jsonl.md): one data channel over ICE (NiceICE), DTLS and
-        SCTP (NiceWebRTC). Protocol lines on stdout, the remote peer's lines on stdin, logs on stderr.
+        Speaks WebRTC-JSONL (docs/webrtc-jsonl.md): one data channel on a NiceWebRTC PeerConnection
+        (ICE, DTLS, SCTP). Protocol lines on stdout, the remote peer's lines on stdin, logs on stderr.
         The offerer creates the channel (label --label, default "data"; ordered and reliable unless
         --unordered / --max-retransmits N); once it is open each side sends --count (default 1)
         messages of --size (default 64, at most 65,536) bytes, binary, or ASCII strings with --text.
         `got` counts every message received, whatever it holds. {"t":"close"} or EOF closes.
-        --bind (default 127.0.0.1) is the only address gathered on.
+        --bind (default 127.0.0.1) is the only address gathered on. A later offer from the peer (an
+        ICE restart) is answered with a new sdp line and a new round of cand lines and eoc.
+        --restart-after N (an extension, not in WebRTC-JSONL, so a plain bridge rejects the run):
+        once N messages arrived, restart ICE from this side: a new sdp offer, cand lines, eoc.
         Environment: DC_PEER_LOG_LEVEL=trace|debug|info|notice|warning|error (default info).
         """
 
@@ -83,6 +88,7 @@ struct Options: Sendable {
             case "--text": text = true
             case "--unordered": unordered = true
             case "--max-retransmits": maxRetransmits = UInt16(try number(flag, 0...Int(UInt16.max)))
+            case "--restart-after": restartAfter = try number(flag, 1...100_000_000)
             case "-h", "--help": throw UsageError(description: Self.usage)
             default: throw UsageError(description: "unknown argument '\(flag)'")
             }

@@ -1,11 +1,16 @@
-// One WebRTC-JSONL peer: the offer/answer flow, trickle in both directions, the state lines, and
-// close. Every handler of the transports and every stdin line run on one serial queue, in order.
+// One WebRTC-JSONL peer on a NiceWebRTC PeerConnection: the offer/answer flow, trickle in both
+// directions, the state lines, ICE restarts, and close. The connection's handlers (and its
+// channels') run on one serial queue; stdin lines are applied one at a time, in order, by one task.
 import Dispatch
 import Foundation
 import Logging
-import NiceICE
 import NiceWebRTC
 import Synchronization
+
+/// Why the connection could not be made or the offer written (as text).
+struct SetupError: Error, CustomStringConvertible {
+    var description: String
+}
 
 final class Peer: Sendable {
     let options: Options
@@ -13,47 +18,62 @@ final class Peer: Sendable {
     private let started: ContinuousClock.Instant
     private let logger: Logger
     private let queue = DispatchQueue(label: "dc-peer.events")
+    private let connection: PeerConnection
     private let receiver: Receiver
-    private let closeRequests = AsyncStream.makeStream(of: String.self)
+    /// What the signalling task applies, in order: stdin's lines, our own restarts, and the end.
+    private let commands = AsyncStream.makeStream(of: Command.self)
     /// Set on close: the sender stops before its next message.
     private let stopSending = StopFlag()
 
-    /// A remote candidate from a `cand` line (nil: `eoc`), kept until the remote description is applied.
-    private typealias Pending = IceCandidate?
-
-    /// What the offer/answer exchange has produced so far.
-    private enum Negotiation {
-        /// Answerer, before the offer.
-        case waitingForOffer
-        /// Offerer, before the answer.
-        case offered(DataChannelOffer)
-        /// Offerer, after the answer.
-        case answered(DataChannelOffer)
-        /// Answerer, after the offer.
-        case answering(DataChannelAnswer)
-        /// The remote description could not be applied: later candidates are dropped.
-        case broken
+    private enum Command {
+        case line(String)
+        /// `--restart-after`: restart ICE from this side.
+        case restart
+        /// EOF on stdin.
+        case endOfInput
     }
 
     private struct State {
-        var stack: Stack?
-        var negotiation: Negotiation
-        var pending: [Pending] = []
         var channel: DataChannel?
         var sender: Task<Void, Never>?
+        /// The last value written per `state` kind.
         var last: [String: String] = [:]
         var closing = false
+        /// False from applying a local description until its `sdp` line is written: local
+        /// candidates wait in `held` meanwhile (WebRTC-JSONL: the sdp comes first).
+        var sdpWritten = false
+        var held: [IceCandidateInit?] = []
     }
-    private let state: Mutex<State>
+    private let state = Mutex(State())
 
-    init(options: Options, started: ContinuousClock.Instant) {
+    /// Creates the connection (gathering starts at once, on `--bind` only).
+    init(options: Options, started: ContinuousClock.Instant) throws(SetupError) {
         self.options = options
         self.started = started
         var logger = Logger(label: "dc-peer")
         logger[metadataKey: "name"] = "\(options.name)"
         self.logger = logger
         receiver = Receiver(output: output, queue: queue)
-        state = Mutex(State(negotiation: .waitingForOffer))
+        var configuration = PeerConnection.Configuration(localAddresses: [options.bind], queue: queue)
+        if let stun = options.stun {
+            configuration.iceServers.append(IceServer(url: "stun:" + stun))
+        }
+        if let turn = options.turn {
+            configuration.iceServers.append(IceServer(url: "turn:" + turn, username: options.turnUser, credential: options.turnPass))
+        }
+        if options.relayOnly {
+            configuration.iceTransportPolicy = .relay
+        }
+        // DC_PEER_RECEIVE_LIMIT=BYTES: a small receive budget makes SCTP's read pause (and its
+        // wake-up by the consumer) happen all the time; for soaks of that path.
+        if let text = ProcessInfo.processInfo.environment["DC_PEER_RECEIVE_LIMIT"], let limit = Int(text), limit > 0 {
+            configuration.sctp.receiveBufferLimit = limit
+        }
+        do throws(PeerConnectionError) {
+            connection = try PeerConnection(configuration: configuration, logger: logger)
+        } catch {
+            throw SetupError(description: "PeerConnection: \(error)")
+        }
     }
 
     private var ms: Int {
@@ -63,189 +83,104 @@ final class Peer: Sendable {
 
     // MARK: Running
 
-    /// Starts (the offerer builds its transports and writes its offer at once), reads stdin, and
-    /// returns once closed after `{"t":"close"}` or EOF. Throws when the offerer's transports or
-    /// offer cannot be built.
+    /// Starts (the offerer creates its channel and writes its offer at once), applies stdin's
+    /// lines, and returns once closed after `{"t":"close"}` or EOF. Throws when the offerer's
+    /// channel or offer cannot be made.
     func run() async throws(SetupError) {
-        let setup = queue.sync { () -> Result<Void, SetupError> in
-            writeState("ice", IceConnectionState.new.rawValue)
-            writeState("conn", PeerConnectionState.new.rawValue)
-            return Result { () throws(SetupError) in if options.offerer { try startOffer() } }
-        }
-        try setup.get()
+        writeState("ice", IceConnectionState.new.rawValue)
+        writeState("conn", PeerConnectionState.new.rawValue)
+        installHandlers()
+        if options.offerer { try await offer() }
         startStdinReader()
         var why = "EOF on stdin"
-        for await reason in closeRequests.stream {
-            why = reason
-            break
+        loop: for await command in commands.stream {
+            switch command {
+            case .line(let line):
+                if await handle(line) {
+                    why = "close requested"
+                    break loop
+                }
+            case .restart:
+                await restart()
+            case .endOfInput:
+                break loop
+            }
         }
         logger.info("closing: \(why)")
         await close()
     }
 
     private func close() async {
-        let (stack, sender) = state.withLock { s in
+        let sender = state.withLock { s in
             s.closing = true
-            return (s.stack, s.sender)
+            return s.sender
         }
-        // The stop flag ends the sender at its next message, and closing the association wakes a
-        // waiting `write`, which then throws. (This once also avoided a NiceWebRTC deadlock when a
-        // waiting `write` was cancelled as the association ended, found by this example and fixed
-        // in the library; DataChannelWriteCancelTests guards it.)
+        // The stop flag ends the sender at its next message, and closing the connection (its
+        // association aborts) wakes a waiting `write`, which then throws.
         stopSending.set()
-        if let stack {
-            let (d, c) = (stack.dtls.counters, stack.sctp.counters)
-            logger.info("""
-                counters: SCTP \(c.messagesSent) messages sent, \(c.messagesReceived) received, \(c.packetsSent) packets sent, \
-                \(c.packetsReceived) received; DTLS \(d.datagramsSent) datagrams sent, \(d.sendFailures) send failures, \
-                \(d.datagramsReceived) received, \(d.receiveDropped) dropped on receipt
-                """)
-            await stack.close()
-            logger.debug("transports closed")
-        }
+        let (d, c) = (connection.dtlsTransport.counters, connection.sctp.counters)
+        logger.info("""
+            counters: SCTP \(c.messagesSent) messages sent, \(c.messagesReceived) received, \(c.packetsSent) packets sent, \
+            \(c.packetsReceived) received; DTLS \(d.datagramsSent) datagrams sent, \(d.sendFailures) send failures, \
+            \(d.datagramsReceived) received, \(d.receiveDropped) dropped on receipt
+            """)
+        logStats(await connection.stats())
+        await connection.closeAndWait()
+        logger.debug("connection closed")
         if let sender {
             await sender.value
             logger.debug("sender ended")
         }
-        queue.sync {}  // the channel's `closed` and the last messages, delivered before the totals
+        queue.sync {}  // the last messages, delivered before the totals
         queue.sync { receiver.write() }
         let totals = receiver.received
         logger.info("received \(totals.messages) messages (\(totals.bytes) bytes)")
-        queue.sync { writeState("conn", PeerConnectionState.closed.rawValue) }
+        writeState("conn", PeerConnectionState.closed.rawValue)
     }
 
-    // MARK: Building (on `queue`)
-
-    /// The offerer: transports (controlling), the channel, the offer without candidates; the
-    /// candidates follow as `cand` lines once `start` delivers them.
-    private func startOffer() throws(SetupError) {
-        let stack = try Stack(options: options, role: .controlling, queue: queue, logger: logger)
-        let channel: DataChannel
-        let offer: DataChannelOffer
-        do throws(DataChannelError) {
-            channel = try stack.sctp.createDataChannel(
-                label: options.label,
-                options: DataChannelOptions(ordered: !options.unordered, maxRetransmits: options.maxRetransmits))
-        } catch {
-            stack.sctp.close()
-            throw SetupError(description: "createDataChannel: \(error)")
+    /// One stderr line with what W3C `getStats()` says about the selected pair and the channel.
+    private func logStats(_ report: StatsReport) {
+        var parts = ["ICE \(report.transport.iceRole) \(report.transport.iceState)", "DTLS \(report.transport.dtlsState)"]
+        if let pair = report.selectedCandidatePair {
+            let rtt = pair.currentRoundTripTime.map { " rtt \(Int(($0 * 1000).rounded())) ms" } ?? ""
+            parts.append(
+                "pair \(pair.state)\(pair.nominated ? " nominated" : ""): \(pair.packetsSent) packets / \(pair.bytesSent) bytes sent, "
+                    + "\(pair.packetsReceived) / \(pair.bytesReceived) received\(rtt)")
         }
-        do throws(SdpError) {
-            offer = try DataChannelOffer(
-                ice: stack.connection.localParameters, dtls: stack.dtls.localParameters,
-                sctpPort: stack.localSctp.port, maxMessageSize: stack.localSctp.maxMessageSize)
-        } catch {
-            stack.sctp.close()
-            throw SetupError(description: "offer: \(error)")
+        for channel in report.dataChannels {
+            parts.append(
+                "channel '\(channel.label)' \(channel.dataChannelIdentifier.map(String.init) ?? "-") \(channel.state): "
+                    + "\(channel.messagesSent) messages / \(channel.bytesSent) bytes sent, "
+                    + "\(channel.messagesReceived) / \(channel.bytesReceived) received")
         }
-        state.withLock { s in
-            s.stack = stack
-            s.negotiation = .offered(offer)
-        }
-        logger.info("channel '\(options.label)': ordered \(!options.unordered), maxRetransmits \(options.maxRetransmits.map(String.init) ?? "-")")
-        output.send("sdp", ["type": .string("offer"), "sdp": .string(offer.sdp)])
-        attach(channel)
-        start(stack, mid: offer.mid)
+        logger.info("stats: \(parts.joined(separator: "; "))")
     }
 
-    /// The answerer, on the offer: transports in the role the offer implies, the offer's ICE,
-    /// DTLS and SCTP values applied, the answer written; then the queued candidates.
-    private func answer(_ sdp: String) {
-        let answer: DataChannelAnswer
-        let stack: Stack
-        do {
-            let remote = try DataChannelRemoteDescription(parsing: sdp)
-            stack = try Stack(options: options, role: remote.iceLite ? .controlling : .controlled, queue: queue, logger: logger)
-            do {
-                // Role `auto` against the offer's actpass: we become the DTLS client (a=setup:active).
-                let decided = try stack.dtls.setRemoteParameters(remote.dtls)
-                answer = try DataChannelAnswer(
-                    offer: sdp, ice: stack.connection.localParameters, dtls: decided,
-                    sctpPort: stack.localSctp.port, maxMessageSize: stack.localSctp.maxMessageSize)
-                try apply(ice: answer.remoteIce, candidates: answer.remoteCandidates, end: answer.remoteEndOfCandidates, to: stack)
-                try stack.sctp.setRemoteParameters(SctpParameters(port: answer.remoteSctpPort, maxMessageSize: answer.remoteMaxMessageSize))
-            } catch {
-                stack.sctp.close()
-                throw error
-            }
-        } catch {
-            logger.error("could not answer the offer: \(error)")
-            state.withLock { $0.negotiation = .broken }
-            return
-        }
-        logger.info("answering as ICE \(answer.role.rawValue), DTLS \(answer.localDtls.role.setupValue); data mid \(answer.dataMid ?? "-")")
-        stack.sctp.dataChannelHandler = { channel in self.announced(channel) }
-        let pending = state.withLock { s in
-            s.stack = stack
-            s.negotiation = .answering(answer)
-            defer { s.pending = [] }
-            return s.pending
-        }
-        output.send("sdp", ["type": .string("answer"), "sdp": .string(answer.sdp)])
-        start(stack, mid: answer.dataMid)
-        for candidate in pending { add(candidate) }
-    }
+    // MARK: The connection's events (on `queue`, except the ICE and DTLS transports' own)
 
-    /// The offerer, on the answer.
-    private func applyAnswer(_ sdp: String, offer: DataChannelOffer) {
-        guard let stack = state.withLock({ $0.stack }) else { return }
-        do {
-            let remote = try DataChannelRemoteDescription(answer: sdp)
-            if let mid = remote.mid, mid != offer.mid {
-                logger.warning("the answer's data section has mid \(mid), our offer's \(offer.mid)")
-            }
-            try apply(ice: remote.ice, candidates: remote.candidates, end: remote.endOfCandidates, to: stack)
-            try stack.dtls.setRemoteParameters(remote.dtls)
-            try stack.sctp.setRemoteParameters(SctpParameters(port: remote.sctpPort, maxMessageSize: remote.maxMessageSize))
-        } catch {
-            logger.error("could not apply the answer: \(error)")
-            state.withLock { $0.negotiation = .broken }
-            return
+    private func installHandlers() {
+        connection.iceConnectionStateHandler = { s in
+            self.logger.info("ICE \(s.rawValue)")
+            self.writeState("ice", s.rawValue)
         }
-        let pending = state.withLock { s in
-            s.negotiation = .answered(offer)
-            defer { s.pending = [] }
-            return s.pending
+        connection.connectionStateHandler = { s in
+            self.logger.info("connection \(s.rawValue)")
+            if s == .closed, self.state.withLock({ $0.closing }) { return }  // written last by close()
+            self.writeState("conn", s.rawValue)
         }
-        for candidate in pending { add(candidate) }
-    }
-
-    private func apply(ice: IceParameters, candidates: [IceCandidate], end: Bool, to stack: Stack) throws(IceError) {
-        try stack.connection.setRemoteParameters(ice)
-        for candidate in candidates {
-            do throws(IceError) { try stack.connection.addIceCandidate(candidate) } catch {
-                logger.warning("skipping remote candidate \(candidate.candidateLine): \(error)")
-            }
-        }
-        if end { try stack.connection.addIceCandidate(nil) }
-    }
-
-    /// Installs the transports' handlers and starts delivery on `queue`: our candidates become
-    /// `cand` lines (with the data section's mid), then `eoc`.
-    private func start(_ stack: Stack, mid: String?) {
-        let connection = stack.connection
-        connection.stateUpdateHandler = { change in
-            self.logger.info("ICE \(change)")
-            self.writeState("ice", change.state.rawValue)
-        }
-        connection.candidateHandler = { candidate in
-            guard let candidate else {
-                self.output.send("eoc")
-                return
-            }
-            if let mid {
-                self.output.send("cand", ["c": .string(candidate.candidateLine), "mid": .string(mid)])
-            } else {
-                self.output.send("cand", ["c": .string(candidate.candidateLine)])
-            }
-        }
-        connection.selectedPairHandler = { pair in
+        connection.signalingStateHandler = { s in self.logger.debug("signalling \(s.rawValue)") }
+        connection.iceCandidateHandler = { candidate in self.localCandidate(candidate) }
+        connection.dataChannelHandler = { channel in self.announced(channel) }
+        // Layer details the protocol asks for (`pair`) or the interop scripts read in our log (the
+        // cipher): the transports' own handlers, which the connection leaves free (these run on
+        // the connection's internal layer queue, not on `queue`).
+        connection.iceTransport.selectedPairHandler = { pair in
             self.logger.info("selected pair \(pair)")
             guard pair.component == 1 else { return }
             self.output.send("pair", ["local": .string(pair.local.type.rawValue), "remote": .string(pair.remote.type.rawValue)])
         }
-        let dtls = stack.dtls
-        stack.dtls.stateUpdateHandler = { change in
+        let dtls = connection.dtlsTransport
+        dtls.stateUpdateHandler = { change in
             if change.state == .connected {
                 // what the handshake settled on (interop runs read it, e.g. scripts/dc-firefox-interop.sh)
                 self.logger.info("DTLS \(change): cipher \(dtls.cipherSuite ?? "?"), SRTP profile \(dtls.srtpProfile ?? "none")")
@@ -253,14 +188,120 @@ final class Peer: Sendable {
                 self.logger.info("DTLS \(change)")
             }
         }
-        stack.dtls.connectionStateHandler = { change in
-            self.logger.info("connection \(change)")
-            if change.state == .closed, self.state.withLock({ $0.closing }) { return }  // written last by close()
-            self.writeState("conn", change.state.rawValue)
+        connection.sctp.stateHandler = { s in self.logger.info("SCTP \(s.rawValue)") }
+    }
+
+    /// A local candidate: a `cand` line with its mid, `eoc` at the end of the round (W3C's nil;
+    /// its end-of-candidates candidate "" says the same and is not repeated); held until the
+    /// description it belongs to is written.
+    private func localCandidate(_ candidate: IceCandidateInit?) {
+        if let candidate, candidate.candidate.isEmpty { return }
+        state.withLock { s in
+            guard s.sdpWritten else {
+                s.held.append(candidate)
+                return
+            }
+            send(candidate)
         }
-        stack.sctp.stateHandler = { s in self.logger.info("SCTP \(s.rawValue)") }
-        connection.start(queue: queue)
-        stack.dtls.start(queue: queue)
+    }
+
+    private func send(_ candidate: IceCandidateInit?) {
+        guard let candidate else {
+            output.send("eoc")
+            return
+        }
+        if let mid = candidate.sdpMid {
+            output.send("cand", ["c": .string(candidate.candidate), "mid": .string(mid)])
+        } else {
+            output.send("cand", ["c": .string(candidate.candidate)])
+        }
+    }
+
+    /// Applies W3C's implicit local description (an offer in `stable`, else the answer the state
+    /// calls for) and writes it as `sdp`, then the candidates that came meanwhile.
+    private func applyAndWriteLocal() async throws(PeerConnectionError) {
+        state.withLock { $0.sdpWritten = false }
+        let description: SessionDescription
+        do {
+            description = try await connection.setLocalDescription()
+        } catch {
+            // nothing to write: candidates go out as they come (there are none of a new round)
+            let held = state.withLock { s in
+                s.sdpWritten = true
+                defer { s.held = [] }
+                return s.held
+            }
+            for candidate in held { send(candidate) }
+            throw error
+        }
+        state.withLock { s in
+            output.send("sdp", ["type": .string(description.type.rawValue), "sdp": .string(description.sdp)])
+            for candidate in s.held { send(candidate) }
+            s.held = []
+            s.sdpWritten = true
+        }
+    }
+
+    // MARK: Negotiation (on the signalling task)
+
+    /// The offerer: the channel, then the offer (without candidates: they follow as `cand` lines).
+    private func offer() async throws(SetupError) {
+        let channel: DataChannel
+        do throws(PeerConnectionError) {
+            channel = try connection.createDataChannel(
+                options.label, options: DataChannelOptions(ordered: !options.unordered, maxRetransmits: options.maxRetransmits))
+        } catch {
+            connection.close()
+            throw SetupError(description: "createDataChannel: \(error)")
+        }
+        logger.info("channel '\(options.label)': ordered \(!options.unordered), maxRetransmits \(options.maxRetransmits.map(String.init) ?? "-")")
+        queue.sync { attach(channel) }
+        do throws(PeerConnectionError) {
+            try await applyAndWriteLocal()
+        } catch {
+            connection.close()
+            throw SetupError(description: "offer: \(error)")
+        }
+    }
+
+    /// `--restart-after`: a new offer with new ICE credentials (W3C `restartIce()`), in `stable`.
+    private func restart() async {
+        guard connection.signalingState == .stable else {
+            logger.warning("not restarting ICE in signalling state \(connection.signalingState.rawValue)")
+            return
+        }
+        logger.info("restarting ICE")
+        connection.restartIce()
+        do throws(PeerConnectionError) {
+            try await applyAndWriteLocal()
+        } catch {
+            logger.error("could not offer an ICE restart: \(error)")
+        }
+    }
+
+    /// The peer's description: an answer to our offer, or an offer (the first, or a later one
+    /// such as an ICE restart) that we answer at once.
+    private func remoteDescription(type: String, sdp: String) async {
+        guard let kind = SdpType(rawValue: type), kind == .offer || kind == .answer else {
+            logger.warning("ignoring remote sdp of type '\(type.prefix(40))'")
+            return
+        }
+        if kind == .offer, connection.remoteDescription == nil, options.offerer {
+            logger.warning("ignoring a remote offer: we offer")
+            return
+        }
+        do throws(PeerConnectionError) {
+            try await connection.setRemoteDescription(SessionDescription(type: kind, sdp: sdp))
+        } catch {
+            logger.error("could not apply the remote \(type): \(error)")
+            return
+        }
+        guard kind == .offer else { return }
+        do throws(PeerConnectionError) {
+            try await applyAndWriteLocal()
+        } catch {
+            logger.error("could not answer the offer: \(error)")
+        }
     }
 
     // MARK: The channel (on `queue`)
@@ -277,7 +318,12 @@ final class Peer: Sendable {
 
     private func attach(_ channel: DataChannel) {
         state.withLock { $0.channel = channel }
-        channel.messageHandler = { message in self.receiver.count(message) }
+        channel.messageHandler = { message in
+            self.receiver.count(message)
+            if let n = self.options.restartAfter, self.receiver.received.messages == n {
+                self.commands.continuation.yield(.restart)
+            }
+        }
         channel.errorHandler = { error in self.logger.warning("channel error: \(error)") }
         channel.stateHandler = { s in self.channelState(s, channel) }
         channelState(channel.readyState, channel)
@@ -305,98 +351,48 @@ final class Peer: Sendable {
     // MARK: Signalling input
 
     private func startStdinReader() {
+        let continuation = commands.continuation
         Thread.detachNewThread {
             while let line = readLine(strippingNewline: true) {
-                self.queue.async { self.handle(line) }
+                continuation.yield(.line(line))
             }
-            self.queue.async { self.closeRequests.continuation.yield("EOF on stdin") }
+            continuation.yield(.endOfInput)
         }
     }
 
-    private func handle(_ line: String) {
+    /// Applies one stdin line; true for `close`.
+    private func handle(_ line: String) async -> Bool {
         let message: RemoteMessage
         do throws(RemoteMessage.Ignored) {
-            guard let m = try RemoteMessage(line: line) else { return }
+            guard let m = try RemoteMessage(line: line) else { return false }
             message = m
         } catch {
             logger.warning("ignoring stdin line: \(error)")
-            return
+            return false
         }
         switch message {
         case .close:
-            closeRequests.continuation.yield("close requested")
+            return true
         case .sdp(let type, let sdp):
-            switch (type, state.withLock { $0.negotiation }) {
-            case ("offer", .waitingForOffer) where !options.offerer:
-                answer(sdp)
-            case ("answer", .offered(let offer)) where options.offerer:
-                applyAnswer(sdp, offer: offer)
-            default:
-                logger.warning("ignoring remote sdp of type '\(type)' (expected one \(options.offerer ? "answer" : "offer"))")
-            }
-        case .candidate(let line, let mid):
-            let candidate: IceCandidate
-            do throws(IceError) {
-                // Without a mid: the first media section (WebRTC-JSONL).
-                candidate = try IceCandidate(parsing: line, sdpMid: mid, sdpMLineIndex: mid == nil ? 0 : nil)
-            } catch {
-                logger.info("skipping remote candidate \(line.prefix(200)): \(error)")
-                return
-            }
-            queueOrAdd(candidate)
+            await remoteDescription(type: type, sdp: sdp)
+        case .candidate(let candidate):
+            await add(candidate)
         case .endOfCandidates:
-            queueOrAdd(nil)
+            await add(nil)
         }
+        return false
     }
 
-    private func queueOrAdd(_ candidate: Pending) {
-        let ready = state.withLock { s -> Bool? in
-            switch s.negotiation {
-            case .waitingForOffer, .offered:
-                s.pending.append(candidate)
-                return false
-            case .answered, .answering: return true
-            case .broken: return nil
-            }
-        }
-        switch ready {
-        case true?: add(candidate)
-        case false?: logger.debug("queued remote \(candidate.map { "candidate \($0.candidateLine)" } ?? "end-of-candidates") until the remote sdp")
-        case nil: logger.info("dropping remote \(candidate.map { "candidate \($0.candidateLine)" } ?? "end-of-candidates"): no remote description")
-        }
-    }
-
-    /// Adds a remote candidate (or end-of-candidates) after the remote description. mDNS (`.local`)
-    /// candidates are logged and skipped by `addIceCandidate`; candidates for another media section
-    /// (a rejected one of a browser's offer) are skipped here.
-    private func add(_ candidate: Pending) {
-        let (stack, negotiation) = state.withLock { ($0.stack, $0.negotiation) }
-        guard let stack else { return }
-        if let candidate {
-            switch negotiation {
-            case .answering(let answer):
-                let forData: Bool
-                do throws(SdpError) { forData = try answer.isDataCandidate(candidate) } catch {
-                    logger.info("skipping remote candidate \(candidate.candidateLine): \(error)")
-                    return
-                }
-                guard forData else {
-                    logger.info("skipping remote candidate for mid \(candidate.sdpMid ?? "-"), not the data section: \(candidate.candidateLine)")
-                    return
-                }
-            case .answered(let offer):
-                if let mid = candidate.sdpMid, mid != offer.mid {
-                    logger.info("skipping remote candidate for mid \(mid), not our data section \(offer.mid): \(candidate.candidateLine)")
-                    return
-                }
-            default: break
-            }
-        }
-        do throws(IceError) {
-            try stack.connection.addIceCandidate(candidate)
-            logger.debug("remote \(candidate.map { "candidate \($0.candidateLine)" } ?? "end-of-candidates")")
+    /// W3C `addIceCandidate`: the connection keeps candidates that come before the remote
+    /// description and ignores those of another section or generation; one it cannot use (an
+    /// mDNS `.local` name, a line that does not parse) is logged and skipped.
+    private func add(_ candidate: IceCandidateInit?) async {
+        let what = candidate.map { "candidate \($0.candidate.prefix(200))" } ?? "end-of-candidates"
+        do throws(PeerConnectionError) {
+            try await connection.addIceCandidate(candidate)
+            logger.debug("remote \(what)")
         } catch {
-            logger.warning("could not add remote \(candidate.map { "candidate \($0.candidateLine)" } ?? "end-of-candidates"): \(error)")
+            logger.info("skipping remote \(what): \(error)")
         }
     }
 }

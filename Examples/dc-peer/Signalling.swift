@@ -1,12 +1,13 @@
 // The lines a WebRTC-JSONL peer reads on stdin: the other peer's sdp/cand/eoc, and the bridge's
 // close. Anything else is logged and ignored; nothing here trusts its input.
 import Foundation
+import NiceWebRTC
 
 enum RemoteMessage: Sendable {
     /// The other peer's description: `type` is "offer" or "answer".
     case sdp(type: String, sdp: String)
-    /// One trickled candidate (`candidate:…`, normalised) and its media section's mid, if given.
-    case candidate(line: String, mid: String?)
+    /// One trickled candidate, as W3C's `addIceCandidate` takes it (no mid: the first media section).
+    case candidate(IceCandidateInit)
     /// The other peer's end of candidates.
     case endOfCandidates
     /// The bridge asks us to close.
@@ -36,9 +37,10 @@ enum RemoteMessage: Sendable {
             guard var text = object["c"] as? String else { throw Ignored(description: "cand without a \"c\" string") }
             if text.hasPrefix("a=") { text.removeFirst(2) }
             if !text.hasPrefix("candidate:") { text = "candidate:" + text }
-            // A mid may come as a string or (from loose peers) a number.
+            // A mid may come as a string or (from loose peers) a number; without one, the first
+            // media section (WebRTC-JSONL).
             let mid = (object["mid"] as? String) ?? (object["mid"] as? NSNumber).map { "\($0)" }
-            self = .candidate(line: text, mid: mid)
+            self = .candidate(IceCandidateInit(candidate: text, sdpMid: mid, sdpMLineIndex: mid == nil ? 0 : nil))
         case "eoc":
             self = .endOfCandidates
         case "close":

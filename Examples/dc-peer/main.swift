@@ -1,4 +1,4 @@
-// dc-peer: a WebRTC-JSONL data-channel peer on NiceICE and NiceWebRTC
+// dc-peer: a WebRTC-JSONL data-channel peer on one NiceWebRTC PeerConnection
 // (JSON lines on stdin/stdout; bridge: Interop/webrtc_bridge.py).
 //
 //   dc-peer --offer --count 1000 --size 1024      (stdin/stdout wired to a bridge)
@@ -32,7 +32,8 @@ LoggingSystem.bootstrap { label in
 }
 
 do {
-    try await Peer(options: options, started: started).run()
+    let peer = try Peer(options: options, started: started)
+    try await peer.run()
     exit(0)
 } catch {
     FileHandle.standardError.write(Data("dc-peer: \(error)\n".utf8))
