@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Compiles the README's "Ten lines" exactly as written, in a fresh package that depends on this one
-# by path (as a user's server would), with stubs for the user's `offer` and `signalling`; and the
+# Builds the README's "Fifteen lines" exactly as written as a program, in a fresh package that
+# depends on this one by path (as a user's server would), runs it (two PeerConnections on
+# 127.0.0.1, one message) and checks what it printed; compiles "Answering a browser" against a stub
+# `Signalling` protocol; compiles "ICE alone" with stubs for the user's `offer` and `signalling`; the
 # first Swift block of "Secure transport" (NiceWebRTC) the same way, with stubs for `pc` and the SDP
 # texts, and the first Swift block of "Data channels" (the echo server) with stubs for the offer and
 # the signalling channel. Also
@@ -9,7 +11,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$root/.build-readme-example"
 rm -rf "$dir/Sources"
-mkdir -p "$dir/Sources/Example" "$dir/Sources/DtlsExample" "$dir/Sources/DataChannelExample"
+mkdir -p "$dir/Sources/Example" "$dir/Sources/DtlsExample" "$dir/Sources/DataChannelExample" \
+    "$dir/Sources/PeerConnectionExample" "$dir/Sources/BrowserAnswerExample"
 # SwiftPM names a path dependency after its folder: reach the checkout as "swift-nice".
 ln -sfn "$root" "$dir/swift-nice"
 cat >"$dir/Package.swift" <<SWIFT
@@ -23,6 +26,8 @@ let package = Package(
         .executableTarget(name: "Example", dependencies: [.product(name: "NiceICE", package: "swift-nice")]),
         .executableTarget(name: "DtlsExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
         .executableTarget(name: "DataChannelExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
+        .executableTarget(name: "PeerConnectionExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
+        .executableTarget(name: "BrowserAnswerExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
     ]
 )
 SWIFT
@@ -43,9 +48,29 @@ actor Signalling {
 }
 let signalling = Signalling()
 SWIFT
-# The code block right after the "## Ten lines" heading, verbatim.
-awk '/^## Ten lines/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/Example/main.swift"
-[[ -s "$dir/Sources/Example/main.swift" ]] || { echo "FAIL: no Swift block under '## Ten lines'" >&2; exit 1; }
+# The code block right after the "## ICE alone" heading, verbatim.
+awk '/^## ICE alone/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/Example/main.swift"
+[[ -s "$dir/Sources/Example/main.swift" ]] || { echo "FAIL: no Swift block under '## ICE alone'" >&2; exit 1; }
+# "## Fifteen lines": a whole program, no stubs; at most 15 lines besides the import.
+awk '/^## Fifteen lines/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/PeerConnectionExample/main.swift"
+[[ -s "$dir/Sources/PeerConnectionExample/main.swift" ]] || { echo "FAIL: no Swift block under '## Fifteen lines'" >&2; exit 1; }
+lines=$(grep -cvE '^\s*$|^import ' "$dir/Sources/PeerConnectionExample/main.swift")
+[[ "$lines" -le 15 ]] || { echo "FAIL: '## Fifteen lines' has $lines lines" >&2; exit 1; }
+# "## Answering a browser": the function, with the user's signalling channel as a stub protocol.
+cat >"$dir/Sources/BrowserAnswerExample/Stubs.swift" <<'SWIFT'
+import NiceWebRTC
+
+/// The user's signalling channel to the page.
+protocol Signalling: Sendable {
+    func offer() async -> SessionDescription
+    func send(_ description: SessionDescription) async
+    func send(_ candidate: IceCandidateInit?) async
+    func candidates() -> AsyncStream<IceCandidateInit?>
+}
+SWIFT
+awk '/^## Answering a browser/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/BrowserAnswerExample/Answer.swift"
+[[ -s "$dir/Sources/BrowserAnswerExample/Answer.swift" ]] || { echo "FAIL: no Swift block under '## Answering a browser'" >&2; exit 1; }
+echo 'print("compiled")' >"$dir/Sources/BrowserAnswerExample/main.swift"
 cat >"$dir/Sources/DtlsExample/Stubs.swift" <<'SWIFT'
 import NiceWebRTC
 
@@ -74,5 +99,9 @@ if ! swift build 2>&1 | tee "$log" | grep -E "error|warning: [^p]"; then :; fi
 grep -q "Compiling\|Build complete" "$log" || true
 if grep -qE "error:" "$log"; then echo "FAIL: the README example does not compile" >&2; exit 1; fi
 if grep -E "warning:" "$log" | grep -v "prohibited flag" | grep -q .; then echo "FAIL: the README example compiles with warnings" >&2; exit 1; fi
-echo "README example compiles; -pthread warnings seen by a dependent: $(grep -c 'prohibited flag' "$log" || true)"
+echo "README examples compile; -pthread warnings seen by a dependent: $(grep -c 'prohibited flag' "$log" || true)"
 rm -f "$log"
+# Run "Fifteen lines" (bounded: 60 s) and check it delivered the message and exited cleanly.
+out=$(timeout 60 "$(swift build --show-bin-path)/PeerConnectionExample" 2>&1) || { echo "FAIL: the Fifteen lines program exited with $? : $out" >&2; exit 1; }
+grep -q "b got .*hello" <<<"$out" || { echo "FAIL: the Fifteen lines program printed: $out" >&2; exit 1; }
+echo "README's Fifteen lines ran: $(grep "b got" <<<"$out")"
