@@ -189,7 +189,7 @@ struct StateIntegrationTests {
         #expect(await pair.left.waitForState(.completed))
         #expect(await pair.right.waitForState(.completed))
         pair.right.pc.revokeConsent()
-        #expect(await pair.left.waitFor(.seconds(15)) { $0.contains(.disconnected) }, "\(pair.left.timeline)")
+        #expect(await pair.left.waitFor(.seconds(30)) { $0.contains(.disconnected) }, "\(pair.left.timeline)")
         #expect(await pair.left.waitForState(.failed, timeout: .seconds(5)))
         #expect(pair.left.states == [.checking, .connected, .completed, .disconnected, .failed], "\(pair.left.timeline)")
         #expect(pair.left.reasons.last == .consentLost)
