@@ -149,21 +149,29 @@ final class PeerConnectionCore: Sendable {
 
     private func iceGathering(_ gathering: IceGatheringState) {
         state.withLock { s in
-            guard gathering == .gathering else { return }
-            // A new round (the first, or a restart's replay): what was collected belongs to the old one.
-            s.gathered = []
-            s.gatheringDone = false
-            s.released = 0
-            s.releasedEnd = false
-            s.releasedGathering = false
+            switch gathering {
+            case .gathering:
+                // A new round (the first, or a restart's replay): what was collected belongs to the old one.
+                s.gathered = []
+                s.gatheringDone = false
+                s.released = 0
+                s.releasedEnd = false
+                s.releasedGathering = false
+            case .complete:
+                // The round's end, taken from the transport's `complete` (which follows its nil
+                // candidate) so the transport's gathering state is `complete` when ours is (W3C).
+                s.gatheringDone = true
+            case .new:
+                break
+            }
         }
         release()
     }
 
     private func iceCandidate(_ candidate: IceCandidate?) {
-        state.withLock { s in
-            if let candidate { s.gathered.append(candidate) } else { s.gatheringDone = true }
-        }
+        // nil: the end of the round, acted on at the transport's `complete` that follows it.
+        guard let candidate else { return }
+        state.withLock { $0.gathered.append(candidate) }
         release()
     }
 

@@ -97,23 +97,23 @@ final class PeerConnectionHub: Sendable {
     /// that repeats the current value is dropped (handlers fire only on a real change). Nothing
     /// after close.
     func emit(_ event: PeerConnectionEvent) {
-        let schedule = state.withLock { s -> Bool in
-            guard !s.closed else { return false }
+        state.withLock { s in
+            guard !s.closed else { return }
             switch event {
             case .signaling(let v):
-                guard v != s.signaling else { return false }
+                guard v != s.signaling else { return }
                 s.signaling = v
                 s.signalingStreams.yield(v)
             case .iceConnection(let v):
-                guard v != s.iceConnection else { return false }
+                guard v != s.iceConnection else { return }
                 s.iceConnection = v
                 s.iceStreams.yield(v)
             case .connection(let v):
-                guard v != s.connection else { return false }
+                guard v != s.connection else { return }
                 s.connection = v
                 s.connectionStreams.yield(v)
             case .gathering(let v):
-                guard v != s.gathering else { return false }
+                guard v != s.gathering else { return }
                 s.gathering = v
                 s.gatheringStreams.yield(v)
                 if v == .gathering {
@@ -131,15 +131,18 @@ final class PeerConnectionHub: Sendable {
                 s.selectedPair = p
                 s.pairStreams.yield(p)
             case .dtls(let v):
-                guard v != s.dtls else { return false }
+                guard v != s.dtls else { return }
                 s.dtls = v
                 s.dtlsStreams.yield(v)
             }
             s.outbox.append(event)
-            defer { s.drainScheduled = true }
-            return !s.drainScheduled
+            // Scheduled under the lock (async never runs inline): whoever saw the event in a
+            // stream or a property can rely on a `queue.sync {}` delivering it to the handlers.
+            if !s.drainScheduled {
+                s.drainScheduled = true
+                queue.async { [self] in drain() }
+            }
         }
-        if schedule { queue.async { [self] in drain() } }
     }
 
     /// The negotiation that `negotiationneeded` asked for happened (back in `stable` with nothing
