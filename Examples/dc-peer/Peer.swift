@@ -156,7 +156,7 @@ final class Peer: Sendable {
         logger.info("stats: \(parts.joined(separator: "; "))")
     }
 
-    // MARK: The connection's events (on `queue`, except the ICE and DTLS transports' own)
+    // MARK: The connection's events (on `queue`)
 
     private func installHandlers() {
         connection.iceConnectionStateHandler = { s in
@@ -172,15 +172,13 @@ final class Peer: Sendable {
         connection.iceCandidateHandler = { candidate in self.localCandidate(candidate) }
         connection.dataChannelHandler = { channel in self.announced(channel) }
         // Layer details the protocol asks for (`pair`) or the interop scripts read in our log (the
-        // cipher): the transports' own handlers, which the connection leaves free (these run on
-        // the connection's internal layer queue, not on `queue`).
-        connection.iceTransport.selectedPairHandler = { pair in
+        // cipher), from the connection's own events.
+        connection.selectedCandidatePairHandler = { pair in
             self.logger.info("selected pair \(pair)")
-            guard pair.component == 1 else { return }
             self.output.send("pair", ["local": .string(pair.local.type.rawValue), "remote": .string(pair.remote.type.rawValue)])
         }
         let dtls = connection.dtlsTransport
-        dtls.stateUpdateHandler = { change in
+        connection.dtlsStateHandler = { change in
             if change.state == .connected {
                 // what the handshake settled on (interop runs read it, e.g. scripts/dc-firefox-interop.sh)
                 self.logger.info("DTLS \(change): cipher \(dtls.cipherSuite ?? "?"), SRTP profile \(dtls.srtpProfile ?? "none")")
@@ -188,6 +186,7 @@ final class Peer: Sendable {
                 self.logger.info("DTLS \(change)")
             }
         }
+        // The SCTP transport's state handler is the application's (it runs on `queue`).
         connection.sctp.stateHandler = { s in self.logger.info("SCTP \(s.rawValue)") }
     }
 

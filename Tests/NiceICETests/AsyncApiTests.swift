@@ -202,6 +202,43 @@ struct AsyncApiTests {
         #expect(sent.datagramsSent == 3 && sent.bytesSent == 6 && sent.datagramsDropped == 0)
         let received = pair.right.pc.counters
         #expect(received.datagramsReceived == 3 && received.bytesReceived == 6)
+        #expect(received.datagramsArrived == 3 && received.bytesArrived == 6)
+        await pair.closeBoth()
+    }
+
+    /// A layer above ICE that counts what it takes (as NiceWebRTC's DTLS transport does).
+    final class CountingLayer: IceUpperLayer {
+        let taken = Mutex<(datagrams: Int, bytes: Int)>((0, 0))
+        let stream = AsyncStream.makeStream(of: Int.self)
+        func iceDidReceive(_ bytes: UnsafeRawBufferPointer) {
+            let n = taken.withLock { t in
+                t.datagrams += 1
+                t.bytes += bytes.count
+                return t.datagrams
+            }
+            stream.continuation.yield(n)
+        }
+        func iceStateDidChange() {}
+    }
+
+    @Test("datagrams a layer above ICE takes are counted as arrived (stats and counters), not as delivered to the receive handler", .timeLimit(.minutes(1)))
+    func arrivedCountsWhatTheUpperLayerTakes() async throws {
+        let pair = try Loopback()
+        let layer = CountingLayer()
+        #expect(pair.right.pc.attachUpperLayer(layer))
+        try pair.start()
+        #expect(await pair.right.waitForState(.completed))
+        #expect(await pair.left.waitForState(.completed))
+        try pair.left.pc.send([1, 2, 3])
+        try pair.left.pc.send([4, 5])
+        try pair.left.pc.send([6])
+        for await n in layer.stream.stream where n == 3 { break }
+        let counters = pair.right.pc.counters
+        #expect(counters.datagramsArrived == 3 && counters.bytesArrived == 6)
+        #expect(counters.datagramsReceived == 0 && counters.bytesReceived == 0 && counters.receiveDropped == 0)
+        let stats = await pair.right.pc.stats()
+        #expect(stats.datagramsArrived == 3 && stats.bytesArrived == 6)
+        #expect(stats.datagramsReceived == 0)
         await pair.closeBoth()
     }
 }

@@ -44,9 +44,14 @@ public struct IceStats: Sendable, Hashable {
     /// Datagrams and bytes sent with ``IceTransport/send(_:component:)-([UInt8],_)``.
     public var datagramsSent: UInt64
     public var bytesSent: UInt64
-    /// Datagrams and bytes received over ICE.
+    /// Datagrams and bytes delivered to the receive handler and streams
+    /// (``DataCounters/datagramsReceived``: not those a layer above ICE takes).
     public var datagramsReceived: UInt64
     public var bytesReceived: UInt64
+    /// Every datagram and byte libnice handed to the connection, before routing
+    /// (``DataCounters/datagramsArrived``): what arrived over ICE, whoever took it.
+    public var datagramsArrived: UInt64
+    public var bytesArrived: UInt64
     /// Round-trip time of the selected pair, when known (libnice 0.1.21 does not expose it).
     public var roundTripTime: Duration?
 }

@@ -10,9 +10,18 @@ public struct DataCounters: Sendable, Hashable {
     /// Datagrams `send` accepted that libnice then refused (its TCP queue busy, consent lost,
     /// socket buffer full) and that were dropped, as UDP would.
     public var datagramsDropped: UInt64
-    /// Datagrams and bytes received over ICE.
+    /// Datagrams and bytes delivered to the receive handler and the
+    /// ``IceTransport/receivedDatagrams()`` streams (each counted once, also when a receiver then
+    /// had no room for it). Datagrams that a layer above ICE takes instead — NiceWebRTC's DTLS
+    /// transport owns component 1 — are not counted here: ``datagramsArrived`` counts everything.
     public var datagramsReceived: UInt64
     public var bytesReceived: UInt64
+    /// Every datagram and byte libnice handed to the connection, on any component, counted before
+    /// it is routed (to the receive handler and streams, or to a layer above ICE). STUN, which
+    /// libnice answers itself, is not included. Equal to ``datagramsReceived`` when no layer runs
+    /// above ICE; W3C's `packetsReceived` / `bytesReceived` of the transport and candidate pair.
+    public var datagramsArrived: UInt64
+    public var bytesArrived: UInt64
     /// Received datagrams that a receiver had no room for: the receive handler's queue, or a
     /// ``IceTransport/receivedDatagrams()`` stream, was
     /// ``IceTransport/Configuration/receiveStreamBufferLimit`` datagrams or
@@ -93,6 +102,8 @@ extension IceTransport {
             datagramsDropped: core.droppedDatagrams.load(ordering: .relaxed),
             datagramsReceived: hub.inbox.delivered.load(ordering: .relaxed),
             bytesReceived: hub.inbox.deliveredBytes.load(ordering: .relaxed),
+            datagramsArrived: core.arrivedDatagrams.load(ordering: .relaxed),
+            bytesArrived: core.arrivedBytes.load(ordering: .relaxed),
             receiveDropped: hub.inbox.dropped.load(ordering: .relaxed))
     }
 }

@@ -20,8 +20,8 @@ struct UpperLayerSlot: Sendable {
 
 extension IceTransport {
     /// Attaches the layer above ICE. False when one is attached already or the connection is closed.
-    /// From then on component 1's datagrams go to the layer only (counted in ``counters`` neither as
-    /// received nor dropped: the layer counts them).
+    /// From then on component 1's datagrams go to the layer only (counted in ``counters`` as
+    /// `datagramsArrived`, but neither as received nor dropped: the layer counts what it does with them).
     package func attachUpperLayer(_ layer: any IceUpperLayer) -> Bool {
         let attached = hub.upper.withLock { slot -> Bool in
             guard slot.layer == nil, !hub.closed.load(ordering: .acquiring) else { return false }

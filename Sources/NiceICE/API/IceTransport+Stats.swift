@@ -28,6 +28,8 @@ extension IceTransport {
             bytesSent: counters.bytesSent,
             datagramsReceived: counters.datagramsReceived,
             bytesReceived: counters.bytesReceived,
+            datagramsArrived: counters.datagramsArrived,
+            bytesArrived: counters.bytesArrived,
             roundTripTime: nil
         )
     }

@@ -45,6 +45,9 @@ final class AgentCore: @unchecked Sendable {
     let selectedMask = Atomic<UInt32>(0)
     let sentDatagrams = Atomic<UInt64>(0)
     let sentBytes = Atomic<UInt64>(0)
+    /// Every datagram (and its bytes) libnice delivered to the agent, whatever took it then.
+    let arrivedDatagrams = Atomic<UInt64>(0)
+    let arrivedBytes = Atomic<UInt64>(0)
     /// Datagrams accepted by `send` that libnice then refused (consent lost, socket error, queue full).
     let droppedDatagrams = Atomic<UInt64>(0)
     /// True when a TCP path can be selected (ICE-TCP, or a TURN server over TCP or TLS). libnice
@@ -540,6 +543,10 @@ final class AgentCore: @unchecked Sendable {
     }
 
     func onReceive(component: UInt32, _ bytes: UnsafeRawBufferPointer) {
+        // Counted where libnice hands the datagram over, before it is routed (to the receive
+        // handler and streams, or to a layer above ICE): the wire's count, W3C's packetsReceived.
+        arrivedDatagrams.wrappingAdd(1, ordering: .relaxed)
+        arrivedBytes.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
         hub.received(bytes, component: Int(component))
     }
 

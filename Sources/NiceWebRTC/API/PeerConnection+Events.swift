@@ -35,11 +35,38 @@ extension PeerConnection {
     }
 
     /// W3C `onnegotiationneeded`: an offer should be made (the first data channel, ``restartIce()``).
-    /// Fires in `stable` only, once per need.
+    /// Fires in `stable` only, as W3C's "update the negotiation-needed flag" says: once per need
+    /// while nothing was negotiated; a need that arises outside `stable` fires when the state
+    /// returns to `stable`, and fires again then if the negotiation that completed did not
+    /// satisfy it (``restartIce()`` called in `have-local-offer`, say).
     public var negotiationNeededHandler: (@Sendable () -> Void)? {
         get { core.hub.handler(\.negotiationNeeded) }
         set { core.hub.setHandlers { $0.negotiationNeeded = newValue } }
     }
+
+    /// W3C `RTCIceTransport.onselectedcandidatepairchange`: each pair ICE selects for the data
+    /// (component 1), on the handler queue, before the ``iceConnectionState`` change it causes.
+    /// An ICE restart selects again (also a pair with the same addresses).
+    public var selectedCandidatePairHandler: (@Sendable (CandidatePair) -> Void)? {
+        get { core.hub.handler(\.selectedPair) }
+        set { core.hub.setHandlers { $0.selectedPair = newValue } }
+    }
+
+    /// W3C `RTCDtlsTransport.onstatechange`: every new ``dtlsState``, with its reason (why the
+    /// transport failed, for example). Once `connected`, ``DtlsTransport/cipherSuite`` and
+    /// ``DtlsTransport/srtpProfile`` of ``dtlsTransport`` say what the handshake settled on.
+    public var dtlsStateHandler: (@Sendable (DtlsTransportStateChange) -> Void)? {
+        get { core.hub.handler(\.dtls) }
+        set { core.hub.setHandlers { $0.dtls = newValue } }
+    }
+
+    /// A new stream of the selected candidate pair: the current one first (if ICE selected one),
+    /// then every selection, as ``selectedCandidatePairHandler`` gets them. Finishes on ``close()``.
+    public func selectedCandidatePairChanges() -> AsyncStream<CandidatePair> { core.hub.makePairStream() }
+
+    /// A new stream of ``dtlsState``: the current state first, then every change; finishes after
+    /// `closed` on ``close()``.
+    public func dtlsStateChanges() -> AsyncStream<DtlsTransportStateChange> { core.hub.makeDtlsStream() }
 
     /// A new stream of ``signalingState``: the current state first, then every change; finishes
     /// after `closed` on ``close()``.

@@ -28,9 +28,11 @@ extension PeerConnection {
         // libnice 0.1.21 publishes no STUN round-trip time: SCTP's smoothed RTT over the pair is
         // the best measure of the path we have (it includes the peer's SACK delay, ≤ 200 ms).
         let rtt = iceStats.roundTripTime ?? core.sctp.core.roundTripTime
-        // ICE counts what it sends; what it hands to DTLS is counted there.
-        let packetsReceived = iceStats.datagramsReceived + dtls.core.wireDatagramsReceived.load(ordering: .relaxed)
-        let bytesReceived = iceStats.bytesReceived + dtls.core.wireBytesReceived.load(ordering: .relaxed)
+        // What arrived over ICE, counted where libnice hands it over (before DTLS takes it: the
+        // ICE transport's own receive counters see none of it under a PeerConnection). A
+        // data-only session has one component, so the transport's count is the selected pair's.
+        let packetsReceived = iceStats.datagramsArrived
+        let bytesReceived = iceStats.bytesArrived
         let pairs = iceStats.candidatePairs.filter { $0.component == 1 }.map { p in
             CandidatePairStats(
                 id: "CP\(candidateId("", p.local))_\(candidateId("", p.remote))", transportId: transportId,

@@ -96,12 +96,46 @@ public final class PeerConnection: Sendable {
     /// W3C `pendingRemoteDescription`.
     public var pendingRemoteDescription: SessionDescription? { core.negotiation { $0.pendingRemoteDescription } }
 
-    /// The ICE transport (W3C `RTCDtlsTransport.iceTransport`), for its stats and counters. Do not
-    /// close or signal it directly: the connection drives it.
+    /// W3C `RTCIceTransport.getSelectedCandidatePair()`: the pair ICE selected last for the data,
+    /// nil before one is selected (see ``selectedCandidatePairHandler``).
+    public var selectedCandidatePair: CandidatePair? { core.hub.state.withLock { $0.selectedPair } }
+
+    /// W3C `RTCDtlsTransport.state`, as the connection's events report it (see ``dtlsStateHandler``);
+    /// `closed` after ``close()``.
+    public var dtlsState: DtlsTransportState { core.hub.state.withLock { $0.dtls.state } }
+
+    /// The ICE transport (W3C `RTCDtlsTransport.iceTransport`), to read: its state, parameters,
+    /// selected pair, ``IceTransport/stats()`` and ``IceTransport/counters``. The connection drives
+    /// it: do not close, signal or restart it directly.
+    ///
+    /// **Its handlers.** `stateUpdateHandler`, `gatheringStateHandler`, `candidateHandler` and
+    /// `selectedPairHandler` belong to the connection and must not be set: use the connection's
+    /// ``iceConnectionStateHandler``, ``iceGatheringStateHandler``, ``iceCandidateHandler`` and
+    /// ``selectedCandidatePairHandler`` (or their streams), which run on ``Configuration/queue``.
+    /// `candidateErrorHandler` is the application's (it runs on the connection's internal layer
+    /// queue, not on ``Configuration/queue``: keep it short); `receiveHandler` and
+    /// `receivedDatagrams()` get nothing (DTLS owns the data component). Every stream
+    /// (`stateChanges()`, `localCandidates()`, …) may be read: streams are one per reader.
     public var iceTransport: IceTransport { core.ice }
-    /// The DTLS transport (W3C `RTCSctpTransport.transport`).
+
+    /// The DTLS transport (W3C `RTCSctpTransport.transport`), to read: its state,
+    /// ``DtlsTransport/cipherSuite``, ``DtlsTransport/srtpProfile``, the remote fingerprint and
+    /// ``DtlsTransport/counters``. The connection drives it: do not close or signal it directly.
+    ///
+    /// **Its handlers.** `stateUpdateHandler` and `connectionStateHandler` belong to the connection
+    /// and must not be set: use ``dtlsStateHandler`` and ``connectionStateHandler`` (or their
+    /// streams), which run on ``Configuration/queue``. `receiveHandler` and `receivedDatagrams()`
+    /// get nothing (SCTP owns the plaintext). Its streams may be read.
     public var dtlsTransport: DtlsTransport { core.dtls }
-    /// The SCTP transport (W3C `sctp`).
+
+    /// The SCTP transport (W3C `sctp`), to read: its state, ``SctpTransport/maxMessageSize``,
+    /// ``SctpTransport/maxChannels`` and ``SctpTransport/counters``. The connection drives it: do
+    /// not close or signal it directly; create channels with ``createDataChannel(_:options:)``.
+    ///
+    /// **Its handlers.** `dataChannelHandler` belongs to the connection (set
+    /// ``dataChannelHandler`` instead); `stateHandler` (W3C `RTCSctpTransport.onstatechange`) is
+    /// the application's and runs on ``Configuration/queue``, as the channels' handlers do. Its
+    /// streams may be read (``incomingDataChannels()`` is the same as the connection's).
     public var sctp: SctpTransport { core.sctp }
 
     // MARK: Close

@@ -64,7 +64,8 @@ public struct TransportStats: Sendable, Hashable {
     /// W3C `type`.
     public static let type = "transport"
     public var id: String
-    /// Packets (ICE datagrams) and bytes through the transport.
+    /// Packets (ICE datagrams) and bytes through the transport: sent as libnice accepted them,
+    /// received as libnice handed them over, before DTLS took them (STUN not included).
     public var packetsSent: UInt64
     public var packetsReceived: UInt64
     public var bytesSent: UInt64

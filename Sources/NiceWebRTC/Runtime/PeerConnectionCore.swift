@@ -47,8 +47,9 @@ final class PeerConnectionCore: Sendable {
         /// The remote candidates a restart we offered made the agent forget, until its answer
         /// arrives (a rollback of the offer gives them back).
         var restartUndo: [IceCandidate]?
-        /// A data channel was created and the session has no data section yet.
-        var wantsDataSection = false
+        /// A data channel was created (W3C: negotiation is needed while no data section was
+        /// negotiated, which in `stable` means no data mid).
+        var createdChannel = false
         /// `negotiationneeded` fired and the negotiation it asked for has not completed.
         var negotiationNeededFired = false
     }
@@ -117,7 +118,8 @@ final class PeerConnectionCore: Sendable {
     }
 
     /// The transports' events, on ``layerQueue``. Every handler holds the core weakly: the layers
-    /// never keep the session alive.
+    /// never keep the session alive. The handlers set here belong to the connection (the public
+    /// docs of ``PeerConnection/iceTransport`` and ``PeerConnection/dtlsTransport`` say so).
     private func wireLayers() {
         ice.stateUpdateHandler = { [weak self] change in
             self?.hub.emit(.iceConnection(change.state))
@@ -127,6 +129,14 @@ final class PeerConnectionCore: Sendable {
         }
         ice.candidateHandler = { [weak self] candidate in
             self?.iceCandidate(candidate)
+        }
+        ice.selectedPairHandler = { [weak self] pair in
+            // A data-only session uses component 1 only (rtcp-mux).
+            guard pair.component == 1 else { return }
+            self?.hub.emit(.selectedPair(pair))
+        }
+        dtls.stateUpdateHandler = { [weak self] change in
+            self?.hub.emit(.dtls(change))
         }
         dtls.connectionStateHandler = { [weak self] change in
             self?.hub.emit(.connection(change.state))
@@ -139,21 +149,29 @@ final class PeerConnectionCore: Sendable {
 
     private func iceGathering(_ gathering: IceGatheringState) {
         state.withLock { s in
-            guard gathering == .gathering else { return }
-            // A new round (the first, or a restart's replay): what was collected belongs to the old one.
-            s.gathered = []
-            s.gatheringDone = false
-            s.released = 0
-            s.releasedEnd = false
-            s.releasedGathering = false
+            switch gathering {
+            case .gathering:
+                // A new round (the first, or a restart's replay): what was collected belongs to the old one.
+                s.gathered = []
+                s.gatheringDone = false
+                s.released = 0
+                s.releasedEnd = false
+                s.releasedGathering = false
+            case .complete:
+                // The round's end, taken from the transport's `complete` (which follows its nil
+                // candidate) so the transport's gathering state is `complete` when ours is (W3C).
+                s.gatheringDone = true
+            case .new:
+                break
+            }
         }
         release()
     }
 
     private func iceCandidate(_ candidate: IceCandidate?) {
-        state.withLock { s in
-            if let candidate { s.gathered.append(candidate) } else { s.gatheringDone = true }
-        }
+        // nil: the end of the round, acted on at the transport's `complete` that follows it.
+        guard let candidate else { return }
+        state.withLock { $0.gathered.append(candidate) }
         release()
     }
 
@@ -254,7 +272,9 @@ final class PeerConnectionCore: Sendable {
         }
     }
 
-    private func applyLocal(_ description: SessionDescription) throws(PeerConnectionError) {
+    /// `settled`: W3C's end of "set the description" (update the negotiation-needed flag); false
+    /// for the implicit rollback inside ``setRemote(_:)``, which is one operation with it.
+    private func applyLocal(_ description: SessionDescription, settled: Bool = true) throws(PeerConnectionError) {
         let result = state.withLock { s in
             Result { () throws(PeerConnectionError) in try s.negotiation.setLocalDescription(description) }
         }
@@ -265,7 +285,7 @@ final class PeerConnectionCore: Sendable {
             s.releasedUfrag = s.negotiation.localDescription == nil ? nil : s.negotiation.local.ice.usernameFragment
         }
         release()
-        checkNegotiationNeeded()
+        if settled { descriptionSettled() }
     }
 
     func setRemote(_ description: SessionDescription) throws(PeerConnectionError) {
@@ -275,7 +295,7 @@ final class PeerConnectionCore: Sendable {
             // W3C: a remote offer in have-local-offer rolls our offer back first (perfect
             // negotiation's polite peer relies on it).
             if description.type == .offer && signaling == .haveLocalOffer {
-                try applyLocal(SessionDescription(type: .rollback, sdp: ""))
+                try applyLocal(SessionDescription(type: .rollback, sdp: ""), settled: false)
             }
             let result = state.withLock { s in
                 Result { () throws(PeerConnectionError) in try s.negotiation.setRemoteDescription(description) }
@@ -298,7 +318,7 @@ final class PeerConnectionCore: Sendable {
                 }
             }
             release()
-            checkNegotiationNeeded()
+            descriptionSettled()
         }
     }
 
@@ -455,31 +475,47 @@ final class PeerConnectionCore: Sendable {
             }
         }
         let first = state.withLock { s -> Bool in
-            guard s.negotiation.dataMid == nil, !s.wantsDataSection else { return false }
-            s.wantsDataSection = true
-            return true
+            defer { s.createdChannel = true }
+            return !s.createdChannel
         }
         if first { checkNegotiationNeeded() }
         return channel
     }
 
-    /// W3C's "update the negotiation-needed flag": in `stable`, when a data section or a restart
-    /// waits to be negotiated, fire `negotiationneeded` once per need.
+    /// W3C's "update the negotiation-needed flag" (webrtc-pc §4.7.3): in `stable`, when a data
+    /// section or a restart waits to be negotiated, set the flag and fire `negotiationneeded`,
+    /// unless the flag is set already; when nothing waits, clear it. Outside `stable` nothing
+    /// happens: the end of the description that returns to `stable` updates the flag again
+    /// (``descriptionSettled()``).
     func checkNegotiationNeeded() {
+        state.withLock { s in updateNegotiationNeeded(&s) }
+    }
+
+    /// The end of W3C's "set the description" (§4.4.1.6): if the state is now `stable`, update
+    /// the negotiation-needed flag; if the flag was set both before and after (the negotiation
+    /// that completed did not cover what was asked, e.g. ``restartIce()`` in `have-local-offer`),
+    /// fire `negotiationneeded` again.
+    private func descriptionSettled() {
         state.withLock { s in
-            guard !s.closed else { return }
-            if s.negotiation.dataMid != nil { s.wantsDataSection = false }
-            let needed = s.wantsDataSection || s.negotiation.restartPending
-            guard s.negotiation.signalingState == .stable else { return }
-            if !needed {
-                s.negotiationNeededFired = false
-                hub.negotiationSatisfied()
-                return
-            }
-            guard !s.negotiationNeededFired else { return }
-            s.negotiationNeededFired = true
-            hub.emit(.negotiationNeeded)
+            guard !s.closed, s.negotiation.signalingState == .stable else { return }
+            let before = s.negotiationNeededFired
+            updateNegotiationNeeded(&s)
+            if before && s.negotiationNeededFired { hub.emit(.negotiationNeeded) }
         }
+    }
+
+    /// The flag's update itself (the caller holds `state`).
+    private func updateNegotiationNeeded(_ s: inout State) {
+        guard !s.closed else { return }
+        guard s.negotiation.signalingState == .stable else { return }
+        guard (s.createdChannel && s.negotiation.dataMid == nil) || s.negotiation.restartPending else {
+            s.negotiationNeededFired = false
+            hub.negotiationSatisfied()
+            return
+        }
+        guard !s.negotiationNeededFired else { return }
+        s.negotiationNeededFired = true
+        hub.emit(.negotiationNeeded)
     }
 
     // MARK: Close
@@ -497,6 +533,8 @@ final class PeerConnectionCore: Sendable {
         ice.stateUpdateHandler = nil
         ice.gatheringStateHandler = nil
         ice.candidateHandler = nil
+        ice.selectedPairHandler = nil
+        dtls.stateUpdateHandler = nil
         dtls.connectionStateHandler = nil
         sctp.dataChannelHandler = nil
         sctp.close()

@@ -11,6 +11,10 @@ enum PeerConnectionEvent: Sendable {
     /// A local candidate; nil after the last one (W3C's `null` candidate).
     case candidate(IceCandidateInit?)
     case negotiationNeeded
+    /// The ICE transport selected a pair for the data component (W3C `selectedcandidatepairchange`).
+    case selectedPair(CandidatePair)
+    /// The DTLS transport's state changed (W3C `RTCDtlsTransport` `statechange`).
+    case dtls(DtlsTransportStateChange)
 }
 
 /// The streams of one element type: continuations by id.
@@ -43,6 +47,8 @@ final class PeerConnectionHub: Sendable {
         var gathering: (@Sendable (IceGatheringState) -> Void)?
         var candidate: (@Sendable (IceCandidateInit?) -> Void)?
         var negotiationNeeded: (@Sendable () -> Void)?
+        var selectedPair: (@Sendable (CandidatePair) -> Void)?
+        var dtls: (@Sendable (DtlsTransportStateChange) -> Void)?
         /// The user's `ondatachannel`, as set (the SCTP transport holds a gated wrapper of it).
         var dataChannel: (@Sendable (DataChannel) -> Void)?
     }
@@ -60,6 +66,8 @@ final class PeerConnectionHub: Sendable {
         var candidatesEnded = false
         /// A `negotiationneeded` not followed by a return to `stable` yet (a new stream replays it).
         var negotiationNeeded = false
+        var selectedPair: CandidatePair?
+        var dtls = DtlsTransportStateChange(state: .new, reason: nil)
         var outbox: [PeerConnectionEvent] = []
         var drainScheduled = false
         var nextID: UInt64 = 0
@@ -69,6 +77,8 @@ final class PeerConnectionHub: Sendable {
         var gatheringStreams = StreamSet<IceGatheringState>()
         var candidateStreams = StreamSet<IceCandidateInit?>()
         var negotiationStreams = StreamSet<Void>()
+        var pairStreams = StreamSet<CandidatePair>()
+        var dtlsStreams = StreamSet<DtlsTransportStateChange>()
     }
 
     let queue: DispatchQueue
@@ -87,23 +97,23 @@ final class PeerConnectionHub: Sendable {
     /// that repeats the current value is dropped (handlers fire only on a real change). Nothing
     /// after close.
     func emit(_ event: PeerConnectionEvent) {
-        let schedule = state.withLock { s -> Bool in
-            guard !s.closed else { return false }
+        state.withLock { s in
+            guard !s.closed else { return }
             switch event {
             case .signaling(let v):
-                guard v != s.signaling else { return false }
+                guard v != s.signaling else { return }
                 s.signaling = v
                 s.signalingStreams.yield(v)
             case .iceConnection(let v):
-                guard v != s.iceConnection else { return false }
+                guard v != s.iceConnection else { return }
                 s.iceConnection = v
                 s.iceStreams.yield(v)
             case .connection(let v):
-                guard v != s.connection else { return false }
+                guard v != s.connection else { return }
                 s.connection = v
                 s.connectionStreams.yield(v)
             case .gathering(let v):
-                guard v != s.gathering else { return false }
+                guard v != s.gathering else { return }
                 s.gathering = v
                 s.gatheringStreams.yield(v)
                 if v == .gathering {
@@ -116,12 +126,23 @@ final class PeerConnectionHub: Sendable {
             case .negotiationNeeded:
                 s.negotiationNeeded = true
                 s.negotiationStreams.yield(())
+            case .selectedPair(let p):
+                // Every selection ICE reports (a restart selects again, even the same addresses).
+                s.selectedPair = p
+                s.pairStreams.yield(p)
+            case .dtls(let v):
+                guard v != s.dtls else { return }
+                s.dtls = v
+                s.dtlsStreams.yield(v)
             }
             s.outbox.append(event)
-            defer { s.drainScheduled = true }
-            return !s.drainScheduled
+            // Scheduled under the lock (async never runs inline): whoever saw the event in a
+            // stream or a property can rely on a `queue.sync {}` delivering it to the handlers.
+            if !s.drainScheduled {
+                s.drainScheduled = true
+                queue.async { [self] in drain() }
+            }
         }
-        if schedule { queue.async { [self] in drain() } }
     }
 
     /// The negotiation that `negotiationneeded` asked for happened (back in `stable` with nothing
@@ -148,6 +169,8 @@ final class PeerConnectionHub: Sendable {
                 case .gathering(let v): handlers.gathering?(v)
                 case .candidate(let c): handlers.candidate?(c)
                 case .negotiationNeeded: handlers.negotiationNeeded?()
+                case .selectedPair(let p): handlers.selectedPair?(p)
+                case .dtls(let v): handlers.dtls?(v)
                 }
             }
         }
@@ -216,6 +239,14 @@ final class PeerConnectionHub: Sendable {
         makeStream(\.negotiationStreams) { s in s.negotiationNeeded ? [()] : [] }
     }
 
+    func makePairStream() -> AsyncStream<CandidatePair> {
+        makeStream(\.pairStreams) { s in s.selectedPair.map { [$0] } ?? [] }
+    }
+
+    func makeDtlsStream() -> AsyncStream<DtlsTransportStateChange> {
+        makeStream(\.dtlsStreams) { [$0.dtls] }
+    }
+
     // MARK: Close
 
     /// Closes: every state `closed`, no event from now on, handlers dropped, streams finished (a
@@ -234,6 +265,9 @@ final class PeerConnectionHub: Sendable {
             s.signalingStreams.yield(.closed)
             s.iceStreams.yield(.closed)
             s.connectionStreams.yield(.closed)
+            // W3C close sets the DTLS transport's state to closed too (no event).
+            s.dtls = DtlsTransportStateChange(state: .closed, reason: nil)
+            s.dtlsStreams.yield(s.dtls)
             defer {
                 s.signalingStreams = StreamSet()
                 s.iceStreams = StreamSet()
@@ -241,10 +275,13 @@ final class PeerConnectionHub: Sendable {
                 s.gatheringStreams = StreamSet()
                 s.candidateStreams = StreamSet()
                 s.negotiationStreams = StreamSet()
+                s.pairStreams = StreamSet()
+                s.dtlsStreams = StreamSet()
             }
             return [
                 s.signalingStreams.finishAll, s.iceStreams.finishAll, s.connectionStreams.finishAll,
                 s.gatheringStreams.finishAll, s.candidateStreams.finishAll, s.negotiationStreams.finishAll,
+                s.pairStreams.finishAll, s.dtlsStreams.finishAll,
             ]
         }
         guard let finishers else { return false }
