@@ -32,13 +32,16 @@ extension Session {
         }
     }
 
-    /// Answers an offer: the first, a renegotiation or an ICE restart alike. Our candidates wait
-    /// until the answer is queued, so that the page gets the answer first.
+    /// Answers an offer: the first, a renegotiation or an ICE restart alike. The first one makes
+    /// the connection, kept only if the offer is usable (a page sending garbage costs no agent).
+    /// Our candidates wait until the answer is queued, so that the page gets the answer first.
     private func answer(_ sdp: String) async {
-        guard let connection = await connection() else { return }
+        let existing = state.withLock { $0.connection }
+        guard let connection = existing ?? makeConnection() else { return }
         state.withLock { $0.held = $0.held ?? [] }
         do throws(PeerConnectionError) {
             try await connection.setRemoteDescription(SessionDescription(type: .offer, sdp: sdp))
+            if existing == nil, await !adopt(connection) { return }
             let answer = try await connection.setLocalDescription()
             logger.info("answering an offer (our ufrag \(connection.iceTransport.localParameters.usernameFragment))")
             send { s in
@@ -46,7 +49,9 @@ extension Session {
                 return [.answer(sdp: answer.sdp)] + (s.held ?? []).map(Self.message)
             }
         } catch {
-            if connection.signalingState == .haveRemoteOffer {
+            if existing == nil {
+                connection.close()
+            } else if connection.signalingState == .haveRemoteOffer {
                 try? await connection.setRemoteDescription(SessionDescription(type: .rollback, sdp: ""))
             }
             send { s in
@@ -57,18 +62,21 @@ extension Session {
         }
     }
 
-    /// The session's connection; the first offer makes it (it starts gathering at once) and
-    /// gives it the candidates that came before.
-    private func connection() async -> PeerConnection? {
-        if let existing = state.withLock({ $0.connection }) { return existing }
-        let connection: PeerConnection
+    /// A new connection (it starts gathering at once), or nil after telling the page why not.
+    private func makeConnection() -> PeerConnection? {
         do throws(PeerConnectionError) {
-            connection = try PeerConnection(configuration: settings.connection, logger: logger)
+            return try PeerConnection(configuration: settings.connection, logger: logger)
         } catch {
             logger.error("could not make the connection: \(error)")
             report(SignallingError(field: error.field ?? "connection", reason: "connection: \(error.reason)"))
             return nil
         }
+    }
+
+    /// Makes `connection` the session's, once the first offer was applied: its events go to the
+    /// page from now on (every stream starts with the current state), and the candidates that
+    /// came before the offer go to it. False (and the connection closed) if the session is ending.
+    private func adopt(_ connection: PeerConnection) async -> Bool {
         let pending = state.withLock { s -> [IceCandidateInit?]? in
             guard s.endReason == nil else { return nil }
             s.connection = connection
@@ -78,10 +86,10 @@ extension Session {
         }
         guard let pending else {
             connection.close()
-            return nil
+            return false
         }
         for candidate in pending { await add(candidate, to: connection) }
-        return connection
+        return true
     }
 
     /// Gives a remote candidate (nil: end-of-candidates) to the connection, or keeps it until
