@@ -115,11 +115,35 @@ struct PeerConnectionLoopbackTests {
         #expect(report.transport.iceRole == "controlling")
         #expect(report.transport.dtlsState == "connected")
         #expect(report.selectedCandidatePair != nil)
+        #expect((report.selectedCandidatePair?.currentRoundTripTime ?? -1) >= 0)
+        #expect(report.transport.bytesSent > 0 && report.transport.bytesReceived > 0)
+        #expect(report.transport.dtlsRole == "server")
         #expect(report.dataChannels.count == 2)
         #expect(report.certificates.count == 2)
         #expect(report.localCandidates.allSatisfy { $0.address == "127.0.0.1" })
         links.forEach { $0.cancel() }
         await a.closeAndWait()
         await b.closeAndWait()
+    }
+
+    @Test("an ICE-lite side, offering or answering: the full agent controls and the channel carries a message", .timeLimit(.minutes(1)), arguments: Offerer.allCases)
+    func iceLite(offerer: Offerer) async throws {
+        var lite = PeerConnection.Configuration(localAddresses: ["127.0.0.1"])
+        lite.iceLite = true
+        let full = try loopbackPeer(), server = try PeerConnection(configuration: lite)
+        let links = trickle(full, server)
+        let (first, second) = offerer == .a ? (full, server) : (server, full)
+        let channel = try first.createDataChannel("lite")
+        try await negotiate(first, second)
+        try await channel.waitUntilOpen(timeout: .seconds(20))
+        let incoming = try await firstIncoming(second)
+        try channel.send(text: "x")
+        #expect(try await nextMessage(incoming) == .text("x"))
+        #expect(full.core.negotiation(\.iceRole) == .controlling)
+        #expect(server.core.negotiation(\.iceRole) == .controlled)
+        #expect(server.localDescription?.sdp.contains("a=ice-lite") == true)
+        links.forEach { $0.cancel() }
+        await full.closeAndWait()
+        await server.closeAndWait()
     }
 }

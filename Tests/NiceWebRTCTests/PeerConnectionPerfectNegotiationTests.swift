@@ -12,8 +12,11 @@ struct PeerConnectionPerfectNegotiationTests {
 
     @Test("both sides create a channel at once: glare resolved by the polite side's rollback, every round connected with all channels open", .timeLimit(.minutes(5)))
     func glare() async throws {
+        var glares = 0
         for round in 0..<Self.rounds {
             let a = try loopbackPeer(), b = try loopbackPeer()
+            let politeStates = Box<[SignalingState]>([])
+            b.signalingStateHandler = { s in politeStates.withLock { $0.append(s) } }
             let link = PerfectNegotiation(impolite: a, polite: b)
             let channelA = try a.createDataChannel("from-a-\(round)")
             let channelB = try b.createDataChannel("from-b-\(round)")
@@ -30,9 +33,12 @@ struct PeerConnectionPerfectNegotiationTests {
             try await b.waitUntilConnected(timeout: .seconds(10))
             #expect(a.signalingState == .stable && b.signalingState == .stable)
             #expect(link.errors.isEmpty, "round \(round): \(link.errors)")
+            // Glare: the polite side's offer was rolled back for the impolite side's.
+            if politeStates.current.starts(with: [.haveLocalOffer, .stable, .haveRemoteOffer]) { glares += 1 }
             link.stop()
             await a.closeAndWait()
             await b.closeAndWait()
         }
+        #expect(glares > 0, "no round had both sides offering at once")
     }
 }

@@ -17,14 +17,16 @@ extension PeerConnection {
     /// W3C `ondatachannel`: each channel the peer opens, on the handler queue. Channels opened
     /// before a handler or stream listened are kept for the first one (at most 1,024).
     public var dataChannelHandler: (@Sendable (DataChannel) -> Void)? {
-        get { core.sctp.dataChannelHandler }
+        get { core.hub.handler(\.dataChannel) }
         set {
+            let hub = core.hub
+            guard !hub.isClosed else { return }
+            hub.setHandlers { $0.dataChannel = newValue }
             guard let newValue else {
                 core.sctp.dataChannelHandler = nil
                 return
             }
-            let hub = core.hub
-            guard !hub.isClosed else { return }
+            // Delivered under the connection's gate and only while it is open, as its own events.
             core.sctp.dataChannelHandler = { channel in
                 hub.gate.withGate {
                     guard !hub.isClosed else { return }

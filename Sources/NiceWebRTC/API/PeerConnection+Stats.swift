@@ -25,21 +25,27 @@ extension PeerConnection {
         let remotes = iceStats.remoteCandidates.map {
             IceCandidateStats(id: candidateId("IR", $0), transportId: transportId, $0, usernameFragment: remoteUfrag)
         }
+        // libnice 0.1.21 publishes no STUN round-trip time: SCTP's smoothed RTT over the pair is
+        // the best measure of the path we have (it includes the peer's SACK delay, ≤ 200 ms).
+        let rtt = iceStats.roundTripTime ?? core.sctp.core.roundTripTime
+        // ICE counts what it sends; what it hands to DTLS is counted there.
+        let packetsReceived = iceStats.datagramsReceived + dtls.core.wireDatagramsReceived.load(ordering: .relaxed)
+        let bytesReceived = iceStats.bytesReceived + dtls.core.wireBytesReceived.load(ordering: .relaxed)
         let pairs = iceStats.candidatePairs.filter { $0.component == 1 }.map { p in
             CandidatePairStats(
                 id: "CP\(candidateId("", p.local))_\(candidateId("", p.remote))", transportId: transportId,
                 localCandidateId: candidateId("IL", p.local), remoteCandidateId: candidateId("IR", p.remote),
                 state: p.state.rawValue, nominated: p.nominated,
-                packetsSent: iceStats.datagramsSent, packetsReceived: iceStats.datagramsReceived,
-                bytesSent: iceStats.bytesSent, bytesReceived: iceStats.bytesReceived,
-                totalRoundTripTime: nil, currentRoundTripTime: iceStats.roundTripTime.map(Self.seconds))
+                packetsSent: iceStats.datagramsSent, packetsReceived: packetsReceived,
+                bytesSent: iceStats.bytesSent, bytesReceived: bytesReceived,
+                currentRoundTripTime: rtt.map(Self.seconds), totalRoundTripTime: nil)
         }
         let role = core.negotiation { $0.iceRole }
         let dtlsRole = core.negotiation { $0.dtlsRole }
         let dtlsState = dtls.state
         let transport = TransportStats(
-            id: transportId, packetsSent: iceStats.datagramsSent, packetsReceived: iceStats.datagramsReceived,
-            bytesSent: iceStats.bytesSent, bytesReceived: iceStats.bytesReceived,
+            id: transportId, packetsSent: iceStats.datagramsSent, packetsReceived: packetsReceived,
+            bytesSent: iceStats.bytesSent, bytesReceived: bytesReceived,
             iceRole: role?.rawValue ?? "unknown", iceLocalUsernameFragment: localUfrag, dtlsState: dtlsState.rawValue,
             iceState: iceConnectionState.rawValue, selectedCandidatePairId: pairs.first?.id,
             localCertificateId: localCertificateId, remoteCertificateId: remoteCertificateId,

@@ -5,7 +5,8 @@ import NiceWebRTCCore
 /// A subset of W3C's `RTCStatsReport` (webrtc-stats) for a data-only session, from
 /// ``PeerConnection/stats()``: one value per stats object, each with W3C's `id`, `type` and member
 /// names. Members NiceWebRTC cannot measure are nil (libnice 0.1.21 publishes neither its check
-/// list, nor STUN request and response counts, nor round-trip times).
+/// list, nor STUN request and response counts, nor STUN round-trip times; the pair's
+/// `currentRoundTripTime` is SCTP's).
 ///
 /// ```swift
 /// let report = await pc.stats()
@@ -103,9 +104,12 @@ public struct CandidatePairStats: Sendable, Hashable {
     public var packetsReceived: UInt64
     public var bytesSent: UInt64
     public var bytesReceived: UInt64
-    /// Seconds; nil: not measured (libnice 0.1.21 does not publish them).
-    public var totalRoundTripTime: Double?
+    /// Seconds: SCTP's smoothed round-trip time over the pair once the association has measured
+    /// one (libnice 0.1.21 publishes no STUN round-trip time; SCTP's includes the peer's delayed
+    /// acknowledgement, so it can read high on an idle association).
     public var currentRoundTripTime: Double?
+    /// Not measured (nil): libnice 0.1.21 does not publish its STUN round-trip times.
+    public var totalRoundTripTime: Double?
     /// STUN connectivity checks and responses; nil: not measured (libnice 0.1.21 does not count them).
     public var requestsSent: UInt64?
     public var requestsReceived: UInt64?

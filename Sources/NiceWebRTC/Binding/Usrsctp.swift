@@ -321,6 +321,16 @@ final class UsrsctpSocket {
         return (status.sstat_instrms, status.sstat_outstrms)
     }
 
+    /// The association's smoothed round-trip time (`SCTP_STATUS`'s `spinfo_srtt` of the primary
+    /// path, whole milliseconds: 0 on loopback); nil when usrsctp cannot say.
+    func smoothedRoundTripTime() -> Duration? {
+        guard let s = socket else { return nil }
+        var status = sctp_status()
+        var length = socklen_t(MemoryLayout<sctp_status>.size)
+        guard usrsctp_getsockopt(s, Int32(IPPROTO_SCTP), SCTP_STATUS, &status, &length) == 0 else { return nil }
+        return .milliseconds(Int64(status.sstat_primary.spinfo_srtt))
+    }
+
     /// Aborts the association (SO_LINGER 0) and frees the socket. Idempotent.
     func close() {
         guard let s = socket else { return }

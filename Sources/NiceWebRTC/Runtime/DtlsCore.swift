@@ -68,6 +68,10 @@ final class DtlsCore: IceUpperLayer, Sendable {
     let sentBytes = Atomic<UInt64>(0)
     let sendFailures = Atomic<UInt64>(0)
     let nonDtlsDropped = Atomic<UInt64>(0)
+    /// Datagrams and bytes ICE delivered to this transport (the wire view, for stats: ICE does
+    /// not count what it hands to the layer above).
+    let wireDatagramsReceived = Atomic<UInt64>(0)
+    let wireBytesReceived = Atomic<UInt64>(0)
     let earlyDropped = Atomic<UInt64>(0)
     /// Records kept for the handshake because they arrived before the session existed (tests read it).
     let earlyBuffered = Atomic<UInt64>(0)
@@ -230,6 +234,8 @@ final class DtlsCore: IceUpperLayer, Sendable {
     // MARK: From ICE
 
     func iceDidReceive(_ bytes: UnsafeRawBufferPointer) {
+        wireDatagramsReceived.wrappingAdd(1, ordering: .relaxed)
+        wireBytesReceived.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
         guard DatagramClass(firstByteOf: bytes) == .dtls else {
             // Only DTLS may use this component now: a plain datagram is not authenticated.
             nonDtlsDropped.wrappingAdd(1, ordering: .relaxed)

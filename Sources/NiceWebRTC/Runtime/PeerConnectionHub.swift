@@ -43,6 +43,8 @@ final class PeerConnectionHub: Sendable {
         var gathering: (@Sendable (IceGatheringState) -> Void)?
         var candidate: (@Sendable (IceCandidateInit?) -> Void)?
         var negotiationNeeded: (@Sendable () -> Void)?
+        /// The user's `ondatachannel`, as set (the SCTP transport holds a gated wrapper of it).
+        var dataChannel: (@Sendable (DataChannel) -> Void)?
     }
 
     struct State: Sendable {

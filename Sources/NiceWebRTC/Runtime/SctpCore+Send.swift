@@ -332,6 +332,12 @@ extension SctpCore {
         locked { a in a.channels[key]?.lowThreshold = max(0, value) }
     }
 
+    /// SCTP's smoothed round-trip time over the association once it is up (for stats; a socket
+    /// read under the state lock, as the socket allows).
+    var roundTripTime: Duration? {
+        locked { a in a.state == .connected ? a.socket?.smoothedRoundTripTime() : nil }
+    }
+
     /// The channels of the association now, by creation order (for stats).
     var liveChannels: [DataChannel] {
         locked { a in a.channels.values.sorted { $0.object.key < $1.object.key }.map(\.object) }

@@ -43,16 +43,21 @@ func nextMessage(_ channel: DataChannel, timeout: Duration = .seconds(20)) async
     return try #require(message, "no message within \(timeout)")
 }
 
-/// What a signalling channel carries between two peers.
+/// What a signalling channel carries between two peers, and (never sent) a side's own
+/// `negotiationneeded`, queued with what arrives so one task handles both in order.
 enum Signal: Sendable {
     case description(SessionDescription)
     case candidate(IceCandidateInit?)
+    case negotiationNeeded
 }
 
 /// W3C's perfect negotiation between two PeerConnections (webrtc-pc §10.7): each side answers
 /// `negotiationneeded` with the implicit `setLocalDescription()`, the impolite side ignores an
 /// offer that collides with its own, the polite side rolls its own back (implicitly, inside
-/// `setRemoteDescription`). Signals travel in order through one stream per direction.
+/// `setRemoteDescription`). Signals travel in order through one stream per direction. Each side
+/// handles its signals and its own `negotiationneeded` one at a time, as the browser's single
+/// thread does for the W3C example (handled concurrently, an offer made while a remote offer was
+/// being answered turned into a second answer).
 final class PerfectNegotiation: Sendable {
     final class Side: Sendable {
         let pc: PeerConnection
@@ -62,20 +67,24 @@ final class PerfectNegotiation: Sendable {
         let errors = Mutex<[String]>([])
         let outbox: AsyncStream<Signal>.Continuation
         let inbox: AsyncStream<Signal>
+        let inboxInput: AsyncStream<Signal>.Continuation
 
-        init(pc: PeerConnection, polite: Bool, outbox: AsyncStream<Signal>.Continuation, inbox: AsyncStream<Signal>) {
+        init(pc: PeerConnection, polite: Bool, outbox: AsyncStream<Signal>.Continuation, inbox: AsyncStream<Signal>,
+             inboxInput: AsyncStream<Signal>.Continuation) {
             self.pc = pc
             self.polite = polite
             self.outbox = outbox
             self.inbox = inbox
+            self.inboxInput = inboxInput
         }
 
         func record(_ error: any Error) {
             errors.withLock { $0.append("\(polite ? "polite" : "impolite"): \(error)") }
         }
 
-        /// The W3C example's `onnegotiationneeded`.
+        /// The W3C example's `onnegotiationneeded` (a browser fires it only in stable).
         func negotiationNeeded() async {
+            guard pc.signalingState == .stable else { return }
             makingOffer.withLock { $0 = true }
             defer { makingOffer.withLock { $0 = false } }
             do {
@@ -89,6 +98,8 @@ final class PerfectNegotiation: Sendable {
         /// The W3C example's `onmessage`, one signal at a time.
         func receive(_ signal: Signal) async {
             switch signal {
+            case .negotiationNeeded:
+                await negotiationNeeded()
             case .description(let description):
                 let collision = description.type == .offer && (makingOffer.withLock { $0 } || pc.signalingState != .stable)
                 let ignore = !polite && collision
@@ -119,14 +130,12 @@ final class PerfectNegotiation: Sendable {
     init(impolite a: PeerConnection, polite b: PeerConnection) {
         let (toB, toBk) = AsyncStream.makeStream(of: Signal.self)
         let (toA, toAk) = AsyncStream.makeStream(of: Signal.self)
-        impolite = Side(pc: a, polite: false, outbox: toBk, inbox: toA)
-        polite = Side(pc: b, polite: true, outbox: toAk, inbox: toB)
+        impolite = Side(pc: a, polite: false, outbox: toBk, inbox: toA, inboxInput: toAk)
+        polite = Side(pc: b, polite: true, outbox: toAk, inbox: toB, inboxInput: toBk)
         var started: [Task<Void, Never>] = []
         for side in [impolite, polite] {
-            side.pc.negotiationNeededHandler = { [weak side] in
-                guard let side else { return }
-                Task { await side.negotiationNeeded() }
-            }
+            let own = side.inboxInput
+            side.pc.negotiationNeededHandler = { own.yield(.negotiationNeeded) }
             let pc = side.pc, outbox = side.outbox
             started.append(Task { for await c in pc.iceCandidates() { outbox.yield(.candidate(c)) } })
             started.append(Task { [weak side] in
