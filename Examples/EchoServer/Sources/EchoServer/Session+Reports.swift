@@ -86,11 +86,16 @@ extension Session {
 
     /// The `state` message for a change, if it is one (under the state's lock).
     func stateMessage(_ s: inout State, _ layer: Layer, _ value: String, reason: String? = nil, channel: DataChannel? = nil) -> ServerMessage? {
-        let slot = channel.map { "channel.\(ObjectIdentifier($0).hashValue)" } ?? layer.rawValue
+        let slot = Self.slot(layer, channel)
         guard !s.finalReported, s.reported[slot] != value else { return nil }
         // A closed channel's slot is dropped: the table stays as small as the open channels.
         s.reported[slot] = layer == .channel && value == DataChannelState.closed.rawValue ? nil : value
         return .state(StateReport(layer: layer, state: value, reason: reason, label: channel?.label, id: channel?.id.map(Int.init), t: t))
+    }
+
+    /// The key of a layer's (or channel's) last reported state.
+    static func slot(_ layer: Layer, _ channel: DataChannel?) -> String {
+        channel.map { "channel.\(ObjectIdentifier($0).hashValue)" } ?? layer.rawValue
     }
 
     /// `ip:port`, `[ip]:port` for IPv6.

@@ -89,7 +89,8 @@ final class Session: Sendable {
     struct State {
         /// The connection, made by the first offer (which paid for it with a token of the budget).
         var connection: PeerConnection?
-        /// Forwards the connection's events to the page (``observe(_:)``).
+        /// Forwards the connection's events to the page (``observe(_:)``); ends when the
+        /// connection's streams finish (on close). Never cancelled while the connection is open.
         var observer: Task<Void, Never>?
         /// Remote candidates (nil: end-of-candidates) that came before the first offer.
         var pending: [IceCandidateInit?] = []
@@ -210,16 +211,19 @@ final class Session: Sendable {
     var isEnding: Bool { state.withLock { $0.endReason != nil } }
 
     private func teardown(_ reason: EndReason) async {
-        let (connection, channels, tasks) = state.withLock { s in
-            (s.connection, s.channels.values.map(\.channel), [s.idleDeadline, s.lifetimeDeadline, s.observer] + s.channels.values.map(\.task))
+        let (connection, channels, deadlines, tasks) = state.withLock { s in
+            (s.connection, s.channels.values.map(\.channel), [s.idleDeadline, s.lifetimeDeadline],
+             [s.observer].compactMap { $0 } + s.channels.values.map(\.task))
         }
-        for task in tasks { task?.cancel() }
+        for deadline in deadlines { deadline?.cancel() }
         // W3C close: the association is aborted (the page sees its channels and connection
         // close), close_notify, ICE closed; no event follows, so the final states are ours.
         connection?.close()
         send { s in
             let layers = connection == nil ? [] : [Layer.sctp, .dtls, .connection, .ice]
-            let final = channels.compactMap { stateMessage(&s, .channel, DataChannelState.closed.rawValue, channel: $0) }
+            // The channels whose last report was not `closed` (a closed one has no slot left).
+            let open = channels.filter { s.reported[Self.slot(.channel, $0)] != nil }
+            let final = open.compactMap { stateMessage(&s, .channel, DataChannelState.closed.rawValue, channel: $0) }
                 + layers.compactMap { stateMessage(&s, $0, "closed", reason: "session ended") }
             s.finalReported = true
             return final + (reason.byeReason.map { [.bye(reason: $0)] } ?? [])
@@ -231,6 +235,17 @@ final class Session: Sendable {
             return
         }
         await connection.closeAndWait()
+        // The tasks that iterate the connection's streams end when the streams finish (close()
+        // finishes them). They are not cancelled before: cancelling a task at the moment the
+        // library yields to its stream deadlocks today (the stream's onTermination waits for the
+        // lock the yield holds, the yield for the task's status lock; reported on issue 18).
+        let ended = await finishes(within: .seconds(2)) {
+            for task in tasks { await task.value }
+        }
+        if !ended {
+            logger.warning("the connection's event tasks did not end within 2 s of close: cancelling them")
+            for task in tasks { task.cancel() }
+        }
         let c = connection.sctp.counters
         let e = echoed.value
         logger.info("""
