@@ -7,8 +7,8 @@ import Synchronization
 extension Session {
     /// Forwards the connection's events until the session ends. Every stream yields the current
     /// state first, so the page gets each layer's `new` (SCTP: `connecting`) before its changes.
-    /// The ICE and DTLS states come from the transports' streams, which carry the reason of each
-    /// change (`checksStarted`, `pairSelected`, `consentLost`, a fingerprint mismatch, …).
+    /// The states come from the transports' streams: the ICE and DTLS ones carry the reason of
+    /// each change (`checksStarted`, `pairSelected`, `consentLost`, a fingerprint mismatch, …).
     func observe(_ connection: PeerConnection) -> Task<Void, Never> {
         Task {
             await withDiscardingTaskGroup { group in
@@ -19,10 +19,12 @@ extension Session {
                     for await channel in connection.incomingDataChannels() { self.opened(channel) }
                 }
                 group.addTask {
-                    for await change in connection.connectionStateChanges() {
-                        self.logger.info("connection \(change.rawValue)")
-                        if change == .connected { self.state.withLock { $0.connected = true } }
-                        self.reportState(.connection, change.rawValue)
+                    // W3C connectionState as DTLS makes it: PeerConnection's own stream hears it
+                    // through a queue hop and may come after the page's channel is open (issue 18).
+                    for await change in connection.dtlsTransport.connectionStateChanges() {
+                        self.logger.info("connection \(change.state.rawValue)")
+                        if change.state == .connected { self.state.withLock { $0.connected = true } }
+                        self.reportState(.connection, change.state.rawValue)
                     }
                 }
                 group.addTask {
