@@ -4,6 +4,9 @@
 #
 #   Fuzz/dc-run.sh [seconds]      (default 60)
 #
+# Mode 4 drives the JSEP core (Negotiation) with scripted offers, answers, rollbacks, restarts,
+# mutated descriptions and fuzzed candidates (Fuzz/DataChannelFuzzer/NegotiationScript.swift).
+#
 # Compiles the pure-Swift cores directly (no SwiftPM, no libnice, no OpenSSL): Sources/NiceICECore
 # as a static library of its own module (the NiceWebRTCCore files `import NiceICECore`), then
 # Sources/NiceWebRTCCore and the fuzzer (Fuzz/DataChannelFuzzer/main.swift) as one module, so the
@@ -76,7 +79,7 @@ compile "NiceICECore (static library)" "${common[@]}" \
 compile "$build/dc-fuzzer" "${common[@]}" \
     -I "$modules" \
     -module-name NiceWebRTCDataChannelFuzz \
-    "$root"/Sources/NiceWebRTCCore/*.swift "$here"/DataChannelFuzzer/main.swift \
+    "$root"/Sources/NiceWebRTCCore/*.swift "$root"/Sources/NiceWebRTCCore/Negotiation/*.swift "$here"/DataChannelFuzzer/*.swift \
     -L "$modules" -lNiceICECore \
     -o "$build/dc-fuzzer"
 grep -v "Cannot export local symbol" "$compile_log" >&2 || true

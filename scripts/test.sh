@@ -18,7 +18,7 @@
 #      dc-peer and <-> aiortc (Interop/run.sh); dc-peer <-> headless Firefox ESR in namespaces, its
 #      DTLS 1.3 + post-quantum ClientHello captured and checked (scripts/dc-firefox-interop.sh)
 #   6. the candidate/SDP fuzzer, the DTLS record fuzzer and the data-channel fuzzer (DCEP, messages,
-#      SDP offer/answer), FUZZ_SECONDS each (default 60)
+#      SDP offer/answer, the JSEP negotiation core), FUZZ_SECONDS each (default 60)
 #   7. valgrind --leak-check=full on the loopback demo (no definite leak)
 #   8. a benchmark smoke run (small sizes, no timing assertions)
 set -euo pipefail
@@ -79,7 +79,7 @@ Fuzz/run.sh "${FUZZ_SECONDS:-60}"
 step "fuzz the DTLS record input path (and replay the known reproducers)"
 Fuzz/dtls-run.sh "${FUZZ_SECONDS:-60}"
 
-step "fuzz the data-channel layer (DCEP, messages, SDP offer/answer)"
+step "fuzz the data-channel layer (DCEP, messages, SDP offer/answer, the JSEP negotiation core)"
 Fuzz/dc-run.sh "${FUZZ_SECONDS:-60}"
 
 step "valgrind leak check of the loopback demo"

@@ -23,6 +23,9 @@
 //      IceDescription, DtlsDescription, DataChannelDescription and
 //      DataChannelRemoteDescription(answer:) with exactly our values, rejects (port 0) every
 //      non-data section and bundles the data mid exactly when the offer bundles it.
+//   4  negotiation: the rest is a script for two Negotiation values (JSEP): offers, answers,
+//      deliveries, rollbacks, restarts, mutated and raw descriptions, fuzzed candidates; both
+//      stay consistent after every step (Fuzz/DataChannelFuzzer/NegotiationScript.swift).
 // A broken invariant traps (libFuzzer records the input).
 
 import NiceICECore
@@ -40,10 +43,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return 0
     }
     let rest = bytes[1...]
-    switch bytes[0] % 4 {
+    switch bytes[0] % 5 {
     case 0: checkDcep(Array(rest))
     case 1: checkMessage(Array(rest))
     case 2: checkOptionsAndOffer(Array(rest))
+    case 4: checkNegotiation(Array(rest))
     default:
         let position = rest.first.map(Int.init) ?? 0
         checkSDPInput(String(decoding: rest.dropFirst(), as: UTF8.self), position: position)
@@ -438,7 +442,7 @@ private func checkAnswer(offer sdp: String, remote: DataChannelRemoteDescription
 
 /// Reports a broken invariant on stderr (unbuffered, so it survives the trap) and traps,
 /// which libFuzzer records as a crash with its reproducer.
-private func violation(_ message: String) -> Never {
+func violation(_ message: String) -> Never {
     #if canImport(Glibc)
     let line = "NiceWebRTC data-channel fuzz invariant violated: " + message + "\n"
     _ = line.utf8CString.withUnsafeBufferPointer { buffer in

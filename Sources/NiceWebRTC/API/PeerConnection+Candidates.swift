@@ -5,7 +5,9 @@ extension PeerConnection {
     /// W3C `addIceCandidate(_:)`: a candidate the peer trickled, routed by its `sdpMid` /
     /// `sdpMLineIndex` and `usernameFragment`; a candidate `""` or nil is the end of the peer's
     /// candidates. Candidates given before the remote description are kept (at most 1,024) and
-    /// applied in order once it is set (one refused then is logged, as this call has returned);
+    /// applied in order once it is set (one refused then is logged, as this call has returned),
+    /// and so is a candidate whose `usernameFragment` no remote description announced yet (a
+    /// restart's candidates that overtook its offer on the way);
     /// one of an earlier ICE generation, or for a section we rejected, is ignored without an
     /// error, as W3C says.
     ///

@@ -389,8 +389,26 @@ final class PeerConnectionCore: Sendable {
                 return .success(true)
             }
             if try kept.get() { return }
-            try applyCandidate(candidate)
+            do throws(PeerConnectionError) {
+                try applyCandidate(candidate)
+            } catch where error.code == .operationError && error.field == "usernameFragment" {
+                // A candidate of a generation no remote description announced yet: the peer's
+                // restart candidates overtook its offer (its icecandidate handler and the code
+                // that sends the offer race, as they do with Pion or libwebrtc's native API).
+                // Kept for the next remote description, routed (or refused, logged) then.
+                try keep(candidate, error)
+            }
         }
+    }
+
+    private func keep(_ candidate: IceCandidateInit?, _ error: PeerConnectionError) throws(PeerConnectionError) {
+        let kept = state.withLock { s -> Bool in
+            guard s.early.count < Self.earlyLimit else { return false }
+            s.early.append(candidate)
+            return true
+        }
+        guard kept else { throw error }
+        logger.debug("kept a remote candidate of an ICE generation not signalled yet")
     }
 
     private func applyCandidate(_ candidate: IceCandidateInit?) throws(PeerConnectionError) {

@@ -20,7 +20,7 @@ public struct Negotiation: Sendable {
     /// The W3C signalling state.
     public internal(set) var signalingState: SignalingState = .stable
     /// Our ICE role, decided by the first offer applied (local or remote), decided again by an
-    /// ICE restart (the side that offers it controls, RFC 8839 §4.4.1.1.1) and by ICE-lite
+    /// ICE restart (the side that offers it controls, RFC 8839: a restart decides the roles again, as the first exchange did) and by ICE-lite
     /// peers (the full agent controls, RFC 8445 §6.1.1); nil before any offer.
     public internal(set) var iceRole: IceRole?
     /// Our DTLS role, decided when the first answer is applied (local or remote); nil before.

@@ -2,6 +2,26 @@ import NiceICECore
 
 /// What the runtime must do after ``Negotiation`` applied a description, in the order given.
 ///
+/// When each comes:
+///
+/// | call | effects |
+/// |---|---|
+/// | first local offer | `startIce(.controlling)` (`.controlled` if we are ICE-lite) |
+/// | first remote offer | `startIce(.controlled)` (`.controlling` against an ICE-lite offerer), `setRemoteIce` |
+/// | first answer, local | `startDtls(.client, remote: the offer's)`, `startSctp` |
+/// | first answer, remote | `setRemoteIce`, `startDtls(.server, …)` (opposite of the answer's role), `startSctp` |
+/// | pranswer | as an answer for ICE (`useLocalIce` / `setRemoteIce`); DTLS and SCTP wait for the answer |
+/// | our restart offer | `startIce(.controlling)` if we were controlled, `useLocalIce(new)` |
+/// | a remote restart offer | `startIce(.controlled)` if we were controlling, `setRemoteIce(new)`; our answer: `useLocalIce(new)` |
+/// | re-offer or answer, no restart | nothing |
+/// | rollback | what undoes the offer: `startIce(previous role)`, `useLocalIce(previous)`, `setRemoteIce(previous, the current remote description's candidates)` |
+///
+/// `startIce` thus comes again only with the other role (a restart offered by the other side
+/// than the last one, RFC 8839: a restart decides the roles again, as the first exchange did; a rollback; the first offer after the first one
+/// was rolled back): the runtime sets the agent's role (libnice's `controlling-mode`).
+/// `startDtls` and `startSctp` come once per session: a re-negotiation keeps the DTLS
+/// association (a description that would need a new one is refused).
+///
 /// ```swift
 /// for effect in try negotiation.setRemoteDescription(offer) {
 ///     switch effect {
