@@ -39,9 +39,13 @@ extension Session {
         let existing = state.withLock { $0.connection }
         guard let connection = existing ?? makeConnection() else { return }
         state.withLock { $0.held = $0.held ?? [] }
+        var adopted = existing != nil
         do throws(PeerConnectionError) {
             try await connection.setRemoteDescription(SessionDescription(type: .offer, sdp: sdp))
-            if existing == nil, await !adopt(connection) { return }
+            if !adopted {
+                guard await adopt(connection) else { return }
+                adopted = true
+            }
             let answer = try await connection.setLocalDescription()
             logger.info("answering an offer (our ufrag \(connection.iceTransport.localParameters.usernameFragment))")
             send { s in
@@ -49,7 +53,7 @@ extension Session {
                 return [.answer(sdp: answer.sdp)] + (s.held ?? []).map(Self.message)
             }
         } catch {
-            if existing == nil {
+            if !adopted {
                 connection.close()
             } else if connection.signalingState == .haveRemoteOffer {
                 try? await connection.setRemoteDescription(SessionDescription(type: .rollback, sdp: ""))
