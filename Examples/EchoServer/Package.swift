@@ -23,7 +23,6 @@ let package = Package(
         .executableTarget(
             name: "EchoServer",
             dependencies: [
-                .product(name: "NiceICE", package: "swift-nice"),
                 .product(name: "NiceWebRTC", package: "swift-nice"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -48,7 +47,7 @@ let package = Package(
             name: "EchoServerTests",
             dependencies: [
                 "EchoServer",
-                .product(name: "NiceICE", package: "swift-nice"),
+                .product(name: "NiceWebRTC", package: "swift-nice"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

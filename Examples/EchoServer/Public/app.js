@@ -181,7 +181,7 @@
       pc.onicegatheringstatechange = () => { if (this.main) log('note', `iceGatheringState ${pc.iceGatheringState}`); };
       pc.onicecandidate = (e) => {
         if (e.candidate && e.candidate.candidate) {
-          this.send({ type: 'candidate', candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex });
+          this.send({ type: 'candidate', candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex, usernameFragment: e.candidate.usernameFragment });
         } else if (!e.candidate) {
           this.send({ type: 'end-of-candidates' });
         }

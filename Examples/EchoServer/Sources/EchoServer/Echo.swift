@@ -16,25 +16,19 @@ enum Echo {
         func add(_ bytes: Int) { totals.withLock { $0.messages += 1; $0.bytes += bytes } }
     }
 
-    /// Starts echoing `channel` on a task of its own; it ends when the channel closes or the task
-    /// is cancelled, and then calls `finished` (the session forgets the task).
-    static func start(
-        on channel: DataChannel, counter: Counter, logger: Logger, finished: @escaping @Sendable () -> Void = {}
-    ) -> Task<Void, Never> {
-        Task {
-            defer { finished() }
-            for await message in channel.messages() {
-                if Task.isCancelled { return }
-                do throws(DataChannelError) {
-                    try await channel.write(message)
-                    counter.add(message.count)
-                } catch where error.code == .messageTooLarge {
-                    // Larger than the page's a=max-message-size: it could never take it back.
-                    logger.warning("not echoing a \(message.count)-byte message on '\(SignallingError.excerpt(channel.label))': \(error.reason)")
-                } catch {
-                    logger.debug("echo on '\(SignallingError.excerpt(channel.label))' stopped: \(error)")
-                    return
-                }
+    /// Echoes `channel` until it closes or the task is cancelled.
+    static func run(on channel: DataChannel, counter: Counter, logger: Logger) async {
+        for await message in channel.messages() {
+            if Task.isCancelled { return }
+            do throws(DataChannelError) {
+                try await channel.write(message)
+                counter.add(message.count)
+            } catch where error.code == .messageTooLarge {
+                // Larger than the page's a=max-message-size: it could never take it back.
+                logger.warning("not echoing a \(message.count)-byte message on '\(SignallingError.excerpt(channel.label))': \(error.reason)")
+            } catch {
+                logger.debug("echo on '\(SignallingError.excerpt(channel.label))' stopped: \(error)")
+                return
             }
         }
     }

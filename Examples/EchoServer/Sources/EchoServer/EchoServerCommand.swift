@@ -7,7 +7,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import NiceICE
+import NiceWebRTC
 import ServiceLifecycle
 import UnixSignals
 
@@ -131,14 +131,14 @@ struct EchoServerCommand: AsyncParsableCommand {
             throw ValidationError("no Public folder with an index.html found; give --public-dir")
         }
         let settings = ServerSettings(
-            ice: try iceConfiguration(turnPassword: try turnPassword(logger: logger)),
+            connection: try connectionConfiguration(turnPassword: try turnPassword(logger: logger)),
             maxSessions: maxSessions,
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
             maxSessionsPerAddress: maxSessionsPerAddress,
             maxLifetime: .milliseconds(Int64(maxLifetime * 1000)),
             offerRate: offerRate,
             offerBurst: offerBurst)
-        try await Self.checkIceConfiguration(settings.ice)
+        try await Self.checkConnectionConfiguration(settings.connection)
         let origins: OriginPolicy
         do throws(OriginPolicy.Invalid) { origins = try OriginPolicy(allowing: allowOrigin) } catch {
             throw ValidationError("--allow-origin: '\(SignallingError.excerpt(error.origin))' is no origin")
@@ -149,9 +149,9 @@ struct EchoServerCommand: AsyncParsableCommand {
             host: host, port: port, publicDirectory: publicDirectory, origins: origins, registry: registry, logger: logger)
         logger.info("""
             serving \(publicDirectory) and /signal on http://\(host.contains(":") ? "[\(host)]" : host):\(port)/; \
-            ICE on \(settings.ice.localAddresses.joined(separator: ", "))\
-            \(settings.ice.portRange.map { " ports \($0)" } ?? "")\
-            \(settings.ice.natOneToOneAddresses.isEmpty ? "" : ", advertised as \(settings.ice.natOneToOneAddresses.joined(separator: ", "))"); \
+            ICE on \(settings.connection.localAddresses.joined(separator: ", "))\
+            \(settings.connection.portRange.map { " ports \($0)" } ?? "")\
+            \(settings.connection.natOneToOneAddresses.isEmpty ? "" : ", advertised as \(settings.connection.natOneToOneAddresses.joined(separator: ", "))"); \
             at most \(settings.maxSessions) sessions (\(settings.maxSessionsPerAddress) per address), \
             idle timeout \(settings.idleTimeout), lifetime \(settings.maxLifetime), \
             \(Session.rateText(settings.offerRate)) offers/s (\(settings.offerBurst) at once); \
@@ -194,14 +194,14 @@ struct EchoServerCommand: AsyncParsableCommand {
         return password
     }
 
-    /// The sessions' ICE configuration from the options (the role is set per offer).
-    func iceConfiguration(turnPassword: String? = nil) throws -> IceTransport.Configuration {
+    /// The sessions' connection configuration from the options.
+    func connectionConfiguration(turnPassword: String? = nil) throws -> PeerConnection.Configuration {
         var addresses = iceAddress
         if addresses.isEmpty {
             let isIP = host.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } && (host.contains(".") || host.contains(":"))
             addresses = [isIP && host != "0.0.0.0" && host != "::" ? host : "127.0.0.1"]
         }
-        var configuration = IceTransport.Configuration(role: .controlled, localAddresses: addresses)
+        var configuration = PeerConnection.Configuration(localAddresses: addresses)
         if let portRange {
             let (low, high) = try Self.parsePortRange(portRange)
             configuration.portRange = IceTransport.PortRange(low, high)
@@ -226,14 +226,14 @@ struct EchoServerCommand: AsyncParsableCommand {
         return (low, high)
     }
 
-    /// Creates (and closes) one connection with the configuration, so that what NiceICE refuses
-    /// (a malformed address or server URL) stops the server at start rather than every session.
-    static func checkIceConfiguration(_ configuration: IceTransport.Configuration) async throws {
-        do throws(IceError) {
-            let probe = try IceTransport(configuration: configuration, logger: Logger(label: "EchoServer.check"))
+    /// Creates (and closes) one connection with the configuration, so that what the library
+    /// refuses (a malformed address or server URL) stops the server at start rather than every session.
+    static func checkConnectionConfiguration(_ configuration: PeerConnection.Configuration) async throws {
+        do throws(PeerConnectionError) {
+            let probe = try PeerConnection(configuration: configuration, logger: Logger(label: "EchoServer.check"))
             await probe.closeAndWait()
         } catch {
-            throw ValidationError("ICE configuration: \(error.field.map { "\($0): " } ?? "")\(error.reason)")
+            throw ValidationError("connection configuration: \(error.field.map { "\($0): " } ?? "")\(error.reason)")
         }
     }
 }

@@ -1,11 +1,12 @@
 // What every session is built from, decided once from the command line.
-import NiceICE
+import NiceWebRTC
 
-/// The settings shared by all sessions: how ICE gathers and the limits of docs/echo-signalling.md.
+/// The settings shared by all sessions: how their connections gather and the limits of
+/// docs/echo-signalling.md.
 struct ServerSettings: Sendable {
-    /// The ICE agent of each session: controlled (the page offers), gathering on the
-    /// `--ice-address` addresses only, with `--port-range`, `--public-address`, `--stun`, `--turn`.
-    var ice: IceTransport.Configuration
+    /// Each session's ``PeerConnection``: gathering on the `--ice-address` addresses only, with
+    /// `--port-range`, `--public-address`, `--stun`, `--turn`.
+    var connection: PeerConnection.Configuration
     /// `--max-sessions`: WebSockets beyond it get `bye` ("session limit").
     var maxSessions: Int
     /// `--idle-timeout`: a session not `connected` this long after its WebSocket opened is ended.

@@ -1,120 +1,145 @@
-// A session's signalling input, on its queue: offers (the first builds the stack, a later one
-// renegotiates or restarts ICE), trickled candidates, end-of-candidates, bye.
+// A session's signalling input: offers (the first makes the connection; a later one renegotiates
+// or restarts ICE, which the connection tells apart), trickled candidates, end-of-candidates, bye.
 import Logging
 import NiceWebRTC
 import Synchronization
 
 extension Session {
-    /// One message from the page, on ``queue``.
-    func handle(_ message: ClientMessage) {
+    /// Handles one message from the page and returns once it was handled, so that a WebSocket's
+    /// messages are handled in order and never pile up.
+    func receive(_ message: ClientMessage) async {
         guard !isEnding else { return }
         switch message {
         case .offer(let sdp):
-            // Every offer (an ICE restart too) costs a token of the server-wide budget: building a
-            // stack (agent, sockets, key, certificate, TURN allocation) or restarting ICE is what
-            // a page could otherwise make the server do without bound.
+            // Every offer (an ICE restart too) costs a token of the server-wide budget: making a
+            // connection (agent, sockets, key, certificate, TURN allocation) or restarting ICE is
+            // what a page could otherwise make the server do without bound.
             guard offerBudget.take() else {
                 report(SignallingError(
                     field: "rate",
                     reason: "the server takes at most \(Self.rateText(offerBudget.rate)) offers a second (\(offerBudget.burst) at once): offer dropped, try again later"))
                 return
             }
-            answer(sdp)
-        case .candidate(let line, let mid, let index):
-            let candidate: IceCandidate
-            do throws(IceError) {
-                // Without mid and index: the first media section, as W3C's addIceCandidate does.
-                candidate = try IceCandidate(parsing: line, sdpMid: mid, sdpMLineIndex: mid == nil && index == nil ? 0 : index)
-            } catch {
-                report(SignallingError(field: error.field ?? "candidate", reason: "candidate: \(error.reason)"))
-                return
-            }
-            addOrKeep(candidate)
+            await answer(sdp)
+        case .candidate(let line, let mid, let index, let ufrag):
+            // Without mid and index: the first media section.
+            await add(IceCandidateInit(candidate: line, sdpMid: mid, sdpMLineIndex: mid == nil && index == nil ? 0 : index, usernameFragment: ufrag))
         case .endOfCandidates:
-            addOrKeep(nil)
+            await add(nil)
         case .bye:
             logger.info("the page said bye")
             beginEnd(.pageBye)
         }
     }
 
-    // MARK: Offers
+    /// Answers an offer: the first, a renegotiation or an ICE restart alike. The first one makes
+    /// the connection, kept only if the offer is usable (a page sending garbage costs no agent).
+    /// Our candidates wait until the answer is queued, so that the page gets the answer first.
+    private func answer(_ sdp: String) async {
+        let existing = state.withLock { $0.connection }
+        guard let connection = existing ?? makeConnection() else { return }
+        state.withLock { $0.held = $0.held ?? [] }
+        var adopted = existing != nil
+        do throws(PeerConnectionError) {
+            try await connection.setRemoteDescription(SessionDescription(type: .offer, sdp: sdp))
+            if !adopted {
+                guard await adopt(connection) else { return }
+                adopted = true
+            }
+            let answer = try await connection.setLocalDescription()
+            logger.info("answering an offer (our ufrag \(connection.iceTransport.localParameters.usernameFragment))")
+            send { s in
+                defer { s.held = nil }
+                return [.answer(sdp: answer.sdp)] + (s.held ?? []).map(Self.message)
+            }
+        } catch {
+            if !adopted {
+                connection.close()
+            } else if connection.signalingState == .haveRemoteOffer {
+                try? await connection.setRemoteDescription(SessionDescription(type: .rollback, sdp: ""))
+            }
+            send { s in
+                defer { s.held = nil }
+                return (s.held ?? []).map(Self.message)
+            }
+            report(Self.signallingError(error, context: "offer", field: "sdp"))
+        }
+    }
 
-    /// Answers an offer. The first one builds the stack; a later one with new ICE credentials
-    /// (the page's `restartIce()`) restarts our ICE side with new credentials of ours, and one
-    /// with the same credentials is answered as it stands. DTLS, SCTP and the channels go on in
-    /// both cases.
-    private func answer(_ sdp: String) {
-        let remote: DataChannelRemoteDescription
-        do throws(SdpError) {
-            remote = try DataChannelRemoteDescription(parsing: sdp)
+    /// A new connection (it starts gathering at once), or nil after telling the page why not.
+    private func makeConnection() -> PeerConnection? {
+        do throws(PeerConnectionError) {
+            return try PeerConnection(configuration: settings.connection, logger: logger)
         } catch {
-            report(Self.signallingError(error, context: "offer"))
-            return
+            logger.error("could not make the connection: \(error)")
+            report(SignallingError(field: error.field ?? "connection", reason: "connection: \(error.reason)"))
+            return nil
         }
-        let existing = state.withLock { ($0.stack, $0.remoteIce) }
-        let stack: SessionStack
-        let isFirst = existing.0 == nil
-        if let current = existing.0 {
-            stack = current
-        } else {
-            var ice = settings.ice
-            ice.role = remote.iceLite ? .controlling : .controlled
-            do throws(StackError) {
-                stack = try SessionStack(ice: ice, queue: queue, logger: logger)
-            } catch {
-                logger.error("could not build the connection: \(error.reason)")
-                report(SignallingError(field: error.field, reason: error.reason))
-                return
-            }
+    }
+
+    /// Makes `connection` the session's, once the first offer was applied: its events go to the
+    /// page from now on (every stream starts with the current state), and the candidates that
+    /// came before the offer go to it. False (and the connection closed) if the session is ending.
+    private func adopt(_ connection: PeerConnection) async -> Bool {
+        let pending = state.withLock { s -> [IceCandidateInit?]? in
+            guard s.endReason == nil else { return nil }
+            s.connection = connection
+            s.observer = observe(connection)
+            defer { s.pending = [] }
+            return s.pending
         }
-        let restart = !isFirst && existing.1 != remote.ice
-        do {
-            // Against the page's actpass we are the DTLS client (a=setup:active); a renegotiation
-            // with the same fingerprints changes nothing.
-            let decided = try stack.dtls.setRemoteParameters(remote.dtls)
-            // restartIce() hands out our new credentials at once (what the answer must carry);
-            // the page's new ones then apply to the restarted agent.
-            let local: IceParameters
-            if restart {
-                local = try stack.connection.restartIce()
-            } else {
-                local = stack.connection.localParameters
-            }
-            let version = state.withLock { s -> UInt64 in
-                s.answers += 1
-                return s.answers + 1
-            }
-            let answer = try DataChannelAnswer(
-                offer: sdp, ice: local, dtls: decided, sctpPort: stack.sctp.localParameters.port,
-                maxMessageSize: stack.sctp.localParameters.maxMessageSize, sessionId: sdpSessionId, sessionVersion: version)
-            try stack.connection.setRemoteParameters(answer.remoteIce)
-            for candidate in answer.remoteCandidates {
-                do throws(IceError) { try stack.connection.addIceCandidate(candidate) } catch {
-                    report(SignallingError(field: error.field ?? "a=candidate", reason: "offer candidate: \(error.reason)"))
-                }
-            }
-            if answer.remoteEndOfCandidates { try stack.connection.addIceCandidate(nil) }
-            try stack.sctp.setRemoteParameters(SctpParameters(port: answer.remoteSctpPort, maxMessageSize: answer.remoteMaxMessageSize))
-            let pending = state.withLock { s in
-                s.stack = stack
-                s.answer = answer
-                s.remoteIce = answer.remoteIce
-                defer { s.pending = [] }
-                return s.pending
-            }
-            logger.info("""
-                \(isFirst ? "answering" : restart ? "ICE restart: answering" : "renegotiation: answering") \
-                as ICE \(answer.role.rawValue), DTLS \(answer.localDtls.role.setupValue), data mid \(answer.dataMid ?? "-"), \
-                \(answer.rejectedMids.count) section(s) rejected, \(answer.remoteCandidates.count) candidate(s) in the offer
-                """)
-            send(.answer(sdp: answer.sdp))
-            if isFirst { start(stack) }
-            for candidate in pending { add(candidate, to: stack, answer: answer) }
+        guard let pending else {
+            connection.close()
+            return false
+        }
+        for candidate in pending { await add(candidate, to: connection) }
+        return true
+    }
+
+    /// Gives a remote candidate (nil: end-of-candidates) to the connection, or keeps it until
+    /// the first offer made one.
+    private func add(_ candidate: IceCandidateInit?) async {
+        enum Target { case connection(PeerConnection), kept, full }
+        let target = state.withLock { s -> Target in
+            if let connection = s.connection { return .connection(connection) }
+            guard s.pending.count < ServerSettings.maxPendingCandidates else { return .full }
+            s.pending.append(candidate)
+            return .kept
+        }
+        switch target {
+        case .connection(let connection): await add(candidate, to: connection)
+        case .kept: break
+        case .full: report(SignallingError(field: "candidate", reason: "more than \(ServerSettings.maxPendingCandidates) candidates before the offer"))
+        }
+    }
+
+    /// W3C `addIceCandidate`: routed by mid and ufrag; candidates for rejected sections, of an
+    /// earlier ICE generation or `.local` (mDNS) are skipped without an error.
+    private func add(_ candidate: IceCandidateInit?, to connection: PeerConnection) async {
+        do throws(PeerConnectionError) {
+            try await connection.addIceCandidate(candidate)
         } catch {
-            if isFirst { stack.close() }
-            report(Self.signallingError(error, context: "offer"))
+            report(Self.signallingError(error, context: candidate == nil ? "end-of-candidates" : "candidate", field: "candidate"))
         }
+    }
+
+    /// One of our candidates for the page (from ``observe(_:)``): held while an offer is being
+    /// answered. W3C's null candidate, which follows the end-of-candidates one, is not sent.
+    func trickle(_ candidate: IceCandidateInit?) {
+        guard let candidate else { return }
+        send { s in
+            guard s.held == nil else {
+                s.held?.append(candidate)
+                return []
+            }
+            return [Self.message(candidate)]
+        }
+    }
+
+    static func message(_ candidate: IceCandidateInit) -> ServerMessage {
+        candidate.isEndOfCandidates
+            ? .endOfCandidates
+            : .candidate(candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex, usernameFragment: candidate.usernameFragment)
     }
 
     /// `10`, `0.5`: a rate as it reads best.
@@ -122,63 +147,12 @@ extension Session {
         rate == rate.rounded() && rate < 1e9 ? String(Int(rate)) : String(rate)
     }
 
-    /// The typed errors of the layers as an `error` message body: the field, and the reason after
-    /// `context` (an SDP error's line first, `offer: line 13: …`).
-    static func signallingError(_ error: any Error, context: String) -> SignallingError {
-        switch error {
-        case let e as SdpError: SignallingError(field: e.field ?? "sdp", reason: "\(context): \(e.located)")
-        case let e as DtlsError: SignallingError(field: e.field ?? "sdp", reason: "\(context): \(e.reason)")
-        case let e as IceError: SignallingError(field: e.field ?? "sdp", reason: "\(context): \(e.reason)")
-        case let e as DataChannelError: SignallingError(field: e.field ?? "sdp", reason: "\(context): \(e.reason)")
-        default: SignallingError(field: "sdp", reason: "\(context): \(error)")
+    /// A connection's typed error as an `error` message body: the SDP reader's field and line
+    /// when the SDP was at fault (`offer: line 13: …`), else the error's field (or `field`).
+    static func signallingError(_ error: PeerConnectionError, context: String, field: String) -> SignallingError {
+        if let sdp = error.sdpError {
+            return SignallingError(field: sdp.field ?? field, reason: "\(context): \(sdp.located)")
         }
-    }
-
-    // MARK: Candidates
-
-    /// Adds a remote candidate, or keeps it until the first offer is answered.
-    private func addOrKeep(_ candidate: IceCandidate?) {
-        enum Outcome { case ready(SessionStack, DataChannelAnswer), kept, full }
-        let outcome = state.withLock { s -> Outcome in
-            if let stack = s.stack, let answer = s.answer { return .ready(stack, answer) }
-            guard s.pending.count < ServerSettings.maxPendingCandidates else { return .full }
-            s.pending.append(candidate)
-            return .kept
-        }
-        switch outcome {
-        case .ready(let stack, let answer):
-            add(candidate, to: stack, answer: answer)
-        case .kept:
-            break
-        case .full:
-            report(SignallingError(field: "candidate", reason: "more than \(ServerSettings.maxPendingCandidates) candidates before the offer"))
-        }
-    }
-
-    /// Adds a remote candidate (nil: end-of-candidates) for the data transport. Candidates for
-    /// the sections the answer rejected (a browser's audio or video) are skipped; `.local` mDNS
-    /// candidates are skipped by NiceICE, which learns the page's address from its checks.
-    private func add(_ candidate: IceCandidate?, to stack: SessionStack, answer: DataChannelAnswer) {
-        guard let candidate else {
-            do throws(IceError) { try stack.connection.addIceCandidate(nil) } catch {
-                report(SignallingError(field: error.field ?? "end-of-candidates", reason: "end-of-candidates: \(error.reason)"))
-            }
-            return
-        }
-        do throws(SdpError) {
-            guard try answer.isDataCandidate(candidate) else {
-                logger.debug("skipping a candidate for mid \(candidate.sdpMid ?? "-"), not the data section")
-                return
-            }
-        } catch {
-            report(SignallingError(field: error.field ?? "candidate", reason: "candidate: \(error.reason)"))
-            return
-        }
-        do throws(IceError) {
-            try stack.connection.addIceCandidate(candidate)
-            logger.debug("remote candidate \(candidate.type.rawValue) \(candidate.address):\(candidate.port)")
-        } catch {
-            report(SignallingError(field: error.field ?? "candidate", reason: "candidate: \(error.reason)"))
-        }
+        return SignallingError(field: error.field ?? field, reason: "\(context): \(error.reason)")
     }
 }

@@ -1,24 +1,23 @@
-// One WebSocket's session: its connection stack, its outgoing signalling, its end.
-import Dispatch
+// One WebSocket's session: its PeerConnection, its outgoing signalling, its end.
 import Logging
 import NiceWebRTC
 import Synchronization
 
 /// One signalling session (one WebSocket, docs/echo-signalling.md): answers the page's offers with
-/// a NiceICE ``IceTransport`` (controlled), a ``DtlsTransport`` and an ``SctpTransport``,
-/// trickles candidates both ways, echoes every channel the page opens and reports every state
-/// change of its stack as `state` and `pair` messages.
+/// a ``PeerConnection``, trickles candidates both ways, echoes every channel the page opens and
+/// reports every state change as `state` and `pair` messages.
 ///
-/// **Threads.** Signalling input (``receive(_:)``) and every handler of the stack run on the
-/// session's serial ``queue``, one at a time, in order; the mutable state is behind a lock so the
-/// teardown and the registry may read it from anywhere.
+/// **Threads.** Signalling input (``receive(_:)``) is handled one message at a time, in order; the
+/// connection's events arrive on tasks of their own (``observe(_:)``). The mutable state is behind
+/// a lock, and whatever the session sends is queued under that lock, so the page gets it in the
+/// order the state changed.
 ///
 /// **Output.** What the session sends waits in ``outgoing`` for the WebSocket's writer, at most
 /// ``ServerSettings/outboxCapacity`` messages; a page that stops reading is cut off.
 ///
 /// **End.** ``end(_:)`` (the page's `bye`, the WebSocket closing, the idle deadline, the lifetime,
-/// shutdown) aborts
-/// the association, sends the final states and, if the reason has one, `bye`, then the close
+/// shutdown) closes the connection (the association is aborted: the page sees its channels and
+/// connection close), sends the final states and, if the reason has one, `bye`, then the close
 /// instruction, and waits until libnice released the sockets. Idempotent.
 final class Session: Sendable {
     /// Why a session ends, and what the page is told.
@@ -77,7 +76,6 @@ final class Session: Sendable {
     /// The remote address the WebSocket came from (the per-address limit's key).
     let remote: String
     let logger: Logger
-    let queue: DispatchQueue
     let echoed = Echo.Counter()
     /// Opened when the WebSocket's writer has sent its close frame (or failed): what shutdown
     /// waits for, so that `bye` and the close code reach the page before the server stops.
@@ -89,23 +87,26 @@ final class Session: Sendable {
 
     /// Everything that changes. Read and written by this type and its extensions only.
     struct State {
-        var stack: SessionStack?
-        /// The answer to the last offer, once one was answered.
-        var answer: DataChannelAnswer?
-        /// The page's ICE credentials of that offer.
-        var remoteIce: IceParameters?
-        /// Answers sent (the `o=` session version of the next one).
-        var answers: UInt64 = 0
+        /// The connection, made by the first offer (which paid for it with a token of the budget).
+        var connection: PeerConnection?
+        /// Forwards the connection's events to the page (``observe(_:)``); ends when the
+        /// connection's streams finish (on close). Never cancelled while the connection is open.
+        var observer: Task<Void, Never>?
         /// Remote candidates (nil: end-of-candidates) that came before the first offer.
-        var pending: [IceCandidate?] = []
+        var pending: [IceCandidateInit?] = []
+        /// While an offer is being answered: our candidates, held so that they follow the answer.
+        var held: [IceCandidateInit]?
         /// The last state sent per layer (and per channel), so that repeats are not sent.
         var reported: [String: String] = [:]
+        /// The final `closed` states went out: nothing more is reported.
+        var finalReported = false
         /// Whether the connection was ever `connected` (the idle deadline is met).
         var connected = false
-        /// The running echo of each open channel; an echo removes itself when it ends.
-        var echoes: [Int: Task<Void, Never>] = [:]
-        /// The key of the next echo.
-        var nextEcho = 0
+        /// Each open channel and its task (echo and state reports); the task removes its entry
+        /// when it ends.
+        var channels: [Int: (channel: DataChannel, task: Task<Void, Never>)] = [:]
+        /// The key of the next channel.
+        var nextChannel = 0
         var idleDeadline: Task<Void, Never>?
         /// Ends the session at `--max-lifetime`.
         var lifetimeDeadline: Task<Void, Never>?
@@ -114,8 +115,6 @@ final class Session: Sendable {
         var endReason: EndReason?
     }
     let state = Mutex(State())
-    /// The `o=` session id of every answer of this session.
-    let sdpSessionId = UInt64.random(in: 1...UInt64(Int64.max))
 
     init(id: Int, settings: ServerSettings, offerBudget: TokenBucket, remote: String = "-", logger: Logger) {
         self.id = id
@@ -126,7 +125,6 @@ final class Session: Sendable {
         logger[metadataKey: "session"] = "\(id)"
         self.logger = logger
         started = .now
-        queue = DispatchQueue(label: "EchoServer.session.\(id)")
         (outgoing, outbox) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingOldest(ServerSettings.outboxCapacity))
     }
 
@@ -162,31 +160,31 @@ final class Session: Sendable {
 
     // MARK: Output
 
-    /// Queues one message for the page. A full outbox means the page does not read: the session ends.
-    func send(_ message: ServerMessage) {
-        if case .dropped = outbox.yield(.message(message)) {
+    /// Queues the messages `build` makes from the state, under the state's lock: what is sent
+    /// keeps the order in which the state changed. A full outbox means the page does not read:
+    /// the session ends.
+    func send(_ build: (inout State) -> [ServerMessage]) {
+        let full = state.withLock { s in
+            build(&s).reduce(false) { full, message in
+                if case .dropped = outbox.yield(.message(message)) { return true }
+                return full
+            }
+        }
+        if full {
             logger.warning("the page does not read its WebSocket (\(ServerSettings.outboxCapacity) messages waiting): ending")
             beginEnd(.notReading)
         }
+    }
+
+    /// Queues one message for the page.
+    func send(_ message: ServerMessage) {
+        send { _ in [message] }
     }
 
     /// Queues an `error` message.
     func report(_ error: SignallingError) {
         logger.info("error to the page: \(error)")
         send(.error(error))
-    }
-
-    // MARK: Input
-
-    /// Handles one message from the page on the session's queue and returns once it was handled,
-    /// so that a WebSocket's messages are handled in order and never pile up.
-    func receive(_ message: ClientMessage) async {
-        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
-            queue.async {
-                self.handle(message)
-                k.resume()
-            }
-        }
     }
 
     // MARK: End
@@ -213,35 +211,46 @@ final class Session: Sendable {
     var isEnding: Bool { state.withLock { $0.endReason != nil } }
 
     private func teardown(_ reason: EndReason) async {
-        let (stack, echoes, deadlines) = state.withLock { s in (s.stack, Array(s.echoes.values), [s.idleDeadline, s.lifetimeDeadline]) }
+        let (connection, channels, deadlines, tasks) = state.withLock { s in
+            (s.connection, s.channels.values.map(\.channel), [s.idleDeadline, s.lifetimeDeadline],
+             [s.observer].compactMap { $0 } + s.channels.values.map(\.task))
+        }
         for deadline in deadlines { deadline?.cancel() }
-        for echo in echoes { echo.cancel() }
-        // ABORT to the page (its channels and connection close), close_notify, ICE closed. The
-        // channels' `closed` events are queued on `queue` by this call, before the block below.
-        stack?.close()
-        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
-            queue.async {
-                if stack != nil {
-                    for layer in [Layer.sctp, .dtls, .connection, .ice] {
-                        self.reportState(layer, "closed", reason: "session ended")
-                    }
-                }
-                if let bye = reason.byeReason { self.send(.bye(reason: bye)) }
-                self.outbox.yield(.close(reason.closeCode, reason: reason.byeReason ?? "bye"))
-                self.outbox.finish()
-                k.resume()
-            }
+        // W3C close: the association is aborted (the page sees its channels and connection
+        // close), close_notify, ICE closed; no event follows, so the final states are ours.
+        connection?.close()
+        send { s in
+            let layers = connection == nil ? [] : [Layer.sctp, .dtls, .connection, .ice]
+            // The channels whose last report was not `closed` (a closed one has no slot left).
+            let open = channels.filter { s.reported[Self.slot(.channel, $0)] != nil }
+            let final = open.compactMap { stateMessage(&s, .channel, DataChannelState.closed.rawValue, channel: $0) }
+                + layers.compactMap { stateMessage(&s, $0, "closed", reason: "session ended") }
+            s.finalReported = true
+            return final + (reason.byeReason.map { [.bye(reason: $0)] } ?? [])
         }
-        if let stack {
-            await stack.waitUntilReleased()
-            let c = stack.sctp.counters
-            let e = echoed.value
-            logger.info("""
-                session ended (\(reason)) after \(t) ms: echoed \(e.messages) messages (\(e.bytes) bytes); \
-                SCTP \(c.messagesReceived) messages received, \(c.messagesSent) sent
-                """)
-        } else {
+        outbox.yield(.close(reason.closeCode, reason: reason.byeReason ?? "bye"))
+        outbox.finish()
+        guard let connection else {
             logger.info("session ended (\(reason)) after \(t) ms, before any offer")
+            return
         }
+        await connection.closeAndWait()
+        // The tasks that iterate the connection's streams end when the streams finish (close()
+        // finishes them). They are not cancelled before: cancelling a task at the moment the
+        // library yields to its stream deadlocks today (the stream's onTermination waits for the
+        // lock the yield holds, the yield for the task's status lock; reported on issue 18).
+        let ended = await finishes(within: .seconds(2)) {
+            for task in tasks { await task.value }
+        }
+        if !ended {
+            logger.warning("the connection's event tasks did not end within 2 s of close: cancelling them")
+            for task in tasks { task.cancel() }
+        }
+        let c = connection.sctp.counters
+        let e = echoed.value
+        logger.info("""
+            session ended (\(reason)) after \(t) ms: echoed \(e.messages) messages (\(e.bytes) bytes); \
+            SCTP \(c.messagesReceived) messages received, \(c.messagesSent) sent
+            """)
     }
 }

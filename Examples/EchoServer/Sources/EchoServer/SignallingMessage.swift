@@ -7,9 +7,9 @@ import Foundation
 enum ClientMessage: Sendable, Equatable {
     /// The page's offer (`pc.localDescription.sdp`); a later one renegotiates or restarts ICE.
     case offer(sdp: String)
-    /// One trickled candidate, W3C `RTCIceCandidate` fields. An empty `candidate` is the W3C way
-    /// of saying end-of-candidates and is read as ``endOfCandidates``.
-    case candidate(candidate: String, sdpMid: String?, sdpMLineIndex: Int?)
+    /// One trickled candidate, W3C `RTCIceCandidate` fields (`usernameFragment` optional). An
+    /// empty `candidate` is the W3C way of saying end-of-candidates and is read as ``endOfCandidates``.
+    case candidate(candidate: String, sdpMid: String?, sdpMLineIndex: Int?, usernameFragment: String?)
     /// The page finished gathering.
     case endOfCandidates
     /// The page closes the session.
@@ -37,7 +37,7 @@ enum ClientMessage: Sendable, Equatable {
         var message: ClientMessage
 
         enum Keys: String, CodingKey {
-            case type, sdp, candidate, sdpMid, sdpMLineIndex
+            case type, sdp, candidate, sdpMid, sdpMLineIndex, usernameFragment
         }
 
         init(from decoder: any Decoder) throws {
@@ -50,7 +50,8 @@ enum ClientMessage: Sendable, Equatable {
                 let line = try c.decode(String.self, forKey: .candidate)
                 let mid = try c.decodeIfPresent(String.self, forKey: .sdpMid)
                 let index = try c.decodeIfPresent(Int.self, forKey: .sdpMLineIndex)
-                message = line.isEmpty ? .endOfCandidates : .candidate(candidate: line, sdpMid: mid, sdpMLineIndex: index)
+                let ufrag = try c.decodeIfPresent(String.self, forKey: .usernameFragment)
+                message = line.isEmpty ? .endOfCandidates : .candidate(candidate: line, sdpMid: mid, sdpMLineIndex: index, usernameFragment: ufrag)
             case "end-of-candidates":
                 message = .endOfCandidates
             case "bye":
@@ -66,8 +67,8 @@ enum ClientMessage: Sendable, Equatable {
 enum ServerMessage: Sendable, Equatable {
     /// The answer to the last offer.
     case answer(sdp: String)
-    /// One of our candidates, with the data section's mid and m-line index.
-    case candidate(candidate: String, sdpMid: String?, sdpMLineIndex: Int?)
+    /// One of our candidates, with the data section's mid and m-line index and our ufrag.
+    case candidate(candidate: String, sdpMid: String?, sdpMLineIndex: Int?, usernameFragment: String?)
     /// We finished gathering (again after an ICE restart).
     case endOfCandidates
     /// A state change of one layer of our stack.
@@ -95,7 +96,7 @@ enum ServerMessage: Sendable, Equatable {
         var message: ServerMessage
 
         enum Keys: String, CodingKey {
-            case type, sdp, candidate, sdpMid, sdpMLineIndex, layer, state, reason, label, id, t
+            case type, sdp, candidate, sdpMid, sdpMLineIndex, usernameFragment, layer, state, reason, label, id, t
             case local, remote, localAddress, remoteAddress, field
         }
 
@@ -105,11 +106,12 @@ enum ServerMessage: Sendable, Equatable {
             case .answer(let sdp):
                 try c.encode("answer", forKey: .type)
                 try c.encode(sdp, forKey: .sdp)
-            case .candidate(let line, let mid, let index):
+            case .candidate(let line, let mid, let index, let ufrag):
                 try c.encode("candidate", forKey: .type)
                 try c.encode(line, forKey: .candidate)
                 try c.encodeIfPresent(mid, forKey: .sdpMid)
                 try c.encodeIfPresent(index, forKey: .sdpMLineIndex)
+                try c.encodeIfPresent(ufrag, forKey: .usernameFragment)
             case .endOfCandidates:
                 try c.encode("end-of-candidates", forKey: .type)
             case .state(let s):

@@ -7,7 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
-import NiceICE
+import NiceWebRTC
 import ServiceLifecycle
 import Testing
 
@@ -245,7 +245,7 @@ struct EchoServerPolicyTests {
 
     static func settings() -> ServerSettings {
         ServerSettings(
-            ice: IceTransport.Configuration(role: .controlled, localAddresses: ["127.0.0.1"]),
+            connection: PeerConnection.Configuration(localAddresses: ["127.0.0.1"]),
             maxSessions: 100, idleTimeout: .seconds(30))
     }
 
