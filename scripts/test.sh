@@ -7,7 +7,8 @@
 #      without libnice or OpenSSL
 #   2b. every repository-relative link in Markdown, DocC and Swift comments points to a file in the
 #      repository (scripts/check-links.sh)
-#   3b. the README's ten-line example compiled in a fresh package that depends on this one
+#   3b. the README's examples built from its text in a fresh package that depends on this one; the
+#       "Fifteen lines" program (two PeerConnections, one message) is run and its output checked
 #   4. swift test: unit tests, loopback integration tests (ICE and DTLS), and the network tests
 #      (coturn, network namespaces, DTLS under loss; they skip with a message where root or netns
 #      is unavailable, and as root such a skip fails the run: NICE_REQUIRE_NETNS=1)
@@ -43,7 +44,7 @@ scripts/check-links.sh
 step "protocol cores alone: a package without libnice, GLib, OpenSSL or any C target"
 scripts/core-alone.sh
 
-step "the README's ten lines compile in a package that depends on this one"
+step "the README's examples build in a package that depends on this one; Fifteen lines runs"
 scripts/readme-example.sh
 
 # As root (CI) the namespace and coturn suites must run: with NICE_REQUIRE_NETNS=1 a suite that
