@@ -27,9 +27,8 @@ final class DtlsHub: Sendable {
         var handlers = Handlers()
         var dtls = DtlsTransportStateChange(state: .new, reason: nil)
         var connection: PeerConnectionStateChange
-        var dtlsStreams: [UInt64: AsyncStream<DtlsTransportStateChange>.Continuation] = [:]
-        var connectionStreams: [UInt64: AsyncStream<PeerConnectionStateChange>.Continuation] = [:]
-        var nextID: UInt64 = 0
+        var dtlsStreams = StreamRegistry<DtlsTransportStateChange>()
+        var connectionStreams = StreamRegistry<PeerConnectionStateChange>()
         var closed = false
     }
 
@@ -52,10 +51,10 @@ final class DtlsHub: Sendable {
             switch event {
             case .dtls(let c):
                 s.dtls = c
-                for k in s.dtlsStreams.values { k.yield(c) }
+                s.dtlsStreams.yield(c)
             case .connection(let c):
                 s.connection = c
-                for k in s.connectionStreams.values { k.yield(c) }
+                s.connectionStreams.yield(c)
             }
             guard let queue = s.queue else {
                 s.pending.append(event)
@@ -121,10 +120,8 @@ final class DtlsHub: Sendable {
             s.dtls = dtls
             s.connection = connection
             var finishers: [@Sendable () -> Void] = []
-            for k in s.dtlsStreams.values { finishers.append { k.yield(dtls); k.finish() } }
-            for k in s.connectionStreams.values { finishers.append { k.yield(connection); k.finish() } }
-            s.dtlsStreams = [:]
-            s.connectionStreams = [:]
+            for k in s.dtlsStreams.removeAll() { finishers.append { k.yield(dtls); k.finish() } }
+            for k in s.connectionStreams.removeAll() { finishers.append { k.yield(connection); k.finish() } }
             return finishers
         }
         inbox.close()
@@ -142,24 +139,18 @@ final class DtlsHub: Sendable {
     }
 
     private func makeStream<Element: Sendable>(
-        _ registry: any WritableKeyPath<State, [UInt64: AsyncStream<Element>.Continuation]> & Sendable,
+        _ registry: any WritableKeyPath<State, StreamRegistry<Element>> & Sendable,
         current: (State) -> Element
     ) -> AsyncStream<Element> {
         let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { s in
+        let registered: Bool = state.withLock { s in
             continuation.yield(current(s))
-            guard !s.closed else { return nil }
-            s.nextID += 1
-            s[keyPath: registry][s.nextID] = continuation
-            return s.nextID
+            guard !s.closed else { return false }
+            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
+            s[keyPath: registry].add(continuation)
+            return true
         }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0[keyPath: registry].removeValue(forKey: id) }
-        }
+        if !registered { continuation.finish() }
         return stream
     }
 }
