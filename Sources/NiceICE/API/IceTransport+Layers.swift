@@ -47,3 +47,17 @@ extension IceTransport {
     /// The last ``iceConnectionState`` change, with its reason (what a state stream yields first).
     package var lastIceStateChange: IceStateChange { hub.state.withLock { $0.lastChange } }
 }
+
+extension IceTransport {
+    /// Sets what is told of each ``iceConnectionState`` change in the critical section that records
+    /// it (on the thread that produced it, before any handler queue sees it; nil clears it). The
+    /// peer connection above follows the ICE state this way, without a queue hop, so its states
+    /// keep the transports' order. `tap` runs under the hub's lock: it must only take leaf locks and
+    /// never call user code. Ignored once closed.
+    package func setStateTap(_ tap: (@Sendable (IceStateChange) -> Void)?) {
+        hub.state.withLock { s in
+            guard !s.machine.isClosed else { return }
+            s.stateTap = tap
+        }
+    }
+}

@@ -58,6 +58,9 @@ final class EventHub: Sendable {
         var setupError: IceError?
         var teardownDone = false
         var teardownWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        /// A layer above (NiceWebRTC's peer connection), told of each state change in the critical
+        /// section that records it (see ``IceTransport/setStateTap(_:)``).
+        var stateTap: (@Sendable (IceStateChange) -> Void)?
     }
 
     /// Most candidates and candidate errors kept for replay (libnice gathers far fewer).
@@ -103,6 +106,7 @@ final class EventHub: Sendable {
                 logger.debug("iceConnectionState \(change)")
                 s.lastChange = change
                 s.stateStreams.yield(change)
+                s.stateTap?(change)
                 enqueue(.state(change), &s)
             }
             return out.graceTimers
@@ -242,6 +246,7 @@ final class EventHub: Sendable {
             guard !s.machine.isClosed else { return (false, []) }
             closed.store(true, ordering: .releasing)
             _ = s.machine.handle(.close)
+            s.stateTap = nil
             s.lastChange = IceStateChange(state: .closed, reason: nil)
             s.handlers = Handlers()
             s.pending = []

@@ -30,6 +30,8 @@ final class DtlsHub: Sendable {
         var dtlsStreams = StreamRegistry<DtlsTransportStateChange>()
         var connectionStreams = StreamRegistry<PeerConnectionStateChange>()
         var closed = false
+        /// The peer connection's hub, told of every event as it is recorded (see ``setTap(_:)``).
+        var tap: (@Sendable (Event) -> Void)?
     }
 
     let state: Locked<State>
@@ -56,6 +58,7 @@ final class DtlsHub: Sendable {
                 s.connection = c
                 s.connectionStreams.yield(c)
             }
+            s.tap?(event)
             guard let queue = s.queue else {
                 s.pending.append(event)
                 return
@@ -105,6 +108,18 @@ final class DtlsHub: Sendable {
         inbox.start(queue: queue)
     }
 
+    /// Sets what is told of each event in the critical section that records it, on the owner's
+    /// thread, before the handlers' queue sees it (issue 18: the peer connection's
+    /// `connectionState` follows the DTLS state without a queue hop, so it is `connected` before
+    /// SCTP can connect). `tap` runs under this hub's lock: it must only take leaf locks (the peer
+    /// connection's hub) and never call user code.
+    func setTap(_ tap: (@Sendable (Event) -> Void)?) {
+        state.withLock { s in
+            guard !s.closed else { return }
+            s.tap = tap
+        }
+    }
+
     /// Final: the states become `closed` without an event (as W3C `close()`), handlers are dropped,
     /// the streams yield `closed` and finish; no handler starts after this returns.
     func close(ice: IceStateChange) {
@@ -112,6 +127,7 @@ final class DtlsHub: Sendable {
         let finishers = state.withLock { s -> [@Sendable () -> Void] in
             guard !s.closed else { return [] }
             s.closed = true
+            s.tap = nil
             s.handlers = Handlers()
             s.pending = []
             s.outbox = []

@@ -121,7 +121,11 @@ final class PeerConnectionCore: Sendable {
     /// never keep the session alive. The handlers set here belong to the connection (the public
     /// docs of ``PeerConnection/iceTransport`` and ``PeerConnection/dtlsTransport`` say so).
     private func wireLayers() {
-        ice.stateUpdateHandler = { [weak self] change in
+        // The states follow the transports in the critical sections that record them (no hop
+        // through layerQueue, issue 18): `connectionState` is `connected` when the DTLS transport
+        // is, so before SCTP can connect or a channel open, and `iceConnectionState` keeps its
+        // place before it. The hub's lock is a leaf, so taking it under the transports' is safe.
+        ice.setStateTap { [weak self] change in
             self?.hub.emit(.iceConnection(change.state))
         }
         ice.gatheringStateHandler = { [weak self] gathering in
@@ -135,11 +139,11 @@ final class PeerConnectionCore: Sendable {
             guard pair.component == 1 else { return }
             self?.hub.emit(.selectedPair(pair))
         }
-        dtls.stateUpdateHandler = { [weak self] change in
-            self?.hub.emit(.dtls(change))
-        }
-        dtls.connectionStateHandler = { [weak self] change in
-            self?.hub.emit(.connection(change.state))
+        dtls.core.hub.setTap { [weak self] event in
+            switch event {
+            case .dtls(let change): self?.hub.emit(.dtls(change))
+            case .connection(let change): self?.hub.emit(.connection(change.state))
+            }
         }
         ice.start(queue: layerQueue)
         dtls.start(queue: layerQueue)
