@@ -8,7 +8,7 @@ import Synchronization
 /// that status-record lock: the emitting thread and the cancelling thread blocked each other.)
 ///
 /// Each round: a task iterates a new stream; once it has received the stream's first element, a
-/// thread emits in a loop, and another thread cancels the task after a varying number of
+/// thread emits in a loop (at most 2,000 times), and another thread cancels the task after a varying number of
 /// emissions. The round must end (task ended, canceller and emitter returned) within `roundLimit`.
 /// Everything that may block runs on its own thread and is waited for with a timeout, so a
 /// deadlock is reported (the stuck threads are left behind) instead of hanging the test process.
@@ -81,7 +81,8 @@ public enum CancelWhileYielding {
             let emitterEnded = DispatchSemaphore(value: 0)
             emitter.async {
                 var i = 0
-                while !flags.stop.load(ordering: .acquiring) {
+                // Bounded, so a slow round does not pile up events in the hub's queue.
+                while !flags.stop.load(ordering: .acquiring) && i < 2000 {
                     emit(round, i)
                     i += 1
                     flags.emitted.store(i, ordering: .releasing)

@@ -58,9 +58,9 @@ final class EventHub: Sendable {
         var setupError: IceError?
         var teardownDone = false
         var teardownWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
-        /// A layer above (NiceWebRTC's peer connection), told of each state change in the critical
-        /// section that records it (see ``IceTransport/setStateTap(_:)``).
-        var stateTap: (@Sendable (IceStateChange) -> Void)?
+        /// A layer above (NiceWebRTC's peer connection), told of each state change and selected
+        /// pair in the critical section that records it (see ``IceTransport/setTap(_:)``).
+        var tap: (@Sendable (HubEvent) -> Void)?
     }
 
     /// Most candidates and candidate errors kept for replay (libnice gathers far fewer).
@@ -106,7 +106,7 @@ final class EventHub: Sendable {
                 logger.debug("iceConnectionState \(change)")
                 s.lastChange = change
                 s.stateStreams.yield(change)
-                s.stateTap?(change)
+                s.tap?(.state(change))
                 enqueue(.state(change), &s)
             }
             return out.graceTimers
@@ -136,6 +136,7 @@ final class EventHub: Sendable {
             case .selectedPair(let p):
                 s.selectedPairs[p.component] = p
                 s.pairStreams.yield(p)
+                s.tap?(event)
             case .candidateError(let e):
                 if s.candidateErrors.count < Self.replayLimit { s.candidateErrors.append(e) }
                 s.errorStreams.yield(e)
@@ -246,7 +247,7 @@ final class EventHub: Sendable {
             guard !s.machine.isClosed else { return (false, []) }
             closed.store(true, ordering: .releasing)
             _ = s.machine.handle(.close)
-            s.stateTap = nil
+            s.tap = nil
             s.lastChange = IceStateChange(state: .closed, reason: nil)
             s.handlers = Handlers()
             s.pending = []

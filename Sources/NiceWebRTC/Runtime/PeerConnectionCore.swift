@@ -125,19 +125,21 @@ final class PeerConnectionCore: Sendable {
         // through layerQueue, issue 18): `connectionState` is `connected` when the DTLS transport
         // is, so before SCTP can connect or a channel open, and `iceConnectionState` keeps its
         // place before it. The hub's lock is a leaf, so taking it under the transports' is safe.
-        ice.setStateTap { [weak self] change in
-            self?.hub.emit(.iceConnection(change.state))
+        ice.setTap { [weak self] event in
+            switch event {
+            case .state(let change):
+                self?.hub.emit(.iceConnection(change.state))
+            case .selectedPair(let pair):
+                // A data-only session uses component 1 only (rtcp-mux).
+                guard pair.component == 1 else { return }
+                self?.hub.emit(.selectedPair(pair))
+            }
         }
         ice.gatheringStateHandler = { [weak self] gathering in
             self?.iceGathering(gathering)
         }
         ice.candidateHandler = { [weak self] candidate in
             self?.iceCandidate(candidate)
-        }
-        ice.selectedPairHandler = { [weak self] pair in
-            // A data-only session uses component 1 only (rtcp-mux).
-            guard pair.component == 1 else { return }
-            self?.hub.emit(.selectedPair(pair))
         }
         dtls.core.hub.setTap { [weak self] event in
             switch event {
