@@ -47,3 +47,34 @@ extension IceTransport {
     /// The last ``iceConnectionState`` change, with its reason (what a state stream yields first).
     package var lastIceStateChange: IceStateChange { hub.state.withLock { $0.lastChange } }
 }
+
+extension IceTransport {
+    /// What ``setTap(_:)`` is told of.
+    package enum TapEvent: Sendable {
+        case state(IceStateChange)
+        case selectedPair(CandidatePair)
+    }
+
+    /// Sets what is told of each ``iceConnectionState`` change and each selected pair in the
+    /// critical section that records it (on the thread that produced it, in the transport's order,
+    /// before any handler queue sees it; nil clears it). The peer connection above follows the ICE
+    /// transport this way, without a queue hop, so its states keep the transports' order. `tap`
+    /// runs under the hub's lock: it must only take leaf locks and never call user code. Ignored
+    /// once closed.
+    package func setTap(_ tap: (@Sendable (TapEvent) -> Void)?) {
+        var hubTap: (@Sendable (HubEvent) -> Void)?
+        if let tap {
+            hubTap = { event in
+                switch event {
+                case .state(let change): tap(.state(change))
+                case .selectedPair(let pair): tap(.selectedPair(pair))
+                case .gathering, .candidate, .candidateError: break
+                }
+            }
+        }
+        hub.state.withLock { s in
+            guard !s.machine.isClosed else { return }
+            s.tap = hubTap
+        }
+    }
+}

@@ -38,11 +38,11 @@ final class EventHub: Sendable {
         var remoteParameters: IceParameters?
         var remoteCandidates: RemoteCandidateBudget
         var candidateErrors: [IceCandidateError] = []
-        var stateStreams: [UInt64: AsyncStream<IceStateChange>.Continuation] = [:]
-        var candidateStreams: [UInt64: AsyncStream<IceCandidate?>.Continuation] = [:]
-        var gatheringStreams: [UInt64: AsyncStream<IceGatheringState>.Continuation] = [:]
-        var pairStreams: [UInt64: AsyncStream<CandidatePair>.Continuation] = [:]
-        var errorStreams: [UInt64: AsyncStream<IceCandidateError>.Continuation] = [:]
+        var stateStreams = StreamRegistry<IceStateChange>()
+        var candidateStreams = StreamRegistry<IceCandidate?>()
+        var gatheringStreams = StreamRegistry<IceGatheringState>()
+        var pairStreams = StreamRegistry<CandidatePair>()
+        var errorStreams = StreamRegistry<IceCandidateError>()
         /// The last state change (what a new state stream yields first).
         var lastChange = IceStateChange(state: .new, reason: nil)
         /// Local candidates of the current gathering round, `nil` last once it ended: what a new
@@ -58,6 +58,9 @@ final class EventHub: Sendable {
         var setupError: IceError?
         var teardownDone = false
         var teardownWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        /// A layer above (NiceWebRTC's peer connection), told of each state change and selected
+        /// pair in the critical section that records it (see ``IceTransport/setTap(_:)``).
+        var tap: (@Sendable (HubEvent) -> Void)?
     }
 
     /// Most candidates and candidate errors kept for replay (libnice gathers far fewer).
@@ -102,7 +105,8 @@ final class EventHub: Sendable {
             for change in out.changes {
                 logger.debug("iceConnectionState \(change)")
                 s.lastChange = change
-                for c in s.stateStreams.values { c.yield(change) }
+                s.stateStreams.yield(change)
+                s.tap?(.state(change))
                 enqueue(.state(change), &s)
             }
             return out.graceTimers
@@ -123,18 +127,19 @@ final class EventHub: Sendable {
             switch event {
             case .candidate(let c):
                 if s.gathered.count < Self.replayLimit { s.gathered.append(c) }
-                for k in s.candidateStreams.values { k.yield(c) }
+                s.candidateStreams.yield(c)
             case .gathering(let g):
                 guard g != s.gathering else { return }
                 s.gathering = g
                 if g == .gathering { s.gathered = [] }
-                for k in s.gatheringStreams.values { k.yield(g) }
+                s.gatheringStreams.yield(g)
             case .selectedPair(let p):
                 s.selectedPairs[p.component] = p
-                for k in s.pairStreams.values { k.yield(p) }
+                s.pairStreams.yield(p)
+                s.tap?(event)
             case .candidateError(let e):
                 if s.candidateErrors.count < Self.replayLimit { s.candidateErrors.append(e) }
-                for k in s.errorStreams.values { k.yield(e) }
+                s.errorStreams.yield(e)
             case .state:
                 break
             }
@@ -242,21 +247,17 @@ final class EventHub: Sendable {
             guard !s.machine.isClosed else { return (false, []) }
             closed.store(true, ordering: .releasing)
             _ = s.machine.handle(.close)
+            s.tap = nil
             s.lastChange = IceStateChange(state: .closed, reason: nil)
             s.handlers = Handlers()
             s.pending = []
             s.outbox = []
             var finishers: [@Sendable () -> Void] = []
-            for c in s.stateStreams.values { finishers.append { c.finish() } }
-            for c in s.candidateStreams.values { finishers.append { c.finish() } }
-            for c in s.gatheringStreams.values { finishers.append { c.finish() } }
-            for c in s.pairStreams.values { finishers.append { c.finish() } }
-            for c in s.errorStreams.values { finishers.append { c.finish() } }
-            s.stateStreams = [:]
-            s.candidateStreams = [:]
-            s.gatheringStreams = [:]
-            s.pairStreams = [:]
-            s.errorStreams = [:]
+            for c in s.stateStreams.removeAll() { finishers.append { c.finish() } }
+            for c in s.candidateStreams.removeAll() { finishers.append { c.finish() } }
+            for c in s.gatheringStreams.removeAll() { finishers.append { c.finish() } }
+            for c in s.pairStreams.removeAll() { finishers.append { c.finish() } }
+            for c in s.errorStreams.removeAll() { finishers.append { c.finish() } }
             return (true, finishers)
         }
         guard first else { return false }
@@ -339,27 +340,21 @@ final class EventHub: Sendable {
     /// events). After close the stream is finished at once (after the replay when
     /// `replayAfterClose`: the state stream still says `closed`).
     private func makeStream<Element: Sendable>(
-        _ registry: any WritableKeyPath<State, [UInt64: AsyncStream<Element>.Continuation]> & Sendable,
+        _ registry: any WritableKeyPath<State, StreamRegistry<Element>> & Sendable,
         replayAfterClose: Bool = false,
         replay: (State) -> [Element]
     ) -> AsyncStream<Element> {
         let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { s in
+        let registered: Bool = state.withLock { s in
             if !s.machine.isClosed || replayAfterClose {
                 for element in replay(s) { continuation.yield(element) }
             }
-            guard !s.machine.isClosed else { return nil }
-            s.nextStreamID += 1
-            s[keyPath: registry][s.nextStreamID] = continuation
-            return s.nextStreamID
+            guard !s.machine.isClosed else { return false }
+            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
+            s[keyPath: registry].add(continuation)
+            return true
         }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0[keyPath: registry].removeValue(forKey: id) }
-        }
+        if !registered { continuation.finish() }
         return stream
     }
 

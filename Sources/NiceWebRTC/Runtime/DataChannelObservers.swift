@@ -8,8 +8,7 @@ final class DataChannelObservers: Sendable {
         var stateHandler: (@Sendable (DataChannelState) -> Void)?
         var errorHandler: (@Sendable (DataChannelError) -> Void)?
         var lowHandler: (@Sendable () -> Void)?
-        var streams: [UInt64: AsyncStream<DataChannelState>.Continuation] = [:]
-        var nextID: UInt64 = 0
+        var streams = StreamRegistry<DataChannelState>()
         var finished = false
         var lastID: UInt16?
 
@@ -27,32 +26,27 @@ final class DataChannelObservers: Sendable {
 
     /// From the association (under its lock).
     func yield(_ new: DataChannelState) {
-        state.withLock { s in for k in s.streams.values { k.yield(new) } }
+        state.withLock { s in s.streams.yield(new) }
     }
 
     func finish() {
         let ks = state.withLock { s -> [AsyncStream<DataChannelState>.Continuation] in
             s.finished = true
-            defer { s.streams = [:] }
-            return Array(s.streams.values)
+            return s.streams.removeAll()
         }
         ks.forEach { $0.finish() }
     }
 
     func makeStream(current: DataChannelState) -> AsyncStream<DataChannelState> {
         let (stream, k) = AsyncStream.makeStream(of: DataChannelState.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { s in
+        let registered: Bool = state.withLock { s in
             k.yield(s.finished ? .closed : current)
-            guard !s.finished else { return nil }
-            s.nextID += 1
-            s.streams[s.nextID] = k
-            return s.nextID
+            guard !s.finished else { return false }
+            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
+            s.streams.add(k)
+            return true
         }
-        guard let id else {
-            k.finish()
-            return stream
-        }
-        k.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.streams.removeValue(forKey: id) } }
+        if !registered { k.finish() }
         return stream
     }
 }

@@ -27,10 +27,11 @@ final class DtlsHub: Sendable {
         var handlers = Handlers()
         var dtls = DtlsTransportStateChange(state: .new, reason: nil)
         var connection: PeerConnectionStateChange
-        var dtlsStreams: [UInt64: AsyncStream<DtlsTransportStateChange>.Continuation] = [:]
-        var connectionStreams: [UInt64: AsyncStream<PeerConnectionStateChange>.Continuation] = [:]
-        var nextID: UInt64 = 0
+        var dtlsStreams = StreamRegistry<DtlsTransportStateChange>()
+        var connectionStreams = StreamRegistry<PeerConnectionStateChange>()
         var closed = false
+        /// The peer connection's hub, told of every event as it is recorded (see ``setTap(_:)``).
+        var tap: (@Sendable (Event) -> Void)?
     }
 
     let state: Locked<State>
@@ -52,11 +53,12 @@ final class DtlsHub: Sendable {
             switch event {
             case .dtls(let c):
                 s.dtls = c
-                for k in s.dtlsStreams.values { k.yield(c) }
+                s.dtlsStreams.yield(c)
             case .connection(let c):
                 s.connection = c
-                for k in s.connectionStreams.values { k.yield(c) }
+                s.connectionStreams.yield(c)
             }
+            s.tap?(event)
             guard let queue = s.queue else {
                 s.pending.append(event)
                 return
@@ -106,6 +108,18 @@ final class DtlsHub: Sendable {
         inbox.start(queue: queue)
     }
 
+    /// Sets what is told of each event in the critical section that records it, on the owner's
+    /// thread, before the handlers' queue sees it (issue 18: the peer connection's
+    /// `connectionState` follows the DTLS state without a queue hop, so it is `connected` before
+    /// SCTP can connect). `tap` runs under this hub's lock: it must only take leaf locks (the peer
+    /// connection's hub) and never call user code.
+    func setTap(_ tap: (@Sendable (Event) -> Void)?) {
+        state.withLock { s in
+            guard !s.closed else { return }
+            s.tap = tap
+        }
+    }
+
     /// Final: the states become `closed` without an event (as W3C `close()`), handlers are dropped,
     /// the streams yield `closed` and finish; no handler starts after this returns.
     func close(ice: IceStateChange) {
@@ -113,6 +127,7 @@ final class DtlsHub: Sendable {
         let finishers = state.withLock { s -> [@Sendable () -> Void] in
             guard !s.closed else { return [] }
             s.closed = true
+            s.tap = nil
             s.handlers = Handlers()
             s.pending = []
             s.outbox = []
@@ -121,10 +136,8 @@ final class DtlsHub: Sendable {
             s.dtls = dtls
             s.connection = connection
             var finishers: [@Sendable () -> Void] = []
-            for k in s.dtlsStreams.values { finishers.append { k.yield(dtls); k.finish() } }
-            for k in s.connectionStreams.values { finishers.append { k.yield(connection); k.finish() } }
-            s.dtlsStreams = [:]
-            s.connectionStreams = [:]
+            for k in s.dtlsStreams.removeAll() { finishers.append { k.yield(dtls); k.finish() } }
+            for k in s.connectionStreams.removeAll() { finishers.append { k.yield(connection); k.finish() } }
             return finishers
         }
         inbox.close()
@@ -142,24 +155,18 @@ final class DtlsHub: Sendable {
     }
 
     private func makeStream<Element: Sendable>(
-        _ registry: any WritableKeyPath<State, [UInt64: AsyncStream<Element>.Continuation]> & Sendable,
+        _ registry: any WritableKeyPath<State, StreamRegistry<Element>> & Sendable,
         current: (State) -> Element
     ) -> AsyncStream<Element> {
         let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { s in
+        let registered: Bool = state.withLock { s in
             continuation.yield(current(s))
-            guard !s.closed else { return nil }
-            s.nextID += 1
-            s[keyPath: registry][s.nextID] = continuation
-            return s.nextID
+            guard !s.closed else { return false }
+            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
+            s[keyPath: registry].add(continuation)
+            return true
         }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0[keyPath: registry].removeValue(forKey: id) }
-        }
+        if !registered { continuation.finish() }
         return stream
     }
 }

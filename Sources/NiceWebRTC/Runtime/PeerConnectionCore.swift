@@ -121,8 +121,19 @@ final class PeerConnectionCore: Sendable {
     /// never keep the session alive. The handlers set here belong to the connection (the public
     /// docs of ``PeerConnection/iceTransport`` and ``PeerConnection/dtlsTransport`` say so).
     private func wireLayers() {
-        ice.stateUpdateHandler = { [weak self] change in
-            self?.hub.emit(.iceConnection(change.state))
+        // The states follow the transports in the critical sections that record them (no hop
+        // through layerQueue, issue 18): `connectionState` is `connected` when the DTLS transport
+        // is, so before SCTP can connect or a channel open, and `iceConnectionState` keeps its
+        // place before it. The hub's lock is a leaf, so taking it under the transports' is safe.
+        ice.setTap { [weak self] event in
+            switch event {
+            case .state(let change):
+                self?.hub.emit(.iceConnection(change.state))
+            case .selectedPair(let pair):
+                // A data-only session uses component 1 only (rtcp-mux).
+                guard pair.component == 1 else { return }
+                self?.hub.emit(.selectedPair(pair))
+            }
         }
         ice.gatheringStateHandler = { [weak self] gathering in
             self?.iceGathering(gathering)
@@ -130,16 +141,11 @@ final class PeerConnectionCore: Sendable {
         ice.candidateHandler = { [weak self] candidate in
             self?.iceCandidate(candidate)
         }
-        ice.selectedPairHandler = { [weak self] pair in
-            // A data-only session uses component 1 only (rtcp-mux).
-            guard pair.component == 1 else { return }
-            self?.hub.emit(.selectedPair(pair))
-        }
-        dtls.stateUpdateHandler = { [weak self] change in
-            self?.hub.emit(.dtls(change))
-        }
-        dtls.connectionStateHandler = { [weak self] change in
-            self?.hub.emit(.connection(change.state))
+        dtls.core.hub.setTap { [weak self] event in
+            switch event {
+            case .dtls(let change): self?.hub.emit(.dtls(change))
+            case .connection(let change): self?.hub.emit(.connection(change.state))
+            }
         }
         ice.start(queue: layerQueue)
         dtls.start(queue: layerQueue)

@@ -17,20 +17,9 @@ enum PeerConnectionEvent: Sendable {
     case dtls(DtlsTransportStateChange)
 }
 
-/// The streams of one element type: continuations by id.
-struct StreamSet<Element: Sendable>: Sendable {
-    var continuations: [UInt64: AsyncStream<Element>.Continuation] = [:]
-
-    func yield(_ element: Element) {
-        for k in continuations.values { k.yield(element) }
-    }
-
-    /// Finishes every stream. Call it outside the hub's lock: finishing runs the stream's
-    /// `onTermination`, which takes that lock.
-    func finishAll() {
-        for k in continuations.values { k.finish() }
-    }
-}
+/// The streams of one element type (see ``StreamRegistry``: their `onTermination` never takes
+/// the hub's lock).
+typealias StreamSet<Element: Sendable> = StreamRegistry<Element>
 
 /// Where a ``PeerConnection``'s runtime meets the user: the current values of every state the
 /// events report, the handlers, the streams, and an ordered outbox drained on the handler queue.
@@ -70,7 +59,6 @@ final class PeerConnectionHub: Sendable {
         var dtls = DtlsTransportStateChange(state: .new, reason: nil)
         var outbox: [PeerConnectionEvent] = []
         var drainScheduled = false
-        var nextID: UInt64 = 0
         var signalingStreams = StreamSet<SignalingState>()
         var iceStreams = StreamSet<IceConnectionState>()
         var connectionStreams = StreamSet<PeerConnectionState>()
@@ -198,20 +186,14 @@ final class PeerConnectionHub: Sendable {
         _ set: any WritableKeyPath<State, StreamSet<Element>> & Sendable, initial: @Sendable (State) -> [Element]
     ) -> AsyncStream<Element> {
         let (stream, k) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { s in
+        let registered: Bool = state.withLock { s in
             for element in initial(s) { k.yield(element) }
-            guard !s.closed else { return nil }
-            s.nextID += 1
-            s[keyPath: set].continuations[s.nextID] = k
-            return s.nextID
+            guard !s.closed else { return false }
+            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
+            s[keyPath: set].add(k)
+            return true
         }
-        guard let id else {
-            k.finish()
-            return stream
-        }
-        k.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0[keyPath: set].continuations.removeValue(forKey: id) }
-        }
+        if !registered { k.finish() }
         return stream
     }
 
@@ -253,8 +235,8 @@ final class PeerConnectionHub: Sendable {
     /// state stream after yielding `closed`). Returns false if already closed.
     @discardableResult
     func close() -> Bool {
-        // Finished outside the lock: finishing runs a stream's onTermination, which takes it.
-        let finishers = state.withLock { s -> [() -> Void]? in
+        // Finished outside the lock (a finished stream's consumer may run at once).
+        let finishers = state.withLock { s -> [@Sendable () -> Void]? in
             guard !s.closed else { return nil }
             s.closed = true
             s.handlers = Handlers()
@@ -268,20 +250,11 @@ final class PeerConnectionHub: Sendable {
             // W3C close sets the DTLS transport's state to closed too (no event).
             s.dtls = DtlsTransportStateChange(state: .closed, reason: nil)
             s.dtlsStreams.yield(s.dtls)
-            defer {
-                s.signalingStreams = StreamSet()
-                s.iceStreams = StreamSet()
-                s.connectionStreams = StreamSet()
-                s.gatheringStreams = StreamSet()
-                s.candidateStreams = StreamSet()
-                s.negotiationStreams = StreamSet()
-                s.pairStreams = StreamSet()
-                s.dtlsStreams = StreamSet()
-            }
             return [
-                s.signalingStreams.finishAll, s.iceStreams.finishAll, s.connectionStreams.finishAll,
-                s.gatheringStreams.finishAll, s.candidateStreams.finishAll, s.negotiationStreams.finishAll,
-                s.pairStreams.finishAll, s.dtlsStreams.finishAll,
+                s.signalingStreams.removeAllForFinishing(), s.iceStreams.removeAllForFinishing(),
+                s.connectionStreams.removeAllForFinishing(), s.gatheringStreams.removeAllForFinishing(),
+                s.candidateStreams.removeAllForFinishing(), s.negotiationStreams.removeAllForFinishing(),
+                s.pairStreams.removeAllForFinishing(), s.dtlsStreams.removeAllForFinishing(),
             ]
         }
         guard let finishers else { return false }

@@ -10,12 +10,11 @@ final class SctpHub: Sendable {
         var channelHandler: (@Sendable (DataChannel) -> Void)?
         var stateHandler: (@Sendable (SctpTransportState) -> Void)?
         var state: SctpTransportState = .connecting
-        var channelStreams: [UInt64: AsyncStream<DataChannel>.Continuation] = [:]
-        var stateStreams: [UInt64: AsyncStream<SctpTransportState>.Continuation] = [:]
+        var channelStreams = StreamRegistry<DataChannel>()
+        var stateStreams = StreamRegistry<SctpTransportState>()
         /// Channels the peer opened before anyone listened (handler or stream): kept for the first
         /// listener, as a browser keeps `datachannel` events until the page's script ran.
         var unclaimed: [DataChannel] = []
-        var nextID: UInt64 = 0
         var finished = false
     }
 
@@ -39,14 +38,14 @@ final class SctpHub: Sendable {
     /// channel nobody can ever reach.
     var acceptsChannel: Bool {
         state.withLock { s in
-            !s.finished && (s.channelHandler != nil || !s.channelStreams.isEmpty || s.unclaimed.count < Self.unclaimedLimit)
+            !s.finished && (s.channelHandler != nil || s.channelStreams.hasLiveStreams || s.unclaimed.count < Self.unclaimedLimit)
         }
     }
 
     func announce(_ channel: DataChannel) {
         let listeners = state.withLock { s -> Bool in
-            for k in s.channelStreams.values { k.yield(channel) }
-            let listened = s.channelHandler != nil || !s.channelStreams.isEmpty
+            s.channelStreams.yield(channel)
+            let listened = s.channelHandler != nil || s.channelStreams.hasLiveStreams
             if !listened && s.unclaimed.count < Self.unclaimedLimit { s.unclaimed.append(channel) }
             return listened
         }
@@ -57,7 +56,7 @@ final class SctpHub: Sendable {
     func transportState(_ new: SctpTransportState) {
         state.withLock { s in
             s.state = new
-            for k in s.stateStreams.values { k.yield(new) }
+            s.stateStreams.yield(new)
         }
         post { [self] in state.withLock { $0.stateHandler }?(new) }
     }
@@ -82,36 +81,28 @@ final class SctpHub: Sendable {
 
     func makeChannelStream() -> AsyncStream<DataChannel> {
         let (stream, k) = AsyncStream.makeStream(of: DataChannel.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { s in
+        let registered: Bool = state.withLock { s in
             for c in s.unclaimed { k.yield(c) }
             s.unclaimed = []
-            guard !s.finished else { return nil }
-            s.nextID += 1
-            s.channelStreams[s.nextID] = k
-            return s.nextID
+            guard !s.finished else { return false }
+            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
+            s.channelStreams.add(k)
+            return true
         }
-        guard let id else {
-            k.finish()
-            return stream
-        }
-        k.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.channelStreams.removeValue(forKey: id) } }
+        if !registered { k.finish() }
         return stream
     }
 
     func makeStateStream() -> AsyncStream<SctpTransportState> {
         let (stream, k) = AsyncStream.makeStream(of: SctpTransportState.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { s in
+        let registered: Bool = state.withLock { s in
             k.yield(s.state)
-            guard !s.finished else { return nil }
-            s.nextID += 1
-            s.stateStreams[s.nextID] = k
-            return s.nextID
+            guard !s.finished else { return false }
+            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
+            s.stateStreams.add(k)
+            return true
         }
-        guard let id else {
-            k.finish()
-            return stream
-        }
-        k.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.stateStreams.removeValue(forKey: id) } }
+        if !registered { k.finish() }
         return stream
     }
 
@@ -128,11 +119,7 @@ final class SctpHub: Sendable {
         let ks = state.withLock { s -> ([AsyncStream<DataChannel>.Continuation], [AsyncStream<SctpTransportState>.Continuation]) in
             s.finished = true
             s.unclaimed = []
-            defer {
-                s.channelStreams = [:]
-                s.stateStreams = [:]
-            }
-            return (Array(s.channelStreams.values), Array(s.stateStreams.values))
+            return (s.channelStreams.removeAll(), s.stateStreams.removeAll())
         }
         ks.0.forEach { $0.finish() }
         ks.1.forEach { $0.finish() }
