@@ -19,12 +19,12 @@ extension Session {
                     for await channel in connection.incomingDataChannels() { self.opened(channel) }
                 }
                 group.addTask {
-                    // W3C connectionState as DTLS makes it: PeerConnection's own stream hears it
-                    // through a queue hop and may come after the page's channel is open (issue 18).
-                    for await change in connection.dtlsTransport.connectionStateChanges() {
-                        self.logger.info("connection \(change.state.rawValue)")
-                        if change.state == .connected { self.state.withLock { $0.connected = true } }
-                        self.reportState(.connection, change.state.rawValue)
+                    // W3C connectionState: yielded where the PeerConnection records it, so
+                    // `connected` comes before SCTP connects and before the page's channel opens.
+                    for await state in connection.connectionStateChanges() {
+                        self.logger.info("connection \(state.rawValue)")
+                        if state == .connected { self.state.withLock { $0.connected = true } }
+                        self.reportState(.connection, state.rawValue)
                     }
                 }
                 group.addTask {

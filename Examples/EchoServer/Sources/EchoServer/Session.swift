@@ -236,16 +236,9 @@ final class Session: Sendable {
         }
         await connection.closeAndWait()
         // The tasks that iterate the connection's streams end when the streams finish (close()
-        // finishes them). They are not cancelled before: cancelling a task at the moment the
-        // library yields to its stream deadlocks today (the stream's onTermination waits for the
-        // lock the yield holds, the yield for the task's status lock; reported on issue 18).
-        let ended = await finishes(within: .seconds(2)) {
-            for task in tasks { await task.value }
-        }
-        if !ended {
-            logger.warning("the connection's event tasks did not end within 2 s of close: cancelling them")
-            for task in tasks { task.cancel() }
-        }
+        // finished them); cancelling them as well ends an echo blocked on a channel at once.
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
         let c = connection.sctp.counters
         let e = echoed.value
         logger.info("""
