@@ -32,7 +32,21 @@
       const t = now();
       if (st.firstGotMs === null) st.firstGotMs = t;
       st.lastGotMs = t;
+      if (st.opts.restartAfter && st.got === st.opts.restartAfter) restartIce();
     };
+  }
+
+  // --restart-after: W3C restartIce(), then a new offer from this side (in the operations chain,
+  // so it never interleaves with applying a remote description).
+  function restartIce() {
+    note(`restarting ICE after ${st.got} messages`);
+    chain = chain.then(async () => {
+      if (st.pc.signalingState !== 'stable') { note(`not restarting in ${st.pc.signalingState}`); return; }
+      st.pc.restartIce();
+      const offer = await st.pc.createOffer();
+      await st.pc.setLocalDescription(offer);
+      emit({t: 'sdp', type: 'offer', sdp: st.pc.localDescription.sdp});
+    }).catch((e) => { st.errors.push(String(e)); note('restart failed: ' + e); });
   }
 
   async function startSending() {

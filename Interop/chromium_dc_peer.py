@@ -3,7 +3,7 @@
 
     chromium_dc_peer.py (--offer | --answer) [--count N] [--size BYTES] [--text] [--label L]
                         [--unordered] [--max-retransmits N] [--bind ADDR] [--name NAME]
-                        [--loopback] [--stats-out FILE] [--chrome-log FILE]
+                        [--loopback] [--stats-out FILE] [--chrome-log FILE] [--restart-after N]
                         [--chromium PATH] [--chromedriver PATH]
 
 Starts chromedriver (on a free 127.0.0.1 port of the current network namespace) and, through it,
@@ -12,6 +12,10 @@ RTCPeerConnection with WebRTC defaults (no ICE servers, mDNS host candidates: re
 `….local` names and learn Chromium's address as peer-reflexive). The remote peer's lines from
 stdin go to the page; what the page says (sdp, cand, eoc, state) goes to stdout, with `got`
 written from the page's message counter (at most every 100 ms while it changes, and at close).
+
+--restart-after N (an extension of WebRTC-JSONL, as dc-peer's): once the page got N messages it
+calls `pc.restartIce()` and sends the new offer (a new sdp line, cand lines, eoc), whichever role it
+had; the bridge's --restarts checks the round.
 
 Standard library only: WebDriver is spoken over HTTP directly (no selenium).
 
@@ -156,6 +160,7 @@ def main():
     ap.add_argument("--stun"), ap.add_argument("--turn"), ap.add_argument("--turn-user"), ap.add_argument("--turn-pass")
     ap.add_argument("--relay-only", action="store_true")
     ap.add_argument("--loopback", action="store_true", help="--allow-loopback-in-peer-connection, mDNS off")
+    ap.add_argument("--restart-after", type=int, help="restart ICE once N messages arrived (a new offer)")
     ap.add_argument("--stats-out", help="write the close-time summary (page counters + getStats) here")
     ap.add_argument("--chrome-log", help="Chromium's own stderr log (--enable-logging=stderr) goes here")
     ap.add_argument("--chrome-vmodule", help="e.g. 'dcsctp*=2' (with --chrome-log)")
@@ -218,7 +223,8 @@ def main():
         with open(os.path.join(HERE, "chromium_dc_peer.js")) as f:
             drv.execute(f.read())
         opts = {"count": a.count, "size": a.size, "text": a.text, "label": a.label,
-                "unordered": a.unordered, "maxRetransmits": a.max_retransmits}
+                "unordered": a.unordered, "maxRetransmits": a.max_retransmits,
+                "restartAfter": a.restart_after}
         drv.execute("return window.peer.start(arguments[0], arguments[1]);", "offer" if a.offer else "answer", opts)
         threading.Thread(target=read_stdin, daemon=True).start()
 

@@ -5,7 +5,7 @@
 # ordered reliable channel. A run passes when both got everything and both closed cleanly.
 #
 #   scripts/dc-chromium-soak.sh [-n N] [--load] [--count C] [--size S] [--timeout T] [--loopback]
-#                               [--logs DIR] [--keep-all] [--stop-on-fail]
+#                               [--logs DIR] [--keep-all] [--stop-on-fail] [--restart-after M] [--chromium-restart-after M]
 #
 #   -n N          runs (default 200)
 #   --load        2 busy loops (`sh -c 'while :; do :; done'`) for the whole soak, ended by pid
@@ -16,6 +16,10 @@
 #   --logs DIR    where failed runs' logs go (default /tmp/dc-chromium-soak-PID)
 #   --keep-all    keep the logs of passing runs too
 #   --stop-on-fail  stop at the first failure
+#   --restart-after M  dc-peer restarts ICE (a new offer with new credentials, W3C restartIce())
+#                 once it got M messages; Chromium answers it, and the bridge (--restarts) checks
+#                 the second offer/answer round and that no message was lost across it
+#   --chromium-restart-after M  the same from Chromium's side (pc.restartIce() and a new offer)
 #
 # Network: as root, two network namespaces joined by a veth pair, made once for the soak:
 # dc-peer in dcs-dc-PID (10.81.0.1), Chromium + chromedriver in dcs-web-PID (10.81.0.2). Nothing
@@ -37,7 +41,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-RUNS=200 LOAD=0 COUNT=2000 SIZE=1000 TIMEOUT=60 LOOPBACK=0 KEEP_ALL=0 STOP=0
+RUNS=200 LOAD=0 COUNT=2000 SIZE=1000 TIMEOUT=60 LOOPBACK=0 KEEP_ALL=0 STOP=0 RESTART_AFTER= CHROMIUM_RESTART_AFTER=
 LOGS=/tmp/dc-chromium-soak-$$
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,6 +54,8 @@ while [ $# -gt 0 ]; do
         --logs) LOGS=$2; shift 2 ;;
         --keep-all) KEEP_ALL=1; shift ;;
         --stop-on-fail) STOP=1; shift ;;
+        --restart-after) RESTART_AFTER=$2; shift 2 ;;
+        --chromium-restart-after) CHROMIUM_RESTART_AFTER=$2; shift 2 ;;
         -h|--help) sed -n 2,34p "$0"; exit 0 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
@@ -138,12 +144,12 @@ say "$RUNS runs: dc-peer --offer ↔ chromium --answer, $COUNT × $SIZE B each w
 started=$(date +%s)
 for i in $(seq 1 "$RUNS"); do
     log=$LOGS/run-$i.log stats=$LOGS/run-$i.stats.json
-    A="${RUN_DC[*]} env DC_PEER_LOG_LEVEL=${DC_PEER_LOG_LEVEL:-info} ${DC_PEER_RECEIVE_LIMIT:+DC_PEER_RECEIVE_LIMIT=$DC_PEER_RECEIVE_LIMIT} $BIN --offer --bind $BIND --count $COUNT --size $SIZE --name dc-peer"
-    B="${RUN_WEB[*]} python3 $ROOT/Interop/chromium_dc_peer.py --answer $WEBFLAGS --count $COUNT --size $SIZE --stats-out $stats"
+    A="${RUN_DC[*]} env DC_PEER_LOG_LEVEL=${DC_PEER_LOG_LEVEL:-info} ${DC_PEER_RECEIVE_LIMIT:+DC_PEER_RECEIVE_LIMIT=$DC_PEER_RECEIVE_LIMIT} $BIN --offer --bind $BIND --count $COUNT --size $SIZE --name dc-peer${RESTART_AFTER:+ --restart-after $RESTART_AFTER}"
+    B="${RUN_WEB[*]} python3 $ROOT/Interop/chromium_dc_peer.py --answer $WEBFLAGS --count $COUNT --size $SIZE --stats-out $stats${CHROMIUM_RESTART_AFTER:+ --restart-after $CHROMIUM_RESTART_AFTER}"
     if [ -n "${CHROME_VMODULE:-}" ]; then B="$B --chrome-log $LOGS/run-$i.chrome.log --chrome-vmodule ${CHROME_VMODULE}"; fi
     t0=$(date +%s.%N)
     set +e
-    timeout $((TIMEOUT + 30)) python3 "$ROOT/Interop/webrtc_bridge.py" --a "$A" --b "$B" --timeout "$TIMEOUT" \
+    timeout $((TIMEOUT + 30)) python3 "$ROOT/Interop/webrtc_bridge.py" --a "$A" --b "$B" --timeout "$TIMEOUT" ${RESTART_AFTER:+--restarts}${CHROMIUM_RESTART_AFTER:+ --restarts} \
         --title "soak run $i$([ "$LOAD" = 1 ] && echo ' (load)')" --verbose >"$log" 2>&1 &
     RUN_PID=$!
     wait "$RUN_PID"
