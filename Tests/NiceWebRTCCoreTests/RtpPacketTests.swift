@@ -132,6 +132,22 @@ struct RtpPacketTests {
         #expect(rtpError { try many.serialized() }?.code == .tooLarge)
     }
 
+    @Test("Header extension blocks and raw RTCP packets are checked when built by hand")
+    func builtByHand() throws {
+        #expect(rtpError { try RtpHeaderExtension(profile: 0xBEDE, data: [0x10]) }?.code == .badLength)
+        #expect(rtpError { try RtpHeaderExtension(profile: 0xBEDE, data: [0x13, 1, 2, 0]) }?.code == .truncated)
+        #expect(rtpError { try RtpHeaderExtension(profile: 0x1000, data: [0x05, 0, 0, 0x07]) }?.field == "header extension element")
+        #expect(rtpError { try RtpHeaderExtension(twoByte: [], appBits: 16) }?.field == "header extension appbits")
+        var opaque = try RtpHeaderExtension(profile: 0x0001, data: [1, 2, 3, 4])
+        #expect(opaque.value(id: 1) == nil)
+        #expect(rtpError { try opaque.set(id: 1, value: [1]) }?.field == "header extension")
+        #expect(try RtpHeaderExtension(profile: 0x100F, data: []).form == .twoByte)
+        #expect(try RtpHeaderExtension(profile: 0x1010, data: []).form == .other)
+        #expect(rtpError { try RtcpRawPacket([0x80, 204, 0, 2, 0, 0, 0, 1]) }?.field == "RTCP length")
+        #expect(rtpError { try RtcpRawPacket([0x40, 204, 0, 0]) }?.code == .badVersion)
+        #expect(rtpError { try RtcpRawPacket([0x80, 204]) }?.code == .truncated)
+    }
+
     @Test("A one-byte id 15 ends the element list (RFC 8285 §4.2); the block still round-trips")
     func idFifteenStops() throws {
         var bytes = Self.oneByte

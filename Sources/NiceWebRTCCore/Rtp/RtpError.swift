@@ -3,6 +3,7 @@
 /// Every parser in `Rtp/` throws only this error, never traps, and reads no further than the
 /// bytes it was given; every writer throws it for a value that does not fit its wire field.
 public struct RtpError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kinds of problem.
     public enum Code: String, Sendable, Hashable {
         /// The input ends before the field (a header, a list, an element) is complete.
         case truncated
@@ -18,12 +19,14 @@ public struct RtpError: Error, Sendable, Hashable, CustomStringConvertible {
         case tooLarge
     }
 
+    /// What kind of problem.
     public var code: Code
     /// The field concerned (`version`, `CSRC list`, `header extension`, `RTCP length`, …).
     public var field: String
     /// What was wrong, for a human.
     public var reason: String
 
+    /// An error of `code` about `field`.
     public init(_ code: Code, field: String, reason: String) {
         self.code = code
         self.field = field

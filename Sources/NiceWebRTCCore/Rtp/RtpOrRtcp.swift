@@ -10,7 +10,7 @@ public enum RtpOrRtcp: Sendable, Hashable {
     public static func classify(_ datagram: some Collection<UInt8>) -> RtpOrRtcp? {
         var bytes = datagram.makeIterator()
         guard let first = bytes.next(), let second = bytes.next() else { return nil }
-        let kind = [first].withUnsafeBytes { DatagramClass(firstByteOf: $0) }
+        let kind = withUnsafeBytes(of: first) { DatagramClass(firstByteOf: $0) }
         guard kind == .rtp else { return nil }
         return (192...223).contains(second) ? .rtcp : .rtp
     }

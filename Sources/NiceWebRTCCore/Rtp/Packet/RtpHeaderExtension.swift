@@ -28,6 +28,7 @@ public struct RtpHeaderExtension: Sendable, Hashable {
         /// 1–16 bytes in the one-byte form, 0–255 in the two-byte form.
         public var value: [UInt8]
 
+        /// An element `id` with `value`.
         public init(id: UInt8, value: [UInt8]) {
             self.id = id
             self.value = value

@@ -12,17 +12,22 @@ public struct RtpPacket: Sendable, Hashable {
     public var marker: Bool
     /// 0–127.
     public var payloadType: UInt8
+    /// +1 per packet, wrapping (see ``RtpSequenceNumber``).
     public var sequenceNumber: UInt16
+    /// The sampling instant in the payload format's clock rate.
     public var timestamp: UInt32
+    /// The synchronization source.
     public var ssrc: UInt32
     /// Contributing sources, at most 15.
     public var csrcs: [UInt32]
     /// The header extension block (X bit), if any.
     public var headerExtension: RtpHeaderExtension?
+    /// The payload (without padding).
     public var payload: [UInt8]
     /// Padding octets at the end including the count octet (P bit); 0 for none.
     public var paddingCount: UInt8
 
+    /// A packet from its fields (version 2 is implied).
     public init(
         marker: Bool = false, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, ssrc: UInt32,
         csrcs: [UInt32] = [], headerExtension: RtpHeaderExtension? = nil, payload: [UInt8] = [], paddingCount: UInt8 = 0

@@ -26,6 +26,7 @@ public enum RtpSequenceNumber {
 public struct RtpSequenceUnwrapper: Sendable, Hashable {
     private var last: Int64?
 
+    /// An unwrapper that has seen no number yet.
     public init() {}
 
     /// The last unwrapped value, if any.

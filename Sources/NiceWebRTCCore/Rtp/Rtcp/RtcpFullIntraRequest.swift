@@ -6,20 +6,26 @@ public struct RtcpFullIntraRequest: Sendable, Hashable {
 
     /// One FCI entry (8 bytes; the 24 reserved bits are written as zero).
     public struct Entry: Sendable, Hashable {
+        /// The media source asked for a decoder refresh.
         public var ssrc: UInt32
         /// Incremented by the sender for each new request.
         public var sequenceNumber: UInt8
 
+        /// An entry for `ssrc`.
         public init(ssrc: UInt32, sequenceNumber: UInt8) {
             self.ssrc = ssrc
             self.sequenceNumber = sequenceNumber
         }
     }
 
+    /// The SSRC of the packet's sender.
     public var senderSsrc: UInt32
+    /// The SSRC of the media source the feedback is about.
     public var mediaSsrc: UInt32
+    /// The requests, one per media source.
     public var entries: [Entry]
 
+    /// A FIR from `senderSsrc`.
     public init(senderSsrc: UInt32, mediaSsrc: UInt32 = 0, entries: [Entry]) {
         self.senderSsrc = senderSsrc
         self.mediaSsrc = mediaSsrc

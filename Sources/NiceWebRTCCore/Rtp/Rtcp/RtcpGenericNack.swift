@@ -6,9 +6,12 @@ public struct RtcpGenericNack: Sendable, Hashable {
     /// One FCI entry: `packetId` is lost, and `packetId + i + 1` for every set bit `i` of
     /// `lostBitmask` (sequence numbers wrap).
     public struct Entry: Sendable, Hashable {
+        /// PID: the first lost sequence number.
         public var packetId: UInt16
+        /// BLP: bit `i` set means `packetId + i + 1` is lost too.
         public var lostBitmask: UInt16
 
+        /// An entry for `packetId` and the following ones in `lostBitmask`.
         public init(packetId: UInt16, lostBitmask: UInt16 = 0) {
             self.packetId = packetId
             self.lostBitmask = lostBitmask
@@ -22,11 +25,14 @@ public struct RtcpGenericNack: Sendable, Hashable {
         }
     }
 
+    /// The SSRC of the packet's sender.
     public var senderSsrc: UInt32
+    /// The SSRC of the media source the feedback is about.
     public var mediaSsrc: UInt32
     /// At least one entry on the wire (RFC 4585).
     public var entries: [Entry]
 
+    /// A NACK from its wire entries.
     public init(senderSsrc: UInt32, mediaSsrc: UInt32, entries: [Entry]) {
         self.senderSsrc = senderSsrc
         self.mediaSsrc = mediaSsrc

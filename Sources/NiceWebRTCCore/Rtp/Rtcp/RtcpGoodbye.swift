@@ -5,11 +5,13 @@ public struct RtcpGoodbye: Sendable, Hashable {
     /// Up to 255 bytes of (UTF-8) text; `nil` for none.
     public var reason: [UInt8]?
 
+    /// A BYE for `sources` with an optional reason in bytes.
     public init(sources: [UInt32], reason: [UInt8]? = nil) {
         self.sources = sources
         self.reason = reason
     }
 
+    /// A BYE for `sources` with a text reason.
     public init(sources: [UInt32], reason: String) { self.init(sources: sources, reason: Array(reason.utf8)) }
 
     /// The reason as text (invalid UTF-8 repaired).

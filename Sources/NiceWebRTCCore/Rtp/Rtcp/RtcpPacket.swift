@@ -30,13 +30,21 @@ public enum RtcpPacket: Sendable, Hashable {
 
     /// RTCP packet types (RFC 3550, RFC 4585).
     public enum PacketType {
+        /// SR.
         public static let senderReport: UInt8 = 200
+        /// RR.
         public static let receiverReport: UInt8 = 201
+        /// SDES.
         public static let sourceDescription: UInt8 = 202
+        /// BYE.
         public static let goodbye: UInt8 = 203
+        /// APP.
         public static let application: UInt8 = 204
+        /// RTPFB: transport-layer feedback (RFC 4585).
         public static let transportFeedback: UInt8 = 205
+        /// PSFB: payload-specific feedback (RFC 4585).
         public static let payloadFeedback: UInt8 = 206
+        /// XR (RFC 3611).
         public static let extendedReport: UInt8 = 207
     }
 

@@ -3,9 +3,12 @@
 public struct RtcpPictureLossIndication: Sendable, Hashable {
     static let format: UInt8 = 1
 
+    /// The SSRC of the packet's sender.
     public var senderSsrc: UInt32
+    /// The SSRC of the media source the feedback is about.
     public var mediaSsrc: UInt32
 
+    /// A PLI from `senderSsrc` about `mediaSsrc`.
     public init(senderSsrc: UInt32, mediaSsrc: UInt32) {
         self.senderSsrc = senderSsrc
         self.mediaSsrc = mediaSsrc

@@ -8,6 +8,7 @@ public struct RtcpReceiverReport: Sendable, Hashable {
     /// length that is not a multiple of 4 is written with RTCP padding).
     public var profileExtensions: [UInt8]
 
+    /// An RR from its fields.
     public init(ssrc: UInt32, reports: [RtcpReportBlock] = [], profileExtensions: [UInt8] = []) {
         self.ssrc = ssrc
         self.reports = reports

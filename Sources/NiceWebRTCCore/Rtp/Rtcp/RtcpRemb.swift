@@ -5,6 +5,7 @@ public struct RtcpRemb: Sendable, Hashable {
     static let format: UInt8 = 15
     static let identifier: [UInt8] = Array("REMB".utf8)
 
+    /// The SSRC of the packet's sender.
     public var senderSsrc: UInt32
     /// 0 by the draft; kept as read.
     public var mediaSsrc: UInt32
@@ -23,6 +24,7 @@ public struct RtcpRemb: Sendable, Hashable {
         self.init(senderSsrc: senderSsrc, mediaSsrc: mediaSsrc, mantissa: UInt32(bitrate >> exponent), exponent: exponent, ssrcs: ssrcs)
     }
 
+    /// A REMB from its wire fields.
     public init(senderSsrc: UInt32, mediaSsrc: UInt32 = 0, mantissa: UInt32, exponent: UInt8, ssrcs: [UInt32]) {
         self.senderSsrc = senderSsrc
         self.mediaSsrc = mediaSsrc

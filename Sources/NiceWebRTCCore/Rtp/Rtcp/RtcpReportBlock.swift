@@ -15,8 +15,10 @@ public struct RtcpReportBlock: Sendable, Hashable {
     /// DLSR: delay since that SR, in 1/65536 seconds.
     public var delaySinceLastSenderReport: UInt32
 
+    /// A block's size on the wire.
     public static let wireCount = 24
 
+    /// A block from its fields.
     public init(
         ssrc: UInt32, fractionLost: UInt8 = 0, cumulativeLost: Int32 = 0, extendedHighestSequenceNumber: UInt32 = 0,
         jitter: UInt32 = 0, lastSenderReport: UInt32 = 0, delaySinceLastSenderReport: UInt32 = 0

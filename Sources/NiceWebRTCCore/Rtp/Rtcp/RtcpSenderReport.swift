@@ -1,5 +1,6 @@
 /// An RTCP sender report (SR, PT 200; RFC 3550 §6.4.1).
 public struct RtcpSenderReport: Sendable, Hashable {
+    /// The sender's SSRC.
     public var ssrc: UInt32
     /// The 64-bit NTP timestamp (seconds since 1900 << 32 | fraction).
     public var ntpTimestamp: UInt64
@@ -15,6 +16,7 @@ public struct RtcpSenderReport: Sendable, Hashable {
     /// length that is not a multiple of 4 is written with RTCP padding).
     public var profileExtensions: [UInt8]
 
+    /// An SR from its fields.
     public init(
         ssrc: UInt32, ntpTimestamp: UInt64, rtpTimestamp: UInt32, packetCount: UInt32, octetCount: UInt32,
         reports: [RtcpReportBlock] = [], profileExtensions: [UInt8] = []

@@ -2,28 +2,41 @@
 public struct RtcpSourceDescription: Sendable, Hashable {
     /// An SDES item type (RFC 3550 §6.5; 0 ends a chunk's list and is not an item).
     public struct ItemType: RawRepresentable, Sendable, Hashable {
+        /// The type octet.
         public var rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// CNAME: the canonical end-point identifier (RFC 3550 §6.5.1).
         public static let cname = ItemType(rawValue: 1)
+        /// NAME: a user name.
         public static let name = ItemType(rawValue: 2)
+        /// EMAIL.
         public static let email = ItemType(rawValue: 3)
+        /// PHONE.
         public static let phone = ItemType(rawValue: 4)
+        /// LOC: a geographic location.
         public static let location = ItemType(rawValue: 5)
+        /// TOOL: the application or tool name.
         public static let tool = ItemType(rawValue: 6)
+        /// NOTE: a transient message.
         public static let note = ItemType(rawValue: 7)
+        /// PRIV: private extensions.
         public static let privateExtension = ItemType(rawValue: 8)
     }
 
     /// One item: its type and up to 255 bytes of (UTF-8) text, kept as bytes.
     public struct Item: Sendable, Hashable {
+        /// The item type.
         public var type: ItemType
+        /// The item's bytes (at most 255 on the wire).
         public var value: [UInt8]
 
+        /// An item from bytes.
         public init(type: ItemType, value: [UInt8]) {
             self.type = type
             self.value = value
         }
 
+        /// An item from text (UTF-8).
         public init(type: ItemType, text: String) { self.init(type: type, value: Array(text.utf8)) }
 
         /// The value as text (invalid UTF-8 repaired).
@@ -32,9 +45,12 @@ public struct RtcpSourceDescription: Sendable, Hashable {
 
     /// The items of one source.
     public struct Chunk: Sendable, Hashable {
+        /// The SSRC or CSRC described.
         public var source: UInt32
+        /// Its items, in wire order.
         public var items: [Item]
 
+        /// A chunk for `source`.
         public init(source: UInt32, items: [Item]) {
             self.source = source
             self.items = items
@@ -47,6 +63,7 @@ public struct RtcpSourceDescription: Sendable, Hashable {
     /// At most 31 chunks.
     public var chunks: [Chunk]
 
+    /// An SDES from its chunks.
     public init(chunks: [Chunk]) { self.chunks = chunks }
 
     /// One chunk with one CNAME item: what every compound packet we send carries.

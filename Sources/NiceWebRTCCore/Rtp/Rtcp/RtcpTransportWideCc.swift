@@ -47,24 +47,32 @@ public struct RtcpTransportWideCc: Sendable, Hashable {
 
     /// One expanded entry of ``packets``.
     public struct Packet: Sendable, Hashable {
+        /// The transport-wide sequence number.
         public var sequenceNumber: UInt16
+        /// Whether and how it was received.
         public var status: Status
         /// Receive delta in 250 µs ticks, for received packets.
         public var delta: Int16?
     }
 
+    /// The SSRC of the packet's sender.
     public var senderSsrc: UInt32
+    /// The SSRC of the media source the feedback is about.
     public var mediaSsrc: UInt32
+    /// The transport-wide sequence number of the first reported packet.
     public var baseSequenceNumber: UInt16
+    /// How many packets are reported, from ``baseSequenceNumber``.
     public var packetStatusCount: UInt16
     /// 24 bits, in multiples of 64 ms.
     public var referenceTime: UInt32
     /// Incremented for each feedback packet sent.
     public var feedbackPacketCount: UInt8
+    /// The packet status chunks, covering ``packetStatusCount`` statuses (the last may cover more).
     public var chunks: [Chunk]
     /// One per received status within `packetStatusCount`, in 250 µs ticks.
     public var deltas: [Int16]
 
+    /// Feedback from its wire fields (``serialized()`` checks that they agree).
     public init(
         senderSsrc: UInt32, mediaSsrc: UInt32, baseSequenceNumber: UInt16, packetStatusCount: UInt16, referenceTime: UInt32,
         feedbackPacketCount: UInt8, chunks: [Chunk], deltas: [Int16]
