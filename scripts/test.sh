@@ -18,8 +18,9 @@
 #   5. interop: ice-peer <-> ice-peer, <-> aioice, DTLS <-> aiortc, and data channels: dc-peer <->
 #      dc-peer and <-> aiortc (Interop/run.sh); dc-peer <-> headless Firefox ESR in namespaces, its
 #      DTLS 1.3 + post-quantum ClientHello captured and checked (scripts/dc-firefox-interop.sh)
-#   6. the candidate/SDP fuzzer, the DTLS record fuzzer and the data-channel fuzzer (DCEP, messages,
-#      SDP offer/answer, the JSEP negotiation core), FUZZ_SECONDS each (default 60)
+#   6. the candidate/SDP fuzzer, the DTLS record fuzzer, the data-channel fuzzer (DCEP, messages,
+#      SDP offer/answer, the JSEP negotiation core) and the media fuzzer (RTP, RTCP, depacketizers),
+#      FUZZ_SECONDS each (default 60)
 #   7. valgrind --leak-check=full on the loopback demo (no definite leak)
 #   8. a benchmark smoke run (small sizes, no timing assertions)
 set -euo pipefail
@@ -82,6 +83,9 @@ Fuzz/dtls-run.sh "${FUZZ_SECONDS:-60}"
 
 step "fuzz the data-channel layer (DCEP, messages, SDP offer/answer, the JSEP negotiation core)"
 Fuzz/dc-run.sh "${FUZZ_SECONDS:-60}"
+
+step "fuzz the media layer (RTP, RTCP compounds, NACK/TWCC, the depacketizers and frame assembly)"
+Fuzz/media-run.sh "${FUZZ_SECONDS:-60}"
 
 step "valgrind leak check of the loopback demo"
 scripts/valgrind-demo.sh
