@@ -18,7 +18,8 @@ import NiceWebRTCCore
 /// Replay: a window of ``windowSize`` packets per SSRC (RFC 3711 §3.3.2); a repeated index is
 /// refused with `replayFail`, one older than the window with `replayOld`. The outbound session
 /// allows repeated sends of the same index (`allow_repeat_tx`): a NACK is answered by sending the
-/// packet again from the send history, with the same sequence number and the same payload.
+/// packet again from the send history, with the same sequence number and the same payload (within
+/// the window: an index older than it is refused with `replayOld`).
 final class SrtpSession {
     enum Direction: Sendable { case inbound, outbound }
 
