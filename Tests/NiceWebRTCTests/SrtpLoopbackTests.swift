@@ -207,6 +207,35 @@ struct SrtpLoopbackTests {
         await pair.close()
     }
 
+    @Test("a media layer attached after DTLS connected keys itself; a second one is refused; none after close",
+          .timeLimit(.minutes(1)))
+    func lateAttach() async throws {
+        let pair = try await DtlsPair.make()
+        try await pair.waitConnected()
+        let ma = try MediaPeer(pair.a.dtls)
+        #expect(ma.srtp.isKeyed, "keyed in init: DTLS was connected")
+        do {
+            _ = try SrtpCore(dtls: pair.a.dtls)
+            Issue.record("a second media layer was attached")
+        } catch {
+            #expect(error.code == .invalidState)
+        }
+        // b's layer comes later still: what a sent before it existed went to the non-DTLS count.
+        try ma.srtp.sendRtp(rtpPacket(seq: 1))
+        #expect(await eventually { pair.b.dtls.counters.nonDtlsDropped == 1 })
+        let mb = try MediaPeer(pair.b.dtls)
+        try ma.srtp.sendRtp(rtpPacket(seq: 2))
+        try mb.srtp.sendRtcp(rtcpReceiverReport())
+        #expect(await eventually { mb.rtp.current == [rtpPacket(seq: 2)] && ma.rtcp.current == [rtcpReceiverReport()] })
+        await pair.close()
+        do {
+            _ = try SrtpCore(dtls: pair.b.dtls)
+            Issue.record("attached after close")
+        } catch {
+            #expect(error.code == .closed)
+        }
+    }
+
     @Test("trace logs never contain the SRTP keys", .timeLimit(.minutes(1)))
     func nothingSecretInLogs() async throws {
         let lines = Box<[String]>([])

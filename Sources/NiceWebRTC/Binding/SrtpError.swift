@@ -24,6 +24,8 @@ package struct SrtpError: Error, Sendable, Equatable, CustomStringConvertible {
         case notReady
         /// The media layer or its DTLS transport is closed.
         case closed
+        /// The DTLS transport has a media layer already.
+        case invalidState
         /// ICE refused the protected packet.
         case sendFailed
         /// Any other libsrtp status (its number is in `status`).

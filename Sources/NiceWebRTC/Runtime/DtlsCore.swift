@@ -177,15 +177,18 @@ final class DtlsCore: IceUpperLayer, Sendable {
         tellMedia()
     }
 
-    /// Attaches the media layer (SRTP). False when one is attached already or the session closed.
-    func attachMediaLayer(_ layer: any DtlsMediaLayer) -> Bool {
-        let attached = engine.withLock { e -> Bool in
-            guard !e.hasMedia, !e.closed else { return false }
+    enum MediaAttach { case attached, taken, closed }
+
+    /// Attaches the media layer (SRTP), once per transport, before the transport closed.
+    func attachMediaLayer(_ layer: any DtlsMediaLayer) -> MediaAttach {
+        let outcome = engine.withLock { e -> MediaAttach in
+            if e.closed { return .closed }
+            if e.hasMedia { return .taken }
             e.hasMedia = true
-            return true
+            return .attached
         }
-        if attached { media.withLock { $0.layer = layer } }
-        return attached
+        if outcome == .attached { media.withLock { $0.layer = layer } }
+        return outcome
     }
 
     /// Tells the media layer to read the DTLS state again (no DTLS lock held).

@@ -59,16 +59,18 @@ package final class SrtpCore: DtlsMediaLayer, Sendable {
 
     /// Attaches the media layer to `dtls` (before or after it connected).
     ///
-    /// - Throws: ``SrtpError`` `closed` when the transport is closed or already has a media layer,
-    ///   `initFailed` when libsrtp could not be initialised.
+    /// - Throws: ``SrtpError`` `closed` when the transport is closed, `invalidState` when it has a
+    ///   media layer already, `initFailed` when libsrtp could not be initialised.
     package init(dtls: DtlsTransport) throws(SrtpError) {
         guard Srtp.setup.initStatus == 0 else {
             throw SrtpError(.initFailed, status: Srtp.setup.initStatus, reason: "srtp_init failed")
         }
         self.dtls = dtls.core
         logger = dtls.core.logger
-        guard dtls.core.attachMediaLayer(self) else {
-            throw SrtpError(.closed, reason: "the DTLS transport is closed or already has a media layer")
+        switch dtls.core.attachMediaLayer(self) {
+        case .attached: break
+        case .closed: throw SrtpError(.closed, reason: "the DTLS transport is closed")
+        case .taken: throw SrtpError(.invalidState, reason: "the DTLS transport has a media layer already")
         }
         dtlsStateDidChange()  // connected already: key now
     }
