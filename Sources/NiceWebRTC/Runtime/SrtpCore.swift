@@ -211,7 +211,10 @@ package final class SrtpCore: DtlsMediaLayer, Sendable {
 
     private func send(_ packet: [UInt8], rtcp: Bool) throws(SrtpError) {
         if !keyed.load(ordering: .acquiring) { installKeysIfReady() }
-        var bytes = packet
+        // One allocation: room for libsrtp's trailer up front (SrtpSession grows into it).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(packet.count + SrtpSession.rtcpTrailerCapacity)
+        bytes.append(contentsOf: packet)
         let protected = outbound.withLock { s -> Result<Void, SrtpError> in
             guard !s.closed else { return .failure(SrtpError(.closed, reason: "the media layer is closed")) }
             guard let session = s.session else {
