@@ -45,7 +45,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Above ICE (the second product): DTLS, SCTP data channels
+        // MARK: Above ICE (the second product): DTLS, SCTP data channels, SRTP
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
@@ -57,6 +57,12 @@ let package = Package(
         .systemLibrary(
             name: "CUsrsctp",
             providers: [.apt(["libusrsctp-dev"])]
+        ),
+        // libsrtp2 (Debian builds it on NSS): SRTP and SRTCP for media keyed by DTLS-SRTP.
+        .systemLibrary(
+            name: "CSrtp",
+            pkgConfig: "libsrtp2",
+            providers: [.apt(["libsrtp2-dev"])]
         ),
         .target(
             name: "NiceWebRTCCore",
@@ -70,6 +76,7 @@ let package = Package(
                 "NiceWebRTCCore",
                 "COpenSSL",
                 "CUsrsctp",
+                "CSrtp",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -90,15 +90,17 @@ compile "NiceWebRTCCore (static library)" "${common[@]}" -sanitize=fuzzer,addres
 # libssl and libcrypto; named here too for clarity). The fuzzer defines `gettimeofday` (a virtual
 # clock for OpenSSL's retransmission timers, see Harness.swift); exporting it makes libssl bind to it.
 # The OpenSSL binding only: Usrsctp.swift (the SCTP funnel) needs NiceICE and usrsctp, not DTLS.
+# The SRTP funnel (Srtp*.swift) comes along: the context offers the DTLS-SRTP profiles libsrtp
+# supports (-I Sources/CSrtp, whose module map links libsrtp2).
 engine=()
 for f in "$root"/Sources/NiceWebRTC/Binding/*.swift; do
     case "$(basename "$f")" in Usrsctp*) ;; *) engine+=("$f") ;; esac
 done
 compile "$build/dtls-fuzzer" "${common[@]}" -sanitize=fuzzer,address -O \
-    -I "$modules" -I "$root/Sources/COpenSSL" \
+    -I "$modules" -I "$root/Sources/COpenSSL" -I "$root/Sources/CSrtp" \
     -module-name NiceWebRTCDtlsFuzz \
     "${engine[@]}" "$here"/DtlsFuzzer/*.swift \
-    -L "$modules" -lNiceWebRTCCore -lNiceICECore -lssl -lcrypto \
+    -L "$modules" -lNiceWebRTCCore -lNiceICECore -lssl -lcrypto -lsrtp2 \
     -Xlinker --export-dynamic-symbol=gettimeofday \
     -o "$build/dtls-fuzzer"
 grep -v "Cannot export local symbol" "$compile_log" >&2 || true

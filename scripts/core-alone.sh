@@ -4,7 +4,7 @@
 # proof that the cores need no C. Fails if any core file imports a C binding, a library or Logging.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-if grep -rnE '^(@_exported |internal |@testable )?import (CNice|COpenSSL|NiceICE|NiceWebRTC|Logging)$' \
+if grep -rnE '^(@_exported |internal |@testable )?import (CNice|COpenSSL|CUsrsctp|CSrtp|NiceICE|NiceWebRTC|Logging)$' \
     "$root/Sources/NiceICECore" "$root/Tests/NiceICECoreTests" "$root/Sources/NiceWebRTCCore" "$root/Tests/NiceWebRTCCoreTests"; then
     echo "FAIL: the protocol core imports a C binding or the library" >&2
     exit 1

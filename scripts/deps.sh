@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages NiceICE needs, only those that are missing.
 #
-#   scripts/deps.sh          libnice, GLib, OpenSSL, usrsctp, pkg-config (enough to build and run the demo)
+#   scripts/deps.sh          libnice, GLib, OpenSSL, usrsctp, libsrtp2, pkg-config (enough to build and run the demo)
 #   scripts/deps.sh --test   also what the full test suite uses: coturn, iproute2, iptables, valgrind
 set -euo pipefail
 
@@ -10,6 +10,7 @@ pkg-config --exists nice 2>/dev/null || need+=(libnice-dev)
 pkg-config --exists glib-2.0 2>/dev/null || need+=(libglib2.0-dev)
 pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)  # NiceWebRTC's DTLS
 pkg-config --exists usrsctp 2>/dev/null || need+=(libusrsctp-dev)  # NiceWebRTC's SCTP (data channels)
+pkg-config --exists libsrtp2 2>/dev/null || need+=(libsrtp2-dev)  # NiceWebRTC's SRTP (media)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
     command -v turnserver >/dev/null 2>&1 || need+=(coturn)

@@ -20,7 +20,8 @@ import Synchronization
 /// ``setRemoteParameters(_:)`` was called; it runs on the connection's context thread (a server's
 /// first flight may answer early records on the thread that called ``setRemoteParameters(_:)``),
 /// with OpenSSL's retransmission timers there. From creation on, component 1 carries DTLS only: datagrams
-/// whose first byte is not a DTLS record (RFC 7983) are dropped, STUN stays with libnice, and the
+/// whose first byte is not a DTLS record (RFC 7983) are dropped (SRTP, first byte 128–191, goes to
+/// the media layer when a peer connection negotiated media), STUN stays with libnice, and the
 /// connection's own `receiveHandler`/`receivedDatagrams()` see nothing more on component 1. Until the
 /// handshake completes, no application data passes in either direction. An ICE restart keeps the
 /// session: DTLS does not care which pair carries it.
@@ -29,7 +30,9 @@ import Synchronization
 /// (AES-128-GCM — RFC 8827's mandatory TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 — AES-256-GCM,
 /// ChaCha20-Poly1305); no renegotiation, compression, session resumption or tickets; handshake
 /// datagrams of at most 1,200 bytes, no path-MTU query; the peer's certificate is judged by its
-/// fingerprint alone (self-signed is normal).
+/// fingerprint alone (self-signed is normal); the DTLS-SRTP extension (RFC 5764) offered on every
+/// handshake, as browsers do, with SRTP_AEAD_AES_128_GCM then SRTP_AES128_CM_SHA1_80 (those libsrtp
+/// supports in this process), which a data-only peer ignores.
 ///
 /// **Threading.** Any method from any thread. Handlers run on the queue given to ``start(queue:)``,
 /// in order, one at a time; streams work without it.
@@ -256,7 +259,8 @@ public struct DtlsCounters: Sendable, Hashable {
     public var bytesReceived: UInt64
     /// Decrypted datagrams dropped because the receive handler's queue fell behind.
     public var receiveDropped: UInt64
-    /// Datagrams on component 1 that were not DTLS records (RFC 7983), dropped.
+    /// Datagrams on component 1 that were not DTLS records (RFC 7983), dropped; SRTP datagrams are
+    /// counted here only when no media layer takes them.
     public var nonDtlsDropped: UInt64
     /// DTLS datagrams whose record framing was wrong (a header or length that does not fit),
     /// dropped before OpenSSL saw them (RFC 6347 §4.1.2.7). Records that are framed correctly but

@@ -207,6 +207,16 @@ final class DtlsSession {
         return String(cString: name)
     }
 
+    /// The DTLS-SRTP keys (RFC 5764 §4.2) for the profile the handshake selected: nil before
+    /// `connected`, when the peer took no profile, or when it took one we do not know.
+    func srtpKeys() -> DtlsSrtpKeys? {
+        guard let name = srtpProfileName, let profile = SrtpProfile(rawValue: name) else { return nil }
+        guard var material = exportKeyingMaterial(label: "EXTRACTOR-dtls_srtp", context: nil, length: profile.keyingMaterialLength)
+        else { return nil }
+        defer { for i in material.indices { material[i] = 0 } }  // best effort: the split copies it
+        return DtlsSrtpKeys(profile: profile, material: material)
+    }
+
     /// The signature algorithm the peer signed its handshake with (ServerKeyExchange from a
     /// server, CertificateVerify from a client), as "ECDSA+SHA256", "RSA-PSS+SHA256", "RSA+SHA256".
     var peerSignatureAlgorithm: String? {

@@ -67,9 +67,11 @@ enum OpenSSL {
         "ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:ecdsa_secp521r1_sha512:"
         + "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:"
         + "rsa_pkcs1_sha256:rsa_pkcs1_sha384:rsa_pkcs1_sha512"
-    /// DTLS-SRTP profiles offered (RFC 5764), so a media layer can key SRTP from this session and
-    /// peers that insist on the extension (aiortc) accept the handshake.
-    static let srtpProfiles = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
+    /// DTLS-SRTP profiles offered (RFC 5764) on every context, media or not, as browsers do: the
+    /// media layer keys SRTP from the session, and peers that insist on the extension (aiortc)
+    /// accept the handshake; a data-only peer ignores it. AEAD_AES_128_GCM first, then
+    /// AES128_CM_SHA1_80, each only when libsrtp supports it here (``Srtp/offeredProfiles``).
+    static var srtpProfiles: String { Srtp.offeredProfiles }
 
     /// The context's tunable parts. The library only ever uses `.webRTC`; tests build deliberately
     /// weaker peers (an RSA-1024 certificate, SHA-1-only signatures) with other values.

@@ -49,6 +49,9 @@ final class DtlsCore: IceUpperLayer, Sendable {
         var hasUpper = false
         var upward: [[UInt8]] = []
         var upperNews = false
+        /// With a media layer (SRTP): state news for it, handed over after the lock is released.
+        var hasMedia = false
+        var mediaNews = false
     }
 
     static let earlyLimit = 16
@@ -60,6 +63,9 @@ final class DtlsCore: IceUpperLayer, Sendable {
     let handshakeTimeout: Duration
     private let engine: Confined<Engine>
     private let upper = Locked(DtlsUpperSlot())
+    /// The media layer (``SrtpCore``), if any: RFC 7983's RTP/RTCP datagrams go to it; without one
+    /// they are dropped as non-DTLS, as before media existed.
+    private let media = Locked(DtlsMediaSlot())
     /// Someone sends the outbox now / the outbox got more since (see ``drainWire()``).
     private let wireBusy = Atomic<Bool>(false)
     private let wirePending = Atomic<Bool>(false)
@@ -94,10 +100,13 @@ final class DtlsCore: IceUpperLayer, Sendable {
     private func lockedSending<R, E: Error>(_ body: (inout Engine) throws(E) -> R) -> (result: Result<R, E>, sendError: IceError?) {
         var upward: [[UInt8]] = []
         var news = false
+        var mediaNews = false
         var produced = false
         let result = engine.withLock { (e: inout Engine) -> Result<R, E> in
             defer {
                 produced = !e.outbox.datagrams.isEmpty
+                mediaNews = e.mediaNews
+                e.mediaNews = false
                 if e.hasUpper {
                     upward = e.upward
                     news = e.upperNews
@@ -116,6 +125,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
             if news { layer.dtlsStateDidChange() }
             for packet in upward { packet.withUnsafeBytes { layer.dtlsDidReceive($0) } }
         }
+        if mediaNews { tellMedia() }
         return (result, sendError)
     }
 
@@ -164,6 +174,26 @@ final class DtlsCore: IceUpperLayer, Sendable {
     /// The connection's ICE state changed: tell the layer above as well (its own thread rules).
     private func tellUpper() {
         upper.withLock { $0.layer }?.dtlsStateDidChange()
+        tellMedia()
+    }
+
+    enum MediaAttach { case attached, taken, closed }
+
+    /// Attaches the media layer (SRTP), once per transport, before the transport closed.
+    func attachMediaLayer(_ layer: any DtlsMediaLayer) -> MediaAttach {
+        let outcome = engine.withLock { e -> MediaAttach in
+            if e.closed { return .closed }
+            if e.hasMedia { return .taken }
+            e.hasMedia = true
+            return .attached
+        }
+        if outcome == .attached { media.withLock { $0.layer = layer } }
+        return outcome
+    }
+
+    /// Tells the media layer to read the DTLS state again (no DTLS lock held).
+    private func tellMedia() {
+        media.withLock { $0.layer }?.dtlsStateDidChange()
     }
 
     // MARK: Reads
@@ -175,6 +205,17 @@ final class DtlsCore: IceUpperLayer, Sendable {
     var presentedFingerprint: DtlsFingerprint? { locked { e in e.session?.verified == true ? e.session?.presented : nil } }
     var cipherName: String? { locked { $0.session?.cipherName } }
     var srtpProfileName: String? { locked { $0.session?.srtpProfileName } }
+
+    /// The DTLS-SRTP keys of the connected session and whether we are its DTLS client (whose write
+    /// keys we protect with, RFC 5764 §4.2); nil before `connected`, after close or failure, and
+    /// when the peer negotiated no SRTP profile. Exported anew on each call: only the media layer
+    /// asks, once; nothing else keeps them.
+    var srtpKeys: (keys: DtlsSrtpKeys, localIsClient: Bool)? {
+        locked { e in
+            guard e.change.state == .connected, !e.closed, let session = e.session, let keys = session.srtpKeys() else { return nil }
+            return (keys, session.role == .client)
+        }
+    }
     var handshakeDuration: Duration? { locked { $0.handshakeDuration } }
     var malformedDropped: Int { locked { $0.session?.malformedDropped ?? 0 } }
 
@@ -230,8 +271,21 @@ final class DtlsCore: IceUpperLayer, Sendable {
     // MARK: From ICE
 
     func iceDidReceive(_ bytes: UnsafeRawBufferPointer) {
-        guard DatagramClass(firstByteOf: bytes) == .dtls else {
-            // Only DTLS may use this component now: a plain datagram is not authenticated.
+        switch DatagramClass(firstByteOf: bytes) {
+        case .dtls:
+            break
+        case .rtp:
+            // RFC 7983: SRTP/SRTCP on the same component goes to the media layer, which
+            // authenticates it (no DTLS lock held: it may read our keys and state).
+            if let layer = media.withLock({ $0.layer }) {
+                layer.dtlsDidReceiveMedia(bytes)
+                return
+            }
+            nonDtlsDropped.wrappingAdd(1, ordering: .relaxed)
+            return
+        default:
+            // Only DTLS (and, with a media layer, SRTP) may use this component now: a plain
+            // datagram is not authenticated.
             nonDtlsDropped.wrappingAdd(1, ordering: .relaxed)
             return
         }
@@ -385,6 +439,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
         guard e.change.state != state else { return }
         e.change = DtlsTransportStateChange(state: state, reason: reason)
         e.upperNews = true
+        e.mediaNews = e.hasMedia
         hub.emit(.dtls(e.change))
         updateConnectionState(&e)
     }
