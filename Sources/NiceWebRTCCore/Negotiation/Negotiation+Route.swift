@@ -57,17 +57,17 @@ extension Negotiation {
                 throw PeerConnectionError(.operationError, field: "candidate", reason: "the candidate does not parse: \(error.reason) (\(error.field ?? "candidate"))")
             }
         }
-        if let section, section != remote.data.mLineIndex {
-            return .ignore(reason: "m-line \(section) is not the data section: its transport is not ours (rejected or dropped)")
+        if let section, section != remote.transportIndex {
+            return .ignore(reason: "m-line \(section) is not the transport's section: its transport is not ours (rejected or dropped)")
         }
-        let current = remoteIce ?? remote.data.ice
+        let current = remoteIce ?? remote.transport.ice
         let generation = candidate.usernameFragment ?? parsed?.extensions.first { $0.name == "ufrag" }?.value
         if let generation, generation != current.usernameFragment {
             return .ignore(reason: "ufrag \(SessionLines.excerpt(generation)) is an earlier ICE generation")
         }
         guard var parsed else { return .endOfCandidates }
-        parsed.sdpMid = remote.data.mid
-        parsed.sdpMLineIndex = remote.data.mLineIndex
+        parsed.sdpMid = remote.transportMid
+        parsed.sdpMLineIndex = remote.transportIndex
         return .add(parsed)
     }
 }

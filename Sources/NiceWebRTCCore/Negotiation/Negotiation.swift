@@ -33,6 +33,20 @@ public struct Negotiation: Sendable {
     public internal(set) var remoteIce: IceParameters?
     /// Whether the remote description in effect says `a=ice-lite`.
     public internal(set) var remoteIceLite = false
+    /// The codecs and header extensions we support (``MediaCapabilities/default``): offers list
+    /// them, answers keep what of an offer matches them.
+    public var capabilities: MediaCapabilities = .default
+    /// What an answer does with a remote audio or video section no local transceiver takes:
+    /// ``RemoteMediaPolicy/reject`` by default (a data-only session).
+    public var remoteMediaPolicy: RemoteMediaPolicy = .reject
+    /// The local audio and video transceivers, in the order they were added or created.
+    public internal(set) var transceivers: [MediaTransceiver] = []
+    /// Per audio or video section of the last completed exchange, what it decided (codecs,
+    /// extension ids, our direction, the peer's SSRCs and msid), in m-line order; rejected
+    /// sections included (``NegotiatedMedia/isRejected``). Empty before the first answer.
+    public internal(set) var negotiatedMedia: [NegotiatedMedia] = []
+    /// The id the next transceiver gets.
+    var nextTransceiverId = 0
 
     /// The `o=` session id of what we write.
     let sessionId: UInt64
@@ -102,6 +116,9 @@ public struct Negotiation: Sendable {
             ice = newIce ?? .random()
         }
         let layout = currentLocal
+        if needsMediaOffer {
+            return try createMediaOffer(ice: ice, candidates: candidates, endOfCandidates: endOfCandidates)
+        }
         do {
             let offer = try DataChannelOffer(
                 ice: ice, candidates: candidates, endOfCandidates: endOfCandidates,
@@ -136,6 +153,9 @@ public struct Negotiation: Sendable {
                 .invalidState, reason: "createAnswer in signaling state \(signalingState.rawValue): only in have-remote-offer or have-local-pranswer")
         }
         let ice = needsNewLocalIceForAnswer ? newIce ?? .random() : local.ice
+        if !offer.answerPlan.isEmpty {
+            return try createMediaAnswer(to: offer, ice: ice, candidates: candidates, endOfCandidates: endOfCandidates)
+        }
         do {
             let answer = try DataChannelAnswer(
                 offer: offer.description.sdp, ice: ice, candidates: candidates, endOfCandidates: endOfCandidates,
@@ -268,7 +288,7 @@ public struct Negotiation: Sendable {
     public func trickled(_ candidate: IceCandidate?) -> IceCandidateInit? {
         guard signalingState != .closed, let applied = pendingLocal ?? currentLocal else { return nil }
         return IceCandidateInit(
-            candidate: candidate?.candidateLine ?? "", sdpMid: applied.data.mid, sdpMLineIndex: applied.data.mLineIndex,
+            candidate: candidate?.candidateLine ?? "", sdpMid: applied.transportMid, sdpMLineIndex: applied.transportIndex,
             usernameFragment: local.ice.usernameFragment)
     }
 
