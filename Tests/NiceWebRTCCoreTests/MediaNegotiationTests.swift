@@ -73,7 +73,7 @@ struct MediaNegotiationTests {
         try pc.addTransceiver(MediaTransceiverInit(kind: .video, streamIds: ["cam"], trackId: "v1", ssrc: 1111, rtxSsrc: 2222, cname: "srv"))
         let offer = try sampleSDP("chromeOffer")
             .replacing("m=video 9 UDP/TLS/RTP/SAVPF 96 97", with: "m=video 9 UDP/TLS/RTP/SAVPF 96 97 127 125")
-            .replacing("a=fmtp:97 apt=96\n", with: "a=fmtp:97 apt=96\na=rtpmap:127 H264/90000\na=fmtp:127 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f\na=rtpmap:125 rtx/90000\na=fmtp:125 apt=127\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\na=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\na=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\n")
+            .replacing("a=fmtp:97 apt=96\r\n", with: "a=fmtp:97 apt=96\r\na=rtpmap:127 H264/90000\na=fmtp:127 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f\r\na=rtpmap:125 rtx/90000\r\na=fmtp:125 apt=127\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\na=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n")
         let (_, answer) = try Self.answer(&pc, offer)
         let video = try #require(try MediaDescription.sections(of: answer.sdp)[1])
         #expect(video.codecs.map(\.payloadType) == [96, 97, 127, 125])
@@ -81,7 +81,8 @@ struct MediaNegotiationTests {
         #expect(video.headerExtensions.map(\.id) == [4, 10, 3])
         #expect(video.direction == .sendrecv && video.msid == [MediaStreamId(streamId: "cam", trackId: "v1")])
         #expect(video.fidGroups.first?.media == 1111 && video.fidGroups.first?.rtx == 2222 && video.cname(of: 1111) == "srv")
-        // The audio section has no transceiver and the policy rejects: rejected, but the tag stays ours? No: the group is 1 2.
+        // The audio section (the offer's BUNDLE tag) has no transceiver and the policy rejects it:
+        // the answer's group starts with the first section it accepts.
         #expect(Jsep.lines(answer.sdp, "a=group:") == ["a=group:BUNDLE 1 2"])
         #expect(pc.negotiatedMedia[1].extensionId(RtpHeaderExtensionParameters.midUri) == 4)
         #expect(pc.trickled(nil)?.sdpMid == "1")
@@ -89,7 +90,7 @@ struct MediaNegotiationTests {
 
     @Test("no common codec or an H.264 profile mismatch: the section is rejected with port 0 and its mid", .timeLimit(.minutes(1)))
     func noCommonCodec() throws {
-        for video in ["a=rtpmap:96 VP9/90000", "a=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=1;profile-level-id=640032"] {
+        for video in ["a=rtpmap:96 VP9/90000", "a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=640032"] {
             var pc = try Self.receiver("n", seed: 7)
             let offer = try sampleSDP("chromeOffer").replacing("a=rtpmap:96 VP8/90000", with: video)
             let (_, answer) = try Self.answer(&pc, offer)
@@ -137,8 +138,13 @@ struct MediaNegotiationTests {
         #expect(b.negotiatedMedia.map(\.mid) == ["0", "1"] && a.negotiatedMedia[1].direction == .sendonly)
         // a re-offers with its new transceiver: a fourth section.
         try Jsep.handshake(&a, &b)
-        #expect(a.negotiatedMedia.map(\.mid) == ["0", "1", "3"] && a.negotiatedMedia[2].direction == .recvonly)
-        #expect(b.negotiatedMedia[2].direction == .sendonly || b.negotiatedMedia[2].direction == .inactive)
+        // b's policy makes a recvonly transceiver: recvonly against recvonly is inactive (JSEP).
+        #expect(a.negotiatedMedia.map(\.mid) == ["0", "1", "3"] && a.negotiatedMedia[2].direction == .inactive)
+        #expect(b.negotiatedMedia[2].direction == .inactive && !b.negotiatedMedia[2].isRejected)
+        let third = try #require(b.transceiver(mid: "3")?.id)
+        #expect(try b.setDirection(.sendrecv, ofTransceiver: third))
+        try Jsep.handshake(&b, &a)
+        #expect(a.negotiatedMedia[2].direction == .recvonly && b.negotiatedMedia[2].direction == .sendonly)
         #expect(Jsep.lines(try #require(a.localDescription).sdp, "a=group:") == ["a=group:BUNDLE 0 1 2 3"])
     }
 

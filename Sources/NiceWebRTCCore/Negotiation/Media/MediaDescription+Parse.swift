@@ -66,9 +66,9 @@ extension MediaDescription {
 
     static func split(_ text: String, firstLineNumber: Int) -> [SdpLine] {
         var number = firstLineNumber - 1
-        return text.split(separator: "\n", omittingEmptySubsequences: false).compactMap { raw in
+        return text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).compactMap { raw in
             number += 1
-            var line = raw
+            var line = Substring(raw)
             if line.last == "\r" { line = line.dropLast() }
             return line.isEmpty ? nil : SdpLine(number: number, text: line)
         }
