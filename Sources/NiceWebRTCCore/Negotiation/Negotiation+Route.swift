@@ -3,8 +3,9 @@ import NiceICECore
 extension Negotiation {
     /// W3C `addIceCandidate`'s checks, in W3C's order, and where the candidate goes.
     ///
-    /// - A candidate for the data section of the current remote generation is
-    ///   ``CandidateRoute/add(_:)`` (with the data section's mid and index); "" is
+    /// - A candidate for the transport's section (the first of the BUNDLE group with the data
+    ///   section; the data section itself without media) of the current remote generation is
+    ///   ``CandidateRoute/add(_:)`` (with that section's mid and index); "" is
     ///   ``CandidateRoute/endOfCandidates``.
     /// - One for another section (rejected by our answer, or a transport the offerer drops), or
     ///   of an earlier ICE generation (its `usernameFragment`, or the `ufrag` attribute browsers
