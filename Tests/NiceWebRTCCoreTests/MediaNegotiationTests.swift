@@ -166,6 +166,10 @@ struct MediaNegotiationTests {
         try Jsep.handshake(&a, &b)
         #expect(a.negotiatedMedia.map(\.isRejected) == [true] && a.transceivers[0].isStopped)
         #expect(Jsep.lines(try #require(b.localDescription).sdp, "a=group:") == ["a=group:BUNDLE 1"])
+        // The answerer's transport is the data section: our candidates go there, and it adds them.
+        let trickled = try #require(a.trickled(try IceCandidate(parsing: Jsep.hostCandidate)))
+        #expect(trickled.sdpMid == "1" && trickled.sdpMLineIndex == 1)
+        guard case .add = try b.route(trickled) else { Issue.record("the answerer does not add our candidate"); return }
         try Jsep.handshake(&a, &b)
         #expect(Jsep.lines(try #require(a.localDescription).sdp, "m=video") == ["m=video 0 UDP/TLS/RTP/SAVPF 96"])
     }

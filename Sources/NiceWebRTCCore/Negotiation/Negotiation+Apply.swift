@@ -228,6 +228,9 @@ extension Negotiation {
 
     mutating func applyRemoteAnswer(_ answer: AppliedDescription) -> [NegotiationEffect] {
         var effects: [NegotiationEffect] = []
+        // The answerer picks the transport: the first section of its BUNDLE group (ours when it
+        // keeps our tag; the data section when it rejected the sections before it).
+        pendingLocal?.transportIndex = answer.transportIndex
         remember(answer)
         remoteIceLite = answer.data.iceLite
         if local.iceLite {
