@@ -9,14 +9,6 @@ extension Negotiation {
         case data
         case media(MediaDescription)
         case rejected(kind: String, proto: String, formats: String, mid: String?)
-
-        var mid: String? {
-            switch self {
-            case .data: nil
-            case .media(let media): media.mid
-            case .rejected(_, _, _, let mid): mid
-            }
-        }
     }
 
     // MARK: Offers

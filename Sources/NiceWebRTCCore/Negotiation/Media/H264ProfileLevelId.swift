@@ -4,7 +4,16 @@
 public struct H264ProfileLevelId: Sendable, Hashable {
     /// The H.264 profiles WebRTC offers.
     public enum Profile: String, Sendable, Hashable {
-        case constrainedBaseline, baseline, main, constrainedHigh, high
+        /// Constrained Baseline (42e0…, 4d80…, 58c0…): what browsers always offer.
+        case constrainedBaseline
+        /// Baseline (4200…, 5880…).
+        case baseline
+        /// Main (4d00…).
+        case main
+        /// Constrained High (640c…).
+        case constrainedHigh
+        /// High (6400…).
+        case high
     }
 
     /// The profile.

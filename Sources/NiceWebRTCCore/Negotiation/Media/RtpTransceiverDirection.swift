@@ -46,7 +46,4 @@ public enum RtpTransceiverDirection: String, Sendable, Hashable, CaseIterable {
     public static func answering(_ offered: RtpTransceiverDirection, local: RtpTransceiverDirection) -> RtpTransceiverDirection {
         local.intersection(offered.reversed)
     }
-
-    /// The SDP attribute line without `a=` (the raw value).
-    var attribute: String { rawValue }
 }
