@@ -5,7 +5,9 @@
 #   Fuzz/dc-run.sh [seconds]      (default 60)
 #
 # Mode 4 drives the JSEP core (Negotiation) with scripted offers, answers, rollbacks, restarts,
-# mutated descriptions and fuzzed candidates (Fuzz/DataChannelFuzzer/NegotiationScript.swift).
+# mutated descriptions, fuzzed candidates and audio/video transceivers
+# (Fuzz/DataChannelFuzzer/NegotiationScript.swift); SDP inputs also go through the media reader
+# and a media answer (Fuzz/DataChannelFuzzer/MediaSdp.swift).
 #
 # Compiles the pure-Swift cores directly (no SwiftPM, no libnice, no OpenSSL): Sources/NiceICECore
 # as a static library of its own module (the NiceWebRTCCore files `import NiceICECore`), then
@@ -76,10 +78,13 @@ compile "NiceICECore (static library)" "${common[@]}" \
     -emit-module -emit-module-path "$modules/NiceICECore.swiftmodule" \
     "$root"/Sources/NiceICECore/*.swift -o "$modules/libNiceICECore.a"
 
+# Every file of NiceWebRTCCore, subfolders included (Negotiation/, Negotiation/Media/, …).
+mapfile -t core_sources < <(find "$root/Sources/NiceWebRTCCore" -name '*.swift' | sort)
+
 compile "$build/dc-fuzzer" "${common[@]}" \
     -I "$modules" \
     -module-name NiceWebRTCDataChannelFuzz \
-    "$root"/Sources/NiceWebRTCCore/*.swift "$root"/Sources/NiceWebRTCCore/Negotiation/*.swift "$here"/DataChannelFuzzer/*.swift \
+    "${core_sources[@]}" "$here"/DataChannelFuzzer/*.swift \
     -L "$modules" -lNiceICECore \
     -o "$build/dc-fuzzer"
 grep -v "Cannot export local symbol" "$compile_log" >&2 || true

@@ -2,7 +2,9 @@
 //
 // Two Negotiation values, A and B, exchange descriptions; the script's bytes pick each step:
 // offers (with or without an ICE restart), answers and pranswers, deliveries, rollbacks,
-// restartIce(), close(), trickled candidates, and hostile input: a delivered description
+// restartIce(), close(), trickled candidates, audio and video transceivers (added with a kind,
+// direction and SSRCs, redirected, stopped; B accepts remote media, A only with its own
+// transceivers), and hostile input: a delivered description
 // mutated line by line with the script's own bytes, raw script text as a description of any
 // type, fuzzed RTCIceCandidateInit values for route(). After every step both values must be
 // consistent:
@@ -12,11 +14,15 @@
 //     once a description is applied the ICE role is known;
 //   - a call that throws leaves the value as it was (except W3C's implicit rollback of an
 //     offer in have-local-offer), and throws InvalidStateError when closed;
-//   - route() adds only candidates with the data section's mid and index;
+//   - route() adds only candidates with the mid and index of a section bundled with the data
+//     section (the transport's);
+//   - transceivers have distinct mids; negotiatedMedia has distinct mids, each accepted entry
+//     with a codec and a transceiver;
 //   - when both sides are stable on the same exchange (each one's current local description is
 //     the other's current remote one), each side's remote credentials are the other's local
 //     ones, the DTLS roles are opposite, and so are the ICE roles unless signalling lost an
-//     answer on the way (then only ICE's role-conflict repair can tell).
+//     answer on the way (then only ICE's role-conflict repair can tell); both have the same
+//     media sections, accepted or rejected alike, with the same codecs and opposite directions.
 
 import NiceICECore
 
@@ -34,6 +40,7 @@ private struct Observed: Equatable {
     var remoteIce: IceParameters?
     var localIce: IceParameters
     var restartPending: Bool
+    var transceivers: [MediaTransceiver]
 
     init(_ n: Negotiation) {
         state = n.signalingState
@@ -45,6 +52,7 @@ private struct Observed: Equatable {
         remoteIce = n.remoteIce
         localIce = n.local.ice
         restartPending = n.restartPending
+        transceivers = n.transceivers
     }
 }
 
@@ -75,6 +83,7 @@ func checkNegotiation(_ input: [UInt8]) {
         Negotiation(local: LocalTransportValues(ice: IceParameters(usernameFragment: "AAAA", password: "aaaaaaaaaaaaaaaaaaaaaaaa"), fingerprints: [fa]), sessionId: 1),
         Negotiation(local: LocalTransportValues(ice: IceParameters(usernameFragment: "BBBB", password: "bbbbbbbbbbbbbbbbbbbbbbbb"), fingerprints: [fb]), sessionId: 2),
     ]
+    peers[1].remoteMediaPolicy = .accept(direction: .sendrecv)
     var wire: [SessionDescription?] = [nil, nil]   // the last description each side sent
     // Answers a side applied that the other side has not: signalling lost them, so the two
     // sides may disagree on who offered last, and with it on the ICE role (ICE's role-conflict
@@ -109,7 +118,7 @@ func checkNegotiation(_ input: [UInt8]) {
                 }
             }
         }
-        switch (op >> 1) % 10 {
+        switch (op >> 1) % 12 {
         case 0:   // offer, maybe restarting, and apply it
             let restart = script.byte() & 1 == 1
             let ice = fresh()
@@ -172,11 +181,26 @@ func checkNegotiation(_ input: [UInt8]) {
             guard let candidate = try? IceCandidate(parsing: host) else { violation("a valid host candidate did not parse") }
             let end = script.byte() & 1 == 1
             if let trickled = peers[side].trickled(end ? nil : candidate) {
-                if let local = peers[side].localDescription, let data = try? DataChannelRemoteDescription(parsing: local.sdp),
-                   trickled.sdpMid != data.mid || trickled.sdpMLineIndex != data.mLineIndex {
-                    violation("a trickled candidate without the local description's data mid and index")
+                if let local = peers[side].localDescription, !isTransportSection(trickled.sdpMid, trickled.sdpMLineIndex, of: local.sdp) {
+                    violation("a trickled candidate without the mid and index of the local description's transport")
                 }
                 checkRoute(peers[other], trickled)
+            }
+        case 10:  // a transceiver: kind, direction, SSRCs from the script
+            let flags = script.byte()
+            let kind: MediaKind = flags & 1 == 1 ? .video : .audio
+            let direction = RtpTransceiverDirection.allCases[Int(flags >> 1) % 4]
+            let ssrc: UInt32? = flags & 8 == 8 ? UInt32(script.byte()) + 1 : nil
+            let settings = MediaTransceiverInit(
+                kind: kind, direction: direction, streamIds: flags & 16 == 16 ? [script.text()] : [], ssrc: ssrc,
+                rtxSsrc: flags & 32 == 32 ? ssrc.map { $0 + 1000 } : nil)
+            attempt("addTransceiver") { n throws(PeerConnectionError) in _ = try n.addTransceiver(settings) }
+        case 11:  // redirect or stop a transceiver
+            let flags = script.byte()
+            guard !peers[side].transceivers.isEmpty else { continue }
+            let id = peers[side].transceivers[Int(flags >> 3) % peers[side].transceivers.count].id
+            attempt("transceiver") { n throws(PeerConnectionError) in
+                if flags & 4 == 4 { try n.stopTransceiver(id) } else { _ = try n.setDirection(RtpTransceiverDirection.allCases[Int(flags) % 4], ofTransceiver: id) }
             }
         default:
             if script.byte() == 0xFF { peers[side].close() }
@@ -205,10 +229,8 @@ private func checkRoute(_ n: Negotiation, _ candidate: IceCandidateInit) {
     do {
         let route = try n.route(candidate)
         if case .add(let added) = route {
-            guard let remote = n.remoteDescription, let data = try? DataChannelRemoteDescription(parsing: remote.sdp) else {
-                violation("route added a candidate without a readable remote description")
-            }
-            guard added.sdpMid == data.mid, added.sdpMLineIndex == data.mLineIndex else { violation("route added a candidate with another mid or index") }
+            guard let remote = n.remoteDescription else { violation("route added a candidate without a remote description") }
+            guard isTransportSection(added.sdpMid, added.sdpMLineIndex, of: remote.sdp) else { violation("route added a candidate with another mid or index") }
         }
     } catch {
         if n.signalingState == .closed, error.code != .invalidState { violation("route on a closed session threw \(error)") }
@@ -218,7 +240,21 @@ private func checkRoute(_ n: Negotiation, _ candidate: IceCandidateInit) {
     }
 }
 
+/// Whether `mid` and `index` name the data section of `sdp` or a section in its BUNDLE group.
+private func isTransportSection(_ mid: String?, _ index: Int?, of sdp: String) -> Bool {
+    guard let data = try? DataChannelRemoteDescription(parsing: sdp), let ice = try? IceDescription(parsing: sdp) else { return false }
+    if mid == data.mid, index == data.mLineIndex { return true }
+    guard let mid, let index, ice.media.indices.contains(index), ice.media[index].mid == mid, let dataMid = data.mid else { return false }
+    return ice.bundleGroups.contains { $0.contains(dataMid) && $0.contains(mid) }
+}
+
 private func checkConsistent(_ n: Negotiation) {
+    let mids = n.transceivers.compactMap(\.mid)
+    if Set(mids).count != mids.count { violation("two transceivers with one mid") }
+    if Set(n.negotiatedMedia.map(\.mid)).count != n.negotiatedMedia.count { violation("negotiatedMedia lists a mid twice") }
+    for media in n.negotiatedMedia where !media.isRejected {
+        if !media.codecs.contains(where: { !$0.isRtx }) || media.transceiverId == nil { violation("accepted media \(media.mid) without a codec or transceiver") }
+    }
     let pendingLocal = n.pendingLocalDescription != nil
     let pendingRemote = n.pendingRemoteDescription != nil
     switch n.signalingState {
@@ -246,4 +282,11 @@ private func checkAgreement(_ a: Negotiation, _ b: Negotiation, rolesKnownToBoth
     if rolesKnownToBoth, a.iceRole == b.iceRole { violation("stable on one exchange but both ICE \(a.iceRole?.rawValue ?? "nil")") }
     if a.dtlsRole == b.dtlsRole { violation("stable on one exchange but both DTLS \(a.dtlsRole?.rawValue ?? "nil")") }
     if a.dataMid != b.dataMid || a.dataMLineIndex != b.dataMLineIndex { violation("stable on one exchange but the data mids differ") }
+    if a.negotiatedMedia.map(\.mid) != b.negotiatedMedia.map(\.mid) || a.negotiatedMedia.map(\.isRejected) != b.negotiatedMedia.map(\.isRejected) {
+        violation("stable on one exchange but the media sections differ")
+    }
+    for (x, y) in zip(a.negotiatedMedia, b.negotiatedMedia) where !x.isRejected {
+        if x.codecs.map(\.payloadType) != y.codecs.map(\.payloadType) { violation("mid \(x.mid): the payload types differ") }
+        if x.direction != y.direction.reversed { violation("mid \(x.mid): directions \(x.direction) and \(y.direction) are not opposite") }
+    }
 }

@@ -24,8 +24,11 @@
 //      DataChannelRemoteDescription(answer:) with exactly our values, rejects (port 0) every
 //      non-data section and bundles the data mid exactly when the offer bundles it.
 //   4  negotiation: the rest is a script for two Negotiation values (JSEP): offers, answers,
-//      deliveries, rollbacks, restarts, mutated and raw descriptions, fuzzed candidates; both
-//      stay consistent after every step (Fuzz/DataChannelFuzzer/NegotiationScript.swift).
+//      deliveries, rollbacks, restarts, mutated and raw descriptions, fuzzed candidates, audio
+//      and video transceivers added, redirected and stopped; both stay consistent after every
+//      step (Fuzz/DataChannelFuzzer/NegotiationScript.swift).
+// SDP inputs (mode 3 and "v=" inputs) also go through the audio/video reader and a Negotiation
+// that answers media (Fuzz/DataChannelFuzzer/MediaSdp.swift).
 // A broken invariant traps (libFuzzer records the input).
 
 import NiceICECore
@@ -277,6 +280,7 @@ private let template: [String] = [
 
 private func checkSDPInput(_ text: String, position: Int) {
     checkSDP(text, selector: position)
+    checkMediaSDP(text)
     var lines = template
     lines.insert(text, at: position % (lines.count + 1))
     // CRLF mostly; LF when the position's bit 6 is set, as some stacks write.

@@ -61,7 +61,7 @@ extension Negotiation {
         guard offer.data.dtls.role == role else {
             throw Self.notOurs("its a=setup is \(offer.data.dtls.role.setupValue), ours is \(role.setupValue)", field: "a=setup")
         }
-        try checkLayout(offer, against: currentLocal, fault: Self.notOurs)
+        try checkLayout(offer, against: currentLocal, growing: true, fault: Self.notOurs)
         if offer.data.ice != local.ice, localDescription == nil {
             throw Self.notOurs("its ICE credentials are not ours", field: "a=ice-ufrag")
         }
@@ -89,15 +89,17 @@ extension Negotiation {
     }
 
     /// The sections of `description` against `reference` (the offer answered, or the session
-    /// a later offer continues): as many `m=` lines, the data section at the same index with
-    /// the same mid, and the data mid decided so far.
+    /// a later offer continues): as many `m=` lines (at least as many when `growing`: a later
+    /// offer may add sections), the data section at the same index with the same mid, and the
+    /// data mid decided so far.
     func checkLayout(
-        _ description: AppliedDescription, against reference: AppliedDescription?,
+        _ description: AppliedDescription, against reference: AppliedDescription?, growing: Bool = false,
         fault: (String, String?, SdpError?) -> PeerConnectionError
     ) throws(PeerConnectionError) {
         let data = description.data
         if let reference {
-            guard description.mediaLines.count == reference.mediaLines.count else {
+            let count = description.mediaLines.count
+            guard count == reference.mediaLines.count || (growing && count > reference.mediaLines.count) else {
                 throw fault("it has \(description.mediaLines.count) m= sections, not \(reference.mediaLines.count)", "m=", nil)
             }
             guard data.mLineIndex == reference.data.mLineIndex, data.mid == reference.data.mid else {
@@ -130,6 +132,7 @@ extension Negotiation {
             local.ice = offer.data.ice
             effects.append(.useLocalIce(offer.data.ice))
         }
+        associateTransceivers(with: offer)
         return effects
     }
 
@@ -147,6 +150,7 @@ extension Negotiation {
         }
         currentLocal = answer
         currentRemote = offer
+        settleMedia(offer: offer, answer: answer, localIsOfferer: false)
         pendingLocal = nil
         pendingRemote = nil
         signalingState = .stable
@@ -205,6 +209,8 @@ extension Negotiation {
         if signalingState == .stable { stableSnapshot = snapshot() }
         var effects: [NegotiationEffect] = []
         let restart = currentRemote.map { offer.data.ice != $0.data.ice } ?? false
+        var offer = offer
+        planAnswer(&offer)
         pendingRemote = offer
         signalingState = .haveRemoteOffer
         remember(offer)
@@ -222,6 +228,9 @@ extension Negotiation {
 
     mutating func applyRemoteAnswer(_ answer: AppliedDescription) -> [NegotiationEffect] {
         var effects: [NegotiationEffect] = []
+        // The answerer picks the transport: the first section of its BUNDLE group (ours when it
+        // keeps our tag; the data section when it rejected the sections before it).
+        pendingLocal?.transportIndex = answer.transportIndex
         remember(answer)
         remoteIceLite = answer.data.iceLite
         if local.iceLite {
@@ -233,6 +242,7 @@ extension Negotiation {
             signalingState = .haveRemotePranswer
             return effects
         }
+        if let offer = pendingLocal { settleMedia(offer: offer, answer: answer, localIsOfferer: true) }
         currentLocal = pendingLocal
         currentRemote = answer
         pendingLocal = nil
@@ -250,10 +260,11 @@ extension Negotiation {
     }
 
     mutating func setRemoteIce(from description: AppliedDescription, into effects: inout [NegotiationEffect]) {
-        let data = description.data
-        guard data.ice != remoteIce else { return }
-        remoteIce = data.ice
-        effects.append(.setRemoteIce(data.ice, candidates: data.candidates, endOfCandidates: data.endOfCandidates, lite: data.iceLite))
+        let transport = description.transport
+        guard transport.ice != remoteIce else { return }
+        remoteIce = transport.ice
+        effects.append(
+            .setRemoteIce(transport.ice, candidates: transport.candidates, endOfCandidates: transport.endOfCandidates, lite: description.data.iceLite))
     }
 
     /// Records every section's ufrag, for ``route(_:)``'s generation checks.
@@ -278,7 +289,7 @@ extension Negotiation {
     func snapshot() -> NegotiationSnapshot {
         NegotiationSnapshot(
             iceRole: iceRole, dataMid: dataMid, dataMLineIndex: dataMLineIndex, remoteIce: remoteIce, remoteIceLite: remoteIceLite,
-            localIce: local.ice)
+            localIce: local.ice, transceivers: transceivers)
     }
 
     /// W3C rollback: from have-local-offer or have-remote-offer back to stable, the pending
@@ -302,10 +313,12 @@ extension Negotiation {
             effects.append(.useLocalIce(saved.localIce))
         }
         if let ice = saved.remoteIce, ice != remoteIce {
-            let data = currentRemote?.data
+            let transport = currentRemote?.transport
             effects.append(
-                .setRemoteIce(ice, candidates: data?.candidates ?? [], endOfCandidates: data?.endOfCandidates ?? false, lite: saved.remoteIceLite))
+                .setRemoteIce(
+                    ice, candidates: transport?.candidates ?? [], endOfCandidates: transport?.endOfCandidates ?? false, lite: saved.remoteIceLite))
         }
+        restoreTransceivers(saved.transceivers)
         remoteIce = saved.remoteIce
         remoteIceLite = saved.remoteIceLite
         dataMid = saved.dataMid

@@ -3,8 +3,9 @@ import NiceICECore
 extension Negotiation {
     /// W3C `addIceCandidate`'s checks, in W3C's order, and where the candidate goes.
     ///
-    /// - A candidate for the data section of the current remote generation is
-    ///   ``CandidateRoute/add(_:)`` (with the data section's mid and index); "" is
+    /// - A candidate for the transport's section (the first of the BUNDLE group with the data
+    ///   section; the data section itself without media) of the current remote generation is
+    ///   ``CandidateRoute/add(_:)`` (with that section's mid and index); "" is
     ///   ``CandidateRoute/endOfCandidates``.
     /// - One for another section (rejected by our answer, or a transport the offerer drops), or
     ///   of an earlier ICE generation (its `usernameFragment`, or the `ufrag` attribute browsers
@@ -57,17 +58,17 @@ extension Negotiation {
                 throw PeerConnectionError(.operationError, field: "candidate", reason: "the candidate does not parse: \(error.reason) (\(error.field ?? "candidate"))")
             }
         }
-        if let section, section != remote.data.mLineIndex {
-            return .ignore(reason: "m-line \(section) is not the data section: its transport is not ours (rejected or dropped)")
+        if let section, section != remote.transportIndex {
+            return .ignore(reason: "m-line \(section) is not the transport's section: its transport is not ours (rejected or dropped)")
         }
-        let current = remoteIce ?? remote.data.ice
+        let current = remoteIce ?? remote.transport.ice
         let generation = candidate.usernameFragment ?? parsed?.extensions.first { $0.name == "ufrag" }?.value
         if let generation, generation != current.usernameFragment {
             return .ignore(reason: "ufrag \(SessionLines.excerpt(generation)) is an earlier ICE generation")
         }
         guard var parsed else { return .endOfCandidates }
-        parsed.sdpMid = remote.data.mid
-        parsed.sdpMLineIndex = remote.data.mLineIndex
+        parsed.sdpMid = remote.transportMid
+        parsed.sdpMLineIndex = remote.transportIndex
         return .add(parsed)
     }
 }

@@ -1,9 +1,18 @@
 import NiceICECore
 
-/// JSEP (RFC 8829) for a session that carries only data channels, as a value: the signalling
-/// state, the four descriptions, rollback, the ICE and DTLS roles, the data section's mid,
-/// ICE restart generations and the routing of trickled candidates. No I/O, no clock: the
-/// runtime (`PeerConnection`) calls it and carries out the ``NegotiationEffect``s it returns.
+/// JSEP (RFC 8829) for a session with a data section and, optionally, audio and video sections
+/// (Unified Plan, one BUNDLE group), as a value: the signalling state, the four descriptions,
+/// rollback, the ICE and DTLS roles, the data section's mid, ICE restart generations, the
+/// routing of trickled candidates, local transceivers and what each audio or video section
+/// negotiated (``negotiatedMedia``). No I/O, no clock: the runtime (`PeerConnection`) calls it
+/// and carries out the ``NegotiationEffect``s it returns.
+///
+/// Media: ``addTransceiver(_:)`` adds a local audio or video transceiver (the next offer gets a
+/// section for it; a remote offer's section of its kind takes it); ``remoteMediaPolicy`` says
+/// what an answer does with a remote section no transceiver takes (reject by default, as a
+/// data-only session); ``capabilities`` are the codecs and header extensions we support. After
+/// each completed exchange ``negotiatedMedia`` has, per section, the codecs with their payload
+/// types, the extension ids, our direction and the peer's SSRCs and msid.
 ///
 /// ```swift
 /// var negotiation = Negotiation(local: LocalTransportValues(ice: credentials, fingerprints: [fingerprint]))
@@ -33,6 +42,20 @@ public struct Negotiation: Sendable {
     public internal(set) var remoteIce: IceParameters?
     /// Whether the remote description in effect says `a=ice-lite`.
     public internal(set) var remoteIceLite = false
+    /// The codecs and header extensions we support (``MediaCapabilities/default``): offers list
+    /// them, answers keep what of an offer matches them.
+    public var capabilities: MediaCapabilities = .default
+    /// What an answer does with a remote audio or video section no local transceiver takes:
+    /// ``RemoteMediaPolicy/reject`` by default (a data-only session).
+    public var remoteMediaPolicy: RemoteMediaPolicy = .reject
+    /// The local audio and video transceivers, in the order they were added or created.
+    public internal(set) var transceivers: [MediaTransceiver] = []
+    /// Per audio or video section of the last completed exchange, what it decided (codecs,
+    /// extension ids, our direction, the peer's SSRCs and msid), in m-line order; rejected
+    /// sections included (``NegotiatedMedia/isRejected``). Empty before the first answer.
+    public internal(set) var negotiatedMedia: [NegotiatedMedia] = []
+    /// The id the next transceiver gets.
+    var nextTransceiverId = 0
 
     /// The `o=` session id of what we write.
     let sessionId: UInt64
@@ -74,10 +97,14 @@ public struct Negotiation: Sendable {
     /// W3C `remoteDescription`: the pending remote description, else the current one.
     public var remoteDescription: SessionDescription? { pendingRemoteDescription ?? currentRemoteDescription }
 
-    /// W3C `createOffer`: our offer for the state we are in. A first offer has one section, the
-    /// data section (mid "0", `a=setup:actpass`, in `a=group:BUNDLE 0`); a later one keeps
-    /// every section of the session in order (those other than data rejected, port 0), the data
-    /// mid, our credentials and the negotiated DTLS role (`a=setup:active` / `passive`).
+    /// W3C `createOffer`: our offer for the state we are in. A first offer without transceivers
+    /// has one section, the data section (mid "0", `a=setup:actpass`, in `a=group:BUNDLE 0`);
+    /// with transceivers, a section per transceiver (mids "0", "1", …, our codecs and header
+    /// extensions, its direction, `a=msid` and `a=ssrc` when it sends) and the data section last,
+    /// all in one BUNDLE group, candidates in the first section. A later offer keeps every section
+    /// of the session in order (accepted audio and video again with their negotiated payload
+    /// types and ids, the others rejected, port 0), adds a section per new transceiver, keeps the
+    /// data mid, our credentials and the negotiated DTLS role (`a=setup:active` / `passive`).
     ///
     /// - Parameters:
     ///   - iceRestart: Restart ICE (also implied by a pending ``restartIce()``): the offer carries
@@ -102,6 +129,9 @@ public struct Negotiation: Sendable {
             ice = newIce ?? .random()
         }
         let layout = currentLocal
+        if needsMediaOffer {
+            return try createMediaOffer(ice: ice, candidates: candidates, endOfCandidates: endOfCandidates)
+        }
         do {
             let offer = try DataChannelOffer(
                 ice: ice, candidates: candidates, endOfCandidates: endOfCandidates,
@@ -116,8 +146,12 @@ public struct Negotiation: Sendable {
     }
 
     /// W3C `createAnswer`: our answer to the remote offer in effect, accepting its data section
-    /// and rejecting every other one (``DataChannelAnswer``), with `a=setup:active` to a first
-    /// offer's `actpass` (as browsers answer) and the negotiated role after that.
+    /// and the audio and video sections a transceiver took when the offer was applied (codecs
+    /// both support with the offerer's payload types, ``MediaNegotiator``; the JSEP direction
+    /// against the transceiver's), all in one BUNDLE group in the offer's order, and rejecting
+    /// every other one with port 0 and its mid (without media: ``DataChannelAnswer``), with
+    /// `a=setup:active` to a first offer's `actpass` (as browsers answer) and the negotiated role
+    /// after that.
     ///
     /// - Parameters:
     ///   - newIce: The new credentials when the remote offer restarts ICE
@@ -136,6 +170,9 @@ public struct Negotiation: Sendable {
                 .invalidState, reason: "createAnswer in signaling state \(signalingState.rawValue): only in have-remote-offer or have-local-pranswer")
         }
         let ice = needsNewLocalIceForAnswer ? newIce ?? .random() : local.ice
+        if !offer.answerPlan.isEmpty {
+            return try createMediaAnswer(to: offer, ice: ice, candidates: candidates, endOfCandidates: endOfCandidates)
+        }
         do {
             let answer = try DataChannelAnswer(
                 offer: offer.description.sdp, ice: ice, candidates: candidates, endOfCandidates: endOfCandidates,
@@ -261,14 +298,15 @@ public struct Negotiation: Sendable {
         }
     }
 
-    /// A local candidate as the runtime signals it (W3C `icecandidate` event), with the data
-    /// section's `sdpMid` and `sdpMLineIndex` and the ufrag of the credentials in use; nil
+    /// A local candidate as the runtime signals it (W3C `icecandidate` event), with the
+    /// transport section's `sdpMid` and `sdpMLineIndex` (the BUNDLE group's first section: the
+    /// data section in a data-only session) and the ufrag of the credentials in use; nil
     /// (gathering complete) gives the end-of-candidates init (candidate ""). Nil before the
     /// first local description (W3C gathers only after it) and when closed.
     public func trickled(_ candidate: IceCandidate?) -> IceCandidateInit? {
         guard signalingState != .closed, let applied = pendingLocal ?? currentLocal else { return nil }
         return IceCandidateInit(
-            candidate: candidate?.candidateLine ?? "", sdpMid: applied.data.mid, sdpMLineIndex: applied.data.mLineIndex,
+            candidate: candidate?.candidateLine ?? "", sdpMid: applied.transportMid, sdpMLineIndex: applied.transportIndex,
             usernameFragment: local.ice.usernameFragment)
     }
 

@@ -9,4 +9,5 @@ struct NegotiationSnapshot: Sendable, Hashable {
     var remoteIce: IceParameters?
     var remoteIceLite: Bool
     var localIce: IceParameters
+    var transceivers: [MediaTransceiver]
 }
