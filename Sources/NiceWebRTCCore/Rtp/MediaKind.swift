@@ -1,5 +1,7 @@
-/// The kind of an RTP media stream, as SDP's `m=audio` / `m=video` and W3C's track `kind`.
+/// The kind of an RTP media stream or section: SDP's `m=audio` / `m=video`, W3C's track `kind`.
 public enum MediaKind: String, Sendable, Hashable, CaseIterable {
+    /// `m=audio`.
     case audio
+    /// `m=video`.
     case video
 }
