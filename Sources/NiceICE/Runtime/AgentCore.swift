@@ -29,6 +29,26 @@ final class AgentCore: @unchecked Sendable {
         var full: Bool { bytes >= AgentCore.sendQueueByteLimit }
         /// `write` callers waiting for room, resumed by the next drain (or teardown).
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Appends a datagram and charges it.
+        mutating func push(_ bytes: [UInt8], component: UInt32, queued: UInt64) {
+            items.append((bytes, component, queued))
+            self.bytes += bytes.count + AgentCore.sendQueueItemCost
+        }
+
+        /// Puts a datagram libnice refused back at the head.
+        mutating func pushFront(_ item: (bytes: [UInt8], component: UInt32, queued: UInt64)) {
+            items.insert(item, at: 0)
+            bytes += item.bytes.count + AgentCore.sendQueueItemCost
+        }
+
+        /// Takes the oldest datagram, if any, and credits it.
+        mutating func popFirst() -> (bytes: [UInt8], component: UInt32, queued: UInt64)? {
+            guard !items.isEmpty else { return nil }
+            let item = items.removeFirst()
+            bytes -= item.bytes.count + AgentCore.sendQueueItemCost
+            return item
+        }
     }
 
     /// Host names resolved off the GLib thread before set-up (name → numeric address).
@@ -620,8 +640,7 @@ final class AgentCore: @unchecked Sendable {
             guard !q.full else {
                 return .failure(IceError(.sendQueueFull, reason: "\(q.bytes) bytes in \(q.items.count) datagrams are waiting for the socket"))
             }
-            q.items.append((copy, component, now))
-            q.bytes += copy.count + Self.sendQueueItemCost
+            q.push(copy, component: component, queued: now)
             defer { q.drainScheduled = true }
             return .success(!q.drainScheduled)
         }
@@ -670,12 +689,7 @@ final class AgentCore: @unchecked Sendable {
         var blocked = false
         var slice = 0
         while slice < Self.drainSlice {
-            let head = sendQueue.withLock { q -> (bytes: [UInt8], component: UInt32, queued: UInt64)? in
-                guard !q.items.isEmpty else { return nil }
-                let item = q.items.removeFirst()
-                q.bytes -= item.bytes.count + Self.sendQueueItemCost
-                return item
-            }
+            let head = sendQueue.withLock { $0.popFirst() }
             guard let item = head else { break }
             if Self.isStale(queued: item.queued, now: now) {
                 stale += 1
@@ -684,10 +698,7 @@ final class AgentCore: @unchecked Sendable {
             slice += 1
             let n = item.bytes.withUnsafeBytes { LibNice.send(agent, stream: stream, component: item.component, $0) }
             guard n == Int32(item.bytes.count) else {
-                sendQueue.withLock { q in
-                    q.items.insert(item, at: 0)
-                    q.bytes += item.bytes.count + Self.sendQueueItemCost
-                }
+                sendQueue.withLock { $0.pushFront(item) }
                 blocked = true
                 break
             }
