@@ -108,7 +108,8 @@ final class AgentCore: @unchecked Sendable {
     /// datagram waits in ``sendQueue``, behind which no STUN ever waits. Measured (issue 17 §6,
     /// 10 s flood through 10 % loss): with the old 64 KiB send and receive caps consent round
     /// trips reached 5.6 s and consent was lost; with this bound and autotuned receive buffers the
-    /// slowest was 1.6 s in 20 runs.
+    /// slowest was 1.6 s in 20 floods (10 ICE-TCP, 10 TURN-TCP). A TCP retransmission stall
+    longer than that (random loss with back-off) still delays a check: see ARCHITECTURE.md.
     static let tcpNotSentLowWater: Int32 = 16 * 1024
 
     // Context thread only.
