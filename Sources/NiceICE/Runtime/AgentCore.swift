@@ -109,7 +109,7 @@ final class AgentCore: @unchecked Sendable {
     /// 10 s flood through 10 % loss): with the old 64 KiB send and receive caps consent round
     /// trips reached 5.6 s and consent was lost; with this bound and autotuned receive buffers the
     /// slowest was 1.6 s in 20 floods (10 ICE-TCP, 10 TURN-TCP). A TCP retransmission stall
-    longer than that (random loss with back-off) still delays a check: see ARCHITECTURE.md.
+    /// longer than that (random loss with back-off) still delays a check: see ARCHITECTURE.md.
     static let tcpNotSentLowWater: Int32 = 16 * 1024
 
     // Context thread only.
