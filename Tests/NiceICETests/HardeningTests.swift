@@ -393,3 +393,36 @@ struct SendQueueStalenessTests {
         #expect(AgentCore.isStale(queued: now - AgentCore.sendQueueMaxWait - 1, now: now))
     }
 }
+
+@Suite("Send queue bounds", .timeLimit(.minutes(1)))
+struct SendQueueBoundTests {
+    /// Issue 17 §6/§7: the TCP send queue is bounded in bytes, each datagram charged a fixed cost
+    /// on top of its payload, not by a count of 4,096 datagrams however small.
+    @Test("The ICE send queue is full by bytes: empty datagrams cost 64 B each, 1,200-byte ones their size plus 64 B; taking one makes room")
+    func boundedInBytes() {
+        var q = AgentCore.SendQueue()
+        var empty = 0
+        while !q.full {
+            q.push([], component: 1, queued: 0)
+            empty += 1
+        }
+        #expect(empty == AgentCore.sendQueueByteLimit / AgentCore.sendQueueItemCost)
+        #expect(q.bytes == empty * AgentCore.sendQueueItemCost)
+
+        var large = AgentCore.SendQueue()
+        var n = 0
+        while !large.full {
+            large.push([UInt8](repeating: 7, count: 1200), component: 1, queued: 0)
+            n += 1
+        }
+        let cost = 1200 + AgentCore.sendQueueItemCost
+        #expect(n == (AgentCore.sendQueueByteLimit + cost - 1) / cost)
+        let head = large.popFirst()
+        #expect(head?.bytes.count == 1200)
+        #expect(!large.full)
+        if let head { large.pushFront(head) }
+        #expect(large.full && large.bytes == n * cost)
+        while large.popFirst() != nil {}
+        #expect(large.bytes == 0 && large.items.isEmpty)
+    }
+}

@@ -36,7 +36,7 @@ extension IceTransport {
     /// **When the sender outruns the network.** A UDP-only connection sends on the calling thread:
     /// if the socket's buffer is full libnice refuses and this throws `sendFailed` (the datagram is
     /// dropped, as with UDP). A connection that can use TCP queues the datagram for the context
-    /// thread (see <doc:ThreadingAndLifetime>): past 128 KiB (or 4,096 datagrams) waiting this
+    /// thread (see <doc:ThreadingAndLifetime>): past 128 KiB waiting (each datagram charged 64 B on top of its bytes) this
     /// throws `sendQueueFull`; a queued datagram still unsent after 5 s is dropped and counted in
     /// ``DataCounters/datagramsDropped``. To wait for room instead of dropping, use ``write(_:component:)``.
     ///

@@ -23,12 +23,32 @@ final class AgentCore: @unchecked Sendable {
     struct SendQueue: Sendable {
         /// Oldest first; `queued` is `DispatchTime` uptime in nanoseconds.
         var items: [(bytes: [UInt8], component: UInt32, queued: UInt64)] = []
-        /// Bytes in `items`.
+        /// What `items` cost: each datagram's bytes plus ``AgentCore/sendQueueItemCost``.
         var bytes = 0
         var drainScheduled = false
-        var full: Bool { bytes >= AgentCore.sendQueueByteLimit || items.count >= AgentCore.sendQueueLimit }
+        var full: Bool { bytes >= AgentCore.sendQueueByteLimit }
         /// `write` callers waiting for room, resumed by the next drain (or teardown).
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Appends a datagram and charges it.
+        mutating func push(_ bytes: [UInt8], component: UInt32, queued: UInt64) {
+            items.append((bytes, component, queued))
+            self.bytes += bytes.count + AgentCore.sendQueueItemCost
+        }
+
+        /// Puts a datagram libnice refused back at the head.
+        mutating func pushFront(_ item: (bytes: [UInt8], component: UInt32, queued: UInt64)) {
+            items.insert(item, at: 0)
+            bytes += item.bytes.count + AgentCore.sendQueueItemCost
+        }
+
+        /// Takes the oldest datagram, if any, and credits it.
+        mutating func popFirst() -> (bytes: [UInt8], component: UInt32, queued: UInt64)? {
+            guard !items.isEmpty else { return nil }
+            let item = items.removeFirst()
+            bytes -= item.bytes.count + AgentCore.sendQueueItemCost
+            return item
+        }
     }
 
     /// Host names resolved off the GLib thread before set-up (name → numeric address).
@@ -62,9 +82,14 @@ final class AgentCore: @unchecked Sendable {
     /// `tornDown`, readable off the context thread.
     let tornDownFlag = Atomic<Bool>(false)
     /// What may wait in the send queue before `send` throws `sendQueueFull`: 128 KiB (about 0.1 s
-    /// of a 10 Mbit/s path), and at most 4,096 datagrams however small.
+    /// of a 10 Mbit/s path), every datagram charged its bytes plus ``sendQueueItemCost``, so
+    /// however small the datagrams the bound is in bytes (about 2,000 empty ones).
+    ///
+    /// Nothing in this queue is ahead of a consent check: libnice writes its STUN straight to the
+    /// socket (see `LibNice.boundTcpSendQueue`). It only holds what the socket refused.
     static let sendQueueByteLimit = 128 * 1024
-    static let sendQueueLimit = 4096
+    /// What a queued datagram costs beyond its bytes (its array and the entry).
+    static let sendQueueItemCost = 64
     /// A queued datagram older than this is dropped, not sent: the path has stalled (consent lost,
     /// a TCP connection in retransmission back-off), and datagrams, as with UDP, are better lost
     /// than this late. Long enough that a lossy but moving TCP path drains the queue in time.
@@ -75,9 +100,17 @@ final class AgentCore: @unchecked Sendable {
     /// When libnice refuses a queued datagram (its TCP socket would block: the kernel buffer is
     /// full), the drain stops and retries after this long instead of dropping the rest.
     static let blockedRetry = Duration.milliseconds(5)
-    /// The kernel send and receive buffers of a selected TCP path (see `LibNice.capTcpBuffers`):
-    /// what can wait ahead of a consent check on the connection, instead of autotuned megabytes.
-    static let tcpBufferCap: Int32 = 64 * 1024
+    /// The kernel send buffer of a selected TCP path (see `LibNice.boundTcpSendQueue`): unsent and
+    /// unacknowledged data together, instead of autotuned megabytes.
+    static let tcpSendBufferCap: Int32 = 64 * 1024
+    /// At most this much data waits unsent in the kernel ahead of a consent check on a selected
+    /// TCP path (`TCP_NOTSENT_LOWAT`): beyond it the socket refuses, libnice refuses, and the
+    /// datagram waits in ``sendQueue``, behind which no STUN ever waits. Measured (issue 17 §6,
+    /// 10 s flood through 10 % loss): with the old 64 KiB send and receive caps consent round
+    /// trips reached 5.6 s and consent was lost; with this bound and autotuned receive buffers the
+    /// slowest was 1.6 s in 20 floods (10 ICE-TCP, 10 TURN-TCP). A TCP retransmission stall
+    /// longer than that (random loss with back-off) still delays a check: see ARCHITECTURE.md.
+    static let tcpNotSentLowWater: Int32 = 16 * 1024
 
     // Context thread only.
     private var agent: AgentHandle?
@@ -520,15 +553,15 @@ final class AgentCore: @unchecked Sendable {
         }
         let pair = CandidatePair(component: Int(component), local: l, remote: r)
         logger.debug("selected pair \(pair)")
-        capTcpBuffers(local: l, remote: r)
+        boundTcpSendQueue(local: l, remote: r)
         hub.emit(.selectedPair(pair))
     }
 
-    /// Caps the kernel buffers of the selected pair's TCP connection (ICE-TCP: to the remote
+    /// Bounds the kernel send queue of the selected pair's TCP connection (ICE-TCP: to the remote
     /// candidate; a relay: to the TCP or TLS TURN servers), so consent checks and their responses,
     /// which libnice sends on that connection behind the data, wait behind at most
-    /// ``tcpBufferCap`` bytes on each side instead of megabytes (issue 17 §6).
-    private func capTcpBuffers(local: IceCandidate, remote: IceCandidate) {
+    /// ``tcpNotSentLowWater`` unsent bytes plus what is in flight (issue 17 §6).
+    private func boundTcpSendQueue(local: IceCandidate, remote: IceCandidate) {
         guard sendsOnContext else { return }
         var peers: [(String, UInt16)] = []
         if local.transport == .tcp {
@@ -537,8 +570,8 @@ final class AgentCore: @unchecked Sendable {
             peers = relayServers.filter { $0.0.url.transport == .tcp || $0.0.url.scheme == .turns }.map { ($0.1, $0.0.url.port) }
         }
         for (ip, port) in peers {
-            let n = LibNice.capTcpBuffers(peerIP: ip, port: port, sendBytes: Self.tcpBufferCap, receiveBytes: Self.tcpBufferCap)
-            logger.debug("capped the buffers of \(n) TCP socket(s) to \(ip) port \(port)")
+            let n = LibNice.boundTcpSendQueue(peerIP: ip, port: port, sendBytes: Self.tcpSendBufferCap, notSentLowWater: Self.tcpNotSentLowWater)
+            logger.debug("bounded the send queue of \(n) TCP socket(s) to \(ip) port \(port)")
         }
     }
 
@@ -608,8 +641,7 @@ final class AgentCore: @unchecked Sendable {
             guard !q.full else {
                 return .failure(IceError(.sendQueueFull, reason: "\(q.bytes) bytes in \(q.items.count) datagrams are waiting for the socket"))
             }
-            q.items.append((copy, component, now))
-            q.bytes += copy.count
+            q.push(copy, component: component, queued: now)
             defer { q.drainScheduled = true }
             return .success(!q.drainScheduled)
         }
@@ -658,12 +690,7 @@ final class AgentCore: @unchecked Sendable {
         var blocked = false
         var slice = 0
         while slice < Self.drainSlice {
-            let head = sendQueue.withLock { q -> (bytes: [UInt8], component: UInt32, queued: UInt64)? in
-                guard !q.items.isEmpty else { return nil }
-                let item = q.items.removeFirst()
-                q.bytes -= item.bytes.count
-                return item
-            }
+            let head = sendQueue.withLock { $0.popFirst() }
             guard let item = head else { break }
             if Self.isStale(queued: item.queued, now: now) {
                 stale += 1
@@ -672,10 +699,7 @@ final class AgentCore: @unchecked Sendable {
             slice += 1
             let n = item.bytes.withUnsafeBytes { LibNice.send(agent, stream: stream, component: item.component, $0) }
             guard n == Int32(item.bytes.count) else {
-                sendQueue.withLock { q in
-                    q.items.insert(item, at: 0)
-                    q.bytes += item.bytes.count
-                }
+                sendQueue.withLock { $0.pushFront(item) }
                 blocked = true
                 break
             }

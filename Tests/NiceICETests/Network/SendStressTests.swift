@@ -25,7 +25,7 @@ func isIntactStressDatagram(_ d: [UInt8]) -> Bool {
 /// Issue 8 item 2: sends from many threads on TCP paths, where libnice 0.1.21's TCP socket is not
 /// thread-safe. Run under `swift test --sanitize=address` and valgrind as well (see README).
 extension NetworkTests {
-    @Test("7: 4 threads send 1,200-byte datagrams for 10 s over ICE-TCP and over a TURN-TCP relay, 10 % loss: no corruption; up (or consent lost to the flood, then restarted), data flows after",
+    @Test("7: 4 threads send 1,200-byte datagrams for 10 s over ICE-TCP and over a TURN-TCP relay, 10 % loss: no corruption; stays connected (consent gets through, no ICE restart), data flows after",
           .timeLimit(.minutes(2)), arguments: ["ice-tcp", "turn-tcp"])
     func sendStressOverTcp(path: String) async throws {
         let scene = try NetworkScene(try internet, nats: [.endpointIndependent])
@@ -98,24 +98,22 @@ extension NetworkTests {
         // (926 intact in one clean-clone CI run): the bar is "traffic crossed", not a rate.
         #expect(received.load(ordering: .relaxed) > 200, "almost nothing arrived")
         // Issue 17 §6: libnice sends consent checks and their responses on the same TCP connection
-        // as the data. NiceICE caps what can wait ahead of them (the kernel buffers of the selected
-        // TCP connection, its own bounded send queue drained in slices), which made the valgrind
-        // stress pass 10/10, but a 10 s flood through 10 % segment loss can still starve consent
-        // (seen in clean-clone CI runs over both ICE-TCP and TURN-TCP, about one run in six): the
-        // right report is then `disconnected (consentLost)`, and the application restarts ICE.
-        // Anything else (failed within the grace, another reason) is a defect. Open in issue 17.
-        var restart = false
+        // as the data and declares consent lost after 10 s without a response. NiceICE bounds what
+        // waits ahead of them (the kernel send queue: 64 KiB buffer, 16 KiB unsent; its own queue
+        // is never ahead of STUN) and leaves receive buffers autotuned, so a 10 s flood through
+        // 10 % loss must not cost the connection: both sides stay connected/completed throughout,
+        // with no ICE restart. (States are read before either side closes: a close makes the peer's
+        // TCP connection fail, which is reported as `disconnected`.)
+        var stayedUp = true
         for (peer, before) in zip([pair.a, pair.b], upChanges) {
             let after = peer.changes.dropFirst(before)
-            let consentLost = IceStateChange(state: .disconnected, reason: .consentLost)
-            #expect(after.allSatisfy { [.connected, .completed].contains($0.state) || $0 == consentLost }, "\(peer.timeline)")
-            if !after.allSatisfy({ [.connected, .completed].contains($0.state) }) { restart = true }
+            let up = after.allSatisfy { [.connected, .completed].contains($0.state) }
+            #expect(up, "\(peer.name) left connected during the send flood over \(path) (consent must get through behind the data; no ICE restart is allowed): \(peer.timeline)")
+            stayedUp = stayedUp && up
         }
-        if restart {
-            pair.log.note("the flood starved consent; restarting ICE, as an application would")
-            try pair.restartBoth()
-            #expect(await pair.waitForUp(timeout: .seconds(30)), "\(pair.a.timeline) / \(pair.b.timeline)")
-        }
+        // A connection that lost consent carries nothing more: the failure is recorded above, and
+        // the rounds below would only spend the time limit.
+        guard stayedUp else { return }
         // After the storm the connection carries ordinary traffic both ways.
         let peer = pair.b
         peer.pc.receiveHandler = { d in peer.datagrams.withLock { $0.append(d) } }
