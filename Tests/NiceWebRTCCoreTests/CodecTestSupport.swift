@@ -14,9 +14,19 @@ struct CodecTestRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    /// `count` bytes in `range` (1...255 keeps H.264 NAL bodies free of start codes).
-    mutating func bytes(_ count: Int, in range: ClosedRange<UInt8> = 0...255) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: range, using: &self) }
+    /// `count` random bytes; with `nonZero`, none is 0 (keeps H.264 NAL bodies free of start codes).
+    mutating func bytes(_ count: Int, nonZero: Bool = false) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 8)
+        while bytes.count < count {
+            var word = next()
+            for _ in 0..<8 {
+                let byte = UInt8(truncatingIfNeeded: word)
+                bytes.append(nonZero && byte == 0 ? 1 : byte)
+                word >>= 8
+            }
+        }
+        return Array(bytes.prefix(count))
     }
 }
 

@@ -40,12 +40,13 @@ public struct H264Packetizer: RtpPacketizer {
                 continue
             }
             let group = aggregatesSmallUnits ? Self.aggregateCount(units, from: index, limit: maximumPayloadSize) : 1
-            if group < 2 {
-                payloads.append(Array(unit))
-            } else {
+            if group >= 2 {
                 payloads.append(Self.stapA(units[index..<(index + group)]))
+                index += group
+            } else {
+                payloads.append(Array(unit))
+                index += 1
             }
-            index += group
         }
         return payloads
     }
