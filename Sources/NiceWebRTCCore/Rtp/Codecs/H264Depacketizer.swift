@@ -67,21 +67,24 @@ public struct H264Depacketizer: RtpDepacketizer {
     /// units). Lets a forwarder find key frames packet by packet.
     public static func startsKeyframe(_ payload: [UInt8]) -> Bool {
         guard let header = payload.first else { return false }
-        let keyTypes: Set<UInt8> = [H264NalUnit.idrSlice, H264NalUnit.sps]
+        func isKey(_ header: UInt8) -> Bool {
+            let type = H264NalUnit.type(header)
+            return type == H264NalUnit.idrSlice || type == H264NalUnit.sps
+        }
         switch H264NalUnit.type(header) {
         case H264NalUnit.stapA:
             var offset = 1
             while offset + 2 < payload.count {
                 let size = Int(payload[offset]) << 8 | Int(payload[offset + 1])
                 guard size > 0, offset + 2 + size <= payload.count else { return false }
-                if keyTypes.contains(H264NalUnit.type(payload[offset + 2])) { return true }
+                if isKey(payload[offset + 2]) { return true }
                 offset += 2 + size
             }
             return false
         case H264NalUnit.fuA:
-            return payload.count > 1 && payload[1] & 0x80 != 0 && keyTypes.contains(H264NalUnit.type(payload[1]))
+            return payload.count > 1 && payload[1] & 0x80 != 0 && isKey(payload[1])
         default:
-            return keyTypes.contains(H264NalUnit.type(header))
+            return isKey(header)
         }
     }
 
