@@ -15,7 +15,7 @@ import Synchronization
 /// (caller's thread, or whoever flushes the queue); the context thread never waits for it: when a
 /// sender holds it, the flush is handed over (``requestFlush()``). usrsctp's own timer thread calls
 /// only ``usrsctpWrite(_:)`` (to DTLS) and ``usrsctpUpcall()`` (schedules ``service()``), neither
-/// of which takes a lock of ours. No user code runs under either lock: events are posted to the
+/// of which takes a lock of ours but leaves (``SctpWireCount``'s, the test-only packet filter's). No user code runs under either lock: events are posted to the
 /// transport's serial queue. The socket is closed under the gate once `state` detached it, so no
 /// send uses it after (and no receive: reads find `socket == nil`).
 ///
