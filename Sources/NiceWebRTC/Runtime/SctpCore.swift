@@ -15,8 +15,8 @@ import Synchronization
 /// (caller's thread, or whoever flushes the queue); the context thread never waits for it: when a
 /// sender holds it, the flush is handed over (``requestFlush()``). usrsctp's own timer thread calls
 /// only ``usrsctpWrite(_:)`` (to DTLS) and ``usrsctpUpcall()`` (schedules ``service()``), neither
-/// of which takes a lock of ours but leaves (``SctpWireCount``'s, the test-only packet filter's). No user code runs under either lock: events are posted to the
-/// transport's serial queue. The socket is closed under the gate once `state` detached it, so no
+/// of which takes a lock of ours but leaves (``SctpWireCount``'s, the test-only packet filter's).
+/// No user code runs under either lock: events are posted to the transport's serial queue. The socket is closed under the gate once `state` detached it, so no
 /// send uses it after (and no receive: reads find `socket == nil`).
 ///
 /// Lock order: `sendGate` → `state` → usrsctp's locks → (write callback) DTLS engine (released before the
@@ -293,8 +293,9 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     /// between usrsctp and DTLS, in either direction, to reproduce a loss that cannot be aimed at
     /// from the ICE level (where everything is encrypted). An outbound packet dropped is reported to
     /// usrsctp as sent, as a datagram lost on the network is. The filter runs on the context thread
-    /// (inbound) or under usrsctp's locks (outbound, possibly on usrsctp's timer thread): it may take
-    /// only leaf locks and must not call back into the association. Nil (the default) costs one
+    /// under the association's state lock (inbound) or under usrsctp's locks (outbound, possibly on
+    /// usrsctp's timer thread): it may take only leaf locks and must not call back into the
+    /// association. Nil (the default) costs one
     /// relaxed atomic load per packet.
     func setPacketFilter(_ filter: PacketFilter?) {
         packetFilter.withLock { $0 = filter }
