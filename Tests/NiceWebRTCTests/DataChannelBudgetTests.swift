@@ -1,6 +1,7 @@
 import Foundation
 import NiceICE
-import NiceWebRTC
+@testable import NiceWebRTC
+import Synchronization
 import Testing
 
 /// The process's resident set size in bytes (Linux `/proc/self/statm`).
@@ -65,6 +66,9 @@ struct DataChannelBudgetTests {
             // b takes what its 4 MiB budget allows, then stops reading.
             let received = { pair.b.sctp.counters.messagesReceived }
             #expect(await eventually(.seconds(60)) { received() >= 50_000 }, "b received \(received())")
+            // usrsctp's send buffer counts payload bytes only: what holds the messages back in a's
+            // queue is the count of what usrsctp holds (8,192), measured, not its buffer.
+            #expect(pair.a.sctp.core.counters.usrsctpCapStops.load(ordering: .relaxed) > 0, "the message cap never bound")
             let bound = (4 << 20) / 64 + 1
             #expect(Int(received()) <= bound, "b holds \(received()) messages, its budget allows \(bound)")
             let grown = residentBytes() - before

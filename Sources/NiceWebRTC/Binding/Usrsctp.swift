@@ -316,6 +316,16 @@ final class UsrsctpSocket {
         return n < 0 ? nil : n
     }
 
+    /// The DATA chunks usrsctp sent and the peer has not acknowledged cumulatively yet (`SCTP_STATUS`'s
+    /// `sstat_unackdata`: its sent queue); nil when it cannot say.
+    func unacknowledgedChunks() -> Int? {
+        guard let s = socket else { return nil }
+        var status = sctp_status()
+        var length = socklen_t(MemoryLayout<sctp_status>.size)
+        guard usrsctp_getsockopt(s, Int32(IPPROTO_SCTP), SCTP_STATUS, &status, &length) == 0 else { return nil }
+        return Int(status.sstat_unackdata)
+    }
+
     /// The negotiated (inbound, outbound) stream counts, once the association is up.
     func streamCounts() -> (inbound: UInt16, outbound: UInt16)? {
         guard let s = socket else { return nil }

@@ -103,7 +103,7 @@ extension SctpCore {
                 kind: .data, key: key, stream: id, ppid: ppid.rawValue, payload: payload, unordered: !object.ordered && channel.acked,
                 reliability: object.reliability, buffered: size, cost: Self.cost(ofQueued: size))
             if a.outboundIsEmpty, a.state == .connected, let socket = a.socket, usrsctpHasRoom(socket, &a) {
-                a.messagesInUsrsctp += 1  // counted before the send: the cap is an upper estimate
+                handing(&a)  // counted before the send: the cap is an upper estimate
                 return .direct(socket, outgoing)
             }
             queue(outgoing, channel, &a)
@@ -118,7 +118,7 @@ extension SctpCore {
             counters.bytesSent.wrappingAdd(UInt64(size), ordering: .relaxed)
         case .wouldBlock:
             step(&epilogue) { a in
-                a.messagesInUsrsctp -= 1
+                notHanded(&a)
                 guard !a.closed, let channel = a.channels[key] else { return }
                 queue(o, channel, &a)
             }
@@ -163,17 +163,55 @@ extension SctpCore {
 
     /// Messages usrsctp may hold at once: it charges only payload bytes against its 1 MiB send
     /// buffer, and about 350 bytes of its own per message, so without a count a peer that never
-    /// reads lets a million empty messages pile up in it (issue 17 §3). 8,192 is far above what
-    /// 1 KiB messages reach (1,024 fill the buffer), so throughput never meets this cap.
+    /// reads lets a million empty messages pile up in it (issue 17 §3). The count is of what
+    /// usrsctp holds now (``usrsctpHeldMessages(_:_:)``), so a long transfer meets this cap only
+    /// when that many messages really wait or fly unacknowledged, and goes on as soon as any are
+    /// acknowledged: it never waits for usrsctp to drain (issue 17, the Chromium receiver stall:
+    /// a cumulative count made the queue wait for a SACK that had been lost).
     static let usrsctpMessageLimit = 8192
 
-    /// Whether usrsctp may take one more message: under the count cap, or its queue drained since.
+    /// Whether usrsctp may take one more message: under the cap by the running estimate, or by a
+    /// fresh measure (which then replaces the estimate).
     func usrsctpHasRoom(_ socket: UsrsctpSocket, _ a: inout Association) -> Bool {
         if a.messagesInUsrsctp < Self.usrsctpMessageLimit { return true }
-        guard let held = socket.outputQueueBytes() else { return true }  // cannot tell: bytes bound only
-        guard held == 0 else { return false }
-        a.messagesInUsrsctp = 0
+        guard let held = usrsctpHeldMessages(socket, &a) else { return true }  // cannot tell: bytes bound only
+        a.messagesInUsrsctp = held
+        guard held < Self.usrsctpMessageLimit else {
+            counters.usrsctpCapStops.wrappingAdd(1, ordering: .relaxed)
+            return false
+        }
         return true
+    }
+
+    /// An upper bound of the messages usrsctp holds for the association now (nil when it cannot
+    /// say): those handed to it and not yet on the wire (their last DATA chunk not sent, counted by
+    /// ``SctpWireCount``: they wait in usrsctp's stream and send queues, which no socket option
+    /// counts) plus the DATA chunks sent and not yet acknowledged (`SCTP_STATUS` `sstat_unackdata`;
+    /// a message is at least one chunk). Exact for messages of one chunk; a message in flight in
+    /// pieces counts more than once. A message usrsctp abandons before sending it (partial
+    /// reliability) stays counted as unsent until usrsctp's queue is next empty, when the counts
+    /// start again. Under the state lock (usrsctp's socket calls take only usrsctp's locks).
+    func usrsctpHeldMessages(_ socket: UsrsctpSocket, _ a: inout Association) -> Int? {
+        guard let bytes = socket.outputQueueBytes() else { return nil }
+        let onWire = wire.messagesOut
+        if bytes == 0 {
+            a.messagesHanded = onWire  // everything handed over left and was acknowledged
+            return 0
+        }
+        guard let unacknowledged = socket.unacknowledgedChunks() else { return nil }
+        return max(0, a.messagesHanded - onWire) + unacknowledged
+    }
+
+    /// A message is about to go into usrsctp (state lock held).
+    func handing(_ a: inout Association) {
+        a.messagesInUsrsctp += 1
+        a.messagesHanded += 1
+    }
+
+    /// usrsctp refused the message ``handing(_:)`` counted.
+    func notHanded(_ a: inout Association) {
+        a.messagesInUsrsctp -= 1
+        a.messagesHanded -= 1
     }
 
     /// What one queued message costs beyond its payload: the `Outgoing` slot and the payload's
@@ -227,7 +265,7 @@ extension SctpCore {
                 if o.kind == .reset { return .reset(socket, o.stream) }
                 if o.ppid != DataChannelPPID.dcep.rawValue && a.channels[o.key] == nil { return .drop }  // the channel ended
                 guard usrsctpHasRoom(socket, &a) else { return .stop }
-                a.messagesInUsrsctp += 1
+                handing(&a)
                 return .send(socket, o)
             }
             var sent = true
@@ -250,7 +288,7 @@ extension SctpCore {
             let more = step(&epilogue) { a -> Bool in
                 guard !a.closed else { return false }
                 guard sent else {
-                    a.messagesInUsrsctp -= 1
+                    notHanded(&a)
                     return false
                 }
                 popOutbound(&a)
@@ -356,7 +394,11 @@ extension SctpCore {
     func sendRaw(stream: UInt16, ppid: UInt32, payload: [UInt8], unordered: Bool = false) -> Bool {
         sendGate.lock()
         defer { releaseGate() }
-        guard let socket = state.withLock({ a in a.state == .connected ? a.socket : nil }) else { return false }
+        guard let socket = state.withLock({ a -> UsrsctpSocket? in
+            guard a.state == .connected, let s = a.socket else { return nil }
+            a.messagesHanded += 1  // as every message handed over, so the unsent count stays true
+            return s
+        }) else { return false }
         let r = payload.withUnsafeBytes { socket.send($0, stream: stream, ppid: ppid, unordered: unordered, reliability: .reliable) }
         if case .sent = r { return true }
         return false

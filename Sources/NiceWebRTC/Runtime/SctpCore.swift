@@ -15,8 +15,8 @@ import Synchronization
 /// (caller's thread, or whoever flushes the queue); the context thread never waits for it: when a
 /// sender holds it, the flush is handed over (``requestFlush()``). usrsctp's own timer thread calls
 /// only ``usrsctpWrite(_:)`` (to DTLS) and ``usrsctpUpcall()`` (schedules ``service()``), neither
-/// of which takes a lock of ours. No user code runs under either lock: events are posted to the
-/// transport's serial queue. The socket is closed under the gate once `state` detached it, so no
+/// of which takes a lock of ours but leaves (``SctpWireCount``'s, the test-only packet filter's).
+/// No user code runs under either lock: events are posted to the transport's serial queue. The socket is closed under the gate once `state` detached it, so no
 /// send uses it after (and no receive: reads find `socket == nil`).
 ///
 /// Lock order: `sendGate` → `state` → usrsctp's locks → (write callback) DTLS engine (released before the
@@ -96,10 +96,14 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
         /// The socket the association ended with: closed once the lock is released, under the
         /// send gate (a sender may still be inside `usrsctp_sendv` with it).
         var socketToClose: UsrsctpSocket?
-        /// Messages handed to usrsctp since its queue was last seen empty (an upper estimate of
-        /// what it holds): usrsctp's send buffer counts payload bytes only, so tiny messages are
-        /// capped by count here (``SctpCore/usrsctpMessageLimit``).
+        /// An upper estimate of the messages usrsctp holds: measured (``SctpCore/usrsctpHeldMessages(_:_:)``)
+        /// whenever it reaches ``SctpCore/usrsctpMessageLimit``, +1 for each message handed over
+        /// since. usrsctp's send buffer counts payload bytes only, so tiny messages are capped by
+        /// count here.
         var messagesInUsrsctp = 0
+        /// Messages handed to `usrsctp_sendv` (cumulative; set to ``SctpWireCount/messagesOut``
+        /// when usrsctp holds nothing): with the wire count, what waits in usrsctp unsent.
+        var messagesHanded = 0
 
         var outboundIsEmpty: Bool { outboundHead >= outbound.count }
     }
@@ -119,6 +123,11 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     let pendingBytes = Atomic<Int>(0)
     let readPaused = Atomic<Bool>(false)
     let counters = SctpCounters()
+    /// What usrsctp put on the wire, as the write callback sees it (see ``SctpWireCount``).
+    let wire = SctpWireCount()
+    /// Test-only: see ``setPacketFilter(_:)``.
+    let packetFilter = Mutex<PacketFilter?>(nil)
+    let hasPacketFilter = Atomic<Bool>(false)
 
     static let earlyLimit = 16
 
@@ -228,6 +237,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
             // Trace level only (the summary is built only then): every packet's chunks, as used to
             // tell a stalled sender from a stalled receiver (issue 17 §4).
             logger.trace("sctp in: \(SctpPacketSummary(plaintext))")
+            if hasPacketFilter.load(ordering: .relaxed), !passesFilter(inbound: true, plaintext) { return }
             socket.input(plaintext)
         }
         scheduleService()
@@ -260,6 +270,8 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
 
     func usrsctpWrite(_ packet: UnsafeRawBufferPointer) -> Bool {
         logger.trace("sctp out: \(SctpPacketSummary(packet))")
+        wire.record(packet)
+        if hasPacketFilter.load(ordering: .relaxed), !passesFilter(inbound: false, packet) { return true }  // lost on the way
         do throws(DtlsError) {
             try dtls.send(packet)
             counters.packetsSent.wrappingAdd(1, ordering: .relaxed)
@@ -270,6 +282,30 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     }
 
     func usrsctpUpcall() { scheduleService() }
+
+    // MARK: Test-only packet filter
+
+    /// Sees one plaintext SCTP packet: `inbound` (from DTLS, before usrsctp) or outbound (from
+    /// usrsctp's write callback, before DTLS); false drops it.
+    typealias PacketFilter = @Sendable (_ inbound: Bool, _ packet: UnsafeRawBufferPointer) -> Bool
+
+    /// **Test-only** (internal, reached through `@testable import`): loses chosen SCTP packets
+    /// between usrsctp and DTLS, in either direction, to reproduce a loss that cannot be aimed at
+    /// from the ICE level (where everything is encrypted). An outbound packet dropped is reported to
+    /// usrsctp as sent, as a datagram lost on the network is. The filter runs on the context thread
+    /// under the association's state lock (inbound) or under usrsctp's locks (outbound, possibly on
+    /// usrsctp's timer thread): it may take only leaf locks and must not call back into the
+    /// association. Nil (the default) costs one
+    /// relaxed atomic load per packet.
+    func setPacketFilter(_ filter: PacketFilter?) {
+        packetFilter.withLock { $0 = filter }
+        hasPacketFilter.store(filter != nil, ordering: .relaxed)
+    }
+
+    private func passesFilter(inbound: Bool, _ packet: UnsafeRawBufferPointer) -> Bool {
+        guard let filter = packetFilter.withLock({ $0 }) else { return true }
+        return filter(inbound, packet)
+    }
 
     /// One job on the context thread reads and writes what usrsctp has for us.
     func scheduleService() {
@@ -399,4 +435,6 @@ final class SctpCounters: Sendable {
     let malformedDcep = Atomic<UInt64>(0)
     let oversize = Atomic<UInt64>(0)
     let refusedChannels = Atomic<UInt64>(0)
+    /// Times the send queue stopped because usrsctp held ``SctpCore/usrsctpMessageLimit`` messages.
+    let usrsctpCapStops = Atomic<UInt64>(0)
 }

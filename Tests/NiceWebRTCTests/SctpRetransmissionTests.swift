@@ -1,0 +1,144 @@
+import Foundation
+import NiceICE
+@testable import NiceWebRTC
+import Synchronization
+import Testing
+
+/// Loses the receiver's acknowledgements of a transfer's last message, as Chromium's full socket
+/// did in the stall of issue 17 (its `packetsDiscardedOnSend` 41): every SACK into the sender whose
+/// cumulative TSN reaches the TSN of the message with SSN `finalSSN` is dropped — until the sender
+/// sends that TSN (or an earlier one) again. Only a retransmission by the sender can then finish
+/// the transfer. Installed with ``SctpCore/setPacketFilter(_:)`` on the sender.
+final class LossOfFinalSacks: Sendable {
+    struct State {
+        var finalTSN: UInt32?
+        var droppedSacks = 0
+        var retransmissions = 0
+        var finalSentAt: ContinuousClock.Instant?
+        var firstRetransmissionAt: ContinuousClock.Instant?
+    }
+
+    let finalSSN: UInt16
+    let state = Mutex(State())
+
+    init(finalSSN: UInt16) { self.finalSSN = finalSSN }
+
+    var current: State { state.withLock { $0 } }
+
+    func filter(inbound: Bool, _ packet: UnsafeRawBufferPointer) -> Bool {
+        let chunks = Self.chunks(packet)
+        return state.withLock { s in
+            if inbound {
+                guard let final = s.finalTSN, s.retransmissions == 0 else { return true }
+                for c in chunks where c.type == 3 && c.length >= 16 && Int32(bitPattern: Self.u32(packet, c.offset + 4) &- final) >= 0 {
+                    s.droppedSacks += 1
+                    return false
+                }
+                return true
+            }
+            for c in chunks where c.type == 0 && c.length >= 16 {
+                let tsn = Self.u32(packet, c.offset + 4)
+                let ssn = UInt16(packet[c.offset + 10]) << 8 | UInt16(packet[c.offset + 11])
+                if let final = s.finalTSN {
+                    if Int32(bitPattern: tsn &- final) <= 0 {
+                        s.retransmissions += 1
+                        if s.firstRetransmissionAt == nil { s.firstRetransmissionAt = .now }
+                    }
+                } else if ssn == finalSSN, packet[c.offset + 1] & 1 != 0 {
+                    s.finalTSN = tsn
+                    s.finalSentAt = .now
+                }
+            }
+            return true
+        }
+    }
+
+    static func chunks(_ packet: UnsafeRawBufferPointer) -> [(type: UInt8, offset: Int, length: Int)] {
+        var out: [(UInt8, Int, Int)] = []
+        var o = 12
+        while o + 4 <= packet.count, out.count < 64 {
+            let length = Int(packet[o + 2]) << 8 | Int(packet[o + 3])
+            guard length >= 4, o + length <= packet.count else { break }
+            out.append((packet[o], o, length))
+            o += (length + 3) & ~3
+        }
+        return out
+    }
+
+    static func u32(_ b: UnsafeRawBufferPointer, _ o: Int) -> UInt32 {
+        UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3])
+    }
+}
+
+extension SctpCore {
+    /// The bytes usrsctp holds for the association (queued or unacknowledged), for tests.
+    var usrsctpHeldBytes: Int? { locked { a in a.socket?.outputQueueBytes() } }
+}
+
+@Suite("SCTP: lost acknowledgements and retransmission", .serialized)
+struct SctpRetransmissionTests {
+    @Test(
+        "the receiver's SACKs of the last message are lost until the sender sends again: usrsctp retransmits (T3-rtx) and the transfer completes",
+        .timeLimit(.minutes(2)))
+    func lostFinalSacks() async throws {
+        let pair = try await SctpPair.make()
+        let channel = try pair.a.sctp.createDataChannel(label: "lossy end")
+        try await pair.waitConnected()
+        try await channel.waitUntilOpen(timeout: .seconds(10))
+        let channelB = try await pair.b.incomingChannel(0)
+        let received = MessageRecorder(channelB)
+        // The DCEP OPEN took SSN 0 on the channel's stream: message i goes with SSN i.
+        let count = 2_000
+        let loss = LossOfFinalSacks(finalSSN: UInt16(count))
+        pair.a.sctp.core.setPacketFilter { inbound, packet in loss.filter(inbound: inbound, packet) }
+        for i in 1...count { try await channel.write(.binary(numbered(i, size: 1024))) }
+        // b has every message: only its acknowledgements are lost.
+        #expect(await eventually(.seconds(30)) { received.count == count }, "b received \(received.count) of \(count)")
+        #expect(await eventually(.seconds(10)) { loss.current.droppedSacks > 0 }, "no SACK of the last message was dropped")
+        // a learns it only from a SACK that answers a retransmission: usrsctp's T3-rtx fires after
+        // one RTO (≥ rto_min 200 ms, ≤ rto_max 10 s), so 30 s is three times the longest wait.
+        let drained = await eventually(.seconds(30)) { pair.a.sctp.core.usrsctpHeldBytes == 0 }
+        let s = loss.current
+        var wait: Duration?
+        if let sent = s.finalSentAt, let again = s.firstRetransmissionAt { wait = again - sent }
+        print("lost final SACKs: dropped \(s.droppedSacks), retransmitted chunks \(s.retransmissions) (first after \(wait.map { "\($0)" } ?? "never")), a's usrsctp holds \(pair.a.sctp.core.usrsctpHeldBytes ?? -1) bytes, wire count: \(pair.a.sctp.core.wire.retransmittedChunks) retransmitted")
+        #expect(s.retransmissions > 0, "usrsctp never retransmitted the unacknowledged end of the transfer")
+        #expect(drained, "a's usrsctp still holds \(pair.a.sctp.core.usrsctpHeldBytes ?? -1) bytes")
+        // And the association still works: more messages go through.
+        for i in 1...10 { try await channel.write(.binary(numbered(count + i, size: 100))) }
+        #expect(await eventually(.seconds(10)) { received.count == count + 10 })
+        pair.a.sctp.core.setPacketFilter(nil)
+        await pair.close()
+    }
+    @Test(
+        "30,000 messages each way on one channel (more than usrsctpMessageLimit): every message arrives, in order, and the send queue never waited on the message cap",
+        .timeLimit(.minutes(2)))
+    func moreThanTheMessageCapEachWay() async throws {
+        let pair = try await SctpPair.make()
+        let channelA = try pair.a.sctp.createDataChannel(label: "long transfer")
+        try await pair.waitConnected()
+        try await channelA.waitUntilOpen(timeout: .seconds(10))
+        let channelB = try await pair.b.incomingChannel(0)
+        let atB = MessageRecorder(channelB)
+        let atA = MessageRecorder(channelA)
+        let count = 30_000
+        #expect(count > SctpCore.usrsctpMessageLimit)
+        async let aSent: Void = { for i in 0..<count { try await channelA.write(.binary(numbered(i, size: 256))) } }()
+        async let bSent: Void = { for i in 0..<count { try await channelB.write(.binary(numbered(i, size: 256))) } }()
+        try await aSent
+        try await bSent
+        let all = await eventually(.seconds(60)) { atA.count == count && atB.count == count }
+        #expect(all, "a received \(atA.count), b received \(atB.count) of \(count)")
+        let expected: [DataChannelMessage] = (0..<count).map { .binary(numbered($0, size: 256)) }
+        #expect(atB.messages.current == expected, "b's messages are not 0..<\(count) in order")
+        #expect(atA.messages.current == expected, "a's messages are not 0..<\(count) in order")
+        // usrsctp holds at most its 1 MiB send buffer of 256-byte messages (about 4,000): measured,
+        // the cap never binds. The cumulative count it replaces stopped the queue at every 8,192nd
+        // message until usrsctp had drained completely (what a lost SACK turned into a stall).
+        for side in [pair.a, pair.b] {
+            #expect(side.sctp.core.counters.usrsctpCapStops.load(ordering: .relaxed) == 0)
+            #expect(await eventually(.seconds(10)) { side.sctp.core.usrsctpHeldBytes == 0 })
+        }
+        await pair.close()
+    }
+}
