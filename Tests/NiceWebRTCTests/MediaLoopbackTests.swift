@@ -59,6 +59,8 @@ struct MediaLoopbackTests {
         let requests = video.keyframeRequests()
         #expect(remoteVideo.requestKeyframe())
         #expect(await first(1, of: requests) == [.pli])
+        #expect(video.keyframeRequestCount == 1)
+        let audioRequests = audio.keyframeRequests()
 
         // replaceTrack: the sequence numbers go on.
         let lastSeq = try #require(videoReader.peek(total).last?.sequenceNumber)
@@ -97,6 +99,8 @@ struct MediaLoopbackTests {
         await a.closeAndWait()
         await b.closeAndWait()
         #expect(remoteVideo.isEnded && remoteAudio.isEnded)
+        // The local tracks' keyframe streams finish with the last connection that sends them.
+        for await _ in audioRequests {}
         _ = await videoReader.task.value
         _ = await audioReader.task.value
         #expect(await first(3, of: b.trackEvents()).isEmpty)

@@ -70,9 +70,9 @@ public final class LocalTrack: Sendable {
     }
 
     /// A new stream of the peer's keyframe requests (PLI, FIR) for this track's senders, from now
-    /// on, buffering the newest 16. A track may move between connections, so the stream does not
-    /// finish when one closes: it finishes when ``finishKeyframeRequests()`` is called or the
-    /// track is released.
+    /// on, buffering the newest 16. Finishes when the last connection that sends the track closes
+    /// (or its transceiver goes), when ``finishKeyframeRequests()`` is called, or when the track
+    /// is released; ``RtpSender/replaceTrack(_:)`` does not finish it.
     public func keyframeRequests() -> AsyncStream<KeyframeRequest> {
         let (stream, k) = AsyncStream.makeStream(of: KeyframeRequest.self, bufferingPolicy: .bufferingNewest(16))
         state.withLock { $0.keyframeStreams.add(k) }
@@ -102,11 +102,16 @@ public final class LocalTrack: Sendable {
         }
     }
 
-    /// Detaches from one binding, or from every binding of `session` when `transceiverId` is nil.
+    /// Detaches from one binding, or from every binding of `session` when `transceiverId` is nil
+    /// (its connection closed: then, if no other connection sends the track, the keyframe
+    /// streams finish).
     func detach(_ session: MediaSession, transceiverId: Int? = nil) {
-        state.withLock { s in
+        let finish = state.withLock { s -> (@Sendable () -> Void)? in
             s.attachments.removeAll { $0.session == nil || ($0.session === session && (transceiverId == nil || $0.transceiverId == transceiverId)) }
+            guard transceiverId == nil, s.attachments.isEmpty else { return nil }
+            return s.keyframeStreams.removeAllForFinishing()
         }
+        finish?()
     }
 
     /// A keyframe request for one of its senders (no session lock held).

@@ -73,15 +73,15 @@ final class MediaSession: Sendable {
 
     /// Removes the bindings whose transceivers the negotiation no longer has (a rollback).
     func retain(ids: Set<Int>) {
-        let gone = state.withLock { s -> [(LocalTrack?, RemoteTrack?)] in
+        let gone = state.withLock { s -> [(Int, LocalTrack?, RemoteTrack?)] in
             let removed = s.bindings.keys.filter { !ids.contains($0) }
             return removed.compactMap { id in
                 s.routes = s.routes.filter { $0.value != id }
-                return s.bindings.removeValue(forKey: id).map { ($0.localTrack, $0.remoteTrack) }
+                return s.bindings.removeValue(forKey: id).map { (id, $0.localTrack, $0.remoteTrack) }
             }
         }
-        for (local, remote) in gone {
-            local?.detach(self)
+        for (id, local, remote) in gone {
+            local?.detach(self, transceiverId: id)
             remote?.finish()
         }
     }
