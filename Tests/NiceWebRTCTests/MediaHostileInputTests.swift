@@ -27,6 +27,20 @@ struct MediaHostileInputTests {
         var rng = SystemRandomNumberGenerator()
         func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) } }
 
+        let mid = try #require(b.transceivers.first?.mid)
+        let midId = try #require(b.core.media.state.withLock { $0.bindings.values.first?.receive?.midExtensionId })
+        let payloadType = try #require(sender.codec?.payloadType)
+        // RTX (RFC 4588) on its own SSRC, learnt by the mid: unwrapped to the original packet; one
+        // too short to hold an OSN is dropped.
+        let rtxType = try #require(b.core.media.state.withLock { $0.bindings.values.first?.receive?.rtx.first { $0.value == payloadType }?.key })
+        var rtx = RtpPacket(payloadType: rtxType, sequenceNumber: 7, timestamp: 42, ssrc: 0x0BAD_F00D, payload: [0x12, 0x34, 9, 9, 9])
+        try rtx.setExtension(id: midId, value: Array(mid.utf8))
+        var shortRtx = rtx
+        shortRtx.sequenceNumber = 8
+        shortRtx.payload = [1]
+        let rtxBefore = b.core.media.counters
+        try srtpA.sendRtp(try rtx.serialized())
+        try srtpA.sendRtp(try shortRtx.serialized())
         // Forged: RTP's first byte, no valid tag (SRTP drops them: authentication).
         for i in 0..<100 {
             var bytes = random(12 + i)
@@ -45,9 +59,6 @@ struct MediaHostileInputTests {
             try? srtpA.sendRtcp(rtcp)
         }
         // An SSRC flood carrying the right mid: at most learntSsrcLimit are learnt.
-        let mid = try #require(b.transceivers.first?.mid)
-        let midId = try #require(b.core.media.state.withLock { $0.bindings.values.first?.receive?.midExtensionId })
-        let payloadType = try #require(sender.codec?.payloadType)
         for i in 0..<200 {
             var p = RtpPacket(payloadType: payloadType, sequenceNumber: UInt16(i), timestamp: 0, ssrc: 0x1000_0000 + UInt32(i), payload: [1, 2, 3])
             try p.setExtension(id: midId, value: Array(mid.utf8))
@@ -60,6 +71,11 @@ struct MediaHostileInputTests {
             arrived = reader.peek(n).contains { $0.ssrc == sender.ssrc && $0.payload == serverPacket(1).payload }
         }
         #expect(arrived)
+        let repaired = reader.peek(10_000).filter { $0.sequenceNumber == 0x1234 && $0.timestamp == 42 }
+        #expect(repaired.count == 1 && repaired.first?.payload == [9, 9, 9] && repaired.first?.payloadType == payloadType)
+        #expect(repaired.first?.ssrc == sender.ssrc)
+        let rtxAfter = b.core.media.counters
+        #expect(rtxAfter.rtxUnwrapped == rtxBefore.rtxUnwrapped + 1 && rtxAfter.rtxDropped == rtxBefore.rtxDropped + 1, "\(rtxAfter)")
         // Every forged datagram refused by SRTP (authentication, or a header libsrtp cannot read).
         #expect(await eventually { srtpB.counters.authFailures + srtpB.counters.unprotectFailures >= 100 }, "\(srtpB.counters)")
         let counters = b.core.media.counters
