@@ -23,7 +23,8 @@ extension PeerConnection {
         try core.addTrack(track, streamIds: streamIds.isEmpty ? track.streamId.map { [$0] } ?? [] : streamIds)
     }
 
-    /// W3C `getTransceivers()`: in creation order.
+    /// W3C `getTransceivers()`: in creation order; empty after ``close()`` (the connection lets
+    /// them go so they are freed with it).
     public var transceivers: [RtpTransceiver] { core.media.transceivers() }
 
     /// W3C `getSenders()`.
