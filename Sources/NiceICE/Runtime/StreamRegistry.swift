@@ -56,6 +56,27 @@ package struct StreamRegistry<Element: Sendable>: Sendable {
         for id in ended { entries.removeValue(forKey: id) }
     }
 
+    /// Yields `element` as ``yield(_:)`` does and returns how many streams dropped an element to
+    /// make room (a `bufferingNewest` stream whose buffer was full).
+    package mutating func yieldCountingDrops(_ element: Element) -> Int {
+        var ended: [UInt64] = []
+        var dropped = 0
+        for (id, entry) in entries {
+            if entry.end.isEnded {
+                ended.append(id)
+                continue
+            }
+            switch entry.continuation.yield(element) {
+            case .terminated: ended.append(id)
+            case .dropped: dropped += 1
+            case .enqueued: break
+            @unknown default: break
+            }
+        }
+        for id in ended { entries.removeValue(forKey: id) }
+        return dropped
+    }
+
     /// Whether a stream that has not ended is registered.
     package var hasLiveStreams: Bool { entries.values.contains { !$0.end.isEnded } }
 

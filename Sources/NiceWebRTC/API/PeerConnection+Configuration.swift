@@ -53,6 +53,10 @@ extension PeerConnection {
         /// The serial queue every handler of the connection and of its data channels runs on; nil
         /// makes a private one.
         public var queue: DispatchQueue?
+        /// What an answer does with a remote offer's audio or video section no transceiver takes:
+        /// `.reject` (port 0, the default: a data-only server) or `.accept(direction:)` (a new
+        /// transceiver, W3C's behaviour with `.recvonly`, whose `track` event then fires).
+        public var remoteMediaPolicy: RemoteMediaPolicy = .reject
 
         /// A configuration with the most common fields.
         public init(

@@ -75,11 +75,12 @@ extension PeerConnection {
         }
         let opened = channels.filter { $0.state != DataChannelState.connecting.rawValue }.count
         let closed = channels.filter { $0.state == DataChannelState.closed.rawValue }.count
+        let rtp = core.media.rtpStats(transportId: transport.id)
         return StatsReport(
             timestamp: Date().timeIntervalSince1970 * 1000,
             peerConnection: PeerConnectionStats(id: "P", dataChannelsOpened: UInt32(opened), dataChannelsClosed: UInt32(closed)),
             transport: transport, candidatePairs: pairs, localCandidates: locals, remoteCandidates: remotes,
-            dataChannels: channels, certificates: certificates)
+            dataChannels: channels, certificates: certificates, inboundRtp: rtp.inbound, outboundRtp: rtp.outbound)
     }
 
     static func seconds(_ d: Duration) -> Double {

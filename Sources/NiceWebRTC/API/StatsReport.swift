@@ -30,6 +30,10 @@ public struct StatsReport: Sendable, Hashable {
     public var dataChannels: [DataChannelStats]
     /// The `certificate` stats: ours, and the peer's once the handshake verified it.
     public var certificates: [CertificateStats]
+    /// The `inbound-rtp` stats (one per SSRC received).
+    public var inboundRtp: [InboundRtpStats] = []
+    /// The `outbound-rtp` stats (one per sender).
+    public var outboundRtp: [OutboundRtpStats] = []
 
     /// The pair `transport.selectedCandidatePairId` names, if any.
     public var selectedCandidatePair: CandidatePairStats? {
@@ -44,6 +48,8 @@ public struct StatsReport: Sendable, Hashable {
             + remoteCandidates.map { ($0.id, "remote-candidate") }
             + dataChannels.map { ($0.id, DataChannelStats.type) }
             + certificates.map { ($0.id, CertificateStats.type) }
+            + inboundRtp.map { ($0.id, InboundRtpStats.type) }
+            + outboundRtp.map { ($0.id, OutboundRtpStats.type) }
     }
 }
 

@@ -67,6 +67,10 @@ final class PeerConnectionCore: Sendable {
     let state: Locked<State>
     /// Where the transports' events arrive.
     let layerQueue: DispatchQueue
+    /// The media runtime (bindings, SRTP once media is negotiated).
+    let media: MediaSession
+    /// The `cname` of our `a=ssrc` lines (RFC 7022: random, one per connection).
+    let cname = "nice-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
 
     init(configuration: PeerConnection.Configuration, queue: DispatchQueue, logger: Logger) throws(PeerConnectionError) {
         self.logger = logger
@@ -105,7 +109,10 @@ final class PeerConnectionCore: Sendable {
         let local = LocalTransportValues(
             ice: ice.localParameters, fingerprints: [certificate.fingerprint], sctpPort: sctp.localParameters.port,
             maxMessageSize: sctp.localParameters.maxMessageSize, iceLite: configuration.iceLite)
-        state = Locked(State(negotiation: Negotiation(local: local)))
+        var negotiation = Negotiation(local: local)
+        negotiation.remoteMediaPolicy = configuration.remoteMediaPolicy
+        state = Locked(State(negotiation: negotiation))
+        media = MediaSession(dtls: dtls, logger: logger)
         wireLayers()
     }
 
@@ -287,6 +294,7 @@ final class PeerConnectionCore: Sendable {
         let effects = try result.get()
         emitSignaling()
         try apply(effects, rollback: description.type == .rollback)
+        syncMedia(remote: false)
         state.withLock { s in
             s.releasedUfrag = s.negotiation.localDescription == nil ? nil : s.negotiation.local.ice.usernameFragment
         }
@@ -309,6 +317,7 @@ final class PeerConnectionCore: Sendable {
             let effects = try result.get()
             emitSignaling()
             try apply(effects, rollback: false)
+            syncMedia(remote: true)
             if description.type == .answer {
                 state.withLock { $0.restartUndo = nil }
             }
@@ -514,7 +523,7 @@ final class PeerConnectionCore: Sendable {
     private func updateNegotiationNeeded(_ s: inout State) {
         guard !s.closed else { return }
         guard s.negotiation.signalingState == .stable else { return }
-        guard (s.createdChannel && s.negotiation.dataMid == nil) || s.negotiation.restartPending else {
+        guard (s.createdChannel && s.negotiation.dataMid == nil) || s.negotiation.restartPending || Self.mediaNeedsNegotiation(s.negotiation) else {
             s.negotiationNeededFired = false
             hub.negotiationSatisfied()
             return
@@ -544,6 +553,7 @@ final class PeerConnectionCore: Sendable {
         dtls.connectionStateHandler = nil
         sctp.dataChannelHandler = nil
         sctp.close()
+        media.close()
         logger.debug("closed")
         return true
     }

@@ -15,6 +15,8 @@ enum PeerConnectionEvent: Sendable {
     case selectedPair(CandidatePair)
     /// The DTLS transport's state changed (W3C `RTCDtlsTransport` `statechange`).
     case dtls(DtlsTransportStateChange)
+    /// A section started receiving a remote track (W3C `track`).
+    case track(TrackEvent)
 }
 
 /// The streams of one element type (see ``StreamRegistry``: their `onTermination` never takes
@@ -40,6 +42,7 @@ final class PeerConnectionHub: Sendable {
         var dtls: (@Sendable (DtlsTransportStateChange) -> Void)?
         /// The user's `ondatachannel`, as set (the SCTP transport holds a gated wrapper of it).
         var dataChannel: (@Sendable (DataChannel) -> Void)?
+        var track: (@Sendable (TrackEvent) -> Void)?
     }
 
     struct State: Sendable {
@@ -67,6 +70,9 @@ final class PeerConnectionHub: Sendable {
         var negotiationStreams = StreamSet<Void>()
         var pairStreams = StreamSet<CandidatePair>()
         var dtlsStreams = StreamSet<DtlsTransportStateChange>()
+        /// The `track` events fired so far (a new stream replays them; at most one per transceiver).
+        var tracks: [TrackEvent] = []
+        var trackStreams = StreamSet<TrackEvent>()
     }
 
     let queue: DispatchQueue
@@ -122,6 +128,9 @@ final class PeerConnectionHub: Sendable {
                 guard v != s.dtls else { return }
                 s.dtls = v
                 s.dtlsStreams.yield(v)
+            case .track(let e):
+                s.tracks.append(e)
+                s.trackStreams.yield(e)
             }
             s.outbox.append(event)
             // Scheduled under the lock (async never runs inline): whoever saw the event in a
@@ -159,6 +168,7 @@ final class PeerConnectionHub: Sendable {
                 case .negotiationNeeded: handlers.negotiationNeeded?()
                 case .selectedPair(let p): handlers.selectedPair?(p)
                 case .dtls(let v): handlers.dtls?(v)
+                case .track(let e): handlers.track?(e)
                 }
             }
         }
@@ -229,6 +239,10 @@ final class PeerConnectionHub: Sendable {
         makeStream(\.dtlsStreams) { [$0.dtls] }
     }
 
+    func makeTrackStream() -> AsyncStream<TrackEvent> {
+        makeStream(\.trackStreams) { $0.tracks }
+    }
+
     // MARK: Close
 
     /// Closes: every state `closed`, no event from now on, handlers dropped, streams finished (a
@@ -241,6 +255,7 @@ final class PeerConnectionHub: Sendable {
             s.closed = true
             s.handlers = Handlers()
             s.outbox = []
+            s.tracks = []
             s.signaling = .closed
             s.iceConnection = .closed
             s.connection = .closed
@@ -255,6 +270,7 @@ final class PeerConnectionHub: Sendable {
                 s.connectionStreams.removeAllForFinishing(), s.gatheringStreams.removeAllForFinishing(),
                 s.candidateStreams.removeAllForFinishing(), s.negotiationStreams.removeAllForFinishing(),
                 s.pairStreams.removeAllForFinishing(), s.dtlsStreams.removeAllForFinishing(),
+                s.trackStreams.removeAllForFinishing(),
             ]
         }
         guard let finishers else { return false }

@@ -1,0 +1,126 @@
+import NiceICE
+import NiceWebRTCCore
+
+/// A track a server writes RTP packets into (as Pion's `TrackLocalStaticRTP`): the library
+/// rewrites each packet for every sender that sends it.
+///
+/// ```swift
+/// let video = LocalTrack(kind: .video, mimeType: "video/VP8", id: "camera", streamId: "stream")
+/// let sender = try pc.addTrack(video)
+/// video.write(packet)                       // any SSRC, payload type and sequence number
+/// for await request in video.keyframeRequests() { encoder.forceKeyframe() }
+/// ```
+///
+/// **The rewrite.** Per sender (binding): the SSRC becomes the sender's ``RtpSender/ssrc``, the
+/// payload type the one negotiated for ``mimeType``, the sequence number the binding's next one
+/// (continuous whatever the writer's numbers, and across ``RtpSender/replaceTrack(_:)``), and the
+/// header extensions are replaced by the `sdes:mid` one when it was negotiated. The timestamp,
+/// marker, CSRCs and payload are kept. A write that no sender can send (not negotiated yet,
+/// direction not sending, no payload type for the MIME type, SRTP not keyed) is dropped.
+///
+/// **Threads.** Any thread. Writes from one thread at a time keep their order on the wire.
+public final class LocalTrack: Sendable {
+    struct Attachment: Sendable {
+        weak var session: MediaSession?
+        let transceiverId: Int
+    }
+
+    struct State: Sendable {
+        var attachments: [Attachment] = []
+        var keyframeStreams = StreamRegistry<KeyframeRequest>()
+        var keyframeRequests: UInt64 = 0
+    }
+
+    /// Audio or video.
+    public let kind: MediaKind
+    /// The codec the packets carry, W3C's `mimeType` form (`video/VP8`, `audio/opus`, `video/H264`).
+    public let mimeType: String
+    /// The track id (W3C `MediaStreamTrack.id`, the `a=msid` appdata).
+    public let id: String
+    /// The stream id (`a=msid`), nil for none.
+    public let streamId: String?
+    let state = Locked(State())
+
+    /// Creates a track.
+    ///
+    /// - Parameters:
+    ///   - kind: audio or video.
+    ///   - mimeType: the codec the packets carry; a sender sends them with the payload type the
+    ///     negotiation gave that codec (compared case-insensitively).
+    ///   - id: the track id, 1–64 visible ASCII characters.
+    ///   - streamId: the stream id ``PeerConnection/addTrack(_:streamIds:)`` uses when given none.
+    public init(kind: MediaKind, mimeType: String, id: String, streamId: String? = nil) {
+        self.kind = kind
+        self.mimeType = mimeType
+        self.id = id
+        self.streamId = streamId
+    }
+
+    /// Sends one packet on every sender of this track (see the type's rewrite notes). Never blocks.
+    public func write(_ packet: RtpPacket) {
+        let targets = state.withLock { $0.attachments }
+        for target in targets { target.session?.write(packet, from: self, binding: target.transceiverId) }
+    }
+
+    /// Parses `bytes` as one RTP packet and writes it.
+    ///
+    /// - Throws: ``RtpError`` when the bytes are not an RTP packet.
+    public func write(rtp bytes: [UInt8]) throws(RtpError) {
+        write(try RtpPacket(parsing: bytes))
+    }
+
+    /// A new stream of the peer's keyframe requests (PLI, FIR) for this track's senders, from now
+    /// on, buffering the newest 16. Finishes when the last connection that sends the track closes
+    /// (or its transceiver goes), when ``finishKeyframeRequests()`` is called, or when the track
+    /// is released; ``RtpSender/replaceTrack(_:)`` does not finish it.
+    public func keyframeRequests() -> AsyncStream<KeyframeRequest> {
+        let (stream, k) = AsyncStream.makeStream(of: KeyframeRequest.self, bufferingPolicy: .bufferingNewest(16))
+        state.withLock { $0.keyframeStreams.add(k) }
+        return stream
+    }
+
+    /// How many keyframe requests reached this track.
+    public var keyframeRequestCount: UInt64 { state.withLock { $0.keyframeRequests } }
+
+    /// Finishes every ``keyframeRequests()`` stream (the server is done with the track).
+    public func finishKeyframeRequests() {
+        let finish = state.withLock { $0.keyframeStreams.removeAllForFinishing() }
+        finish()
+    }
+
+    deinit {
+        state.withLock { $0.keyframeStreams.removeAllForFinishing() }()
+    }
+
+    // MARK: Runtime
+
+    func attach(_ session: MediaSession, transceiverId: Int) {
+        state.withLock { s in
+            s.attachments.removeAll { $0.session == nil }
+            guard !s.attachments.contains(where: { $0.session === session && $0.transceiverId == transceiverId }) else { return }
+            s.attachments.append(Attachment(session: session, transceiverId: transceiverId))
+        }
+    }
+
+    /// Detaches from one binding, or from every binding of `session` when `transceiverId` is nil
+    /// (its connection closed: then, if no other connection sends the track, the keyframe
+    /// streams finish).
+    func detach(_ session: MediaSession, transceiverId: Int? = nil) {
+        let finish = state.withLock { s -> (@Sendable () -> Void)? in
+            s.attachments.removeAll { $0.session == nil || ($0.session === session && (transceiverId == nil || $0.transceiverId == transceiverId)) }
+            guard transceiverId == nil, s.attachments.isEmpty else { return nil }
+            return s.keyframeStreams.removeAllForFinishing()
+        }
+        finish?()
+    }
+
+    /// A keyframe request for one of its senders (no session lock held).
+    func deliverKeyframeRequest(_ request: KeyframeRequest) {
+        // The streams' onTermination only sets a flag (StreamRegistry): yielding under this leaf
+        // lock cannot deadlock with a cancelling reader.
+        state.withLock { s in
+            s.keyframeRequests += 1
+            s.keyframeStreams.yield(request)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import NiceICE
+import NiceWebRTCCore
+
+/// A track the peer sends (W3C `MediaStreamTrack` of an `RtpReceiver`), as RTP packets.
+///
+/// ```swift
+/// pc.trackHandler = { event in
+///     Task { for await packet in event.track.packets() { recorder.add(packet) } }
+/// }
+/// ```
+///
+/// **Buffering.** Each ``packets(bufferCapacity:)`` stream buffers at most `bufferCapacity`
+/// packets (`bufferingNewest`): a reader that falls behind loses the oldest ones, counted in
+/// ``droppedPackets``, and never slows the connection or another track. Packets are yielded as
+/// they arrive (SRTP-authenticated, RTX unwrapped), with the peer's SSRC, payload type and
+/// sequence numbers; gaps are the network's (NACK recovery comes with the RTCP engine).
+public final class RemoteTrack: Sendable {
+    struct State: Sendable {
+        var streams = StreamRegistry<RtpPacket>()
+        var ended = false
+        var dropped: UInt64 = 0
+        var delivered: UInt64 = 0
+    }
+
+    /// The default per-stream buffer of ``packets(bufferCapacity:)``.
+    public static let defaultBufferCapacity = 1024
+
+    /// Audio or video.
+    public let kind: MediaKind
+    /// The track id the peer announced (`a=msid` appdata), or one made up when it announced none.
+    public let id: String
+    /// The stream ids the peer announced (`a=msid`).
+    public let streamIds: [String]
+    let session: MediaSession
+    let transceiverId: Int
+    let state = Locked(State())
+
+    init(kind: MediaKind, id: String, streamIds: [String], session: MediaSession, transceiverId: Int) {
+        self.kind = kind
+        self.id = id
+        self.streamIds = streamIds
+        self.session = session
+        self.transceiverId = transceiverId
+    }
+
+    /// The SSRC the peer sends the track with, once a packet arrived (or its `a=ssrc` line said).
+    public var ssrc: UInt32? {
+        session.state.withLock { s in s.bindings[transceiverId].flatMap { $0.remoteMediaSsrc ?? $0.receive?.remoteSsrcs.first } }
+    }
+
+    /// The negotiated codecs the track may arrive with (W3C `RTCRtpCodecParameters`).
+    public var codecs: [RtpCodecParameters] { session.state.withLock { $0.bindings[transceiverId]?.receive?.codecs ?? [] } }
+
+    /// Whether the track ended (the connection closed, or its transceiver went).
+    public var isEnded: Bool { state.withLock { $0.ended } }
+
+    /// Packets dropped because a reader's buffer was full.
+    public var droppedPackets: UInt64 { state.withLock { $0.dropped } }
+
+    /// Packets delivered to the track (each counted once, however many readers).
+    public var receivedPackets: UInt64 { state.withLock { $0.delivered } }
+
+    /// A new stream of the packets that arrive from now on (see the type's buffering notes).
+    /// Finishes when the track ends (the connection closed).
+    public func packets(bufferCapacity: Int = RemoteTrack.defaultBufferCapacity) -> AsyncStream<RtpPacket> {
+        let (stream, k) = AsyncStream.makeStream(of: RtpPacket.self, bufferingPolicy: .bufferingNewest(max(1, bufferCapacity)))
+        let open = state.withLock { s -> Bool in
+            guard !s.ended else { return false }
+            s.streams.add(k)
+            return true
+        }
+        if !open { k.finish() }
+        return stream
+    }
+
+    /// Asks the peer for a keyframe (sends a PLI, RFC 4585). Not rate-limited yet.
+    ///
+    /// - Returns: false when nothing could be sent (no packet arrived yet and the peer announced
+    ///   no SSRC, or SRTP is not keyed).
+    @discardableResult
+    public func requestKeyframe() -> Bool { session.requestKeyframe(binding: transceiverId) }
+
+    // MARK: Runtime
+
+    /// One packet (no session lock held).
+    func deliver(_ packet: RtpPacket) {
+        state.withLock { s in
+            guard !s.ended else { return }
+            s.delivered += 1
+            // A full buffer drops the oldest packet of that stream (bufferingNewest).
+            s.dropped += UInt64(s.streams.yieldCountingDrops(packet))
+        }
+    }
+
+    /// Ends the track: every stream finishes.
+    func finish() {
+        let finish = state.withLock { s -> @Sendable () -> Void in
+            s.ended = true
+            return s.streams.removeAllForFinishing()
+        }
+        finish()
+    }
+}

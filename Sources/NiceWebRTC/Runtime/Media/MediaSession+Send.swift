@@ -1,0 +1,75 @@
+import NiceWebRTCCore
+
+extension MediaSession {
+    /// One packet a ``LocalTrack`` wrote, for the binding `id`: rewritten under the lock (our
+    /// SSRC, the negotiated payload type for the track's MIME type, the binding's next sequence
+    /// number, only the mid header extension), protected and sent after it is released. Dropped
+    /// and counted when the binding does not send that track or SRTP refuses.
+    func write(_ packet: RtpPacket, from track: LocalTrack, binding id: Int) {
+        let prepared = state.withLock { s -> (bytes: [UInt8], packet: RtpPacket, srtp: SrtpCore)? in
+            guard !s.closed, let binding = s.bindings[id], binding.localTrack === track, let send = binding.send,
+                let payloadType = send.payloadTypes[track.mimeType.lowercased()], let srtp = s.srtp
+            else {
+                s.counters.writesDropped += 1
+                return nil
+            }
+            var out = packet
+            out.ssrc = binding.ssrc
+            out.payloadType = payloadType
+            out.sequenceNumber = binding.nextSequenceNumber
+            out.headerExtension = nil
+            if let midId = send.midExtensionId {
+                do throws(RtpError) { try out.setExtension(id: midId, value: Array(send.mid.utf8)) } catch {}
+            }
+            let bytes: [UInt8]
+            do throws(RtpError) { bytes = try out.serialized() } catch {
+                s.counters.writesDropped += 1
+                return nil
+            }
+            s.bindings[id]?.nextSequenceNumber &+= 1
+            s.bindings[id]?.sent.packets += 1
+            s.bindings[id]?.sent.bytes += UInt64(out.payload.count)
+            return (bytes, out, srtp)
+        }
+        guard let prepared else { return }
+        do throws(SrtpError) {
+            try prepared.srtp.sendRtp(prepared.bytes)
+            control.didSend(prepared.packet, wireCount: prepared.bytes.count)
+        } catch {
+            state.withLock { $0.counters.sendFailures += 1 }
+        }
+    }
+
+    /// Sends a PLI for what the receiver of binding `id` gets (``RemoteTrack/requestKeyframe()``).
+    /// False when nothing was received yet (no media SSRC to name) or SRTP refused.
+    @discardableResult
+    func requestKeyframe(binding id: Int) -> Bool {
+        let prepared = state.withLock { s -> ([UInt8], SrtpCore)? in
+            guard !s.closed, let binding = s.bindings[id], let media = binding.remoteMediaSsrc ?? binding.receive?.remoteSsrcs.first,
+                let srtp = s.srtp
+            else { return nil }
+            let pli = RtcpPictureLossIndication(senderSsrc: binding.ssrc, mediaSsrc: media)
+            do throws(RtpError) { return (try pli.serialized(), srtp) } catch { return nil }
+        }
+        guard let (bytes, srtp) = prepared else { return false }
+        do throws(SrtpError) {
+            try srtp.sendRtcp(bytes)
+            return true
+        } catch {
+            state.withLock { $0.counters.sendFailures += 1 }
+            return false
+        }
+    }
+
+    /// Sends an already-built RTP packet as is (for the RTCP engine's NACK answers: a seam).
+    func sendRaw(rtp bytes: [UInt8]) throws(SrtpError) {
+        guard let srtp else { throw SrtpError(.notReady, reason: "no media session keyed") }
+        try srtp.sendRtp(bytes)
+    }
+
+    /// Sends an RTCP compound as is (for the RTCP engine's SR/RR/NACK: a seam).
+    func sendRaw(rtcp bytes: [UInt8]) throws(SrtpError) {
+        guard let srtp else { throw SrtpError(.notReady, reason: "no media session keyed") }
+        try srtp.sendRtcp(bytes)
+    }
+}
