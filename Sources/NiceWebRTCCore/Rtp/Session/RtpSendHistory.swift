@@ -28,7 +28,7 @@ public struct RtpSendHistory: Sendable {
     private var oldestCursor: UInt16 = 0
     /// The bytes held now.
     public private(set) var storedBytes = 0
-    /// Packets not stored because they alone exceed ``maxBytes``.
+    /// Packets not stored because they exceed ``maxBytes`` (alone, or with newer ones kept).
     public private(set) var oversizedDropped: UInt64 = 0
 
     /// A history of `capacity` slots (rounded up to a power of two, clamped to 1…32768) holding
@@ -63,7 +63,11 @@ public struct RtpSendHistory: Sendable {
             newest = sequenceNumber
         }
         let windowStart = (newest ?? sequenceNumber) &- UInt16(capacity - 1)
-        if storedBytes == 0 || RtpSequenceNumber.isNewer(windowStart, than: oldestCursor) { oldestCursor = windowStart }
+        if storedBytes == 0 || RtpSequenceNumber.isNewer(oldestCursor, than: sequenceNumber) {
+            oldestCursor = sequenceNumber
+        } else if RtpSequenceNumber.isNewer(windowStart, than: oldestCursor) {
+            oldestCursor = windowStart
+        }
         let index = slot(sequenceNumber)
         if let old = slots[index] {
             storedBytes -= old.bytes.count
@@ -82,6 +86,10 @@ public struct RtpSendHistory: Sendable {
             }
             oldestCursor &+= 1
             steps += 1
+        }
+        guard storedBytes + bytes.count <= maxBytes else {
+            oversizedDropped &+= 1
+            return
         }
         slots[index] = Entry(sequenceNumber: sequenceNumber, bytes: bytes, sentAt: now)
         storedBytes += bytes.count
