@@ -86,7 +86,7 @@ func checkSession(_ input: [UInt8]) {
         case 5:  // an SR from the remote source, then our report block and SR
             guard let high = reader.u32(), let low = reader.u32() else { return }
             receive.receivedSenderReport(ntpTimestamp: UInt64(high) << 32 | UInt64(low), now: now)
-            if let block = receive.makeReportBlock(now: now &+ UInt64(low % 5_000_000_000)) {
+            if let block = receive.makeReportBlock(now: now &+ UInt64(low) * 1_000) {
                 guard (try? RtcpReceiverReport(ssrc: 1, reports: [block]).serialized()) != nil else {
                     sessionViolation("a report block does not serialize: \(block)")
                 }
