@@ -41,6 +41,15 @@ struct RtpSessionControlTests {
         let result5 = k.receivedFullIntraRequest(sequenceNumber: 8, now: 10 * RtpClock.second)
         #expect(result5)
         #expect(k.counters.firReceived == 3)
+        // The stats views take their feedback counts from the limiter (and the NACK machines).
+        let outbound = RtpSenderStatistics(ssrc: 42, clockRate: 90_000).outboundStats(responder: RtpNackResponder(ssrc: 42), keyframeRequests: k)
+        #expect(outbound.pliCount == 10_000 && outbound.firCount == 3 && outbound.nackCount == 0)
+        var g = RtpNackGenerator(senderSsrc: 1, mediaSsrc: 42)
+        g.received(sequenceNumber: 1, now: 0)
+        g.received(sequenceNumber: 3, now: 0)
+        _ = g.poll(now: RtpClock.second / 2)
+        let inbound = RtpReceiveStatistics(ssrc: 42, clockRate: 90_000).inboundStats(nackGenerator: g, keyframeRequests: k)
+        #expect(inbound.nackCount == 1 && inbound.pliCount == 0 && inbound.firCount == 0)
     }
 
     @Test("SSRC routes are learnt from the mid extension and a=ssrc lines; a flood stops at the cap")

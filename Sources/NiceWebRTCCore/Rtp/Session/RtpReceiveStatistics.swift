@@ -131,11 +131,23 @@ public struct RtpReceiveStatistics: Sendable {
             lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
     }
 
-    /// The W3C inbound-rtp view (nack/pli/fir counts left as the caller set them: 0 here).
+    /// The W3C inbound-rtp view (nack/pli/fir counts 0: see ``inboundStats(nackGenerator:keyframeRequests:)``).
     public var inboundStats: InboundRtpStats {
         var out = stats
         out.packetsLost = cumulativeLost
         out.jitter = jitterUnits / Double(clockRate)
+        return out
+    }
+
+    /// The W3C inbound-rtp view with nackCount from `nackGenerator` and pliCount/firCount from
+    /// `keyframeRequests` (the outgoing side of this source's limiter) when given.
+    public func inboundStats(nackGenerator: RtpNackGenerator?, keyframeRequests: KeyframeRequestLimiter?) -> InboundRtpStats {
+        var out = inboundStats
+        if let nackGenerator { out.nackCount = nackGenerator.counters.nacksSent }
+        if let keyframeRequests {
+            out.pliCount = keyframeRequests.counters.pliSent
+            out.firCount = keyframeRequests.counters.firSent
+        }
         return out
     }
 

@@ -51,11 +51,16 @@ public struct RtpSenderStatistics: Sendable {
         lastTimestamp = (rtpTimestamp, capturedAt)
     }
 
-    /// Counts feedback received about this source (W3C outbound nackCount/pliCount/firCount).
-    public mutating func recordFeedback(nacks: UInt64 = 0, plis: UInt64 = 0, firs: UInt64 = 0) {
-        outbound.nackCount &+= nacks
-        outbound.pliCount &+= plis
-        outbound.firCount &+= firs
+    /// The W3C outbound-rtp view, with nackCount from `responder` and pliCount/firCount from
+    /// `keyframeRequests` (the incoming side of this source's limiter) when given.
+    public func outboundStats(responder: RtpNackResponder? = nil, keyframeRequests: KeyframeRequestLimiter? = nil) -> OutboundRtpStats {
+        var out = outbound
+        if let responder { out.nackCount = responder.counters.nacksReceived }
+        if let keyframeRequests {
+            out.pliCount = keyframeRequests.counters.pliReceived
+            out.firCount = keyframeRequests.counters.firReceived
+        }
+        return out
     }
 
     /// The RTP timestamp for monotonic time `now`: the last packet's timestamp moved on by the
