@@ -19,6 +19,11 @@
 //      input mod 2^16 and moves at most 2^15 per step; isNewer and distance agree.
 //   5  header extensions: elements from the rest build a one- or two-byte block exactly when
 //      they fit its form, and read back equal through a packet.
+//   6  session (Fuzz/MediaFuzzer/SessionFuzz.swift): fuzzed RTP arrivals, NACKs, report
+//      blocks, SRs, keyframe requests and SSRC routes drive the Rtp/Session state machines
+//      (receive and sender statistics, NACK generator and responder, keyframe limiter, SSRC
+//      table, RTCP timer); their memory stays within its bounds and nothing traps.
+//   7…0x7F  the mode byte modulo 6 (modes 0–5 above).
 //   0x80… depacketizers (Fuzz/MediaFuzzer/Depacketizers.swift).
 // A broken invariant traps (libFuzzer records the input).
 
@@ -33,6 +38,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let rest = Array(bytes[1...])
     if bytes[0] >= 0x80 {
         fuzzDepacketizers(rest)
+        return 0
+    }
+    if bytes[0] == 6 {
+        checkSession(rest)
         return 0
     }
     switch bytes[0] % 6 {

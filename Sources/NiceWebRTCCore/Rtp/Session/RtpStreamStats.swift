@@ -1,0 +1,77 @@
+/// W3C `RTCInboundRtpStreamStats` (webrtc-stats): what we received from one remote SSRC.
+public struct InboundRtpStats: Sendable, Hashable {
+    /// The remote source.
+    public var ssrc: UInt32
+    /// Packets received (duplicates not counted).
+    public var packetsReceived: UInt64 = 0
+    /// Payload bytes received (RFC 3550 §6.4.1 octets: no header, no padding).
+    public var bytesReceived: UInt64 = 0
+    /// Header and padding bytes received.
+    public var headerBytesReceived: UInt64 = 0
+    /// Packets lost (RFC 3550 A.3: expected − received; negative with duplicates beyond the window).
+    public var packetsLost: Int64 = 0
+    /// Interarrival jitter in seconds (RFC 3550 A.8).
+    public var jitter: Double = 0
+    /// Packets discarded: duplicates, and packets dropped while a sequence jump was on probation.
+    public var packetsDiscarded: UInt64 = 0
+    /// NACK packets we sent for this source.
+    public var nackCount: UInt64 = 0
+    /// PLI packets we sent for this source.
+    public var pliCount: UInt64 = 0
+    /// FIR packets we sent for this source.
+    public var firCount: UInt64 = 0
+    /// When the last packet arrived (the caller's monotonic clock, nanoseconds), if any.
+    public var lastPacketReceivedTime: UInt64?
+
+    /// Empty statistics for `ssrc`.
+    public init(ssrc: UInt32) { self.ssrc = ssrc }
+}
+
+/// W3C `RTCOutboundRtpStreamStats`: what we sent on one local SSRC.
+public struct OutboundRtpStats: Sendable, Hashable {
+    /// The local source.
+    public var ssrc: UInt32
+    /// Packets sent, retransmissions included.
+    public var packetsSent: UInt64 = 0
+    /// Payload bytes sent, retransmissions included.
+    public var bytesSent: UInt64 = 0
+    /// Header and padding bytes sent.
+    public var headerBytesSent: UInt64 = 0
+    /// Packets sent again in answer to a NACK.
+    public var retransmittedPacketsSent: UInt64 = 0
+    /// Payload bytes of those packets.
+    public var retransmittedBytesSent: UInt64 = 0
+    /// NACK packets received about this source.
+    public var nackCount: UInt64 = 0
+    /// PLI packets received about this source.
+    public var pliCount: UInt64 = 0
+    /// FIR packets received about this source.
+    public var firCount: UInt64 = 0
+
+    /// Empty statistics for `ssrc`.
+    public init(ssrc: UInt32) { self.ssrc = ssrc }
+}
+
+/// W3C `RTCRemoteInboundRtpStreamStats`: what the peer's receiver reports say about one of our
+/// sources.
+public struct RemoteInboundRtpStats: Sendable, Hashable {
+    /// Our source the peer reports on.
+    public var ssrc: UInt32
+    /// The peer's cumulative count of our packets lost.
+    public var packetsLost: Int64 = 0
+    /// The fraction lost in the peer's last report interval (0…1).
+    public var fractionLost: Double = 0
+    /// The peer's interarrival jitter for our stream, in seconds.
+    public var jitter: Double = 0
+    /// The last round-trip time from LSR/DLSR, in seconds; nil until measured.
+    public var roundTripTime: Double?
+    /// The sum of every round-trip time measured, in seconds.
+    public var totalRoundTripTime: Double = 0
+    /// How many round-trip times were measured.
+    public var roundTripTimeMeasurements: UInt64 = 0
+    /// Receiver report blocks about this source that arrived.
+    public var reportsReceived: UInt64 = 0
+
+    /// Empty statistics for `ssrc`.
+    public init(ssrc: UInt32) { self.ssrc = ssrc }
+}
