@@ -32,7 +32,7 @@ public struct RtpReceiveStatistics: Sendable {
     private var jitterBaselineSet = false
     private var lastSenderReport: (compact: UInt32, arrival: UInt64)?
     /// Everything counted so far (nack/pli/fir counts are the caller's to fill).
-    public private(set) var stats: InboundRtpStats
+    public private(set) var stats: InboundRtpFigures
     /// Times the sequence restarted after a large jump.
     public private(set) var restarts: UInt64 = 0
 
@@ -40,7 +40,7 @@ public struct RtpReceiveStatistics: Sendable {
     public init(ssrc: UInt32, clockRate: UInt32) {
         self.ssrc = ssrc
         self.clockRate = clockRate == 0 ? 90_000 : clockRate
-        stats = InboundRtpStats(ssrc: ssrc)
+        stats = InboundRtpFigures(ssrc: ssrc)
     }
 
     /// Whether any packet was counted.
@@ -132,7 +132,7 @@ public struct RtpReceiveStatistics: Sendable {
     }
 
     /// The W3C inbound-rtp view (nack/pli/fir counts 0: see ``inboundStats(nackGenerator:keyframeRequests:)``).
-    public var inboundStats: InboundRtpStats {
+    public var inboundStats: InboundRtpFigures {
         var out = stats
         out.packetsLost = cumulativeLost
         out.jitter = jitterUnits / Double(clockRate)
@@ -141,7 +141,7 @@ public struct RtpReceiveStatistics: Sendable {
 
     /// The W3C inbound-rtp view with nackCount from `nackGenerator` and pliCount/firCount from
     /// `keyframeRequests` (the outgoing side of this source's limiter) when given.
-    public func inboundStats(nackGenerator: RtpNackGenerator?, keyframeRequests: KeyframeRequestLimiter?) -> InboundRtpStats {
+    public func inboundStats(nackGenerator: RtpNackGenerator?, keyframeRequests: KeyframeRequestLimiter?) -> InboundRtpFigures {
         var out = inboundStats
         if let nackGenerator { out.nackCount = nackGenerator.counters.nacksSent }
         if let keyframeRequests {

@@ -6,9 +6,9 @@ public struct RtpSenderStatistics: Sendable {
     /// The payload format's RTP clock rate (Hz).
     public let clockRate: UInt32
     /// outbound-rtp.
-    public private(set) var outbound: OutboundRtpStats
+    public private(set) var outbound: OutboundRtpFigures
     /// remote-inbound-rtp.
-    public private(set) var remoteInbound: RemoteInboundRtpStats
+    public private(set) var remoteInbound: RemoteInboundRtpFigures
     /// Report blocks whose RTT was not plausible (LSR/DLSR after the arrival).
     public private(set) var implausibleRoundTrips: UInt64 = 0
     private var packetCount: UInt32 = 0
@@ -20,8 +20,8 @@ public struct RtpSenderStatistics: Sendable {
     public init(ssrc: UInt32, clockRate: UInt32) {
         self.ssrc = ssrc
         self.clockRate = clockRate == 0 ? 90_000 : clockRate
-        outbound = OutboundRtpStats(ssrc: ssrc)
-        remoteInbound = RemoteInboundRtpStats(ssrc: ssrc)
+        outbound = OutboundRtpFigures(ssrc: ssrc)
+        remoteInbound = RemoteInboundRtpFigures(ssrc: ssrc)
     }
 
     /// Whether an SR can be built (a packet was sent).
@@ -53,7 +53,7 @@ public struct RtpSenderStatistics: Sendable {
 
     /// The W3C outbound-rtp view, with nackCount from `responder` and pliCount/firCount from
     /// `keyframeRequests` (the incoming side of this source's limiter) when given.
-    public func outboundStats(responder: RtpNackResponder? = nil, keyframeRequests: KeyframeRequestLimiter? = nil) -> OutboundRtpStats {
+    public func outboundStats(responder: RtpNackResponder? = nil, keyframeRequests: KeyframeRequestLimiter? = nil) -> OutboundRtpFigures {
         var out = outbound
         if let responder { out.nackCount = responder.counters.nacksReceived }
         if let keyframeRequests {

@@ -1,5 +1,5 @@
 /// W3C `RTCInboundRtpStreamStats` (webrtc-stats): what we received from one remote SSRC.
-public struct InboundRtpStats: Sendable, Hashable {
+public struct InboundRtpFigures: Sendable, Hashable {
     /// The remote source.
     public var ssrc: UInt32
     /// Packets received (duplicates not counted).
@@ -28,7 +28,7 @@ public struct InboundRtpStats: Sendable, Hashable {
 }
 
 /// W3C `RTCOutboundRtpStreamStats`: what we sent on one local SSRC.
-public struct OutboundRtpStats: Sendable, Hashable {
+public struct OutboundRtpFigures: Sendable, Hashable {
     /// The local source.
     public var ssrc: UInt32
     /// Packets sent, retransmissions included.
@@ -54,7 +54,7 @@ public struct OutboundRtpStats: Sendable, Hashable {
 
 /// W3C `RTCRemoteInboundRtpStreamStats`: what the peer's receiver reports say about one of our
 /// sources.
-public struct RemoteInboundRtpStats: Sendable, Hashable {
+public struct RemoteInboundRtpFigures: Sendable, Hashable {
     /// Our source the peer reports on.
     public var ssrc: UInt32
     /// The peer's cumulative count of our packets lost.
