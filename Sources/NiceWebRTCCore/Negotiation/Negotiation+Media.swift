@@ -62,9 +62,9 @@ extension Negotiation {
             let mid = transceiver.mid ?? Self.nextMid(&used)
             sections.append(.media(offerSection(transceiver, mid: mid, negotiated: nil)))
         }
-        if layout == nil, offersDataSection {
+        if layout == nil, offersDataSection ?? true {
             sections.insert(.data, at: min(dataMLineIndex ?? sections.count, sections.count))
-        } else if let layout, layout.data == nil, offersDataSection {
+        } else if let layout, layout.data == nil, offersDataSection == true {
             sections.append(.data)  // added to a media-only session: a new section, last
         }
         let dataSectionMid = sections.contains { if case .data = $0 { true } else { false } } ? dataMid ?? Self.nextMid(&used) : ""
@@ -78,8 +78,8 @@ extension Negotiation {
         guard let tag = sections.firstIndex(where: { if case .rejected = $0 { false } else { true } }) else {
             throw PeerConnectionError(
                 .operationError, field: "m=",
-                reason: "cannot write the offer: it would have no section to carry the transport (no data section: offersDataSection is false "
-                    + "or was never negotiated, and no transceiver that is not stopped)")
+                reason: "cannot write the offer: it would have no section to carry the transport (no data section, as offersDataSection "
+                    + "says, and no transceiver that is not stopped)")
         }
         var text = SessionLines.header(sessionId: sessionId, sessionVersion: sessionVersion) + (local.iceLite ? "a=ice-lite\r\n" : "")
         text += "a=group:BUNDLE \(accepted.joined(separator: " "))\r\na=msid-semantic: WMS\r\n"

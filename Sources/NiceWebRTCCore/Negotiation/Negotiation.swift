@@ -51,14 +51,19 @@ public struct Negotiation: Sendable {
     public internal(set) var dataMid: String?
     /// The data section's m-line index once a description set it; nil in a media-only session.
     public internal(set) var dataMLineIndex: Int?
-    /// Whether our offers have a data section (W3C: a data channel was created). True by
-    /// default: a first offer without transceivers is the data-only offer, and one with
-    /// transceivers has the data section last. False: our first offer has only the sections of
-    /// our transceivers (a WHEP viewer, a WHIP publisher, a media offerer; `createOffer` throws
-    /// when there is none). Once a data section was negotiated it stays in every later offer,
-    /// whatever this says (JSEP never removes a section); set true in a session negotiated
-    /// without one, the next offer appends a data section, bundled (RFC 8829 §5.2.2).
-    public var offersDataSection = true
+    /// Whether our offers have a data section (W3C: whether a data channel was created).
+    /// - nil (the default): a first offer has one (without transceivers, the data-only offer;
+    ///   with transceivers, the data section last); a later offer in a session negotiated
+    ///   without one (a media-only answer we gave, to WHIP or WHEP) adds none.
+    /// - false: our first offer has only the sections of our transceivers (a WHEP viewer, a WHIP
+    ///   publisher, a media offerer; `createOffer` throws when there is none).
+    /// - true: as nil for a first offer; in a session negotiated without a data section, the
+    ///   next offer appends one, bundled (RFC 8829 §5.2.2), and the answer that accepts it
+    ///   brings ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)``.
+    ///
+    /// Once a data section was negotiated it stays in every later offer, whatever this says
+    /// (JSEP never removes a section).
+    public var offersDataSection: Bool?
     /// The remote ICE credentials in effect (the current remote generation).
     public internal(set) var remoteIce: IceParameters?
     /// Whether the remote description in effect says `a=ice-lite`.
@@ -158,7 +163,7 @@ public struct Negotiation: Sendable {
             ice = newIce ?? .random()
         }
         let layout = currentLocal
-        let dataOnly = layout.map { $0.data != nil } ?? offersDataSection
+        let dataOnly = layout.map { $0.data != nil } ?? (offersDataSection ?? true)
         if needsMediaOffer || !dataOnly {
             return try createMediaOffer(ice: ice, candidates: candidates, endOfCandidates: endOfCandidates)
         }
