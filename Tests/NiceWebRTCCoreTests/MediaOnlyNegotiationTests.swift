@@ -287,6 +287,13 @@ struct MediaOnlyNegotiationTests {
         #expect(refused?.code == .operationError && refused?.field == "m=" && refused?.sdpError?.code == .unsupported)
         #expect(dataOnly.signalingState == .stable && dataOnly.transceivers.isEmpty && dataOnly.iceRole == nil)
 
+        // Every transceiver that took the offer's sections stopped before the answer: nothing to answer with.
+        var stopping = try Self.ingest("t", seed: 14)
+        _ = try stopping.setRemoteDescription(SessionDescription(type: .offer, sdp: whip))
+        for transceiver in stopping.transceivers { try stopping.stopTransceiver(transceiver.id) }
+        let unanswerable = Jsep.error { _ = try stopping.createAnswer() }
+        #expect(unanswerable?.code == .operationError && unanswerable?.field == "m=")
+
         // Nothing to offer: no data section and no transceiver.
         var empty = try Jsep.peer("n", seed: 11)
         empty.offersDataSection = false

@@ -215,6 +215,11 @@ extension Negotiation {
             addSender(transceiver, to: &section)
             sections[index] = section
         }
+        guard dataIndex != nil || !sections.isEmpty else {
+            throw SdpError(
+                .unsupported, field: "m=", line: anchorLine,
+                reason: "the answer would accept no section (no data section, and the transceivers that took the offer's sections are stopped): nothing carries the transport")
+        }
         var iceOffer = offer.ice
         var rejecting = Set<String>()
         for index in iceOffer.media.indices where index != dataIndex && sections[index] == nil {
