@@ -5,6 +5,7 @@
 #   Fuzz/dc-run.sh [seconds]      (default 60)
 #
 # Mode 4 drives the JSEP core (Negotiation) with scripted offers, answers, rollbacks, restarts,
+# sessions with and without a data section (offersDataSection),
 # mutated descriptions, fuzzed candidates and audio/video transceivers
 # (Fuzz/DataChannelFuzzer/NegotiationScript.swift); SDP inputs also go through the media reader
 # and a media answer (Fuzz/DataChannelFuzzer/MediaSdp.swift).

@@ -4,7 +4,8 @@
 // offers (with or without an ICE restart), answers and pranswers, deliveries, rollbacks,
 // restartIce(), close(), trickled candidates, audio and video transceivers (added with a kind,
 // direction and SSRCs, redirected, stopped; B accepts remote media, A only with its own
-// transceivers), and hostile input: a delivered description
+// transceivers), offersDataSection set to nil, false or true on either side (so some sessions
+// never have a data section, and some get one from a later offer), and hostile input: a delivered description
 // mutated line by line with the script's own bytes, raw script text as a description of any
 // type, fuzzed RTCIceCandidateInit values for route(). After every step both values must be
 // consistent:
@@ -14,8 +15,11 @@
 //     once a description is applied the ICE role is known;
 //   - a call that throws leaves the value as it was (except W3C's implicit rollback of an
 //     offer in have-local-offer), and throws InvalidStateError when closed;
-//   - route() adds only candidates with the mid and index of a section bundled with the data
-//     section (the transport's);
+//   - route() adds only candidates with the mid and index of a section of the transport's BUNDLE
+//     group (the data section's, or in a media-only session the first audio/video section's);
+//   - startSctp comes at most once per side, only from a completed exchange with a data
+//     section; in stable, a data mid is known exactly when the current local description has a
+//     data section;
 //   - transceivers have distinct mids; negotiatedMedia has distinct mids, each accepted entry
 //     with a codec and a transceiver;
 //   - when both sides are stable on the same exchange (each one's current local description is
@@ -89,6 +93,7 @@ func checkNegotiation(_ input: [UInt8]) {
     // sides may disagree on who offered last, and with it on the ICE role (ICE's role-conflict
     // repair, RFC 8445 §7.3.1.1, settles that at run time: no SDP attribute carries the role).
     var undelivered: [Set<String>] = [[], []]
+    var sctpStarts = [0, 0]
     var generation = 0
     var script = Script(bytes: input)
     var steps = 0
@@ -105,9 +110,18 @@ func checkNegotiation(_ input: [UInt8]) {
         }
         // Runs a call on `side`; a throw must leave it unchanged (or rolled back) and be
         // InvalidStateError when closed.
-        func attempt(_ name: String, rollbackAllowed: Bool = false, _ body: (inout Negotiation) throws(PeerConnectionError) -> Void) {
+        func attempt(_ name: String, rollbackAllowed: Bool = false, _ body: (inout Negotiation) throws(PeerConnectionError) -> [NegotiationEffect]) {
             do {
-                try body(&peers[side])
+                let effects = try body(&peers[side])
+                for effect in effects {
+                    guard case .startSctp = effect else { continue }
+                    sctpStarts[side] += 1
+                    if sctpStarts[side] > 1 { violation("\(name): a second startSctp") }
+                    guard let remote = peers[side].currentRemoteDescription, let local = peers[side].currentLocalDescription,
+                        (try? DataChannelDescription(parsing: remote.sdp)) != nil, (try? DataChannelDescription(parsing: local.sdp)) != nil,
+                        peers[side].signalingState == .stable
+                    else { violation("\(name): startSctp without a completed exchange with a data section") }
+                }
             } catch {
                 if before.state == .closed, error.code != .invalidState { violation("\(name) on a closed session threw \(error)") }
                 let after = Observed(peers[side])
@@ -118,14 +132,15 @@ func checkNegotiation(_ input: [UInt8]) {
                 }
             }
         }
-        switch (op >> 1) % 12 {
+        switch (op >> 1) % 13 {
         case 0:   // offer, maybe restarting, and apply it
             let restart = script.byte() & 1 == 1
             let ice = fresh()
             attempt("offer") { n throws(PeerConnectionError) in
                 let offer = try n.createOffer(iceRestart: restart, newIce: ice)
-                _ = try n.setLocalDescription(offer)
+                let effects = try n.setLocalDescription(offer)
                 wire[side] = offer
+                return effects
             }
         case 1:   // answer or pranswer, and apply it
             let type: SdpType = script.byte() & 1 == 1 ? .pranswer : .answer
@@ -133,21 +148,23 @@ func checkNegotiation(_ input: [UInt8]) {
             attempt("answer") { n throws(PeerConnectionError) in
                 let answer = try n.createAnswer(newIce: ice)
                 let description = SessionDescription(type: type, sdp: answer.sdp)
-                _ = try n.setLocalDescription(description)
+                let effects = try n.setLocalDescription(description)
                 wire[side] = description
                 undelivered[side].insert(description.sdp)
+                return effects
             }
         case 2:   // deliver the other side's last description
             guard let description = wire[other] else { continue }
             attempt("deliver", rollbackAllowed: true) { n throws(PeerConnectionError) in
-                _ = try n.setRemoteDescription(description)
+                let effects = try n.setRemoteDescription(description)
                 undelivered[other].remove(description.sdp)
+                return effects
             }
         case 3:   // rollback, local or remote
             let local = script.byte() & 1 == 1
             attempt("rollback") { n throws(PeerConnectionError) in
                 let rollback = SessionDescription(type: .rollback, sdp: "")
-                _ = try local ? n.setLocalDescription(rollback) : n.setRemoteDescription(rollback)
+                return try local ? n.setLocalDescription(rollback) : n.setRemoteDescription(rollback)
             }
         case 4:
             _ = peers[side].restartIce()
@@ -160,14 +177,14 @@ func checkNegotiation(_ input: [UInt8]) {
             if how == 0, lines.indices.contains(at) { lines[at] = text } else if how == 1 { lines.insert(text, at: min(at, lines.count)) } else if lines.indices.contains(at) { lines.remove(at: at) }
             let type = SdpType.allCases[Int(script.byte()) % SdpType.allCases.count]
             let mutated = SessionDescription(type: type, sdp: lines.joined(separator: "\r\n"))
-            attempt("mutated \(type)", rollbackAllowed: true) { n throws(PeerConnectionError) in _ = try n.setRemoteDescription(mutated) }
+            attempt("mutated \(type)", rollbackAllowed: true) { n throws(PeerConnectionError) in try n.setRemoteDescription(mutated) }
         case 6:   // raw script text as a remote or local description of any type
             let type = SdpType.allCases[Int(script.byte()) % SdpType.allCases.count]
             let local = script.byte() & 1 == 1
             let text = script.text()
             attempt("raw \(type)", rollbackAllowed: !local) { n throws(PeerConnectionError) in
                 let description = SessionDescription(type: type, sdp: text)
-                _ = try local ? n.setLocalDescription(description) : n.setRemoteDescription(description)
+                return try local ? n.setLocalDescription(description) : n.setRemoteDescription(description)
             }
         case 7:   // a fuzzed RTCIceCandidateInit
             let flags = script.byte()
@@ -194,19 +211,26 @@ func checkNegotiation(_ input: [UInt8]) {
             let settings = MediaTransceiverInit(
                 kind: kind, direction: direction, streamIds: flags & 16 == 16 ? [script.text()] : [], ssrc: ssrc,
                 rtxSsrc: flags & 32 == 32 ? ssrc.map { $0 + 1000 } : nil)
-            attempt("addTransceiver") { n throws(PeerConnectionError) in _ = try n.addTransceiver(settings) }
+            attempt("addTransceiver") { n throws(PeerConnectionError) in
+                _ = try n.addTransceiver(settings)
+                return []
+            }
         case 11:  // redirect or stop a transceiver
             let flags = script.byte()
             guard !peers[side].transceivers.isEmpty else { continue }
             let id = peers[side].transceivers[Int(flags >> 3) % peers[side].transceivers.count].id
             attempt("transceiver") { n throws(PeerConnectionError) in
                 if flags & 4 == 4 { try n.stopTransceiver(id) } else { _ = try n.setDirection(RtpTransceiverDirection.allCases[Int(flags) % 4], ofTransceiver: id) }
+                return []
             }
+        case 12:  // offersDataSection: nil, false (media-only offers) or true (a data section added later)
+            let choice = script.byte() % 3
+            peers[side].offersDataSection = choice == 0 ? nil : choice == 2
         default:
             if script.byte() == 0xFF { peers[side].close() }
         }
         if tracing {
-            trace("step \(steps) op \(op) side \(side) kind \((op >> 1) % 10): A \(peers[0].signalingState) \(peers[0].iceRole?.rawValue ?? "-") "
+            trace("step \(steps) op \(op) side \(side) kind \((op >> 1) % 13): A \(peers[0].signalingState) \(peers[0].iceRole?.rawValue ?? "-") "
                 + "\(peers[0].local.ice.usernameFragment)/\(peers[0].remoteIce?.usernameFragment ?? "-"), "
                 + "B \(peers[1].signalingState) \(peers[1].iceRole?.rawValue ?? "-") \(peers[1].local.ice.usernameFragment)/\(peers[1].remoteIce?.usernameFragment ?? "-")")
         }
@@ -240,12 +264,14 @@ private func checkRoute(_ n: Negotiation, _ candidate: IceCandidateInit) {
     }
 }
 
-/// Whether `mid` and `index` name the data section of `sdp` or a section in its BUNDLE group.
+/// Whether `mid` and `index` name the anchor section of `sdp` (its data section, or without one
+/// the first audio/video section with a port of its BUNDLE group) or a section of the anchor's
+/// BUNDLE group.
 private func isTransportSection(_ mid: String?, _ index: Int?, of sdp: String) -> Bool {
-    guard let data = try? DataChannelRemoteDescription(parsing: sdp), let ice = try? IceDescription(parsing: sdp) else { return false }
-    if mid == data.mid, index == data.mLineIndex { return true }
-    guard let mid, let index, ice.media.indices.contains(index), ice.media[index].mid == mid, let dataMid = data.mid else { return false }
-    return ice.bundleGroups.contains { $0.contains(dataMid) && $0.contains(mid) }
+    guard let applied = try? AppliedDescription(SessionDescription(type: .offer, sdp: sdp)) else { return false }
+    if mid == applied.mids[applied.anchorIndex], index == applied.anchorIndex { return true }
+    guard let mid, let index, applied.mids.indices.contains(index), applied.mids[index] == mid else { return false }
+    return applied.transportMids.contains(mid)
 }
 
 private func checkConsistent(_ n: Negotiation) {
@@ -271,6 +297,11 @@ private func checkConsistent(_ n: Negotiation) {
     if (n.dataMid == nil) != (n.dataMLineIndex == nil) && n.dataMLineIndex == nil { violation("a data mid without an index") }
     if n.localDescription != nil || n.remoteDescription != nil, n.iceRole == nil { violation("a description applied but no ICE role") }
     if n.currentLocalDescription != nil, n.dtlsRole == nil { violation("a completed exchange without a DTLS role") }
+    if n.signalingState == .stable, let local = n.currentLocalDescription,
+        ((try? DataChannelDescription(parsing: local.sdp)) == nil) != (n.dataMLineIndex == nil)
+    {
+        violation("stable: data index \(n.dataMLineIndex.map(String.init) ?? "nil") but the local description \(n.dataMLineIndex == nil ? "has" : "lacks") a data section")
+    }
 }
 
 private func checkAgreement(_ a: Negotiation, _ b: Negotiation, rolesKnownToBoth: Bool) {

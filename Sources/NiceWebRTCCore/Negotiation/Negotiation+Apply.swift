@@ -58,40 +58,41 @@ extension Negotiation {
     func checkLocalOffer(_ offer: AppliedDescription) throws(PeerConnectionError) {
         try checkFingerprints(offer)
         let role = dtlsRole ?? .auto
-        guard offer.data.dtls.role == role else {
-            throw Self.notOurs("its a=setup is \(offer.data.dtls.role.setupValue), ours is \(role.setupValue)", field: "a=setup")
+        guard offer.dtls.role == role else {
+            throw Self.notOurs("its a=setup is \(offer.dtls.role.setupValue), ours is \(role.setupValue)", field: "a=setup")
         }
         try checkLayout(offer, against: currentLocal, growing: true, fault: Self.notOurs)
-        if offer.data.ice != local.ice, localDescription == nil {
+        if offer.credentials != local.ice, localDescription == nil {
             throw Self.notOurs("its ICE credentials are not ours", field: "a=ice-ufrag")
         }
-        guard offer.data.iceLite == local.iceLite else { throw Self.notOurs("its a=ice-lite is not ours", field: "a=ice-lite") }
+        guard offer.iceLite == local.iceLite else { throw Self.notOurs("its a=ice-lite is not ours", field: "a=ice-lite") }
     }
 
     func checkLocalAnswer(_ answer: AppliedDescription, to offer: AppliedDescription) throws(PeerConnectionError) {
         try checkFingerprints(answer)
-        let role = answer.data.dtls.role
-        let expected = dtlsRole ?? DtlsRole.answering(offer.data.dtls.role)
-        guard role != .auto, role != offer.data.dtls.role || offer.data.dtls.role == .auto, dtlsRole == nil || role == dtlsRole else {
+        let role = answer.dtls.role
+        let expected = dtlsRole ?? DtlsRole.answering(offer.dtls.role)
+        guard role != .auto, role != offer.dtls.role || offer.dtls.role == .auto, dtlsRole == nil || role == dtlsRole else {
             throw Self.notOurs("its a=setup is \(role.setupValue), the answer is \(expected.setupValue)", field: "a=setup")
         }
         try checkLayout(answer, against: offer, fault: Self.notOurs)
-        if answer.data.ice != local.ice, !needsNewLocalIceForAnswer {
+        if answer.credentials != local.ice, !needsNewLocalIceForAnswer {
             throw Self.notOurs("its ICE credentials are not ours (only an answer to an ICE restart changes them)", field: "a=ice-ufrag")
         }
-        guard answer.data.iceLite == local.iceLite else { throw Self.notOurs("its a=ice-lite is not ours", field: "a=ice-lite") }
+        guard answer.iceLite == local.iceLite else { throw Self.notOurs("its a=ice-lite is not ours", field: "a=ice-lite") }
     }
 
     func checkFingerprints(_ description: AppliedDescription) throws(PeerConnectionError) {
-        guard Set(description.data.dtls.fingerprints) == Set(local.fingerprints) else {
+        guard Set(description.dtls.fingerprints) == Set(local.fingerprints) else {
             throw Self.notOurs("its certificate fingerprints are not ours", field: "a=fingerprint")
         }
     }
 
     /// The sections of `description` against `reference` (the offer answered, or the session
     /// a later offer continues): as many `m=` lines (at least as many when `growing`: a later
-    /// offer may add sections), the data section at the same index with the same mid, and the
-    /// data mid decided so far.
+    /// offer may add sections), the data section at the same index with the same mid (or, when
+    /// `growing` and the session has none, a data section after the session's sections: added
+    /// by this offer), and the data mid decided so far.
     func checkLayout(
         _ description: AppliedDescription, against reference: AppliedDescription?, growing: Bool = false,
         fault: (String, String?, SdpError?) -> PeerConnectionError
@@ -102,35 +103,39 @@ extension Negotiation {
             guard count == reference.mediaLines.count || (growing && count > reference.mediaLines.count) else {
                 throw fault("it has \(description.mediaLines.count) m= sections, not \(reference.mediaLines.count)", "m=", nil)
             }
-            guard data.mLineIndex == reference.data.mLineIndex, data.mid == reference.data.mid else {
-                throw fault("its data section is not at m-line \(reference.data.mLineIndex) with mid \(reference.data.mid ?? "none")", "a=mid", nil)
+            if let expected = reference.data {
+                guard let data, data.mLineIndex == expected.mLineIndex, data.mid == expected.mid else {
+                    throw fault("its data section is not at m-line \(expected.mLineIndex) with mid \(expected.mid ?? "none")", "a=mid", nil)
+                }
+            } else if let data, !growing || data.mLineIndex < reference.mediaLines.count {
+                throw fault("it has a data section (m-line \(data.mLineIndex)) where the session has none", "m=application", nil)
             }
         }
-        if let dataMid, data.mid != dataMid {
-            throw fault("its data section's mid is \(data.mid ?? "none"), not \(dataMid)", "a=mid", nil)
+        if let dataMid, data?.mid != dataMid {
+            throw fault("its data section's mid is \(data?.mid ?? "none"), not \(dataMid)", "a=mid", nil)
         }
-        if let dataMLineIndex, data.mLineIndex != dataMLineIndex {
-            throw fault("its data section is at m-line \(data.mLineIndex), not \(dataMLineIndex)", "m=", nil)
+        if let dataMLineIndex, data?.mLineIndex != dataMLineIndex {
+            throw fault("its data section is at m-line \(data.map { String($0.mLineIndex) } ?? "none"), not \(dataMLineIndex)", "m=", nil)
         }
     }
 
     mutating func applyLocalOffer(_ offer: AppliedDescription) -> [NegotiationEffect] {
         if signalingState == .stable { stableSnapshot = snapshot() }
         var effects: [NegotiationEffect] = []
-        let restart = localDescription != nil && offer.data.ice != local.ice
+        let restart = localDescription != nil && offer.credentials != local.ice
         pendingLocal = offer
         signalingState = .haveLocalOffer
         sessionVersion += 1
-        if dataMid == nil, dataMLineIndex == nil {
-            dataMid = offer.data.mid
-            dataMLineIndex = offer.data.mLineIndex
+        if dataMid == nil, dataMLineIndex == nil, let data = offer.data {
+            dataMid = data.mid
+            dataMLineIndex = data.mLineIndex
         }
         if iceRole == nil || restart {
             decideIceRole(offererRole(remoteLite: restart ? remoteIceLite : false), into: &effects)
         }
-        if offer.data.ice != local.ice {
-            local.ice = offer.data.ice
-            effects.append(.useLocalIce(offer.data.ice))
+        if offer.credentials != local.ice {
+            local.ice = offer.credentials
+            effects.append(.useLocalIce(offer.credentials))
         }
         associateTransceivers(with: offer)
         return effects
@@ -139,9 +144,9 @@ extension Negotiation {
     mutating func applyLocalAnswer(_ answer: AppliedDescription, to offer: AppliedDescription) -> [NegotiationEffect] {
         var effects: [NegotiationEffect] = []
         sessionVersion += 1
-        if answer.data.ice != local.ice {
-            local.ice = answer.data.ice
-            effects.append(.useLocalIce(answer.data.ice))
+        if answer.credentials != local.ice {
+            local.ice = answer.credentials
+            effects.append(.useLocalIce(answer.credentials))
         }
         guard answer.description.type == .answer else {
             pendingLocal = answer
@@ -156,10 +161,10 @@ extension Negotiation {
         signalingState = .stable
         stableSnapshot = nil
         if dtlsRole == nil {
-            dtlsRole = answer.data.dtls.role
-            effects.append(.startDtls(role: answer.data.dtls.role, remote: offer.data.dtls))
-            effects.append(.startSctp(remotePort: offer.data.sctpPort, remoteMaxMessageSize: offer.data.maxMessageSize))
+            dtlsRole = answer.dtls.role
+            effects.append(.startDtls(role: answer.dtls.role, remote: offer.dtls))
         }
+        startSctp(with: offer.data, into: &effects)
         settleRestart()
         return effects
     }
@@ -173,24 +178,30 @@ extension Negotiation {
                     "the offer has \(offer.mediaLines.count) m= sections, fewer than the session's \(previous.mediaLines.count) (RFC 8829 §5.2.2)",
                     field: "m=")
             }
-            guard offer.data.mLineIndex == previous.data.mLineIndex, offer.data.mid == previous.data.mid else {
-                throw Self.doesNotFit("the offer moves the data section or changes its mid", field: "a=mid")
+            if let expected = previous.data {
+                guard offer.data?.mLineIndex == expected.mLineIndex, offer.data?.mid == expected.mid else {
+                    throw Self.doesNotFit("the offer moves the data section or changes its mid", field: "a=mid")
+                }
+            } else if let data = offer.data, data.mLineIndex < previous.mediaLines.count {
+                throw Self.doesNotFit(
+                    "the offer adds a data section at m-line \(data.mLineIndex), an m-line of the session: a new section is appended (RFC 8829 §5.2.2)",
+                    field: "m=application")
             }
             try checkSameCertificate(offer, previous)
         }
-        if let role = dtlsRole, offer.data.dtls.role != .auto, DtlsRole.answering(offer.data.dtls.role) != role {
+        if let role = dtlsRole, offer.dtls.role != .auto, DtlsRole.answering(offer.dtls.role) != role {
             throw Self.doesNotFit(
-                "the offer's a=setup:\(offer.data.dtls.role.setupValue) swaps the negotiated DTLS roles (we are \(role.rawValue)); a new DTLS association is not supported",
+                "the offer's a=setup:\(offer.dtls.role.setupValue) swaps the negotiated DTLS roles (we are \(role.rawValue)); a new DTLS association is not supported",
                 field: "a=setup")
         }
     }
 
     func checkRemoteAnswer(_ answer: AppliedDescription, to offer: AppliedDescription) throws(PeerConnectionError) {
-        let role = answer.data.dtls.role
+        let role = answer.dtls.role
         guard role != .auto else {
             throw Self.doesNotFit("the \(answer.description.type.rawValue) has a=setup:actpass; an answer must be active or passive (RFC 8842 §5.3)", field: "a=setup")
         }
-        guard offer.data.dtls.role == .auto || role != offer.data.dtls.role else {
+        guard offer.dtls.role == .auto || role != offer.dtls.role else {
             throw Self.doesNotFit("the \(answer.description.type.rawValue)'s a=setup:\(role.setupValue) is the role our offer took", field: "a=setup")
         }
         try checkLayout(answer, against: offer) { reason, field, _ in
@@ -200,7 +211,7 @@ extension Negotiation {
     }
 
     func checkSameCertificate(_ description: AppliedDescription, _ previous: AppliedDescription) throws(PeerConnectionError) {
-        guard Set(description.data.dtls.fingerprints) == Set(previous.data.dtls.fingerprints) else {
+        guard Set(description.dtls.fingerprints) == Set(previous.dtls.fingerprints) else {
             throw Self.doesNotFit("the peer's certificate fingerprints changed; a new DTLS association is not supported", field: "a=fingerprint")
         }
     }
@@ -208,19 +219,19 @@ extension Negotiation {
     mutating func applyRemoteOffer(_ offer: AppliedDescription) -> [NegotiationEffect] {
         if signalingState == .stable { stableSnapshot = snapshot() }
         var effects: [NegotiationEffect] = []
-        let restart = currentRemote.map { offer.data.ice != $0.data.ice } ?? false
+        let restart = currentRemote.map { offer.credentials != $0.credentials } ?? false
         var offer = offer
         planAnswer(&offer)
         pendingRemote = offer
         signalingState = .haveRemoteOffer
         remember(offer)
-        if dataMid == nil, dataMLineIndex == nil {
-            dataMid = offer.data.mid
-            dataMLineIndex = offer.data.mLineIndex
+        if dataMid == nil, dataMLineIndex == nil, let data = offer.data {
+            dataMid = data.mid
+            dataMLineIndex = data.mLineIndex
         }
-        remoteIceLite = offer.data.iceLite
+        remoteIceLite = offer.iceLite
         if iceRole == nil || restart {
-            decideIceRole(answererRole(remoteLite: offer.data.iceLite), into: &effects)
+            decideIceRole(answererRole(remoteLite: offer.iceLite), into: &effects)
         }
         setRemoteIce(from: offer, into: &effects)
         return effects
@@ -232,9 +243,9 @@ extension Negotiation {
         // keeps our tag; the data section when it rejected the sections before it).
         pendingLocal?.transportIndex = answer.transportIndex
         remember(answer)
-        remoteIceLite = answer.data.iceLite
+        remoteIceLite = answer.iceLite
         if local.iceLite {
-            decideIceRole(offererRole(remoteLite: answer.data.iceLite), into: &effects)
+            decideIceRole(offererRole(remoteLite: answer.iceLite), into: &effects)
         }
         setRemoteIce(from: answer, into: &effects)
         guard answer.description.type == .answer else {
@@ -250,13 +261,22 @@ extension Negotiation {
         signalingState = .stable
         stableSnapshot = nil
         if dtlsRole == nil {
-            let role = DtlsRole.answering(answer.data.dtls.role)
+            let role = DtlsRole.answering(answer.dtls.role)
             dtlsRole = role
-            effects.append(.startDtls(role: role, remote: answer.data.dtls))
-            effects.append(.startSctp(remotePort: answer.data.sctpPort, remoteMaxMessageSize: answer.data.maxMessageSize))
+            effects.append(.startDtls(role: role, remote: answer.dtls))
         }
+        startSctp(with: answer.data, into: &effects)
         settleRestart()
         return effects
+    }
+
+    /// A completed exchange: ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)``
+    /// with the peer's data section the first time an exchange has one (the first exchange, or
+    /// the later one that added it to a media-only session); nothing without one.
+    mutating func startSctp(with remote: DataChannelRemoteDescription?, into effects: inout [NegotiationEffect]) {
+        guard !sctpStarted, let remote else { return }
+        sctpStarted = true
+        effects.append(.startSctp(remotePort: remote.sctpPort, remoteMaxMessageSize: remote.maxMessageSize))
     }
 
     mutating func setRemoteIce(from description: AppliedDescription, into effects: inout [NegotiationEffect]) {
@@ -264,7 +284,7 @@ extension Negotiation {
         guard transport.ice != remoteIce else { return }
         remoteIce = transport.ice
         effects.append(
-            .setRemoteIce(transport.ice, candidates: transport.candidates, endOfCandidates: transport.endOfCandidates, lite: description.data.iceLite))
+            .setRemoteIce(transport.ice, candidates: transport.candidates, endOfCandidates: transport.endOfCandidates, lite: description.iceLite))
     }
 
     /// Records every section's ufrag, for ``route(_:)``'s generation checks.

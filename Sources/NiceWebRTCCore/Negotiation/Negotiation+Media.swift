@@ -1,8 +1,8 @@
 import NiceICECore
 
 /// Offers and answers with audio and video sections (Unified Plan, one BUNDLE group with the
-/// data section): the answer plan a remote offer gets, the sections we write, and what a
-/// completed exchange decided (``Negotiation/negotiatedMedia``).
+/// data section when there is one): the answer plan a remote offer gets, the sections we write,
+/// and what a completed exchange decided (``Negotiation/negotiatedMedia``).
 extension Negotiation {
     /// One section of a description we write.
     enum WrittenSection {
@@ -23,7 +23,10 @@ extension Negotiation {
 
     /// createOffer with audio and video: the session's sections in order (accepted media written
     /// again from their transceivers, with the negotiated codecs; rejected ones as port 0), then
-    /// a section per new transceiver; the data section last in a first offer.
+    /// a section per new transceiver; the data section last in a first offer (when
+    /// ``offersDataSection``), appended after every other section when a later offer adds it to a
+    /// media-only session. Throws `operationError` (field `m=`) when no section would have a
+    /// transport.
     func createMediaOffer(ice: IceParameters, candidates: [IceCandidate], endOfCandidates: Bool) throws(PeerConnectionError) -> SessionDescription {
         let dtls = DtlsParameters(role: dtlsRole ?? .auto, fingerprints: local.fingerprints)
         do {
@@ -42,7 +45,7 @@ extension Negotiation {
             for index in layout.mediaLines.indices {
                 let mid = layout.mids.indices.contains(index) ? layout.mids[index] : nil
                 if let mid { layoutMids.insert(mid) }
-                if index == layout.data.mLineIndex {
+                if index == layout.data?.mLineIndex {
                     sections.append(.data)
                 } else if let media = layout.media[index], !media.isRejected, let mid,
                     let transceiver = transceivers.first(where: { $0.mid == mid && !$0.isStopped })
@@ -59,10 +62,12 @@ extension Negotiation {
             let mid = transceiver.mid ?? Self.nextMid(&used)
             sections.append(.media(offerSection(transceiver, mid: mid, negotiated: nil)))
         }
-        if layout == nil {
+        if layout == nil, offersDataSection ?? true {
             sections.insert(.data, at: min(dataMLineIndex ?? sections.count, sections.count))
+        } else if let layout, layout.data == nil, offersDataSection == true {
+            sections.append(.data)  // added to a media-only session: a new section, last
         }
-        let dataSectionMid = dataMid ?? Self.nextMid(&used)
+        let dataSectionMid = sections.contains { if case .data = $0 { true } else { false } } ? dataMid ?? Self.nextMid(&used) : ""
         let accepted = sections.compactMap { section -> String? in
             switch section {
             case .data: dataSectionMid
@@ -70,7 +75,12 @@ extension Negotiation {
             case .rejected: nil
             }
         }
-        let tag = sections.firstIndex { if case .rejected = $0 { false } else { true } }
+        guard let tag = sections.firstIndex(where: { if case .rejected = $0 { false } else { true } }) else {
+            throw PeerConnectionError(
+                .operationError, field: "m=",
+                reason: "cannot write the offer: it would have no section to carry the transport (no data section, as offersDataSection "
+                    + "says, and no transceiver that is not stopped)")
+        }
         var text = SessionLines.header(sessionId: sessionId, sessionVersion: sessionVersion) + (local.iceLite ? "a=ice-lite\r\n" : "")
         text += "a=group:BUNDLE \(accepted.joined(separator: " "))\r\na=msid-semantic: WMS\r\n"
         for (index, section) in sections.enumerated() {
@@ -136,14 +146,15 @@ extension Negotiation {
     // MARK: Answers
 
     /// A remote offer applied: which of its audio and video sections our answer accepts, and
-    /// with which transceiver. A section is accepted when it is in the data section's BUNDLE
-    /// group, not disabled by the offerer, has `a=rtcp-mux` and a codec we support, and a
-    /// transceiver takes it: the one with its mid, else the first free one of its kind, else a
-    /// new one when ``remoteMediaPolicy`` accepts. The transport is then the first mid of the
-    /// group among the accepted sections and the data section.
+    /// with which transceiver. A section is accepted when it is in the transport's BUNDLE group
+    /// (the data section's, else the first audio or video section's with a port; that section
+    /// alone when it is not bundled), not disabled by the offerer, has `a=rtcp-mux` and a codec
+    /// we support, and a transceiver takes it: the one with its mid, else the first free one of
+    /// its kind, else a new one when ``remoteMediaPolicy`` accepts. The transport is then the
+    /// first mid of the group among the accepted sections and the data section.
     mutating func planAnswer(_ offer: inout AppliedDescription) {
         var plan: [Int: Int] = [:]
-        let group = Set(offer.dataGroup ?? [])
+        let group = offer.transportMids
         for index in offer.media.keys.sorted() {
             guard let section = offer.media[index], let mid = section.mid, group.contains(mid), offer.ice.media.indices.contains(index),
                 !offer.ice.media[index].isRejected, section.rtcpMux,
@@ -159,11 +170,13 @@ extension Negotiation {
             }
         }
         offer.answerPlan = plan
-        offer.transportIndex = offer.bundleTag(of: Set(plan.keys)) ?? offer.data.mLineIndex
+        offer.transportIndex = offer.bundleTag(of: Set(plan.keys)) ?? (offer.data == nil ? plan.keys.min() : nil) ?? offer.anchorIndex
     }
 
     /// createAnswer when the plan accepts audio or video: every accepted section in one BUNDLE
-    /// group with the data section, in the offer's order; the others rejected with their mid.
+    /// group with the data section (when the offer has one), in the offer's order; the others
+    /// rejected with their mid. Every accepted section has our ICE lines, `a=fingerprint` and
+    /// `a=setup`; candidates go into the first (the transport).
     func createMediaAnswer(
         to offer: AppliedDescription, ice: IceParameters, candidates: [IceCandidate], endOfCandidates: Bool
     ) throws(PeerConnectionError) -> SessionDescription {
@@ -179,14 +192,14 @@ extension Negotiation {
     ) throws(SdpError) -> String {
         var dtls = DtlsParameters(role: dtlsRole ?? .auto, fingerprints: local.fingerprints)
         try SessionLines.validate(ice: ice, candidates: candidates, dtls: dtls, sctpPort: local.sctpPort, maxMessageSize: local.maxMessageSize)
-        let dataIndex = offer.data.mLineIndex
-        let dataLine = offer.mediaLines.indices.contains(dataIndex) ? offer.mediaLines[dataIndex].line : nil
+        let dataIndex = offer.data?.mLineIndex
+        let anchorLine = offer.mediaLines.indices.contains(offer.anchorIndex) ? offer.mediaLines[offer.anchorIndex].line : nil
         if dtls.role == .auto {
-            dtls.role = DtlsRole.answering(offer.data.dtls.role)
-        } else if dtls.role == offer.data.dtls.role {
+            dtls.role = DtlsRole.answering(offer.dtls.role)
+        } else if dtls.role == offer.dtls.role {
             throw SdpError(
-                .unsupported, field: "a=setup", line: dataLine,
-                reason: "the offer is a=setup:\(offer.data.dtls.role.setupValue) and so cannot be answered with a=setup:\(dtls.role.setupValue)")
+                .unsupported, field: "a=setup", line: anchorLine,
+                reason: "the offer is a=setup:\(offer.dtls.role.setupValue) and so cannot be answered with a=setup:\(dtls.role.setupValue)")
         }
         var sections: [Int: MediaDescription] = [:]
         for (index, id) in offer.answerPlan {
@@ -202,6 +215,11 @@ extension Negotiation {
             addSender(transceiver, to: &section)
             sections[index] = section
         }
+        guard dataIndex != nil || !sections.isEmpty else {
+            throw SdpError(
+                .unsupported, field: "m=", line: anchorLine,
+                reason: "the answer would accept no section (no data section, and the transceivers that took the offer's sections are stopped): nothing carries the transport")
+        }
         var iceOffer = offer.ice
         var rejecting = Set<String>()
         for index in iceOffer.media.indices where index != dataIndex && sections[index] == nil {
@@ -209,7 +227,7 @@ extension Negotiation {
             iceOffer.media[index].bundleOnly = false
             if let mid = iceOffer.media[index].mid { rejecting.insert(mid) }
         }
-        let group = (offer.dataGroup ?? []).filter { mid in
+        let group = (offer.transportGroup ?? []).filter { mid in
             offer.mids.firstIndex(of: mid).map { $0 == dataIndex || sections[$0] != nil } ?? false
         }
         iceOffer.bundleGroups = group.isEmpty ? [] : [group]

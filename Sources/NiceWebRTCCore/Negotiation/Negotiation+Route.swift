@@ -3,8 +3,9 @@ import NiceICECore
 extension Negotiation {
     /// W3C `addIceCandidate`'s checks, in W3C's order, and where the candidate goes.
     ///
-    /// - A candidate for the transport's section (the first of the BUNDLE group with the data
-    ///   section; the data section itself without media) of the current remote generation is
+    /// - A candidate for the transport's section (the first accepted section of the BUNDLE
+    ///   group: of the data section's group, or in a media-only session of the first audio or
+    ///   video section's; the data section itself without media) of the current remote generation is
     ///   ``CandidateRoute/add(_:)`` (with that section's mid and index); "" is
     ///   ``CandidateRoute/endOfCandidates``.
     /// - One for another section (rejected by our answer, or a transport the offerer drops), or

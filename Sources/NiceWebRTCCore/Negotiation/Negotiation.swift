@@ -1,11 +1,24 @@
 import NiceICECore
 
-/// JSEP (RFC 8829) for a session with a data section and, optionally, audio and video sections
-/// (Unified Plan, one BUNDLE group), as a value: the signalling state, the four descriptions,
-/// rollback, the ICE and DTLS roles, the data section's mid, ICE restart generations, the
-/// routing of trickled candidates, local transceivers and what each audio or video section
-/// negotiated (``negotiatedMedia``). No I/O, no clock: the runtime (`PeerConnection`) calls it
-/// and carries out the ``NegotiationEffect``s it returns.
+/// JSEP (RFC 8829) for a session with a data section, audio and video sections, or both
+/// (Unified Plan, one BUNDLE group, one transport), as a value: the signalling state, the four
+/// descriptions, rollback, the ICE and DTLS roles, the data section's mid, ICE restart
+/// generations, the routing of trickled candidates, local transceivers and what each audio or
+/// video section negotiated (``negotiatedMedia``). No I/O, no clock: the runtime
+/// (`PeerConnection`) calls it and carries out the ``NegotiationEffect``s it returns.
+///
+/// The transport: every accepted section shares one ICE and DTLS transport (max-bundle), that
+/// of the transport section, the first accepted section of the BUNDLE group (the data
+/// section's group, or in a media-only session the group of the first audio or video section
+/// with a port). Sections outside that group are rejected; rejected m-lines stay in every later
+/// offer and are never reused (RFC 8829 §5.2.2), and a section a later offer adds is appended.
+///
+/// Media-only sessions (WHIP, WHEP: a browser's or OBS's offer with audio and video sections
+/// only): a remote offer without a data section is answered with the sections a transceiver or
+/// ``remoteMediaPolicy`` takes, and no ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)``
+/// comes; with ``offersDataSection`` false our offers have only our transceivers' sections.
+/// Setting it true later (W3C: the first `createDataChannel`) makes the next offer append a
+/// bundled data section, and the answer that accepts it brings `startSctp`.
 ///
 /// Media: ``addTransceiver(_:)`` adds a local audio or video transceiver (the next offer gets a
 /// section for it; a remote offer's section of its kind takes it); ``remoteMediaPolicy`` says
@@ -34,10 +47,23 @@ public struct Negotiation: Sendable {
     public internal(set) var iceRole: IceRole?
     /// Our DTLS role, decided when the first answer is applied (local or remote); nil before.
     public internal(set) var dtlsRole: DtlsRole?
-    /// The data section's mid once a description set it.
+    /// The data section's mid once a description set it; nil in a media-only session.
     public internal(set) var dataMid: String?
-    /// The data section's m-line index once a description set it.
+    /// The data section's m-line index once a description set it; nil in a media-only session.
     public internal(set) var dataMLineIndex: Int?
+    /// Whether our offers have a data section (W3C: whether a data channel was created).
+    /// - nil (the default): a first offer has one (without transceivers, the data-only offer;
+    ///   with transceivers, the data section last); a later offer in a session negotiated
+    ///   without one (a media-only answer we gave, to WHIP or WHEP) adds none.
+    /// - false: our first offer has only the sections of our transceivers (a WHEP viewer, a WHIP
+    ///   publisher, a media offerer; `createOffer` throws when there is none).
+    /// - true: as nil for a first offer; in a session negotiated without a data section, the
+    ///   next offer appends one, bundled (RFC 8829 §5.2.2), and the answer that accepts it
+    ///   brings ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)``.
+    ///
+    /// Once a data section was negotiated it stays in every later offer, whatever this says
+    /// (JSEP never removes a section).
+    public var offersDataSection: Bool?
     /// The remote ICE credentials in effect (the current remote generation).
     public internal(set) var remoteIce: IceParameters?
     /// Whether the remote description in effect says `a=ice-lite`.
@@ -56,6 +82,9 @@ public struct Negotiation: Sendable {
     public internal(set) var negotiatedMedia: [NegotiatedMedia] = []
     /// The id the next transceiver gets.
     var nextTransceiverId = 0
+    /// Whether ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)`` was returned
+    /// (the first completed exchange with a data section).
+    var sctpStarted = false
 
     /// The `o=` session id of what we write.
     let sessionId: UInt64
@@ -100,11 +129,14 @@ public struct Negotiation: Sendable {
     /// W3C `createOffer`: our offer for the state we are in. A first offer without transceivers
     /// has one section, the data section (mid "0", `a=setup:actpass`, in `a=group:BUNDLE 0`);
     /// with transceivers, a section per transceiver (mids "0", "1", …, our codecs and header
-    /// extensions, its direction, `a=msid` and `a=ssrc` when it sends) and the data section last,
-    /// all in one BUNDLE group, candidates in the first section. A later offer keeps every section
-    /// of the session in order (accepted audio and video again with their negotiated payload
-    /// types and ids, the others rejected, port 0), adds a section per new transceiver, keeps the
-    /// data mid, our credentials and the negotiated DTLS role (`a=setup:active` / `passive`).
+    /// extensions, its direction, `a=msid` and `a=ssrc` when it sends) and the data section last
+    /// (none when ``offersDataSection`` is false: a media-only offer), all in one BUNDLE group,
+    /// candidates in the first section; every section has our `a=ice-ufrag`, `a=ice-pwd`,
+    /// `a=ice-options`, `a=fingerprint` and `a=setup`. A later offer keeps every section of the
+    /// session in order (accepted audio and video again with their negotiated payload types and
+    /// ids, the others rejected, port 0), appends a section per new transceiver and, in a
+    /// session without one, a data section when ``offersDataSection`` is true; it keeps the data
+    /// mid, our credentials and the negotiated DTLS role (`a=setup:active` / `passive`).
     ///
     /// - Parameters:
     ///   - iceRestart: Restart ICE (also implied by a pending ``restartIce()``): the offer carries
@@ -116,7 +148,9 @@ public struct Negotiation: Sendable {
     ///   - endOfCandidates: Whether `candidates` is complete.
     /// - Throws: ``PeerConnectionError/Code/invalidState`` when closed or in a state other than
     ///   stable and have-local-offer (W3C); ``PeerConnectionError/Code/operationError`` when
-    ///   our values cannot be written (then ``PeerConnectionError/sdpError`` says which).
+    ///   our values cannot be written (then ``PeerConnectionError/sdpError`` says which), and
+    ///   with field `m=` when the offer would have no section to carry the transport (no data
+    ///   section and no transceiver that is not stopped).
     public func createOffer(
         iceRestart: Bool = false, newIce: IceParameters? = nil, candidates: [IceCandidate] = [], endOfCandidates: Bool = false
     ) throws(PeerConnectionError) -> SessionDescription {
@@ -129,7 +163,8 @@ public struct Negotiation: Sendable {
             ice = newIce ?? .random()
         }
         let layout = currentLocal
-        if needsMediaOffer {
+        let dataOnly = layout.map { $0.data != nil } ?? (offersDataSection ?? true)
+        if needsMediaOffer || !dataOnly {
             return try createMediaOffer(ice: ice, candidates: candidates, endOfCandidates: endOfCandidates)
         }
         do {
@@ -146,12 +181,14 @@ public struct Negotiation: Sendable {
     }
 
     /// W3C `createAnswer`: our answer to the remote offer in effect, accepting its data section
-    /// and the audio and video sections a transceiver took when the offer was applied (codecs
-    /// both support with the offerer's payload types, ``MediaNegotiator``; the JSEP direction
-    /// against the transceiver's), all in one BUNDLE group in the offer's order, and rejecting
-    /// every other one with port 0 and its mid (without media: ``DataChannelAnswer``), with
-    /// `a=setup:active` to a first offer's `actpass` (as browsers answer) and the negotiated role
-    /// after that.
+    /// (if it has one) and the audio and video sections a transceiver took when the offer was
+    /// applied (codecs both support with the offerer's payload types, ``MediaNegotiator``; the
+    /// JSEP direction against the transceiver's), all in one BUNDLE group in the offer's order,
+    /// and rejecting every other one with port 0 and its mid (without media:
+    /// ``DataChannelAnswer``), with `a=setup:active` to a first offer's `actpass` (as browsers
+    /// answer) and the negotiated role after that. Every accepted section has our ICE
+    /// credentials, `a=fingerprint` and `a=setup`; our candidates go into the transport section
+    /// (the first of the answer's BUNDLE group).
     ///
     /// - Parameters:
     ///   - newIce: The new credentials when the remote offer restarts ICE
@@ -192,7 +229,7 @@ public struct Negotiation: Sendable {
         guard signalingState == .haveRemoteOffer, let offer = pendingRemote, let previous = currentRemote, let ours = currentLocal else {
             return false
         }
-        return offer.data.ice != previous.data.ice && local.ice == ours.data.ice
+        return offer.credentials != previous.credentials && local.ice == ours.credentials
     }
 
     /// W3C `restartIce()`: the next offer restarts ICE, with new credentials. Before the first
@@ -205,7 +242,7 @@ public struct Negotiation: Sendable {
     public mutating func restartIce() -> Bool {
         guard signalingState != .closed else { return false }
         for applied in [currentLocal, pendingLocal] {
-            if let ufrag = applied?.data.ice.usernameFragment { credentialsToReplace.insert(ufrag) }
+            if let ufrag = applied?.credentials.usernameFragment { credentialsToReplace.insert(ufrag) }
         }
         return signalingState == .stable && restartPending
     }
@@ -219,7 +256,8 @@ public struct Negotiation: Sendable {
     ///
     /// Effects: the first offer gives ``NegotiationEffect/startIce(role:)``; new credentials
     /// (a restart) ``NegotiationEffect/useLocalIce(_:)``; the first answer
-    /// ``NegotiationEffect/startDtls(role:remote:)`` (we answer `active`: DTLS client) and
+    /// ``NegotiationEffect/startDtls(role:remote:)`` (we answer `active`: DTLS client); the
+    /// first answer with a data section
     /// ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)``; a rollback restores
     /// what the offer changed (see ``NegotiationEffect``).
     ///
@@ -262,16 +300,24 @@ public struct Negotiation: Sendable {
     /// controlling against an ICE-lite offerer); new remote credentials (the first, or a remote
     /// restart) ``NegotiationEffect/setRemoteIce(_:candidates:endOfCandidates:lite:)`` with the
     /// description's candidates; the first answer ``NegotiationEffect/startDtls(role:remote:)``
-    /// and ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)``.
+    /// and, the first time an exchange has a data section,
+    /// ``NegotiationEffect/startSctp(remotePort:remoteMaxMessageSize:)`` (never in a media-only
+    /// session).
     ///
     /// - Throws: ``PeerConnectionError``: `invalidState` when closed or the type does not fit the
     ///   state (rollback outside have-local-offer and have-remote-offer; an offer in a pranswer
     ///   state; an answer or pranswer outside have-local-offer and have-remote-pranswer);
-    ///   `operationError` for an SDP that cannot be read or has no usable data section
-    ///   (``PeerConnectionError/sdpError`` has the field and line); `invalidAccess` for one that
-    ///   does not fit the session (an answer with `a=setup:actpass` or the same role as our
-    ///   offer, other sections or another data mid than our offer, a DTLS role or certificate
-    ///   other than the negotiated one).
+    ///   `operationError` for an SDP that cannot be read or used (``PeerConnectionError/sdpError``
+    ///   has the field and line): a data section that is rejected or bundle-only, neither a data
+    ///   section nor an audio or video section (field `m=application`), a transport section
+    ///   without ICE or DTLS values, and an offer without a data section of which the answer
+    ///   could accept no section (field `m=`: no transceiver takes one and
+    ///   ``remoteMediaPolicy`` rejects, or none is in the transport's BUNDLE group with a codec
+    ///   and `a=rtcp-mux`); `invalidAccess` for one that does not fit the session (an answer
+    ///   with `a=setup:actpass` or the same role as our offer, other sections or another data
+    ///   mid than our offer, a re-offer that moves the data section or adds it anywhere but
+    ///   after the session's sections, a DTLS role or certificate other than the negotiated
+    ///   one).
     public mutating func setRemoteDescription(_ description: SessionDescription) throws(PeerConnectionError) -> [NegotiationEffect] {
         guard signalingState != .closed else { throw Self.closedError("setRemoteDescription") }
         switch description.type {
@@ -287,7 +333,18 @@ public struct Negotiation: Sendable {
             }
             let applied = try Self.readRemote(description)
             try checkRemoteOffer(applied)
-            return effects + applyRemoteOffer(applied)
+            var next = self
+            let applying = next.applyRemoteOffer(applied)
+            if let offer = next.pendingRemote, offer.data == nil, offer.answerPlan.isEmpty {
+                throw PeerConnectionError(
+                    sdp: SdpError(
+                        .unsupported, field: "m=",
+                        reason: "the offer has no data section and the answer could accept none of its audio and video sections "
+                            + "(none is taken by a transceiver or remoteMediaPolicy, in the transport's BUNDLE group, with a codec we support and a=rtcp-mux)"),
+                    "the remote offer cannot be answered")
+            }
+            self = next
+            return effects + applying
         case .answer, .pranswer:
             guard signalingState == .haveLocalOffer || signalingState == .haveRemotePranswer, let offer = pendingLocal else {
                 throw wrongState("setRemoteDescription(\(description.type.rawValue))", allowed: "have-local-offer or have-remote-pranswer")
@@ -299,8 +356,9 @@ public struct Negotiation: Sendable {
     }
 
     /// A local candidate as the runtime signals it (W3C `icecandidate` event), with the
-    /// transport section's `sdpMid` and `sdpMLineIndex` (the BUNDLE group's first section: the
-    /// data section in a data-only session) and the ufrag of the credentials in use; nil
+    /// transport section's `sdpMid` and `sdpMLineIndex` (the BUNDLE group's first accepted
+    /// section: the data section in a data-only session, the first audio or video section in
+    /// a media-only one) and the ufrag of the credentials in use; nil
     /// (gathering complete) gives the end-of-candidates init (candidate ""). Nil before the
     /// first local description (W3C gathers only after it) and when closed.
     public func trickled(_ candidate: IceCandidate?) -> IceCandidateInit? {
