@@ -29,7 +29,7 @@ struct PeerConnectionLoopbackTests {
         try await second.waitUntilConnected(timeout: .seconds(10))
         #expect(first.iceConnectionState == .connected || first.iceConnectionState == .completed)
         // The offerer controls ICE; the answerer is the DTLS client (a=setup:active).
-        let roles = (first.core.negotiation(\.iceRole), second.core.negotiation(\.iceRole), second.core.negotiation(\.dtlsRole))
+        let roles = (first.core.negotiation { $0.iceRole }, second.core.negotiation { $0.iceRole }, second.core.negotiation { $0.dtlsRole })
         #expect(roles.0 == .controlling)
         #expect(roles.1 == .controlled)
         #expect(roles.2 == .client)
@@ -105,7 +105,7 @@ struct PeerConnectionLoopbackTests {
         let got = candidates.current
         #expect(got.last == .some(nil))
         #expect(got.dropLast().last??.candidate == "")
-        let mid = a.core.negotiation(\.dataMid)
+        let mid = a.core.negotiation { $0.dataMid }
         for c in got.compactMap({ $0 }) {
             #expect(c.sdpMid == mid, "\(c)")
             #expect(c.sdpMLineIndex == 0)
@@ -139,8 +139,8 @@ struct PeerConnectionLoopbackTests {
         let incoming = try await firstIncoming(second)
         try channel.send(text: "x")
         #expect(try await nextMessage(incoming) == .text("x"))
-        #expect(full.core.negotiation(\.iceRole) == .controlling)
-        #expect(server.core.negotiation(\.iceRole) == .controlled)
+        #expect(full.core.negotiation { $0.iceRole } == .controlling)
+        #expect(server.core.negotiation { $0.iceRole } == .controlled)
         #expect(server.localDescription?.sdp.contains("a=ice-lite") == true)
         links.forEach { $0.cancel() }
         await full.closeAndWait()

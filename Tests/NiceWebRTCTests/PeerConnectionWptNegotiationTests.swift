@@ -143,7 +143,7 @@ struct PeerConnectionWptNegotiationTests {
         try await b.setRemoteDescription(try #require(n.pc.localDescription))
         try await n.pc.setRemoteDescription(try await b.setLocalDescription())
         #expect(n.fired == 1)
-        #expect(n.pc.core.negotiation(\.restartPending) == false)
+        #expect(n.pc.core.negotiation { $0.restartPending } == false)
         n.pc.close()
         b.close()
     }
@@ -188,7 +188,7 @@ struct PeerConnectionWptNegotiationTests {
         #expect(n.fired == 1)
         try await negotiate(n.pc, b)
         #expect(n.fired == 1)
-        #expect(n.pc.core.negotiation(\.restartPending) == false)
+        #expect(n.pc.core.negotiation { $0.restartPending } == false)
         n.pc.close()
         b.close()
     }
@@ -262,7 +262,7 @@ struct PeerConnectionWptNegotiationTests {
         a.restartIce()
         try await negotiate(a, n.pc)
         #expect(n.fired == 1)
-        #expect(n.pc.core.negotiation(\.restartPending) == false)
+        #expect(n.pc.core.negotiation { $0.restartPending } == false)
         n.pc.close()
         a.close()
     }

@@ -137,7 +137,7 @@ final class PeerConnectionCore: Sendable {
             case .state(let change):
                 self?.hub.emit(.iceConnection(change.state))
             case .selectedPair(let pair):
-                // A data-only session uses component 1 only (rtcp-mux).
+                // Every session uses component 1 only (BUNDLE and rtcp-mux: data, RTP and RTCP share it).
                 guard pair.component == 1 else { return }
                 self?.hub.emit(.selectedPair(pair))
             }
@@ -366,7 +366,7 @@ final class PeerConnectionCore: Sendable {
                 // peer still uses, and to the peer's parameters and candidates, which libnice's
                 // restart forgot (the core sees no remote change, so it says nothing of them).
                 logger.info("ICE restart rolled back: previous credentials restored")
-                guard let remote = remote ?? negotiation(\.remoteIce) else { continue }
+                guard let remote = remote ?? negotiation({ $0.remoteIce }) else { continue }
                 try? ice.setRemoteParameters(remote)
                 for candidate in undo { try? ice.addIceCandidate(candidate) }
                 state.withLock { $0.remoteCandidates = undo }
@@ -490,6 +490,7 @@ final class PeerConnectionCore: Sendable {
             }
         }
         let first = state.withLock { s -> Bool in
+            s.negotiation.offersDataSection = true  // the next offer has a data section (appended if media came first)
             defer { s.createdChannel = true }
             return !s.createdChannel
         }

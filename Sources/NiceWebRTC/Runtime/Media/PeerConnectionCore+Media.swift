@@ -9,6 +9,9 @@ extension PeerConnectionCore {
             kind: kind, direction: direction, streamIds: streamIds, trackId: track?.id, ssrc: ssrc, cname: cname)
         let result = state.withLock { s -> Result<Int, PeerConnectionError> in
             guard !s.closed else { return .failure(PeerConnectionError(.invalidState, reason: "the PeerConnection is closed")) }
+            // W3C: an offer has a data section only once a data channel was created; a session
+            // that starts with media offers media alone (a WHIP publisher, a WHEP viewer).
+            if !s.createdChannel && s.negotiation.offersDataSection == nil { s.negotiation.offersDataSection = false }
             return Result { () throws(PeerConnectionError) in try s.negotiation.addTransceiver(settings) }
         }
         let id = try result.get()
