@@ -41,12 +41,20 @@ final class MediaSession: Sendable {
     let dtls: DtlsTransport
     let logger: Logger
     let control: any MediaControl
+    /// Test-only: outbound RTP for which this returns false is not handed to SRTP but recorded
+    /// as sent (in the send history, the counters), as a packet lost on the wire is. Runs on the
+    /// writer's thread with no lock held but its own (a leaf).
+    package let outboundFilter = Locked<(@Sendable (RtpPacket) -> Bool)?>(nil)
 
     init(dtls: DtlsTransport, logger: Logger, control: any MediaControl = NoMediaControl()) {
         self.dtls = dtls
         self.logger = logger
         self.control = control
+        control.attach(self)
     }
+
+    /// The RTCP engine, when the control is one (stats, tests).
+    var engine: RtcpEngine? { control as? RtcpEngine }
 
     var counters: MediaCounters { state.withLock { $0.counters } }
     var srtp: SrtpCore? { state.withLock { $0.srtp } }
@@ -179,6 +187,7 @@ final class MediaSession: Sendable {
             }
             return (Array(s.bindings.values), s.srtp)
         }
+        control.close()
         srtp?.close()
         for binding in bindings {
             binding.localTrack?.detach(self)
