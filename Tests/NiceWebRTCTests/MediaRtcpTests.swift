@@ -73,12 +73,41 @@ struct MediaRtcpTests {
         }
         let r = try #require(remote)
         let rtt = try #require(r.roundTripTime)
-        #expect(rtt >= 0 && rtt < 0.5 && r.packetsLost == 0 && r.reportsReceived > 0, "\(r)")
+        #expect(rtt > 0 && rtt < 0.5 && r.packetsLost == 0 && r.reportsReceived > 0, "\(r)")
         let statsA = await p.a.stats(), statsB = await p.b.stats()
         #expect(statsA.outboundRtp.first?.remoteId == r.id && statsA.entries.contains { $0.type == "remote-inbound-rtp" })
         #expect(statsB.inboundRtp.first?.packetsLost == 0)
         #expect(try #require(p.b.core.media.engine).counters.reportsSent > 0)
         await p.close()
+    }
+
+    @Test("SR both ways: once B sends back too, both sides have remote-inbound-rtp with a small RTT", .timeLimit(.minutes(1)))
+    func reportsBothWays() async throws {
+        let p = try await Pair.make()
+        let toA = LocalTrack(kind: .video, mimeType: "video/VP8", id: "b-cam")
+        let needed = p.b.negotiationNeededEvents()
+        try p.b.addTrack(toA)
+        #expect(await first(1, of: needed).count == 1)
+        let aTracks = p.a.trackEvents()
+        try await negotiate(p.b, p.a)
+        let back = try #require(await first(1, of: aTracks).first?.track)
+        let reader = TrackReader(back)
+        var fromB = reader.progress.makeAsyncIterator(), fromA = p.reader.progress.makeAsyncIterator()
+        for i in 0..<20 {
+            p.video.write(serverPacket(i))
+            toA.write(serverPacket(i))
+        }
+        #expect(await reader.wait(for: 20, &fromB))
+        #expect(await p.reader.wait(for: 20, &fromA))
+        func rtts() async -> [Double?] {
+            [await p.a.stats().remoteInboundRtp.first?.roundTripTime, await p.b.stats().remoteInboundRtp.first?.roundTripTime]
+        }
+        #expect(await eventuallyAsync(.seconds(20)) { await rtts().allSatisfy { $0 != nil } })
+        for rtt in await rtts() { #expect((rtt ?? 0) > 0 && (rtt ?? 1) < 0.5, "\(String(describing: rtt))") }
+        let inboundA = await p.a.stats().inboundRtp, inboundB = await p.b.stats().inboundRtp
+        #expect(inboundA.count == 1 && inboundB.count == 1 && (inboundA + inboundB).allSatisfy { $0.packetsLost == 0 })
+        await p.close()
+        _ = await reader.task.value
     }
 
     @Test("PLI rate limit: 100 requestKeyframe() in a burst reach A's track at most a few times", .timeLimit(.minutes(1)))
