@@ -77,8 +77,11 @@ struct MediaRtcpTests {
         let statsA = await p.a.stats(), statsB = await p.b.stats()
         #expect(statsA.outboundRtp.first?.remoteId == r.id && statsA.entries.contains { $0.type == "remote-inbound-rtp" })
         #expect(statsB.inboundRtp.first?.packetsLost == 0)
-        #expect(try #require(p.b.core.media.engine).counters.reportsSent > 0)
+        let engine = try #require(p.b.core.media.engine)
+        #expect(engine.counters.reportsSent > 0)
         await p.close()
+        // Closed: the pending report timer fires once more and is not re-armed.
+        #expect(await eventually { engine.state.withLock { $0.closed && !$0.reportArmed && !$0.nackArmed } })
     }
 
     @Test("SR both ways: once B sends back too, both sides have remote-inbound-rtp with a small RTT", .timeLimit(.minutes(1)))
@@ -130,6 +133,17 @@ struct MediaRtcpTests {
         for _ in 0..<100 { try p.b.core.media.sendRaw(rtcp: pli) }
         #expect(await eventuallyAsync { (await p.a.stats().outboundRtp.first?.pliCount ?? 0) >= sent + 50 })
         #expect(p.video.keyframeRequestCount <= before + 2)
+        // FIRs (past the interval each time, so only the request sequence number decides): a new
+        // sequence number is surfaced, the same one repeated is a retransmission, never again.
+        let fir = try RtcpFullIntraRequest(senderSsrc: 1, entries: [.init(ssrc: p.sender.ssrc, sequenceNumber: 9)]).serialized()
+        try await Task.sleep(for: .milliseconds(600))
+        let beforeFir = p.video.keyframeRequestCount
+        try p.b.core.media.sendRaw(rtcp: fir)
+        #expect(await eventually { p.video.keyframeRequestCount == beforeFir + 1 })
+        try await Task.sleep(for: .milliseconds(600))
+        for _ in 0..<20 { try p.b.core.media.sendRaw(rtcp: fir) }
+        #expect(await eventuallyAsync { (await p.a.stats().outboundRtp.first?.firCount ?? 0) >= 16 })
+        #expect(p.video.keyframeRequestCount == beforeFir + 1)
         await p.close()
     }
 

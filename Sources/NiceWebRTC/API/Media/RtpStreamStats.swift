@@ -52,9 +52,9 @@ public struct OutboundRtpStats: Sendable, Hashable {
     public var kind: String
     public var mid: String?
     public var transportId: String
-    /// Packets handed to SRTP (retransmissions excluded).
+    /// Packets sent, retransmissions included (W3C).
     public var packetsSent: UInt64
-    /// Payload bytes (W3C: headers and padding excluded; retransmissions excluded).
+    /// Payload bytes, retransmissions included (W3C: headers and padding excluded).
     public var bytesSent: UInt64
     /// Header and padding bytes (retransmissions included).
     public var headerBytesSent: UInt64 = 0
@@ -72,6 +72,8 @@ public struct OutboundRtpStats: Sendable, Hashable {
     public var remoteId: String?
 
     mutating func compose(_ f: OutboundRtpFigures) {
+        packetsSent = f.packetsSent
+        bytesSent = f.bytesSent
         headerBytesSent = f.headerBytesSent
         retransmittedPacketsSent = f.retransmittedPacketsSent
         retransmittedBytesSent = f.retransmittedBytesSent

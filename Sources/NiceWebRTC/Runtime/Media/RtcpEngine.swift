@@ -69,7 +69,7 @@ final class RtcpEngine: MediaControl {
 
     func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo) {
         let now = MediaClock.monotonic()
-        let tracked = state.withLock { s -> Bool in
+        let arm = state.withLock { s -> Bool in
             guard !s.closed else { return false }
             if s.outgoing[packet.ssrc] == nil {
                 guard s.outgoing.count < Self.streamLimit else {
@@ -84,14 +84,14 @@ final class RtcpEngine: MediaControl {
             s.outgoing[packet.ssrc]?.stats.recordSent(
                 payloadBytes: packet.payload.count, headerBytes: bytes.count - packet.payload.count, rtpTimestamp: packet.timestamp,
                 capturedAt: now)
-            return true
+            return !s.reportArmed
         }
-        if tracked { armReports() }
+        if arm { armReports() }
     }
 
     func didReceive(_ packet: RtpPacket, wireCount: Int, repaired: Bool, stream: MediaStreamInfo) {
         let now = MediaClock.monotonic()
-        let (tracked, keyframe, nackDue) = state.withLock { s -> (Bool, RtcpPacket?, Bool) in
+        let (arm, keyframe, nackDue) = state.withLock { s -> (Bool, RtcpPacket?, Bool) in
             guard !s.closed else { return (false, nil, false) }
             if s.incoming[packet.ssrc] == nil {
                 guard s.incoming.count < Self.streamLimit else {
@@ -107,13 +107,12 @@ final class RtcpEngine: MediaControl {
                 headerBytes: max(wireCount - packet.payload.count, 0), now: now)
             s.incoming[packet.ssrc]?.generator.received(sequenceNumber: packet.sequenceNumber, now: now)
             let keyframe = Self.keyframeIfNeeded(ssrc: packet.ssrc, now: now, &s)
-            let due = s.incoming[packet.ssrc]?.generator.nextDeadline(roundTripTime: s.roundTripTime) != nil
-            return (true, keyframe, due)
+            let due = !s.nackArmed && s.incoming[packet.ssrc]?.generator.nextDeadline(roundTripTime: s.roundTripTime) != nil
+            return (!s.reportArmed, keyframe, due)
         }
-        guard tracked else { return }
         if let keyframe { send([keyframe]) }
         if nackDue { armNackPoll() }
-        armReports()
+        if arm { armReports() }
     }
 
     /// A PLI when the generator of `ssrc` gave packets up (the decoder needs a keyframe).
