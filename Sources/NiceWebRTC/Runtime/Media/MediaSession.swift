@@ -10,7 +10,8 @@ import NiceWebRTCCore
 /// unknown SSRCs learnt from the `sdes:mid` header extension or the peer's `a=ssrc` lines (at
 /// most ``learntSsrcLimit``; beyond, dropped and counted), RTX unwrapped (RFC 4588: the OSN is
 /// the first two payload bytes); RTCP compounds parsed: PLI/FIR for our SSRC to the local
-/// track's keyframe requests, NACK/SR/RR to the ``MediaControl`` seam.
+/// track's keyframe requests (through the control's limiter), NACK/SR/RR to the ``MediaControl``
+/// (``RtcpEngine`` for a PeerConnection: NACK answers, SR/RR, stats figures).
 ///
 /// **Outbound** (the writer's thread): ``LocalTrack/write(_:)`` → per-binding rewrite (SSRC,
 /// payload type, sequence number, mid extension) under the lock → ``SrtpCore/sendRtp(_:)``
