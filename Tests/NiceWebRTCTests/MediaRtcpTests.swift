@@ -159,18 +159,22 @@ struct MediaRtcpTests {
         let asked = (0..<UInt16(total + 200)).map { first &+ $0 }
         let nack = try RtcpGenericNack(senderSsrc: 1, mediaSsrc: p.sender.ssrc, lost: asked).serialized()
         let storm = 300
+        let start = ContinuousClock.now
         for _ in 0..<storm { try p.b.core.media.sendRaw(rtcp: nack) }
         let engine = try #require(p.a.core.media.engine)
         let ssrc = p.sender.ssrc
         func counters() -> RtpNackResponder.Counters? { engine.state.withLock { $0.outgoing[ssrc]?.responder.counters } }
-        // Loopback may lose some of the flood under load: wait for most of it.
-        #expect(await eventually { (counters()?.nacksReceived ?? 0) >= UInt64(storm * 9 / 10) })
+        // Loopback loses part of such a flood under load (A's context thread busy resending while
+        // its socket fills): wait for a third of it; the bounds hold for any snapshot.
+        #expect(await eventually { (counters()?.nacksReceived ?? 0) >= UInt64(storm / 3) })
         let c = try #require(counters())
+        let elapsed = ContinuousClock.now - start
         #expect(c.packetsResent <= c.nacksReceived * 64)
         #expect(c.packetsResent + c.packetsRateLimited + c.packetsNotInHistory + c.packetsOverCap == c.packetsRequested)
         #expect(c.packetsRateLimited > 0 && c.packetsNotInHistory > 0, "\(c)")
-        // Nothing near "every NACK answered in full".
-        #expect(c.packetsResent < c.nacksReceived * UInt64(total) / 2, "\(c)")
+        // Each packet at most once per 10 ms (the responder's minimum resend interval).
+        let windows = UInt64(elapsed / .milliseconds(10)) + 1
+        #expect(c.packetsResent <= UInt64(total) * windows, "\(c) in \(elapsed)")
         await p.close()
     }
 }
