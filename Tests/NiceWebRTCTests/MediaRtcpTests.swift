@@ -41,7 +41,7 @@ struct MediaRtcpTests {
         let p = try await Pair.make()
         // Loss on the wire, chosen by the writer's index (the timestamp is i × 3000).
         let dropped: Set<UInt32> = [5, 17, 18, 40]
-        p.a.core.media.outboundFilter.withLock { $0 = { !dropped.contains($0.timestamp / 3000) } }
+        p.a.core.media.setOutboundFilter { !dropped.contains($0.timestamp / 3000) }
         var progress = p.reader.progress.makeAsyncIterator()
         let total = 60
         for i in 0..<total { p.video.write(serverPacket(i)) }

@@ -34,7 +34,7 @@ extension MediaSession {
         }
         guard let prepared else { return }
         do throws(SrtpError) {
-            if outboundFilter.withLock({ $0 })?(prepared.packet) ?? true { try prepared.srtp.sendRtp(prepared.bytes) }
+            if passesOutboundFilter(prepared.packet) { try prepared.srtp.sendRtp(prepared.bytes) }
             control.didSend(prepared.packet, bytes: prepared.bytes, stream: prepared.stream)
         } catch {
             state.withLock { $0.counters.sendFailures += 1 }

@@ -1,6 +1,7 @@
 import Logging
 import NiceICE
 import NiceWebRTCCore
+import Synchronization
 
 /// The media runtime of one ``PeerConnection``: the bindings of its transceivers, SRTP (an
 /// ``SrtpCore`` on the session's DTLS transport, attached when the first exchange negotiates an
@@ -42,16 +43,31 @@ final class MediaSession: Sendable {
     let dtls: DtlsTransport
     let logger: Logger
     let control: any MediaControl
-    /// Test-only: outbound RTP for which this returns false is not handed to SRTP but recorded
-    /// as sent (in the send history, the counters), as a packet lost on the wire is. Runs on the
-    /// writer's thread with no lock held but its own (a leaf).
-    package let outboundFilter = Locked<(@Sendable (RtpPacket) -> Bool)?>(nil)
+    private let outboundFilter = Locked<(@Sendable (RtpPacket) -> Bool)?>(nil)
+    private let hasOutboundFilter = Atomic<Bool>(false)
 
     init(dtls: DtlsTransport, logger: Logger, control: any MediaControl = NoMediaControl()) {
         self.dtls = dtls
         self.logger = logger
         self.control = control
         control.attach(self)
+    }
+
+    /// **Test-only** (internal, reached through `@testable import`): outbound RTP (after the
+    /// rewrite) for which `filter` returns false is not handed to SRTP but recorded as sent (send
+    /// history, counters), as a packet lost on the wire is — to aim a loss at chosen packets, which
+    /// cannot be done at the ICE level where everything is encrypted. The filter runs on the
+    /// writer's thread with no lock held but the filter slot's (a leaf): it must not call back into
+    /// the session. Nil (the default) costs one relaxed atomic load per packet.
+    func setOutboundFilter(_ filter: (@Sendable (RtpPacket) -> Bool)?) {
+        outboundFilter.withLock { $0 = filter }
+        hasOutboundFilter.store(filter != nil, ordering: .relaxed)
+    }
+
+    /// Whether the test-only filter lets `packet` go on the wire.
+    func passesOutboundFilter(_ packet: RtpPacket) -> Bool {
+        guard hasOutboundFilter.load(ordering: .relaxed), let filter = outboundFilter.withLock({ $0 }) else { return true }
+        return filter(packet)
     }
 
     /// The RTCP engine, when the control is one (stats, tests).

@@ -3,8 +3,14 @@ import NiceWebRTCCore
 /// The engine's two timers, both on the ICE context thread: the report timer (SR/RR + SDES on an
 /// ``RtcpIntervalTimer`` schedule: 1 s mean with video, 5 s audio only) and the NACK poll (at
 /// the earliest generator deadline). Each is armed at most once at a time (a flag under the
-/// lock), from the first packet either way, and not re-armed once closed.
+/// lock), from the first packet either way, and not re-armed once closed. The report timer also
+/// stops while no media flows (nothing sent or received for ``staleAfter``): the next packet
+/// arms it again.
 extension RtcpEngine {
+    /// A source silent this long is no longer reported on (sent: no SR; received: no report
+    /// block). RFC 3550 §6.3.8 says two intervals; at least 5 s, as audio's interval is.
+    static func staleAfter(interval: UInt64) -> UInt64 { max(2 * interval, 5 * RtpClock.second) }
+
     /// Arms the report timer unless it is pending.
     func armReports() {
         let now = MediaClock.monotonic()
@@ -60,27 +66,32 @@ extension RtcpEngine {
         armNackPoll()
     }
 
-    /// Sends one report compound: an SR per source that sent (the first carries the report
-    /// blocks), or an RR from our first receiving binding's SSRC when we send nothing; then SDES.
+    /// Sends one report compound: an SR per source that sent lately (the first carries the
+    /// report blocks of the sources heard lately), or an RR from our first receiving binding's
+    /// SSRC when we send nothing; then SDES. Nothing (and no re-arm) when all is silent.
     func reportTick() {
         let now = MediaClock.monotonic(), ntp = MediaClock.ntp()
         let compound = state.withLock { s -> (MediaSession, [UInt8])? in
             s.reportArmed = false
+            s.idle = false
             guard !s.closed, let session = s.session else { return nil }
+            let stale = Self.staleAfter(interval: s.reportTimer?.interval ?? RtpClock.second)
+            func fresh(_ t: UInt64?) -> Bool { t.map { now < $0 || now - $0 < stale } ?? false }
             var blocks: [RtcpReportBlock] = []
-            for ssrc in s.incoming.keys.sorted() {
+            for ssrc in s.incoming.keys.sorted() where fresh(s.incoming[ssrc]?.stats.stats.lastPacketReceivedTime) {
                 if let block = s.incoming[ssrc]?.stats.makeReportBlock(now: now) { blocks.append(block) }
             }
             var packets: [RtcpPacket] = []
             var sources: [UInt32] = []
-            for ssrc in s.outgoing.keys.sorted() {
+            for ssrc in s.outgoing.keys.sorted() where fresh(s.outgoing[ssrc]?.lastSentAt) {
                 guard let sr = s.outgoing[ssrc]?.stats.makeSenderReport(now: now, ntp: ntp, reports: sources.isEmpty ? blocks : [])
                 else { continue }
                 packets.append(.senderReport(sr))
                 sources.append(ssrc)
             }
             if packets.isEmpty {
-                guard let reporter = s.incoming.keys.sorted().first.flatMap({ s.incoming[$0]?.generator.senderSsrc }) else { return nil }
+                s.idle = blocks.isEmpty
+                guard !blocks.isEmpty, let reporter = s.incoming.keys.sorted().first.flatMap({ s.incoming[$0]?.generator.senderSsrc }) else { return nil }
                 packets.append(.receiverReport(RtcpReceiverReport(ssrc: reporter, reports: Array(blocks.prefix(31)))))
                 sources.append(reporter)
             }
@@ -93,7 +104,7 @@ extension RtcpEngine {
         if let (session, bytes) = compound {
             do throws(SrtpError) { try session.sendRaw(rtcp: bytes) } catch { state.withLock { $0.counters.sendFailures &+= 1 } }
         }
-        armReports()
+        if !state.withLock({ $0.idle }) { armReports() }
     }
 
     /// The W3C figures of every stream, for the stats report.

@@ -18,6 +18,8 @@ final class RtcpEngine: MediaControl {
         var kind: MediaKind
         var responder: RtpNackResponder
         var stats: RtpSenderStatistics
+        /// When the last packet was sent (monotonic ns).
+        var lastSentAt: UInt64
     }
 
     struct Incoming: Sendable {
@@ -36,6 +38,8 @@ final class RtcpEngine: MediaControl {
         var receiveLimiters: [UInt32: KeyframeRequestLimiter] = [:]
         var reportTimer: RtcpIntervalTimer?
         var reportArmed = false
+        /// The last report tick found nothing to report (no re-arm until the next packet).
+        var idle = false
         var nackArmed = false
         var closed = false
         /// The last RTT measured from a report block, nanoseconds.
@@ -78,8 +82,9 @@ final class RtcpEngine: MediaControl {
                 }
                 s.outgoing[packet.ssrc] = Outgoing(
                     kind: stream.kind, responder: RtpNackResponder(ssrc: packet.ssrc),
-                    stats: RtpSenderStatistics(ssrc: packet.ssrc, clockRate: stream.clockRate))
+                    stats: RtpSenderStatistics(ssrc: packet.ssrc, clockRate: stream.clockRate), lastSentAt: now)
             }
+            s.outgoing[packet.ssrc]?.lastSentAt = now
             s.outgoing[packet.ssrc]?.responder.recordSent(sequenceNumber: packet.sequenceNumber, bytes: bytes, now: now)
             s.outgoing[packet.ssrc]?.stats.recordSent(
                 payloadBytes: packet.payload.count, headerBytes: bytes.count - packet.payload.count, rtpTimestamp: packet.timestamp,
