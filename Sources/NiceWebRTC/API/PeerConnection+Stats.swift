@@ -80,7 +80,8 @@ extension PeerConnection {
             timestamp: Date().timeIntervalSince1970 * 1000,
             peerConnection: PeerConnectionStats(id: "P", dataChannelsOpened: UInt32(opened), dataChannelsClosed: UInt32(closed)),
             transport: transport, candidatePairs: pairs, localCandidates: locals, remoteCandidates: remotes,
-            dataChannels: channels, certificates: certificates, inboundRtp: rtp.inbound, outboundRtp: rtp.outbound)
+            dataChannels: channels, certificates: certificates, inboundRtp: rtp.inbound, outboundRtp: rtp.outbound,
+            remoteInboundRtp: rtp.remoteInbound)
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -34,6 +34,8 @@ public struct StatsReport: Sendable, Hashable {
     public var inboundRtp: [InboundRtpStats] = []
     /// The `outbound-rtp` stats (one per sender).
     public var outboundRtp: [OutboundRtpStats] = []
+    /// The `remote-inbound-rtp` stats (one per sender the peer reported on).
+    public var remoteInboundRtp: [RemoteInboundRtpStats] = []
 
     /// The pair `transport.selectedCandidatePairId` names, if any.
     public var selectedCandidatePair: CandidatePairStats? {
@@ -50,6 +52,7 @@ public struct StatsReport: Sendable, Hashable {
             + certificates.map { ($0.id, CertificateStats.type) }
             + inboundRtp.map { ($0.id, InboundRtpStats.type) }
             + outboundRtp.map { ($0.id, OutboundRtpStats.type) }
+            + remoteInboundRtp.map { ($0.id, RemoteInboundRtpStats.type) }
     }
 }
 

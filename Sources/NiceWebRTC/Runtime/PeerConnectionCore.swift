@@ -112,7 +112,7 @@ final class PeerConnectionCore: Sendable {
         var negotiation = Negotiation(local: local)
         negotiation.remoteMediaPolicy = configuration.remoteMediaPolicy
         state = Locked(State(negotiation: negotiation))
-        media = MediaSession(dtls: dtls, logger: logger)
+        media = MediaSession(dtls: dtls, logger: logger, control: RtcpEngine(cname: cname))
         wireLayers()
     }
 

@@ -92,53 +92,66 @@ final class PeerConnectionHub: Sendable {
     /// after close.
     func emit(_ event: PeerConnectionEvent) {
         state.withLock { s in
-            guard !s.closed else { return }
-            switch event {
-            case .signaling(let v):
-                guard v != s.signaling else { return }
-                s.signaling = v
-                s.signalingStreams.yield(v)
-            case .iceConnection(let v):
-                guard v != s.iceConnection else { return }
-                s.iceConnection = v
-                s.iceStreams.yield(v)
-            case .connection(let v):
-                guard v != s.connection else { return }
-                s.connection = v
-                s.connectionStreams.yield(v)
-            case .gathering(let v):
-                guard v != s.gathering else { return }
-                s.gathering = v
-                s.gatheringStreams.yield(v)
-                if v == .gathering {
-                    s.candidates = []
-                    s.candidatesEnded = false
-                }
-            case .candidate(let c):
-                if let c { s.candidates.append(c) } else { s.candidatesEnded = true }
-                s.candidateStreams.yield(c)
-            case .negotiationNeeded:
-                s.negotiationNeeded = true
-                s.negotiationStreams.yield(())
-            case .selectedPair(let p):
-                // Every selection ICE reports (a restart selects again, even the same addresses).
-                s.selectedPair = p
-                s.pairStreams.yield(p)
-            case .dtls(let v):
-                guard v != s.dtls else { return }
-                s.dtls = v
-                s.dtlsStreams.yield(v)
-            case .track(let e):
-                s.tracks.append(e)
-                s.trackStreams.yield(e)
-            }
+            guard !s.closed, record(event, &s) else { return }
             s.outbox.append(event)
-            // Scheduled under the lock (async never runs inline): whoever saw the event in a
-            // stream or a property can rely on a `queue.sync {}` delivering it to the handlers.
+            // Scheduled under the lock (async never runs inline) and before any stream sees the
+            // event: whoever saw it in a stream or a property can rely on a `queue.sync {}`
+            // delivering it to the handlers.
             if !s.drainScheduled {
                 s.drainScheduled = true
                 queue.async { [self] in drain() }
             }
+            yield(event, &s)
+        }
+    }
+
+    /// Records `event` in the properties; false for a state that did not change (not emitted).
+    private func record(_ event: PeerConnectionEvent, _ s: inout State) -> Bool {
+        switch event {
+        case .signaling(let v):
+            guard v != s.signaling else { return false }
+            s.signaling = v
+        case .iceConnection(let v):
+            guard v != s.iceConnection else { return false }
+            s.iceConnection = v
+        case .connection(let v):
+            guard v != s.connection else { return false }
+            s.connection = v
+        case .gathering(let v):
+            guard v != s.gathering else { return false }
+            s.gathering = v
+            if v == .gathering {
+                s.candidates = []
+                s.candidatesEnded = false
+            }
+        case .candidate(let c):
+            if let c { s.candidates.append(c) } else { s.candidatesEnded = true }
+        case .negotiationNeeded:
+            s.negotiationNeeded = true
+        case .selectedPair(let p):
+            // Every selection ICE reports (a restart selects again, even the same addresses).
+            s.selectedPair = p
+        case .dtls(let v):
+            guard v != s.dtls else { return false }
+            s.dtls = v
+        case .track(let e):
+            s.tracks.append(e)
+        }
+        return true
+    }
+
+    /// Yields `event` to its streams (under the lock, after the drain was scheduled).
+    private func yield(_ event: PeerConnectionEvent, _ s: inout State) {
+        switch event {
+        case .signaling(let v): s.signalingStreams.yield(v)
+        case .iceConnection(let v): s.iceStreams.yield(v)
+        case .connection(let v): s.connectionStreams.yield(v)
+        case .gathering(let v): s.gatheringStreams.yield(v)
+        case .candidate(let c): s.candidateStreams.yield(c)
+        case .negotiationNeeded: s.negotiationStreams.yield(())
+        case .selectedPair(let p): s.pairStreams.yield(p)
+        case .dtls(let v): s.dtlsStreams.yield(v)
+        case .track(let e): s.trackStreams.yield(e)
         }
     }
 

@@ -72,7 +72,9 @@ public final class LocalTrack: Sendable {
     /// A new stream of the peer's keyframe requests (PLI, FIR) for this track's senders, from now
     /// on, buffering the newest 16. Finishes when the last connection that sends the track closes
     /// (or its transceiver goes), when ``finishKeyframeRequests()`` is called, or when the track
-    /// is released; ``RtpSender/replaceTrack(_:)`` does not finish it.
+    /// is released; ``RtpSender/replaceTrack(_:)`` does not finish it. Each connection surfaces
+    /// at most one request per 500 ms per sender (a FIR repeating its sequence number never):
+    /// a PLI/FIR flood is counted in the stats' `outbound-rtp` `pliCount`/`firCount`, not yielded.
     public func keyframeRequests() -> AsyncStream<KeyframeRequest> {
         let (stream, k) = AsyncStream.makeStream(of: KeyframeRequest.self, bufferingPolicy: .bufferingNewest(16))
         state.withLock { $0.keyframeStreams.add(k) }

@@ -73,10 +73,13 @@ public final class RemoteTrack: Sendable {
         return stream
     }
 
-    /// Asks the peer for a keyframe (sends a PLI, RFC 4585). Not rate-limited yet.
+    /// Asks the peer for a keyframe: a PLI (RFC 4585), or a FIR (RFC 5104) when the section
+    /// negotiated `ccm fir` but not `nack pli`. Rate-limited to one request per 500 ms: a call
+    /// inside the interval is coalesced with the request already sent (nothing goes out; the
+    /// stats' `inbound-rtp` `pliCount`/`firCount` count what went).
     ///
     /// - Returns: false when nothing could be sent (no packet arrived yet and the peer announced
-    ///   no SSRC, or SRTP is not keyed).
+    ///   no SSRC, or SRTP is not keyed); true when a request went or was coalesced.
     @discardableResult
     public func requestKeyframe() -> Bool { session.requestKeyframe(binding: transceiverId) }
 

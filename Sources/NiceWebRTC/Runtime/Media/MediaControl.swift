@@ -1,39 +1,58 @@
 import NiceWebRTCCore
 
-/// Seam for the RTCP engine (issue 19, branch `rtcp-engine`): the per-SSRC state machines (send
-/// history + NACK responder, receive statistics, NACK generator, SR builder, keyframe-request
-/// limiter, RTCP interval) plug in here. ``MediaSession`` calls it with no lock of its own held,
-/// on the thread the packet came from (the context thread for inbound packets, the writer's
-/// thread for outbound ones), so an implementation keeps its own (leaf) lock and returns quickly.
-///
-/// Today only ``NoMediaControl`` exists: SR/RR are not sent, NACKs are not answered, and
-/// keyframe requests are not rate-limited.
-protocol MediaControl: Sendable {
-    /// An RTP packet was protected and sent on `ssrc` (after the rewrite: our SSRC, PT, seq).
-    /// TODO(rtcp-engine): the send history (for NACK answers) and the SR's packet/octet counts.
-    func didSend(_ packet: RtpPacket, wireCount: Int)
-    /// An RTP packet arrived for a receiver (RTX already unwrapped, `repaired` then true).
-    /// TODO(rtcp-engine): receive statistics (loss, jitter, report blocks) and the NACK generator.
-    func didReceive(_ packet: RtpPacket, wireCount: Int, repaired: Bool)
-    /// A Generic NACK for one of our SSRCs. TODO(rtcp-engine): resend from the send history
-    /// (through ``MediaSession/sendRaw(rtp:)``), as RTX when negotiated.
-    func didReceiveNack(_ nack: RtcpGenericNack)
-    /// A sender report from the peer. TODO(rtcp-engine): LSR/DLSR for our report blocks.
-    func didReceiveSenderReport(_ report: RtcpSenderReport)
-    /// A receiver report (or an SR's report blocks) about what we send. TODO(rtcp-engine): RTT,
-    /// remote-inbound-rtp stats.
-    func didReceiveReceiverReport(_ report: RtcpReceiverReport)
-    /// A PLI or FIR for our `ssrc`: whether to pass it to the local track's
-    /// ``LocalTrack/keyframeRequests()``. TODO(rtcp-engine): the keyframe-request limiter.
-    func shouldForwardKeyframeRequest(ssrc: UInt32) -> Bool
+/// What the session knows about the stream a packet belongs to, passed with it to the control.
+struct MediaStreamInfo: Sendable, Hashable {
+    /// The section's kind (picks the RTCP report interval).
+    var kind: MediaKind
+    /// Our SSRC on the binding (the sender of our RR/NACK/PLI for a remote stream).
+    var localSsrc: UInt32
+    /// The payload format's RTP clock rate (0: unknown, taken as 90 kHz).
+    var clockRate: UInt32
 }
 
-/// The control that does nothing yet (every keyframe request is forwarded).
+/// Seam for the RTCP engine (issue 19): the per-SSRC state machines (send history + NACK
+/// responder, receive statistics, NACK generator, SR builder, keyframe-request limiter, RTCP
+/// interval). ``MediaSession`` calls it with no lock of its own held, on the thread the packet
+/// came from (the context thread for inbound packets, the writer's thread for outbound ones), so
+/// an implementation keeps its own (leaf) lock and returns quickly. ``RtcpEngine`` is the real
+/// one; ``NoMediaControl`` does nothing.
+protocol MediaControl: Sendable {
+    /// The session the control sends through and schedules on (called once, from its init).
+    func attach(_ session: MediaSession)
+    /// An RTP packet was sent (or dropped by the test-only filter as if lost on the wire) on
+    /// `packet.ssrc`: `bytes` is its serialized form before SRTP.
+    func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo)
+    /// An RTP packet arrived for a receiver (RTX already unwrapped, `repaired` then true).
+    func didReceive(_ packet: RtpPacket, wireCount: Int, repaired: Bool, stream: MediaStreamInfo)
+    /// A Generic NACK for one of our SSRCs.
+    func didReceiveNack(_ nack: RtcpGenericNack)
+    /// A sender report from the peer (its report blocks included).
+    func didReceiveSenderReport(_ report: RtcpSenderReport)
+    /// A receiver report about what we send.
+    func didReceiveReceiverReport(_ report: RtcpReceiverReport)
+    /// A PLI (`firSequence` nil) or FIR entry for our `ssrc`: whether to pass it to the local
+    /// track's ``LocalTrack/keyframeRequests()``.
+    func shouldForwardKeyframeRequest(ssrc: UInt32, firSequence: UInt8?) -> Bool
+    /// The keyframe request to send for ``RemoteTrack/requestKeyframe()`` (a FIR when `fir`), or
+    /// nil when one went within the rate-limit interval.
+    func makeKeyframeRequest(senderSsrc: UInt32, mediaSsrc: UInt32, fir: Bool) -> RtcpPacket?
+    /// The session closed: timers stop, state goes.
+    func close()
+}
+
+/// The control that does nothing (every keyframe request is forwarded and sent).
 struct NoMediaControl: MediaControl {
-    func didSend(_ packet: RtpPacket, wireCount: Int) {}
-    func didReceive(_ packet: RtpPacket, wireCount: Int, repaired: Bool) {}
+    func attach(_ session: MediaSession) {}
+    func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo) {}
+    func didReceive(_ packet: RtpPacket, wireCount: Int, repaired: Bool, stream: MediaStreamInfo) {}
     func didReceiveNack(_ nack: RtcpGenericNack) {}
     func didReceiveSenderReport(_ report: RtcpSenderReport) {}
     func didReceiveReceiverReport(_ report: RtcpReceiverReport) {}
-    func shouldForwardKeyframeRequest(ssrc: UInt32) -> Bool { true }
+    func shouldForwardKeyframeRequest(ssrc: UInt32, firSequence: UInt8?) -> Bool { true }
+    func makeKeyframeRequest(senderSsrc: UInt32, mediaSsrc: UInt32, fir: Bool) -> RtcpPacket? {
+        fir
+            ? .fullIntraRequest(RtcpFullIntraRequest(senderSsrc: senderSsrc, entries: [.init(ssrc: mediaSsrc, sequenceNumber: 0)]))
+            : .pictureLossIndication(RtcpPictureLossIndication(senderSsrc: senderSsrc, mediaSsrc: mediaSsrc))
+    }
+    func close() {}
 }

@@ -15,7 +15,7 @@ extension MediaSession {
             state.withLock { $0.counters.malformedRtp += 1 }
             return
         }
-        let routed = state.withLock { s -> (RemoteTrack?, RtpPacket, Bool)? in
+        let routed = state.withLock { s -> (RemoteTrack?, RtpPacket, Bool, MediaStreamInfo)? in
             guard !s.closed, let id = route(parsed, &s) else { return nil }
             guard let binding = s.bindings[id], let receive = binding.receive else {
                 s.counters.notReceived += 1
@@ -43,10 +43,11 @@ extension MediaSession {
             }
             s.bindings[id]?.received[packet.ssrc, default: .init()].packets += 1
             s.bindings[id]?.received[packet.ssrc, default: .init()].bytes += UInt64(packet.payload.count)
-            return (binding.remoteTrack, packet, repaired)
+            let clockRate = receive.codecs.first { $0.payloadType == packet.payloadType }?.clockRate ?? 0
+            return (binding.remoteTrack, packet, repaired, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: clockRate))
         }
-        guard let (track, packet, repaired) = routed else { return }
-        control.didReceive(packet, wireCount: bytes.count, repaired: repaired)
+        guard let (track, packet, repaired, stream) = routed else { return }
+        control.didReceive(packet, wireCount: bytes.count, repaired: repaired, stream: stream)
         track?.deliver(packet)
     }
 
@@ -78,10 +79,10 @@ extension MediaSession {
         for packet in packets {
             switch packet {
             case .pictureLossIndication(let pli):
-                if let track = sendingTrack(ssrc: pli.mediaSsrc) { keyframes.append((track, .pli)) }
+                if let track = sendingTrack(ssrc: pli.mediaSsrc, firSequence: nil) { keyframes.append((track, .pli)) }
             case .fullIntraRequest(let fir):
                 for entry in fir.entries {
-                    if let track = sendingTrack(ssrc: entry.ssrc) { keyframes.append((track, .fir)) }
+                    if let track = sendingTrack(ssrc: entry.ssrc, firSequence: entry.sequenceNumber) { keyframes.append((track, .fir)) }
                 }
             case .genericNack(let nack): control.didReceiveNack(nack)
             case .senderReport(let report): control.didReceiveSenderReport(report)
@@ -92,10 +93,11 @@ extension MediaSession {
         for (track, request) in keyframes { track.deliverKeyframeRequest(request) }
     }
 
-    /// The local track a binding with our `ssrc` sends, if the control lets the request through.
-    private func sendingTrack(ssrc: UInt32) -> LocalTrack? {
+    /// The local track a binding with our `ssrc` sends, if the control lets the request through
+    /// (at most one per interval: a flood is counted, not surfaced).
+    private func sendingTrack(ssrc: UInt32, firSequence: UInt8?) -> LocalTrack? {
         let track = state.withLock { s in s.bindings.values.first { $0.ssrc == ssrc }?.localTrack }
-        guard let track, control.shouldForwardKeyframeRequest(ssrc: ssrc) else { return nil }
+        guard let track, control.shouldForwardKeyframeRequest(ssrc: ssrc, firSequence: firSequence) else { return nil }
         return track
     }
 }

@@ -6,7 +6,7 @@ extension MediaSession {
     /// number, only the mid header extension), protected and sent after it is released. Dropped
     /// and counted when the binding does not send that track or SRTP refuses.
     func write(_ packet: RtpPacket, from track: LocalTrack, binding id: Int) {
-        let prepared = state.withLock { s -> (bytes: [UInt8], packet: RtpPacket, srtp: SrtpCore)? in
+        let prepared = state.withLock { s -> (bytes: [UInt8], packet: RtpPacket, srtp: SrtpCore, stream: MediaStreamInfo)? in
             guard !s.closed, let binding = s.bindings[id], binding.localTrack === track, let send = binding.send,
                 let payloadType = send.payloadTypes[track.mimeType.lowercased()], let srtp = s.srtp
             else {
@@ -29,31 +29,40 @@ extension MediaSession {
             s.bindings[id]?.nextSequenceNumber &+= 1
             s.bindings[id]?.sent.packets += 1
             s.bindings[id]?.sent.bytes += UInt64(out.payload.count)
-            return (bytes, out, srtp)
+            let clockRate = send.codecs.first { $0.payloadType == payloadType }?.clockRate ?? 0
+            return (bytes, out, srtp, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: clockRate))
         }
         guard let prepared else { return }
         do throws(SrtpError) {
-            try prepared.srtp.sendRtp(prepared.bytes)
-            control.didSend(prepared.packet, wireCount: prepared.bytes.count)
+            if passesOutboundFilter(prepared.packet) { try prepared.srtp.sendRtp(prepared.bytes) }
+            control.didSend(prepared.packet, bytes: prepared.bytes, stream: prepared.stream)
         } catch {
             state.withLock { $0.counters.sendFailures += 1 }
         }
     }
 
-    /// Sends a PLI for what the receiver of binding `id` gets (``RemoteTrack/requestKeyframe()``).
-    /// False when nothing was received yet (no media SSRC to name) or SRTP refused.
+    /// Asks the sender of what binding `id` receives for a keyframe (``RemoteTrack/requestKeyframe()``):
+    /// a PLI, or a FIR when the section negotiated `ccm fir` but not `nack pli`, rate-limited by
+    /// the ``MediaControl`` (a request inside the interval is coalesced with the last one: true,
+    /// nothing sent). False when nothing was received yet (no media SSRC to name) or SRTP refused.
     @discardableResult
     func requestKeyframe(binding id: Int) -> Bool {
-        let prepared = state.withLock { s -> ([UInt8], SrtpCore)? in
+        let target = state.withLock { s -> (sender: UInt32, media: UInt32, fir: Bool, srtp: SrtpCore)? in
             guard !s.closed, let binding = s.bindings[id], let media = binding.remoteMediaSsrc ?? binding.receive?.remoteSsrcs.first,
                 let srtp = s.srtp
             else { return nil }
-            let pli = RtcpPictureLossIndication(senderSsrc: binding.ssrc, mediaSsrc: media)
-            do throws(RtpError) { return (try pli.serialized(), srtp) } catch { return nil }
+            let feedback = binding.receive?.codecs.flatMap(\.rtcpFeedback) ?? []
+            let pli = feedback.contains { $0.type == "nack" && $0.parameter == "pli" }
+            let fir = feedback.contains { $0.type == "ccm" && $0.parameter == "fir" }
+            return (binding.ssrc, media, fir && !pli, srtp)
         }
-        guard let (bytes, srtp) = prepared else { return false }
+        guard let target else { return false }
+        guard let request = control.makeKeyframeRequest(senderSsrc: target.sender, mediaSsrc: target.media, fir: target.fir) else {
+            return true
+        }
         do throws(SrtpError) {
-            try srtp.sendRtcp(bytes)
+            guard let bytes = try? request.serialized() else { return false }
+            try target.srtp.sendRtcp(bytes)
             return true
         } catch {
             state.withLock { $0.counters.sendFailures += 1 }

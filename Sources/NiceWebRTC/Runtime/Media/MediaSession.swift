@@ -1,6 +1,7 @@
 import Logging
 import NiceICE
 import NiceWebRTCCore
+import Synchronization
 
 /// The media runtime of one ``PeerConnection``: the bindings of its transceivers, SRTP (an
 /// ``SrtpCore`` on the session's DTLS transport, attached when the first exchange negotiates an
@@ -10,7 +11,8 @@ import NiceWebRTCCore
 /// unknown SSRCs learnt from the `sdes:mid` header extension or the peer's `a=ssrc` lines (at
 /// most ``learntSsrcLimit``; beyond, dropped and counted), RTX unwrapped (RFC 4588: the OSN is
 /// the first two payload bytes); RTCP compounds parsed: PLI/FIR for our SSRC to the local
-/// track's keyframe requests, NACK/SR/RR to the ``MediaControl`` seam.
+/// track's keyframe requests (through the control's limiter), NACK/SR/RR to the ``MediaControl``
+/// (``RtcpEngine`` for a PeerConnection: NACK answers, SR/RR, stats figures).
 ///
 /// **Outbound** (the writer's thread): ``LocalTrack/write(_:)`` → per-binding rewrite (SSRC,
 /// payload type, sequence number, mid extension) under the lock → ``SrtpCore/sendRtp(_:)``
@@ -41,12 +43,35 @@ final class MediaSession: Sendable {
     let dtls: DtlsTransport
     let logger: Logger
     let control: any MediaControl
+    private let outboundFilter = Locked<(@Sendable (RtpPacket) -> Bool)?>(nil)
+    private let hasOutboundFilter = Atomic<Bool>(false)
 
     init(dtls: DtlsTransport, logger: Logger, control: any MediaControl = NoMediaControl()) {
         self.dtls = dtls
         self.logger = logger
         self.control = control
+        control.attach(self)
     }
+
+    /// **Test-only** (internal, reached through `@testable import`): outbound RTP (after the
+    /// rewrite) for which `filter` returns false is not handed to SRTP but recorded as sent (send
+    /// history, counters), as a packet lost on the wire is — to aim a loss at chosen packets, which
+    /// cannot be done at the ICE level where everything is encrypted. The filter runs on the
+    /// writer's thread with no lock held but the filter slot's (a leaf): it must not call back into
+    /// the session. Nil (the default) costs one relaxed atomic load per packet.
+    func setOutboundFilter(_ filter: (@Sendable (RtpPacket) -> Bool)?) {
+        outboundFilter.withLock { $0 = filter }
+        hasOutboundFilter.store(filter != nil, ordering: .relaxed)
+    }
+
+    /// Whether the test-only filter lets `packet` go on the wire.
+    func passesOutboundFilter(_ packet: RtpPacket) -> Bool {
+        guard hasOutboundFilter.load(ordering: .relaxed), let filter = outboundFilter.withLock({ $0 }) else { return true }
+        return filter(packet)
+    }
+
+    /// The RTCP engine, when the control is one (stats, tests).
+    var engine: RtcpEngine? { control as? RtcpEngine }
 
     var counters: MediaCounters { state.withLock { $0.counters } }
     var srtp: SrtpCore? { state.withLock { $0.srtp } }
@@ -179,6 +204,7 @@ final class MediaSession: Sendable {
             }
             return (Array(s.bindings.values), s.srtp)
         }
+        control.close()
         srtp?.close()
         for binding in bindings {
             binding.localTrack?.detach(self)
