@@ -120,6 +120,38 @@ struct SctpRetransmissionTests {
         await pair.close()
     }
     @Test(
+        "usrsctp's T3-rtx held back (RTO pinned at 60 s, as usrsctp#750 leaves it unscheduled) and the final SACKs lost: the watchdog resends the last DATA packet within seconds and the transfer completes",
+        .timeLimit(.minutes(2)))
+    func watchdogEndsTheStall() async throws {
+        let pair = try await SctpPair.make()
+        let channel = try pair.a.sctp.createDataChannel(label: "stalled end")
+        try await pair.waitConnected()
+        try await channel.waitUntilOpen(timeout: .seconds(10))
+        let channelB = try await pair.b.incomingChannel(0)
+        let received = MessageRecorder(channelB)
+        let pinned = pair.a.sctp.core.locked { a in a.socket?.pinRetransmissionTimeout(milliseconds: 60_000) ?? false }
+        #expect(pinned, "usrsctp refused SCTP_RTOINFO")
+        let count = 500
+        let loss = LossOfFinalSacks(finalSSN: UInt16(count))
+        pair.a.sctp.core.setPacketFilter { inbound, packet in loss.filter(inbound: inbound, packet) }
+        let start = ContinuousClock.now
+        for i in 1...count { try await channel.write(.binary(numbered(i, size: 1024))) }
+        #expect(await eventually(.seconds(30)) { received.count == count }, "b received \(received.count) of \(count)")
+        #expect(await eventually(.seconds(10)) { loss.current.droppedSacks > 0 }, "no SACK of the last message was dropped")
+        let drained = await eventually(.seconds(30)) { pair.a.sctp.core.usrsctpHeldBytes == 0 }
+        let took = ContinuousClock.now - start
+        let resends = pair.a.sctp.core.counters.watchdogResends.load(ordering: .relaxed)
+        print("watchdog: \(resends) resends, usrsctp retransmitted \(pair.a.sctp.core.wire.retransmittedChunks) chunks, drained \(drained) after \(took)")
+        #expect(drained, "a's usrsctp still holds \(pair.a.sctp.core.usrsctpHeldBytes ?? -1) bytes")
+        #expect(resends >= 1 && resends <= UInt64(SctpWatchdog.maximumAttempts), "watchdog resends: \(resends)")
+        #expect(took < .seconds(40), "the stall lasted \(took): as long as usrsctp's own RTO")
+        for i in 1...10 { try await channel.write(.binary(numbered(count + i, size: 100))) }
+        #expect(await eventually(.seconds(10)) { received.count == count + 10 })
+        pair.a.sctp.core.setPacketFilter(nil)
+        await pair.close()
+    }
+
+    @Test(
         "a healthy transfer of 5,000 messages: no watchdog resend, and the watchdog stops once everything is acknowledged",
         .timeLimit(.minutes(2)))
     func healthyTransferNoWatchdog() async throws {
