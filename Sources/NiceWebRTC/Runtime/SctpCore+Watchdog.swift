@@ -104,7 +104,13 @@ extension SctpCore {
         guard Self.watchdogEnabled, SctpWatchdog.scan(packet).data else { return }
         let arm = watchdog.state.withLock { w -> Bool in
             guard !w.ended else { return false }
-            w.lastData = packet.count <= SctpWatchdog.maximumPacket ? Array(packet) : nil
+            if packet.count > SctpWatchdog.maximumPacket {
+                w.lastData = nil
+            } else if w.lastData == nil {
+                w.lastData = Array(packet)
+            } else {
+                w.lastData!.replaceSubrange(0..., with: packet)  // the buffer reused, unless a resend holds it
+            }
             w.dataWrites &+= 1
             w.lastProgress = .now
             w.attempts = 0
@@ -205,6 +211,9 @@ extension SctpCore {
         logger.debug(
             "SCTP watchdog: \(unacknowledged) DATA chunks unacknowledged, no SACK progress and no DATA out for \(stalled): resent the last DATA packet (\(packet.count) bytes), attempt \(attempt) of \(SctpWatchdog.maximumAttempts)"
         )
-        packet.withUnsafeBytes { _ = toDtls($0) }
+        packet.withUnsafeBytes { bytes in
+            logger.trace("sctp out (watchdog): \(SctpPacketSummary(bytes))")
+            _ = toDtls(bytes)
+        }
     }
 }
