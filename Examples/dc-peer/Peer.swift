@@ -121,7 +121,7 @@ final class Peer: Sendable {
         let (d, c) = (connection.dtlsTransport.counters, connection.sctp.counters)
         logger.info("""
             counters: SCTP \(c.messagesSent) messages sent, \(c.messagesReceived) received, \(c.packetsSent) packets sent, \
-            \(c.packetsReceived) received; DTLS \(d.datagramsSent) datagrams sent, \(d.sendFailures) send failures, \
+            \(c.packetsReceived) received, \(c.watchdogResends) watchdog resends; DTLS \(d.datagramsSent) datagrams sent, \(d.sendFailures) send failures, \
             \(d.datagramsReceived) received, \(d.receiveDropped) dropped on receipt
             """)
         logStats(await connection.stats())

@@ -7,7 +7,8 @@ import Testing
 /// Loses the receiver's acknowledgements of a transfer's last message, as Chromium's full socket
 /// did in the stall of issue 17 (its `packetsDiscardedOnSend` 41): every SACK into the sender whose
 /// cumulative TSN reaches the TSN of the message with SSN `finalSSN` is dropped — until the sender
-/// sends that TSN (or an earlier one) again. Only a retransmission by the sender can then finish
+/// sends that TSN (or an earlier one) again. Only a retransmission by the sender (usrsctp's T3-rtx,
+/// or the watchdog's resend of the last DATA packet, which passes the filter too) can then finish
 /// the transfer. Installed with ``SctpCore/setPacketFilter(_:)`` on the sender.
 final class LossOfFinalSacks: Sendable {
     struct State {
@@ -78,7 +79,7 @@ extension SctpCore {
 @Suite("SCTP: lost acknowledgements and retransmission", .serialized)
 struct SctpRetransmissionTests {
     @Test(
-        "the receiver's SACKs of the last message are lost until the sender sends again: usrsctp retransmits (T3-rtx) and the transfer completes",
+        "the receiver's SACKs of the last message are lost until the sender sends again: usrsctp retransmits (T3-rtx) or the watchdog resends the last DATA packet, and the transfer completes",
         .timeLimit(.minutes(2)))
     func lostFinalSacks() async throws {
         let pair = try await SctpPair.make()
@@ -96,20 +97,91 @@ struct SctpRetransmissionTests {
         #expect(await eventually(.seconds(30)) { received.count == count }, "b received \(received.count) of \(count)")
         #expect(await eventually(.seconds(10)) { loss.current.droppedSacks > 0 }, "no SACK of the last message was dropped")
         // a learns it only from a SACK that answers a retransmission: usrsctp's T3-rtx fires after
-        // one RTO (≥ rto_min 200 ms, ≤ rto_max 10 s), so 30 s is three times the longest wait.
+        // one RTO (≥ rto_min 200 ms, ≤ rto_max 10 s) — when usrsctp schedules it (usrsctp#750: it
+        // sometimes does not) — and the watchdog resends after 1–3 s without progress; 30 s is
+        // three times the longest wait for either.
         let drained = await eventually(.seconds(30)) { pair.a.sctp.core.usrsctpHeldBytes == 0 }
         let s = loss.current
         var wait: Duration?
         if let sent = s.finalSentAt, let again = s.firstRetransmissionAt { wait = again - sent }
-        print("lost final SACKs: dropped \(s.droppedSacks), retransmitted chunks \(s.retransmissions) (first after \(wait.map { "\($0)" } ?? "never")), a's usrsctp holds \(pair.a.sctp.core.usrsctpHeldBytes ?? -1) bytes, wire count: \(pair.a.sctp.core.wire.retransmittedChunks) retransmitted")
-        #expect(s.retransmissions > 0, "usrsctp never retransmitted the unacknowledged end of the transfer")
+        let usrsctpRetransmitted = pair.a.sctp.core.wire.retransmittedChunks
+        let watchdogResends = pair.a.sctp.core.counters.watchdogResends.load(ordering: .relaxed)
+        print("lost final SACKs: dropped \(s.droppedSacks), retransmitted chunks \(s.retransmissions) (first after \(wait.map { "\($0)" } ?? "never")), a's usrsctp holds \(pair.a.sctp.core.usrsctpHeldBytes ?? -1) bytes, wire count: \(usrsctpRetransmitted) retransmitted by usrsctp, watchdog resends \(watchdogResends)")
+        #expect(s.retransmissions > 0, "neither usrsctp nor the watchdog sent the unacknowledged end of the transfer again")
         #expect(drained, "a's usrsctp still holds \(pair.a.sctp.core.usrsctpHeldBytes ?? -1) bytes")
+        if usrsctpRetransmitted == 0 {
+            #expect(watchdogResends > 0, "usrsctp did not retransmit, and the watchdog did not resend")
+        }
+        #expect(watchdogResends <= UInt64(SctpWatchdog.maximumAttempts), "more watchdog resends than attempts allowed")
         // And the association still works: more messages go through.
         for i in 1...10 { try await channel.write(.binary(numbered(count + i, size: 100))) }
         #expect(await eventually(.seconds(10)) { received.count == count + 10 })
         pair.a.sctp.core.setPacketFilter(nil)
         await pair.close()
     }
+    @Test(
+        "usrsctp's T3-rtx held back (RTO pinned at 60 s, as usrsctp#750 leaves it unscheduled) and the final SACKs lost: the watchdog resends the last DATA packet within seconds and the transfer completes",
+        .timeLimit(.minutes(2)))
+    func watchdogEndsTheStall() async throws {
+        let pair = try await SctpPair.make()
+        let channel = try pair.a.sctp.createDataChannel(label: "stalled end")
+        try await pair.waitConnected()
+        try await channel.waitUntilOpen(timeout: .seconds(10))
+        let channelB = try await pair.b.incomingChannel(0)
+        let received = MessageRecorder(channelB)
+        let pinned = pair.a.sctp.core.locked { a in a.socket?.pinRetransmissionTimeout(milliseconds: 60_000) ?? false }
+        #expect(pinned, "usrsctp refused SCTP_RTOINFO")
+        // usrsctp applies the pinned RTO at its next RTT measurements: small messages first (no
+        // loss expected), then the lossy end. Few messages in it: with T3 pinned at 60 s, a chunk
+        // lost mid-transfer (loopback drops under load) would wait for that RTO too — a stall of
+        // the test's own making, not the one here.
+        let warmup = 300
+        for i in 1...warmup { try await channel.write(.binary(numbered(i, size: 100))) }
+        #expect(await eventually(.seconds(30)) { received.count == warmup && pair.a.sctp.core.usrsctpHeldBytes == 0 })
+        let count = warmup + 20
+        let loss = LossOfFinalSacks(finalSSN: UInt16(count))
+        pair.a.sctp.core.setPacketFilter { inbound, packet in loss.filter(inbound: inbound, packet) }
+        let start = ContinuousClock.now
+        for i in (warmup + 1)...count { try await channel.write(.binary(numbered(i, size: 1024))) }
+        #expect(await eventually(.seconds(30)) { received.count == count }, "b received \(received.count) of \(count)")
+        #expect(await eventually(.seconds(10)) { loss.current.droppedSacks > 0 }, "no SACK of the last message was dropped")
+        let drained = await eventually(.seconds(30)) { pair.a.sctp.core.usrsctpHeldBytes == 0 }
+        let took = ContinuousClock.now - start
+        let resends = pair.a.sctp.core.counters.watchdogResends.load(ordering: .relaxed)
+        print("watchdog: \(resends) resends, usrsctp retransmitted \(pair.a.sctp.core.wire.retransmittedChunks) chunks, drained \(drained) after \(took)")
+        #expect(drained, "a's usrsctp still holds \(pair.a.sctp.core.usrsctpHeldBytes ?? -1) bytes")
+        #expect(resends >= 1 && resends <= UInt64(SctpWatchdog.maximumAttempts), "watchdog resends: \(resends)")
+        #expect(took < .seconds(40), "the stall lasted \(took): as long as usrsctp's own RTO")
+        for i in 1...10 { try await channel.write(.binary(numbered(count + i, size: 100))) }
+        #expect(await eventually(.seconds(10)) { received.count == count + 10 })
+        pair.a.sctp.core.setPacketFilter(nil)
+        await pair.close()
+    }
+
+    @Test(
+        "a healthy transfer of 5,000 messages: no watchdog resend, and the watchdog stops once everything is acknowledged",
+        .timeLimit(.minutes(2)))
+    func healthyTransferNoWatchdog() async throws {
+        let pair = try await SctpPair.make()
+        let channel = try pair.a.sctp.createDataChannel(label: "healthy")
+        try await pair.waitConnected()
+        try await channel.waitUntilOpen(timeout: .seconds(10))
+        let channelB = try await pair.b.incomingChannel(0)
+        let received = MessageRecorder(channelB)
+        let count = 5_000
+        for i in 1...count { try await channel.write(.binary(numbered(i, size: 1024))) }
+        #expect(await eventually(.seconds(30)) { received.count == count }, "b received \(received.count) of \(count)")
+        #expect(await eventually(.seconds(10)) { pair.a.sctp.core.usrsctpHeldBytes == 0 })
+        // Idle: the timer stops at its next tick and drops its copy.
+        #expect(await eventually(.seconds(5)) { pair.a.sctp.core.watchdog.state.withLock { !$0.armed && $0.lastData == nil } }, "the watchdog still runs on an idle association")
+        for side in [pair.a, pair.b] {
+            #expect(side.sctp.core.counters.watchdogResends.load(ordering: .relaxed) == 0)
+            #expect(side.sctp.counters.watchdogResends == 0)
+        }
+        await pair.close()
+        #expect(pair.a.sctp.core.watchdog.state.withLock { $0.ended && $0.lastData == nil })
+    }
+
     @Test(
         "30,000 messages each way on one channel (more than usrsctpMessageLimit): every message arrives, in order, and the send queue never waited on the message cap",
         .timeLimit(.minutes(2)))

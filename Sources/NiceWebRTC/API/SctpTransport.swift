@@ -183,7 +183,7 @@ public final class SctpTransport: Sendable {
             packetsSent: c.packetsSent.load(ordering: .relaxed), packetsReceived: c.packetsReceived.load(ordering: .relaxed),
             unknownStreamDropped: c.unknownStream.load(ordering: .relaxed), unknownPPIDDropped: c.unknownPPID.load(ordering: .relaxed),
             malformedDcep: c.malformedDcep.load(ordering: .relaxed), oversizeMessages: c.oversize.load(ordering: .relaxed),
-            refusedChannels: c.refusedChannels.load(ordering: .relaxed))
+            refusedChannels: c.refusedChannels.load(ordering: .relaxed), watchdogResends: c.watchdogResends.load(ordering: .relaxed))
     }
 
     // MARK: Closing
@@ -216,4 +216,8 @@ public struct SctpTransportCounters: Sendable, Hashable {
     /// Channels the peer opened while nobody listened and 1,024 already waited unclaimed: refused
     /// (stream reset, no ACK).
     public var refusedChannels: UInt64 = 0
+    /// Times the association's last DATA packet was sent again because usrsctp held unacknowledged
+    /// data without SACK progress or retransmission (usrsctp#750 workaround; 0 on a healthy
+    /// association).
+    public var watchdogResends: UInt64 = 0
 }

@@ -326,6 +326,18 @@ final class UsrsctpSocket {
         return Int(status.sstat_unackdata)
     }
 
+    /// **Test-only**: pins usrsctp's retransmission timeout (`SCTP_RTOINFO`, initial = min = max,
+    /// milliseconds), so a test can hold back its T3-rtx as usrsctp#750 does. False when refused.
+    func pinRetransmissionTimeout(milliseconds: UInt32) -> Bool {
+        guard let s = socket else { return false }
+        var info = sctp_rtoinfo()
+        info.srto_assoc_id = 0
+        info.srto_initial = milliseconds
+        info.srto_max = milliseconds
+        info.srto_min = milliseconds
+        return usrsctp_setsockopt(s, Int32(IPPROTO_SCTP), SCTP_RTOINFO, &info, socklen_t(MemoryLayout<sctp_rtoinfo>.size)) == 0
+    }
+
     /// The negotiated (inbound, outbound) stream counts, once the association is up.
     func streamCounts() -> (inbound: UInt16, outbound: UInt16)? {
         guard let s = socket else { return nil }

@@ -15,7 +15,10 @@ import Synchronization
 /// (caller's thread, or whoever flushes the queue); the context thread never waits for it: when a
 /// sender holds it, the flush is handed over (``requestFlush()``). usrsctp's own timer thread calls
 /// only ``usrsctpWrite(_:)`` (to DTLS) and ``usrsctpUpcall()`` (schedules ``service()``), neither
-/// of which takes a lock of ours but leaves (``SctpWireCount``'s, the test-only packet filter's).
+/// of which takes a lock of ours but leaves (``SctpWireCount``'s, ``SctpWatchdog``'s, the test-only
+/// packet filter's). The watchdog's timer (context thread, only while DATA is unacknowledged) reads
+/// usrsctp's status under `state`, then resends the last DATA packet holding only the send gate
+/// (`tryLock`), as a send does.
 /// No user code runs under either lock: events are posted to the transport's serial queue. The socket is closed under the gate once `state` detached it, so no
 /// send uses it after (and no receive: reads find `socket == nil`).
 ///
@@ -125,6 +128,9 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     let counters = SctpCounters()
     /// What usrsctp put on the wire, as the write callback sees it (see ``SctpWireCount``).
     let wire = SctpWireCount()
+    /// Resends the last DATA packet when usrsctp stalls with data unacknowledged (usrsctp#750;
+    /// see ``SctpWatchdog``).
+    let watchdog = SctpWatchdog()
     /// Test-only: see ``setPacketFilter(_:)``.
     let packetFilter = Mutex<PacketFilter?>(nil)
     let hasPacketFilter = Atomic<Bool>(false)
@@ -238,6 +244,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
             // tell a stalled sender from a stalled receiver (issue 17 §4).
             logger.trace("sctp in: \(SctpPacketSummary(plaintext))")
             if hasPacketFilter.load(ordering: .relaxed), !passesFilter(inbound: true, plaintext) { return }
+            watchdogSawInbound(plaintext)
             socket.input(plaintext)
         }
         scheduleService()
@@ -271,6 +278,13 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     func usrsctpWrite(_ packet: UnsafeRawBufferPointer) -> Bool {
         logger.trace("sctp out: \(SctpPacketSummary(packet))")
         wire.record(packet)
+        watchdogSawOutbound(packet)
+        return toDtls(packet)
+    }
+
+    /// An SCTP packet to DTLS (usrsctp's, or the watchdog's copy of one), through the test-only
+    /// filter; false when DTLS refused it.
+    func toDtls(_ packet: UnsafeRawBufferPointer) -> Bool {
         if hasPacketFilter.load(ordering: .relaxed), !passesFilter(inbound: false, packet) { return true }  // lost on the way
         do throws(DtlsError) {
             try dtls.send(packet)
@@ -291,7 +305,8 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
 
     /// **Test-only** (internal, reached through `@testable import`): loses chosen SCTP packets
     /// between usrsctp and DTLS, in either direction, to reproduce a loss that cannot be aimed at
-    /// from the ICE level (where everything is encrypted). An outbound packet dropped is reported to
+    /// from the ICE level (where everything is encrypted). The watchdog's resends pass it too, as
+    /// usrsctp's packets do. An outbound packet dropped is reported to
     /// usrsctp as sent, as a datagram lost on the network is. The filter runs on the context thread
     /// under the association's state lock (inbound) or under usrsctp's locks (outbound, possibly on
     /// usrsctp's timer thread): it may take only leaf locks and must not call back into the
@@ -383,6 +398,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     func endLocked(_ a: inout Association, reason: String) {
         guard !a.closed else { return }
         a.closed = true
+        watchdogEnd()
         logger.debug("SCTP association ended: \(reason)")
         for channel in a.channels.values.sorted(by: { $0.object.key < $1.object.key }) {
             setState(.closed, channel, &a)
@@ -437,4 +453,6 @@ final class SctpCounters: Sendable {
     let refusedChannels = Atomic<UInt64>(0)
     /// Times the send queue stopped because usrsctp held ``SctpCore/usrsctpMessageLimit`` messages.
     let usrsctpCapStops = Atomic<UInt64>(0)
+    /// Times the watchdog resent the last DATA packet because usrsctp stalled (``SctpWatchdog``).
+    let watchdogResends = Atomic<UInt64>(0)
 }
