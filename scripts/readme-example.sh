@@ -12,7 +12,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$root/.build-readme-example"
 rm -rf "$dir/Sources"
 mkdir -p "$dir/Sources/Example" "$dir/Sources/DtlsExample" "$dir/Sources/DataChannelExample" \
-    "$dir/Sources/PeerConnectionExample" "$dir/Sources/BrowserAnswerExample"
+    "$dir/Sources/PeerConnectionExample" "$dir/Sources/BrowserAnswerExample" "$dir/Sources/MediaExample"
 # SwiftPM names a path dependency after its folder: reach the checkout as "swift-nice".
 ln -sfn "$root" "$dir/swift-nice"
 cat >"$dir/Package.swift" <<SWIFT
@@ -28,6 +28,7 @@ let package = Package(
         .executableTarget(name: "DataChannelExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
         .executableTarget(name: "PeerConnectionExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
         .executableTarget(name: "BrowserAnswerExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
+        .executableTarget(name: "MediaExample", dependencies: [.product(name: "NiceWebRTC", package: "swift-nice")]),
     ]
 )
 SWIFT
@@ -93,6 +94,16 @@ let signalling = Signalling()
 SWIFT
 awk '/^## Data channels/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md" >"$dir/Sources/DataChannelExample/main.swift"
 [[ -s "$dir/Sources/DataChannelExample/main.swift" ]] || { echo "FAIL: no Swift block under '## Data channels'" >&2; exit 1; }
+# "## Media": the block inside a function whose parameters are the stubs (a PeerConnection, a
+# packet to write, where received packets go).
+{
+    echo 'import NiceWebRTC'
+    echo 'func media(pc: PeerConnection, packet: RtpPacket, forward: @escaping @Sendable (RtpPacket) -> Void) throws {'
+    awk '/^## Media/{f=1} f&&/^```swift/{c=1;next} c&&/^```/{exit} c{print}' "$root/README.md"
+    echo '}'
+    echo 'print(media)'
+} >"$dir/Sources/MediaExample/main.swift"
+grep -q LocalTrack "$dir/Sources/MediaExample/main.swift" || { echo "FAIL: no Swift block under '## Media'" >&2; exit 1; }
 cd "$dir"
 log=$(mktemp)
 if ! swift build 2>&1 | tee "$log" | grep -E "error|warning: [^p]"; then :; fi
