@@ -116,6 +116,36 @@ struct MediaFramesTests {
         _ = await reader.task.value
     }
 
+    @Test("a packet lost on the wire and resent after B's NACK: the frame still arrives whole, in order", .timeLimit(.minutes(1)))
+    func nackRecoveredFrame() async throws {
+        let p = try await Pair.make()
+        let reader = FrameReader(p.remoteVideo)
+        var progress = reader.progress.makeAsyncIterator()
+        let key: [UInt8] = [0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x40, 0x01, 0xF0, 0x00] + [UInt8](repeating: 7, count: 3000)
+        try p.video.write(frame: key, duration: .seconds(1) / 30)
+        #expect(await reader.wait(for: 1, &progress))
+        // The second packet of the next frame is lost once (the filter sees each packet as the
+        // writer sends it; NACK answers go around it).
+        let lost = Locked(false)
+        p.a.core.media.setOutboundFilter { packet in
+            lost.withLock { done in
+                guard !done, packet.payload.count > 4, packet.payload[0] & 0x10 == 0 else { return true }
+                done = true
+                return false
+            }
+        }
+        let frames = (0..<5).map { i in [0x31, 0x01, 0x00] + [UInt8](repeating: UInt8(i), count: 2500) }
+        for frame in frames { try p.video.write(frame: frame, duration: .seconds(1) / 30) }
+        #expect(await reader.wait(for: 6, &progress))
+        #expect(lost.withLock { $0 })
+        #expect(reader.frames.map(\.bytes) == [key] + frames)
+        #expect(p.remoteVideo.incompleteFrames == 0)
+        let inbound = try #require(await p.b.stats().inboundRtp.first { $0.kind == "video" })
+        #expect(inbound.nackCount >= 1, "\(inbound)")
+        await p.close()
+        _ = await reader.task.value
+    }
+
     @Test("a sequence gap inside a frame: the frame is dropped and counted, a keyframe is requested, later frames arrive",
           .timeLimit(.minutes(1)))
     func gapDropsFrame() async throws {
@@ -125,23 +155,26 @@ struct MediaFramesTests {
         let requests = p.video.keyframeRequests()
         let key: [UInt8] = [0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x40, 0x01, 0xF0, 0x00] + [UInt8](repeating: 7, count: 3000)
         let delta: [UInt8] = [0x31, 0x01, 0x00] + [UInt8](repeating: 9, count: 3000)
-        try p.video.write(frame: key, duration: .seconds(1) / 30)
+        // Two seconds: the frame after the broken one comes 2 s later in RTP time, past the
+        // 500 ms B waits for a missing packet before giving up on it.
+        try p.video.write(frame: key, duration: .seconds(2))
         #expect(await reader.wait(for: 1, &progress))
+        let start = try #require(reader.frames.first?.timestamp)
 
-        // A frame of three packets whose second one gets a sequence number never sent (so no
-        // NACK can bring it back): written as packets, the binding's counter bumped between.
+        // A frame of three packets, 1 s in, whose second one gets a sequence number never sent
+        // (so no NACK can bring it back): written as packets, the binding's counter bumped between.
         var packetizer = Vp8Packetizer()
-        let units = try packetizer.packetize(delta, timestamp: 1_000_000, firstSequenceNumber: 0, maximumPayloadSize: 1100)
+        let units = try packetizer.packetize(delta, timestamp: start &+ 90_000, firstSequenceNumber: 0, maximumPayloadSize: 1100)
         try #require(units.count == 3)
         let binding = try #require(p.a.transceivers.first { $0.kind == .video }?.id)
         for (i, unit) in units.enumerated() {
             if i == 1 { p.a.core.media.state.withLock { $0.bindings[binding]?.nextSequenceNumber &+= 1 } }
             p.video.write(RtpPacket(marker: unit.marker, payloadType: 96, sequenceNumber: 0, timestamp: unit.timestamp, ssrc: 1, payload: unit.payload))
         }
+        try p.video.write(frame: key, duration: .seconds(1) / 30)
         #expect(await first(1, of: requests) == [.pli])
         #expect(await eventually { p.remoteVideo.incompleteFrames >= 1 })
         // The stream goes on: the next key frame arrives whole.
-        try p.video.write(frame: key, duration: .seconds(1) / 30)
         #expect(await reader.wait(for: 2, &progress))
         #expect(reader.frames.map(\.bytes) == [key, key] && p.remoteVideo.incompleteFrames == 1)
         let inbound = try #require(await p.b.stats().inboundRtp.first { $0.kind == "video" })

@@ -127,21 +127,21 @@ public final class RemoteTrack: Sendable {
 
     // MARK: Runtime
 
-    /// One packet (no session lock held), with the codec of its payload type (nil: not one whose
-    /// frames are put together).
-    func deliver(_ packet: RtpPacket, codec: FrameCodec? = nil) {
+    /// One packet (no session lock held), with the codec of its payload type and its clock rate
+    /// (nil: not one whose frames are put together).
+    func deliver(_ packet: RtpPacket, codec: (FrameCodec, UInt32)? = nil) {
         let askForKeyframe = state.withLock { s -> Bool in
             guard !s.ended else { return false }
             s.delivered += 1
             // A full buffer drops the oldest packet of that stream (bufferingNewest).
             s.dropped += UInt64(s.streams.yieldCountingDrops(packet))
-            guard let codec, s.frameStreams.hasLiveStreams else {
+            guard let (codec, clockRate) = codec, s.frameStreams.hasLiveStreams else {
                 s.frameReceiver = nil
                 return false
             }
             var receiver = s.frameReceiver ?? FrameReceiver()
             s.frameReceiver = nil  // keep the assembler's buffers uniquely referenced
-            let (frames, incomplete) = receiver.push(packet, codec: codec)
+            let (frames, incomplete) = receiver.push(packet, codec: codec, clockRate: clockRate)
             s.frameReceiver = receiver
             s.incompleteFrames += UInt64(incomplete)
             for frame in frames {

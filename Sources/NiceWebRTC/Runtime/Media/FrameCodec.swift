@@ -40,6 +40,8 @@ enum FrameCodec: Sendable, Hashable {
 struct FrameReceiver: Sendable {
     var payloadType: UInt8?
     var assembler: FrameAssembler?
+    /// Video only: packets back in order, NACK-recovered ones waited for (a bounded while).
+    var reorder: FrameReorder?
     /// Packets are skipped until one starts a frame (a reader that joins mid-frame does not count
     /// the frame it missed the start of).
     var synced = false
@@ -48,22 +50,35 @@ struct FrameReceiver: Sendable {
 
     /// The frames `packet` completes, and how many frames were dropped (incomplete, oversized or
     /// malformed) since the last call.
-    mutating func push(_ packet: RtpPacket, codec: FrameCodec) -> (frames: [EncodedFrame], dropped: Int) {
+    mutating func push(_ packet: RtpPacket, codec: FrameCodec, clockRate: UInt32) -> (frames: [EncodedFrame], dropped: Int) {
         if payloadType != packet.payloadType || assembler == nil {
             droppedBefore += assembler?.counters.droppedFrames ?? 0
             payloadType = packet.payloadType
             assembler = FrameAssembler(depacketizer: codec.makeDepacketizer())
+            reorder = codec.isVideo ? FrameReorder(clockRate: clockRate) : nil
             synced = false
         }
         guard var current = assembler else { return ([], 0) }
+        var ordered: [RtpPacket]
+        if var waiting = reorder {
+            reorder = nil  // uniquely referenced while it changes
+            ordered = waiting.push(packet)
+            reorder = waiting
+        } else {
+            ordered = [packet]
+        }
         if !synced {
-            guard current.depacketizer.startsFrame(packet.payload) else { return ([], 0) }
+            guard let start = ordered.firstIndex(where: { current.depacketizer.startsFrame($0.payload) }) else { return ([], 0) }
+            ordered.removeFirst(start)
             synced = true
         }
         let before = current.counters.droppedFrames
         assembler = nil  // keep the assembler uniquely referenced while it changes
-        let frames = current.push(RtpPayloadUnit(payload: packet.payload, marker: packet.marker, timestamp: packet.timestamp,
-                                                 sequenceNumber: packet.sequenceNumber))
+        var frames: [EncodedFrame] = []
+        for packet in ordered {
+            frames += current.push(RtpPayloadUnit(payload: packet.payload, marker: packet.marker, timestamp: packet.timestamp,
+                                                  sequenceNumber: packet.sequenceNumber))
+        }
         let dropped = current.counters.droppedFrames - before
         assembler = current
         return (frames, dropped)

@@ -15,7 +15,7 @@ extension MediaSession {
             state.withLock { $0.counters.malformedRtp += 1 }
             return
         }
-        let routed = state.withLock { s -> (RemoteTrack?, RtpPacket, Bool, MediaStreamInfo, FrameCodec?)? in
+        let routed = state.withLock { s -> (RemoteTrack?, RtpPacket, Bool, MediaStreamInfo, (FrameCodec, UInt32)?)? in
             guard !s.closed, let id = route(parsed, &s) else { return nil }
             guard let binding = s.bindings[id], let receive = binding.receive else {
                 s.counters.notReceived += 1
@@ -45,7 +45,7 @@ extension MediaSession {
             s.bindings[id]?.received[packet.ssrc, default: .init()].bytes += UInt64(packet.payload.count)
             let codec = receive.codecs.first { $0.payloadType == packet.payloadType }
             return (binding.remoteTrack, packet, repaired, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: codec?.clockRate ?? 0),
-                    codec.flatMap { FrameCodec(name: $0.name) })
+                    codec.flatMap { c in FrameCodec(name: c.name).map { ($0, c.clockRate) } })
         }
         guard let (track, packet, repaired, stream, frameCodec) = routed else { return }
         control.didReceive(packet, wireCount: bytes.count, repaired: repaired, stream: stream)
