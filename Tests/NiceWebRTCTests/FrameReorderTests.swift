@@ -33,7 +33,7 @@ struct FrameReorderTests {
         #expect(c.push(packet(513)).map(\.sequenceNumber) == Array(2...513))
     }
 
-    @Test("a jump of 3,000 or more either way is a new stream: what waited is released, then the new numbers")
+    @Test("a jump of 3,000 or more either way, or 64 late packets in a row, is a new stream: what waited is released, then the new numbers")
     func restarts() {
         var r = FrameReorder(clockRate: 90_000)
         _ = r.push(packet(100))
@@ -41,5 +41,11 @@ struct FrameReorderTests {
         #expect(r.push(packet(20_000)).map(\.sequenceNumber) == [102, 20_000])
         #expect(r.push(packet(20_001)).map(\.sequenceNumber) == [20_001])
         #expect(r.push(packet(5)).map(\.sequenceNumber) == [5])
+        // A restart a little behind: 64 late packets dropped, the 65th starts again.
+        var late = FrameReorder(clockRate: 90_000)
+        _ = late.push(packet(1000))
+        for seq in 900..<964 { #expect(late.push(packet(UInt16(seq))).isEmpty) }
+        #expect(late.push(packet(964)).map(\.sequenceNumber) == [964])
+        #expect(late.push(packet(965)).map(\.sequenceNumber) == [965])
     }
 }

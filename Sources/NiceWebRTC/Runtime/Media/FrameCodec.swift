@@ -36,24 +36,23 @@ enum FrameCodec: Sendable, Hashable {
 }
 
 /// Depacketized frames for one ``RemoteTrack`` (under its lock): an assembler for the codec of
-/// the packets' payload type, restarted when the payload type changes.
+/// the packets' payload type, restarted when the payload type or the SSRC changes.
 struct FrameReceiver: Sendable {
     var payloadType: UInt8?
+    var ssrc: UInt32?
     var assembler: FrameAssembler?
     /// Video only: packets back in order, NACK-recovered ones waited for (a bounded while).
     var reorder: FrameReorder?
     /// Packets are skipped until one starts a frame (a reader that joins mid-frame does not count
     /// the frame it missed the start of).
     var synced = false
-    /// Frames dropped by earlier assemblers (payload type changes).
-    var droppedBefore = 0
 
     /// The frames `packet` completes, and how many frames were dropped (incomplete, oversized or
     /// malformed) since the last call.
     mutating func push(_ packet: RtpPacket, codec: FrameCodec, clockRate: UInt32) -> (frames: [EncodedFrame], dropped: Int) {
-        if payloadType != packet.payloadType || assembler == nil {
-            droppedBefore += assembler?.counters.droppedFrames ?? 0
+        if payloadType != packet.payloadType || ssrc != packet.ssrc || assembler == nil {
             payloadType = packet.payloadType
+            ssrc = packet.ssrc
             assembler = FrameAssembler(depacketizer: codec.makeDepacketizer())
             reorder = codec.isVideo ? FrameReorder(clockRate: clockRate) : nil
             synced = false

@@ -7,7 +7,8 @@ import NiceWebRTCCore
 /// ``maximumHeld``, or span more than ``maximumDelayMilliseconds`` of RTP time; then the reader skips to the
 /// oldest held packet (the assembler sees the gap and drops that frame). A packet before the
 /// next expected one (a duplicate, or too late) is dropped. A jump of ``restartDistance`` or
-/// more either way (a new stream) releases everything held and starts again. Bounded: at most
+/// more either way (a new stream), or a 65th late packet in a row, releases everything held and
+/// starts again. Bounded: at most
 /// ``maximumHeld`` packets, each step O(held).
 struct FrameReorder: Sendable {
     /// Packets held at most while waiting for a missing one (reaching it ends the wait).
@@ -21,8 +22,13 @@ struct FrameReorder: Sendable {
     let clockRate: UInt32
     private var expected: UInt16?
     private var held: [UInt16: RtpPacket] = [:]
+    /// Packets in a row this far behind are a new stream too (a sender that restarted its
+    /// numbers a little behind ours would otherwise be dropped as late until it caught up).
+    static let restartAfterLatePackets = 64
+
     /// Packets dropped as duplicates or arriving after their position was skipped.
     private(set) var latePackets = 0
+    private var lateInARow = 0
 
     init(clockRate: UInt32) { self.clockRate = clockRate }
 
@@ -34,13 +40,15 @@ struct FrameReorder: Sendable {
         }
         let distance = Int(Int16(bitPattern: packet.sequenceNumber &- next))
         var out: [RtpPacket] = []
-        if abs(distance) >= Self.restartDistance {
+        if abs(distance) >= Self.restartDistance || (distance < 0 && lateInARow >= Self.restartAfterLatePackets) {
             out = drainInOrder()
             expected = packet.sequenceNumber
         } else if distance < 0 || held[packet.sequenceNumber] != nil {
             latePackets += 1
+            if distance < 0 { lateInARow += 1 }
             return []
         }
+        lateInARow = 0
         held[packet.sequenceNumber] = packet
         releaseConsecutive(into: &out)
         // Waiting ends when too much is held or the newest packet is too far ahead in RTP time.
