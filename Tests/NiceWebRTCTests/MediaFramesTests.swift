@@ -182,4 +182,36 @@ struct MediaFramesTests {
         await p.close()
         _ = await reader.task.value
     }
+
+    @Test("hostile packets on the track's own SSRC and payload type (random payloads, numbers and timestamps): frames stay whole, later ones arrive",
+          .timeLimit(.minutes(1)))
+    func hostilePackets() async throws {
+        let p = try await Pair.make()
+        let reader = FrameReader(p.remoteVideo)
+        var progress = reader.progress.makeAsyncIterator()
+        let key: [UInt8] = [0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x40, 0x01, 0xF0, 0x00] + [UInt8](repeating: 5, count: 2000)
+        try p.video.write(frame: key, duration: .seconds(1) / 30)
+        #expect(await reader.wait(for: 1, &progress))
+        let payloadType = try #require(p.videoSender.codec?.payloadType)
+        var rng = SystemRandomNumberGenerator()
+        // Straight to SRTP: valid keys, our SSRC and payload type, everything else random (VP8
+        // descriptors that may claim a frame start, a key frame, or nothing sensible).
+        for _ in 0..<1000 {
+            let payload = (0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let packet = RtpPacket(marker: Bool.random(using: &rng), payloadType: payloadType, sequenceNumber: UInt16.random(in: 0...UInt16.max, using: &rng),
+                                   timestamp: UInt32.random(in: 0...UInt32.max, using: &rng), ssrc: p.videoSender.ssrc, payload: payload)
+            try? p.a.core.media.sendRaw(rtp: try packet.serialized())
+        }
+        // The real stream goes on: its frames arrive whole again (the reorder stage and the
+        // assembler find their way back within a bounded number of packets).
+        let before = reader.frames.count
+        var arrived = false
+        for i in 0..<300 where !arrived {
+            try p.video.write(frame: key, duration: .seconds(1) / 30)
+            if i % 10 == 9 { arrived = await eventually(.milliseconds(200)) { reader.frames.suffix(from: before).contains { $0.bytes == key } } }
+        }
+        #expect(arrived, "no whole frame after the flood; incomplete \(p.remoteVideo.incompleteFrames)")
+        await p.close()
+        _ = await reader.task.value
+    }
 }

@@ -41,7 +41,8 @@ struct FrameReceiver: Sendable {
     var payloadType: UInt8?
     var ssrc: UInt32?
     var assembler: FrameAssembler?
-    /// Video only: packets back in order, NACK-recovered ones waited for (a bounded while).
+    /// Packets back in order (video: NACK-recovered ones waited for a bounded while), restarts
+    /// noticed.
     var reorder: FrameReorder?
     /// Packets are skipped until one starts a frame (a reader that joins mid-frame does not count
     /// the frame it missed the start of).
@@ -54,32 +55,33 @@ struct FrameReceiver: Sendable {
             payloadType = packet.payloadType
             ssrc = packet.ssrc
             assembler = FrameAssembler(depacketizer: codec.makeDepacketizer())
-            reorder = codec.isVideo ? FrameReorder(clockRate: clockRate) : nil
+            reorder = FrameReorder(clockRate: clockRate, waits: codec.isVideo)
             synced = false
         }
-        guard var current = assembler else { return ([], 0) }
-        var ordered: [RtpPacket]
-        if var waiting = reorder {
-            reorder = nil  // uniquely referenced while it changes
-            ordered = waiting.push(packet)
+        guard var current = assembler, var waiting = reorder else { return ([], 0) }
+        reorder = nil  // keep both uniquely referenced while they change
+        assembler = nil
+        defer {
             reorder = waiting
-        } else {
-            ordered = [packet]
+            assembler = current
         }
-        if !synced {
-            guard let start = ordered.firstIndex(where: { current.depacketizer.startsFrame($0.payload) }) else { return ([], 0) }
-            ordered.removeFirst(start)
-            synced = true
-        }
+        let (ordered, restartIndex) = waiting.push(packet)
         let before = current.counters.droppedFrames
-        assembler = nil  // keep the assembler uniquely referenced while it changes
         var frames: [EncodedFrame] = []
-        for packet in ordered {
+        for (index, packet) in ordered.enumerated() {
+            if index == restartIndex {
+                // New numbering (a restarted sender, a hostile jump): the assembler forgets its
+                // position and the reader waits for a frame start again.
+                current.reset()
+                synced = false
+            }
+            if !synced {
+                guard current.depacketizer.startsFrame(packet.payload) else { continue }
+                synced = true
+            }
             frames += current.push(RtpPayloadUnit(payload: packet.payload, marker: packet.marker, timestamp: packet.timestamp,
                                                   sequenceNumber: packet.sequenceNumber))
         }
-        let dropped = current.counters.droppedFrames - before
-        assembler = current
-        return (frames, dropped)
+        return (frames, current.counters.droppedFrames - before)
     }
 }

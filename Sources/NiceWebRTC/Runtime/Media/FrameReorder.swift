@@ -20,6 +20,9 @@ struct FrameReorder: Sendable {
     static let restartDistance = 3000
 
     let clockRate: UInt32
+    /// Whether a gap is waited for (video, whose losses NACK repairs); without, the stage only
+    /// drops late packets and notices restarts (audio: no wait for what will not come).
+    let waits: Bool
     private var expected: UInt16?
     private var held: [UInt16: RtpPacket] = [:]
     /// Packets in a row this far behind are a new stream too (a sender that restarted its
@@ -30,23 +33,31 @@ struct FrameReorder: Sendable {
     private(set) var latePackets = 0
     private var lateInARow = 0
 
-    init(clockRate: UInt32) { self.clockRate = clockRate }
+    init(clockRate: UInt32, waits: Bool = true) {
+        self.clockRate = clockRate
+        self.waits = waits
+    }
 
-    /// The packets `packet` lets go, in sequence order (possibly with gaps when waiting ended).
-    mutating func push(_ packet: RtpPacket) -> [RtpPacket] {
+    /// The packets `packet` lets go, in sequence order (possibly with gaps when waiting ended),
+    /// and, when the numbering started again, the index in them where the new numbers begin (the
+    /// assembler must forget its position there: what follows is not after what it saw).
+    mutating func push(_ packet: RtpPacket) -> (packets: [RtpPacket], restartIndex: Int?) {
         guard let next = expected else {
             expected = packet.sequenceNumber &+ 1
-            return [packet]
+            return ([packet], nil)
         }
         let distance = Int(Int16(bitPattern: packet.sequenceNumber &- next))
         var out: [RtpPacket] = []
+        var restartIndex: Int?
         if abs(distance) >= Self.restartDistance || (distance < 0 && lateInARow >= Self.restartAfterLatePackets) {
+            // What waited goes to the assembler first, then the new numbers from `restartIndex`.
             out = drainInOrder()
+            restartIndex = out.count
             expected = packet.sequenceNumber
         } else if distance < 0 || held[packet.sequenceNumber] != nil {
             latePackets += 1
             if distance < 0 { lateInARow += 1 }
-            return []
+            return ([], nil)
         }
         lateInARow = 0
         held[packet.sequenceNumber] = packet
@@ -56,11 +67,11 @@ struct FrameReorder: Sendable {
         for _ in 0..<Self.maximumHeld where !held.isEmpty {
             guard let oldest = oldestHeld() else { break }
             let waited = Int64(Int32(bitPattern: packet.timestamp &- oldest.timestamp))
-            guard held.count >= Self.maximumHeld || waited > limit else { break }
+            guard !waits || held.count >= Self.maximumHeld || waited > limit else { break }
             expected = oldest.sequenceNumber
             releaseConsecutive(into: &out)
         }
-        return out
+        return (out, restartIndex)
     }
 
     private mutating func releaseConsecutive(into out: inout [RtpPacket]) {
