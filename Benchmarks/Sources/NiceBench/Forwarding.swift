@@ -110,6 +110,16 @@ final class ForwardLoop: Sendable {
     }
 }
 
+/// The kernel's UDP counters (system-wide, /proc/net/snmp): receive-buffer overflows.
+func udpRcvbufErrors() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/net/snmp", encoding: .utf8) else { return -1 }
+    let lines = text.split(separator: "\n").filter { $0.hasPrefix("Udp: ") }
+    guard lines.count >= 2 else { return -1 }
+    let names = lines[0].split(separator: " "), values = lines[1].split(separator: " ")
+    guard let i = names.firstIndex(of: "RcvbufErrors"), i < values.count else { return -1 }
+    return Int(values[i]) ?? -1
+}
+
 func usOf(_ tv: timeval) -> Double { Double(tv.tv_sec) * 1e6 + Double(tv.tv_usec) }
 
 func processCPUus() -> Double {
@@ -183,6 +193,9 @@ func benchForward(ns: [Int], seconds: Int) async {
         let recv0 = remoteTracks.map(\.receivedPackets)
         let ingress0 = ingressTrack.receivedPackets, ingressDropped0 = ingressTrack.droppedPackets
         let fwd0 = loop.forwarded, wcpu0 = loop.writeCPUNs
+        let udp0 = udpRcvbufErrors(), senderIce0 = sender.iceTransport.counters, ingressIce0 = ingress.iceTransport.counters
+        let egressSent0 = egressPCs.reduce(UInt64(0)) { $0 + $1.iceTransport.counters.datagramsSent }
+        let egressDropped0 = egressPCs.reduce(UInt64(0)) { $0 + $1.iceTransport.counters.datagramsDropped }
         let cpu0 = processCPUus(), th0 = threadCPU(contextPrefix: "NiceICE.defaul")
         let t0 = nowNs()
         let stream = StreamSender(track: source)
@@ -199,6 +212,10 @@ func benchForward(ns: [Int], seconds: Int) async {
             try? await Task.sleep(for: .milliseconds(50))
         }
         let wall = nowNs() - t0
+        let udp1 = udpRcvbufErrors(), senderIce1 = sender.iceTransport.counters, ingressIce1 = ingress.iceTransport.counters
+        let egressSent = egressPCs.reduce(UInt64(0)) { $0 + $1.iceTransport.counters.datagramsSent } - egressSent0
+        let egressDropped = egressPCs.reduce(UInt64(0)) { $0 + $1.iceTransport.counters.datagramsDropped } - egressDropped0
+        log("forward N=\(n): ICE: sender sent \(senderIce1.datagramsSent - senderIce0.datagramsSent) (send dropped \(senderIce1.datagramsDropped - senderIce0.datagramsDropped)), forwarder ingress arrived \(ingressIce1.datagramsArrived - ingressIce0.datagramsArrived); egress sent \(egressSent) (send dropped \(egressDropped)); kernel UDP RcvbufErrors +\(udp1 - udp0) (system-wide)")
         let cpu1 = processCPUus(), th1 = threadCPU(contextPrefix: "NiceICE.defaul")
         let forwarded = loop.forwarded - fwd0
         let writeCPU = loop.writeCPUNs - wcpu0
