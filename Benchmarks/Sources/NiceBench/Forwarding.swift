@@ -202,13 +202,18 @@ func benchForward(ns: [Int], seconds: Int) async {
         try? await Task.sleep(for: .seconds(seconds))
         stream.finish()
         let sent = stream.written.load(ordering: .relaxed)
-        // Drain: until nothing moved for 300 ms (at most 10 s).
+        // What the forwarder still had to write when the stream stopped: its lag behind real time.
+        let backlog = max(0, Int(ingressTrack.receivedPackets - ingress0) - (loop.forwarded - fwd0))
+        let lagMs = Double(backlog) * 1000 * Double(SyntheticVp8.keyframeInterval) / Double(SyntheticVp8.packetsPerInterval * SyntheticVp8.fps)
+        // Drain: a packet counts as received when it arrived within 2 s of the stream's end (a
+        // receiver's jitter buffer waits no longer); done earlier once everything the forwarder
+        // got was forwarded and the receivers' counts stood still for 300 ms.
         var last = -1, stable = 0
-        for _ in 0..<200 {
-            let now = loop.forwarded + remoteTracks.reduce(0) { $0 + Int($1.receivedPackets) }
-            if now == last { stable += 1 } else { stable = 0 }
-            if stable >= 6 { break }
-            last = now
+        for _ in 0..<40 {
+            let received = remoteTracks.reduce(0) { $0 + Int($1.receivedPackets) }
+            if received == last { stable += 1 } else { stable = 0 }
+            if stable >= 6, loop.forwarded - fwd0 >= Int(ingressTrack.receivedPackets - ingress0) { break }
+            last = received
             try? await Task.sleep(for: .milliseconds(50))
         }
         let wall = nowNs() - t0
@@ -240,7 +245,7 @@ func benchForward(ns: [Int], seconds: Int) async {
             nacks += s.inboundRtp.reduce(0) { $0 + $1.nackCount }
         }
         Watchdog.shared.disarm()
-        log("forward N=\(n): load \(load); sender wrote \(sent), forwarder got \(ingressGot) (track buffer dropped \(ingressDropped)), forwarded \(forwarded) × \(n); loss per receiver mean \(fmt(mean)) %, worst \(fmt(worst)) %, \(over) receivers ≥ 1 %; receivers' inbound-rtp packetsLost total (since connect) \(statsLost), NACKs sent \(nacks); CPU \(fmt(cpuShare)) % of one core; per forwarded packet: process \(fmt(cpuPer)) µs, forwarder write path \(fmt(writePer)) µs, context thread (all receive paths) \(fmt(ctxPer)) µs; rss \(rssKB()) KB")
+        log("forward N=\(n): load \(load); sender wrote \(sent), forwarder got \(ingressGot) (track buffer dropped \(ingressDropped)), forwarded \(forwarded) × \(n); loss per receiver mean \(fmt(mean)) %, worst \(fmt(worst)) %, \(over) receivers ≥ 1 %; receivers' inbound-rtp packetsLost total (since connect) \(statsLost), NACKs sent \(nacks); forwarder backlog at the stream's end \(backlog) packets (\(fmt(lagMs)) ms behind); CPU \(fmt(cpuShare)) % of one core; per forwarded packet: process \(fmt(cpuPer)) µs, forwarder write path \(fmt(writePer)) µs, context thread (all receive paths) \(fmt(ctxPer)) µs; rss \(rssKB()) KB")
         emitSummary("forward-N\(n)-loss", losses, "%", extra: ",\"receivers\":\(n),\"sent\":\(sent),\"forwarded\":\(forwarded)")
         emitSummary("forward-N\(n)-loss-mean", [mean], "%")
         emitSummary("forward-N\(n)-over1", [Double(over)], "receivers")
@@ -249,6 +254,7 @@ func benchForward(ns: [Int], seconds: Int) async {
         emitSummary("forward-N\(n)-cpu-context", [ctxPer], "us/pkt")
         emitSummary("forward-N\(n)-cpu-share", [cpuShare], "%")
         emitSummary("forward-N\(n)-rss", [Double(rssKB())], "KB")
+        emitSummary("forward-N\(n)-lag", [lagMs], "ms")
         if mean < 1, ingressGot > 0 { best = n }
     }
     emitSummary("forward-max-n", [Double(best)], "receivers", extra: ",\"tried\":\"\(ns.map(String.init).joined(separator: " "))\"")

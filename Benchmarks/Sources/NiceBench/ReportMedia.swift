@@ -25,7 +25,9 @@ func mediaRows(
         let over = sums["swift|forward-N\(n)-over1"].map { num($0.median, "receivers") } ?? "?"
         add([
             "13. forwarding 1.5 Mbit/s VP8-like to N=\(n) receivers: loss per receiver, mean / worst (%)", "—",
-            "\(num(mean.median, "%")) / \(num(per?.max ?? .nan, "%"))", "—", "—", "\(over) receivers ≥ 1 %", "<1 % \(mean.median < 1 ? "ok" : "MISS")",
+            "\(num(mean.median, "%")) / \(num(per?.max ?? .nan, "%"))", "—", "—",
+            "\(over) receivers ≥ 1 %" + (sums["swift|forward-N\(n)-lag"].map { String(format: "; forwarder %.0f ms behind at the end", $0.median) } ?? ""),
+            "<1 % \(mean.median < 1 ? "ok" : "MISS")",
         ])
         let parts = ["process", "write", "context"].compactMap { sums["swift|forward-N\(n)-cpu-\($0)"] }
         if parts.count == 3 {
