@@ -18,7 +18,8 @@
 # "connect throughput event scale churn dtls dc media"), e.g. FIGURES=dtls for the DTLS ones alone, FIGURES=dc
 # for the data-channel ones (DC_RUNS channel opens, DC_COUNT messages per size, DC_CONNS connections;
 # the reference is aiortc <-> aiortc from Interop/aiortc_dc_bench.py in the same venv), FIGURES=media
-# for the media ones (SRTP_RUNS batches of SRTP_BATCH packets for SRTP vs DTLS per packet;
+# for the media ones (SRTP_RUNS batches of SRTP_BATCH packets for SRTP vs DTLS per packet, again
+# with SRTP_BUSY other connections' SRTP sessions alive;
 # FORWARD_NS receivers, FORWARD_SECONDS of stream each, for forwarding; MEDIA_CONNS connections
 # and MEDIA_FILL video packets per sender for RSS with audio and video).
 # Needs swift, gcc, pkg-config, libnice-dev, libssl-dev; the aiortc reference needs python3 with
@@ -54,12 +55,12 @@ if [ "$quick" = 1 ]; then
   : "${CONNECT_RUNS:=3}" "${TP_COUNT:=2000}" "${TP_RUNS:=3}" "${EVENT_RUNS:=3}" "${SCALE_NS:=20}" "${CHURN_CYCLES:=100}"
   : "${DTLS_RUNS:=3}" "${DTLS_CONNS:=20}"
   : "${DC_RUNS:=3}" "${DC_COUNT:=2000}" "${DC_CONNS:=20}"
-  : "${SRTP_RUNS:=3}" "${SRTP_BATCH:=500}" "${FORWARD_NS:=2 5}" "${FORWARD_SECONDS:=2}" "${MEDIA_CONNS:=20}" "${MEDIA_FILL:=20}"
+  : "${SRTP_RUNS:=3}" "${SRTP_BATCH:=500}" "${SRTP_BUSY:=50}" "${FORWARD_NS:=2 5}" "${FORWARD_SECONDS:=2}" "${MEDIA_CONNS:=20}" "${MEDIA_FILL:=20}"
 else
   : "${CONNECT_RUNS:=20}" "${TP_COUNT:=200000}" "${TP_RUNS:=5}" "${EVENT_RUNS:=200}" "${SCALE_NS:=500 $nmax}" "${CHURN_CYCLES:=10000}"
   : "${DTLS_RUNS:=20}" "${DTLS_CONNS:=1000}"
   : "${DC_RUNS:=20}" "${DC_COUNT:=20000}" "${DC_CONNS:=1000}"
-  : "${SRTP_RUNS:=20}" "${SRTP_BATCH:=2000}" "${FORWARD_NS:=10 50 100 200 300}" "${FORWARD_SECONDS:=10}" "${MEDIA_CONNS:=1000}" "${MEDIA_FILL:=512}"
+  : "${SRTP_RUNS:=20}" "${SRTP_BATCH:=2000}" "${SRTP_BUSY:=1000}" "${FORWARD_NS:=10 50 100 200 300}" "${FORWARD_SECONDS:=10}" "${MEDIA_CONNS:=1000}" "${MEDIA_FILL:=512}"
 fi
 : "${AIORTC_RUNS:=$DTLS_RUNS}" "${FIGURES:=connect throughput event scale churn dtls dc media}"
 : "${AIORTC_VENV:=$root/Benchmarks/.venv}"
@@ -223,7 +224,7 @@ fi
 # receiver, CPU per forwarded packet, largest N with < 1 % loss); RSS per connection with one
 # audio and one video transceiver. All in one process each; no reference implementation.
 if want media; then
-  run swift-srtp-cost $((SRTP_RUNS * 5 + 60)) "" "$sbin" srtp-cost "$SRTP_RUNS" "$SRTP_BATCH" 1200
+  run swift-srtp-cost $((SRTP_RUNS * 5 + 60)) "" "$sbin" srtp-cost "$SRTP_RUNS" "$SRTP_BATCH" 1200 "$SRTP_BUSY"
   fwd_max=0 fwd_count=0
   for n in $FORWARD_NS; do fwd_count=$((fwd_count + 1)); [ "$n" -gt "$fwd_max" ] && fwd_max=$n; done
   # shellcheck disable=SC2086  # FORWARD_NS is a list
@@ -244,7 +245,7 @@ mode=full
   echo "connect runs=$CONNECT_RUNS; throughput ${TP_COUNT} x 1200 B, runs=$TP_RUNS; event runs=$EVENT_RUNS; scale N=$SCALE_NS; churn cycles=$CHURN_CYCLES"
   echo "DTLS handshake runs=$DTLS_RUNS (aiortc: $AIORTC_RUNS); DTLS throughput ${TP_COUNT} x 1200 B, runs=$TP_RUNS; DTLS RSS connections=$DTLS_CONNS"
   echo "data channels: open runs=$DC_RUNS; throughput $DC_COUNT x 1 KiB and $((DC_COUNT / 16)) x 64 KiB; RSS connections=$DC_CONNS"
-  echo "media: SRTP runs=$SRTP_RUNS x $SRTP_BATCH packets; forwarding N=$FORWARD_NS, ${FORWARD_SECONDS} s each; RSS connections=$MEDIA_CONNS, history fill $MEDIA_FILL"
+  echo "media: SRTP runs=$SRTP_RUNS x $SRTP_BATCH packets (and with $SRTP_BUSY connections' sessions alive); forwarding N=$FORWARD_NS, ${FORWARD_SECONDS} s each; RSS connections=$MEDIA_CONNS, history fill $MEDIA_FILL"
   echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
   echo
   "$sbin" report "$jsonl"

@@ -29,7 +29,7 @@ func syntheticRtp(size: Int, seq: UInt16, reserve: Int) -> [UInt8] {
 /// For `runs` runs: a batch of `batch` packets of `size` bytes protected (timed), then unprotected
 /// (timed), per SRTP profile and for a DTLS record; the figures are thread CPU ns per packet
 /// (wall ns logged next to them). The order of the kinds rotates from run to run.
-func benchSrtpCost(size: Int, batch: Int, runs: Int) {
+func benchSrtpCost(size: Int, batch: Int, runs: Int, idleSessions: Int) {
     let profiles = SrtpPacketProbe.supportedProfiles
     guard !profiles.isEmpty else { die(4, "libsrtp supports none of the offered profiles here") }
     var probes: [(name: String, probe: SrtpPacketProbe)] = []
@@ -120,6 +120,36 @@ func benchSrtpCost(size: Int, batch: Int, runs: Int) {
         emitSummary(key + "-both", both, "ns/pkt")
         // per run: SRTP (protect + unprotect) / DTLS record (protect + unprotect)
         emitSummary(key + "-ratio", zip(both, dtlsBoth).map { $0 / max(1e-9, $1) }, "x")
+    }
+    // The same SRTP figures with `idleSessions` more probes alive (two libsrtp sessions each, as
+    // one media connection has): what the crypto costs per packet in a process with many
+    // connections (Debian's libsrtp2 runs on NSS, whose softoken looks sessions and keys up in
+    // shared tables).
+    if idleSessions > 0 {
+        var idle: [SrtpPacketProbe] = []
+        idle.reserveCapacity(idleSessions)
+        // One probe per connection (its outbound and inbound session), with the profile two
+        // NiceWebRTC peers negotiate (the first offered).
+        for _ in 0..<idleSessions {
+            do {
+                idle.append(try SrtpPacketProbe(profile: profiles[0]))
+            } catch {
+                die(4, "SRTP probe \(profiles[0]): \(error)")
+            }
+        }
+        let saved = results
+        results = [:]
+        for run in 1...runs {
+            for i in probes.indices { srtp((i + run) % probes.count, run) }
+        }
+        for (name, _) in probes {
+            let key = "srtp_cost-\(short[name] ?? name)"
+            let both = results[key + "-both"] ?? []
+            emitSummary(key + "-both-busy", both, "ns/pkt", extra: ",\"connections\":\(idleSessions)")
+            log("\(key): protect + unprotect with \(idleSessions) more connections' SRTP sessions alive: \(fmt(percentile(both.sorted(), 0.5))) ns (alone: \(fmt(percentile((saved[key + "-both"] ?? []).sorted(), 0.5))) ns)")
+        }
+        results = saved
+        _ = idle
     }
     emitSummary("srtp_cost-dtls-protect", results["srtp_cost-dtls-protect"] ?? [], "ns/pkt")
     emitSummary("srtp_cost-dtls-unprotect", results["srtp_cost-dtls-unprotect"] ?? [], "ns/pkt")

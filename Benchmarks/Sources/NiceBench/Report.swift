@@ -226,7 +226,7 @@ func runReport(files: [String]) -> Int32 {
     }
 
     mediaRows(
-        sums, num: num,
+        sums, num: num, spread: spread,
         row: { row($0, reference: $1, value: $2, unitLabel: $3, target: $4, ok: $5) }, add: { rows.append($0) })
 
     let header = ["figure", "C median", "Swift median", "Swift/C", "C spread p10–p90", "Swift spread p10–p90", "target"]

@@ -3,7 +3,7 @@
 import Foundation
 
 func mediaRows(
-    _ sums: [String: Summary], num: (Double, String) -> String,
+    _ sums: [String: Summary], num: (Double, String) -> String, spread: (Summary?) -> String,
     row: (String, String?, String?, String, String, ((Double, Double) -> Bool)?) -> Void, add: ([String]) -> Void
 ) {
     // 12. SRTP: the reference column holds the DTLS record (same size, same run).
@@ -13,6 +13,10 @@ func mediaRows(
             "swift|srtp_cost-dtls-both", "swift|srtp_cost-\(key)-both", "ns", "", nil)
         row("12. … protect alone; reference column: DTLS record protect", "swift|srtp_cost-dtls-protect", "swift|srtp_cost-\(key)-protect", "ns", "", nil)
         row("12. … unprotect alone; reference column: DTLS record unprotect", "swift|srtp_cost-dtls-unprotect", "swift|srtp_cost-\(key)-unprotect", "ns", "", nil)
+        if let busy = sums["swift|srtp_cost-\(key)-both-busy"], let alone = sums["swift|srtp_cost-\(key)-both"] {
+            add(["12. … protect + unprotect with \(busy.connections.map(String.init) ?? "more") other connections' SRTP sessions alive in the process (libsrtp on NSS); reference column: alone (ns)",
+                 num(alone.median, "ns"), num(busy.median, "ns"), String(format: "%.2f×", busy.median / alone.median), "—", spread(busy), ""])
+        }
     }
     // 13. Forwarding.
     let ns = Set(sums.keys.compactMap { k -> Int? in
