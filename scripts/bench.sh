@@ -6,7 +6,9 @@
 #
 #   scripts/bench.sh            full run (20 connects, 200,000 datagrams, N = 500 and the largest N
 #                               the fd limit allows, 10,000 churn cycles, 20 DTLS handshakes,
-#                               1,000 DTLS connections; about 13 minutes on 2 cores)
+#                               1,000 DTLS connections; about 13 minutes on 2 cores; the media
+#                               figures add about 4: forwarding to N = 10…300 for 10 s each,
+#                               1,000 media connections)
 #   scripts/bench.sh --quick    smoke run for CI (3 runs, 2,000 datagrams, N = 20, 100 cycles,
 #                               3 DTLS handshakes, 20 DTLS connections; media: 3 SRTP runs,
 #                               forwarding to N = 2 and 5 for 2 s each, 20 media connections)
