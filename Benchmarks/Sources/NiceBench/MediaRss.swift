@@ -66,6 +66,7 @@ func benchMediaRss(connections: Int, fill: Int) async {
         let kb2 = Double(rss2 - rss0) / Double(2 * n)
         log("media_rss: after \(fill) video + \(min(fill, 50)) audio packets per sending connection: rss \(rss2) KB → \(fmt(kb2)) KB/connection (the senders' bounded NACK history included)")
         emitSummary("media_rss-sending", [kb2], "KB", extra: ",\"connections\":\(2 * n)")
+        emitSummary("media_rss-fill", [Double(fill)], "packets")
     }
     let all = (pairs + warm).flatMap { [$0.0, $0.1] }
     await closeConnections(all, timeout: 120 + 0.2 * Double(n))

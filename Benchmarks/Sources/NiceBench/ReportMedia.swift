@@ -54,7 +54,8 @@ func mediaRows(
         row("14. RSS per PeerConnection with one audio and one video transceiver, \(conns) in one process, idle; reference column: \(reference == "swift|dc_rss" ? "data channel (11.)" : "DTLS alone (8.)")",
             reference, "swift|media_rss", "KB", "", nil)
         if let s = sums["swift|media_rss-sending"] {
-            add(["14. … after each sender sent a NACK history of video (its bounded send history filled) (KB)", "—", num(s.median, "KB"), "—", "—", "—", ""])
+            let fill = sums["swift|media_rss-fill"].map { String(format: "%.0f", $0.median) } ?? "some"
+            add(["14. … after each sender sent \(fill) video packets of 1,200 B and up to 50 audio packets (the NACK send history keeps up to 512 per stream) (KB)", "—", num(s.median, "KB"), "—", "—", "—", ""])
         }
         if let t = sums["swift|media_rss-time"] {
             add(["14. … time to all connected (ms)", "—", num(t.median, "ms"), "—", "—", "—", ""])
