@@ -6,6 +6,7 @@
 //
 // stdout carries protocol lines only; logs go to stderr.
 import Foundation
+import JsonlPeer
 import Logging
 
 let started = ContinuousClock.now
