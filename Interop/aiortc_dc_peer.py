@@ -194,9 +194,11 @@ class Peer:
         if self.pair_written:
             return
         try:  # private: aiortc has no getSelectedCandidatePair()
-            connection = self.pc.sctp.transport.transport.iceGatherer._connection
+            # the bundled DTLS transport: the data channel's, or a media section's (media only)
+            dtls = self.pc.sctp.transport if self.pc.sctp else self.pc.getTransceivers()[0].receiver.transport
+            connection = dtls.transport.iceGatherer._connection
             pair = connection._nominated.get(1)
-        except AttributeError:
+        except (AttributeError, IndexError):
             pair = None
         if pair is None:
             log.info("selected pair not known")

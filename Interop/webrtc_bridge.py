@@ -45,7 +45,9 @@ either every receiver's counts pass or 3 s went by after the last `media-done` (
 requires, for each kind a side sends and the other was asked to receive: video frames received
 >= 90 % of the frames sent, audio packets received >= 90 % of the packets sent (the sender's last
 `media` line), `incomplete` 0 (loopback loses nothing), and a `pli` line from each receiver of
-video given --pli-at; the PLI round trip (keyframe_ms - sent_ms) is printed.
+video given --pli-at; the PLI round trip (keyframe_ms - sent_ms) is printed. A side given
+--record DIR must leave DIR/video.ivf and DIR/audio.ogg (each kind it received) that ffprobe
+opens, with as many frames (video) and packets (audio) as its last `media` line's `recorded`.
 
 --kill-b-after-got N tests a peer that vanishes mid-transfer (give A's peer B a large --count so
 that it is still sending): once both sides are connected and open and A reported got >= N, the
@@ -58,6 +60,7 @@ then (A must have got at least N), nor B's close and exit.
 
 import argparse
 import json
+import os
 import queue
 import shlex
 import signal
@@ -101,6 +104,7 @@ class Side:
         self.sends = {k: f"--send-{k}" in argv for k in MEDIA_KINDS}
         self.receives = {k: f"--receive-{k}" in argv for k in MEDIA_KINDS}
         self.pli_at = "--pli-at" in argv
+        self.record = next((argv[i + 1] for i, x in enumerate(argv[:-1]) if x == "--record"), None)
         self.media_sent = {}  # kind -> last `media` dir=sent line
         self.media_recv = {}  # kind -> last `media` dir=recv line
         self.plis = []  # `pli` lines
@@ -376,8 +380,12 @@ def run(args):
         if not s.sent_msgs["cand"] and not s.sdp_candidates:
             failures.append(f"{s.label} announced no candidate, neither in cand lines nor in its sdp")
         failures.extend(f"{s.label}: {e}" for e in s.protocol_errors)
+    recordings = {}
     if args.media:  # with the last lines, written up to the close
         failures.extend(media_checks(a, b))
+        for s in (a, b):
+            problems, recordings[s] = recording_checks(s)
+            failures.extend(problems)
 
     title = args.title or f"{' '.join(a.argv)}  <->  {' '.join(b.argv)}"
     print(f"=== {title}")
@@ -389,7 +397,7 @@ def run(args):
         for local, remote in s.pairs:
             print(f"    pair local {local} / remote {remote}")
         if args.media:
-            for line in media_summary(s):
+            for line in media_summary(s) + recordings.get(s, []):
                 print(f"    {line}")
         print(f"    got  {s.got[0]} messages, {s.got[1]} bytes ({s.got_lines} got lines; "
               f"expected {s.expect[0]} / {s.expect[1]}); sdp {'/'.join(map(str, s.sdp_types)) or None} with {s.sdp_candidates} "
@@ -444,6 +452,32 @@ def media_checks(a, b):
         if s.pli_at and s.receives["video"] and r.sends["video"] and not s.plis:
             problems.append(f"{s.label} was given --pli-at but wrote no pli line")
     return problems
+
+
+def recording_checks(s):
+    """--record DIR: ffprobe opens each file and counts what the side says it recorded."""
+    problems, lines = [], []
+    for kind, name, what in (("video", "video.ivf", "frames"), ("audio", "audio.ogg", "packets")):
+        got = s.media_recv.get(kind)
+        if s.record is None or not s.receives[kind] or got is None:
+            continue
+        path = os.path.join(s.record, name)
+        try:
+            out = subprocess.run(
+                ["ffprobe", "-v", "error", f"-count_{what}", "-select_streams", kind[0] + ":0",
+                 "-show_entries", f"stream=codec_name,nb_read_{what}", "-of", "csv=p=0", path],
+                capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            problems.append(f"{s.label}: ffprobe {path}: {e}")
+            continue
+        fields = out.stdout.strip().split(",")
+        if out.returncode != 0 or len(fields) != 2 or not fields[1].isdigit():
+            problems.append(f"{s.label}: ffprobe cannot read {path}: {out.stderr.strip()[:200] or out.stdout.strip()[:200]}")
+            continue
+        lines.append(f"ffprobe {path}: {fields[0]}, {fields[1]} {what}")
+        if int(fields[1]) != got.get("recorded") or not int(fields[1]):
+            problems.append(f"{s.label}: {path} has {fields[1]} {what}, the peer recorded {got.get('recorded')}")
+    return problems, lines
 
 
 def media_finished(a, b):

@@ -1,5 +1,5 @@
 // Counts what a RemoteTrack brings: its packets put together into frames (the core's
-// FrameAssembler with the VP8 or Opus depacketizer of the packet's payload type), keyframes,
+// FrameAssembler with the VP8, H.264 or Opus depacketizer of the packet's payload type), keyframes,
 // frames dropped for a gap; --pli-at asks for a keyframe and times its arrival; --record keeps
 // the frames for the file.
 import Logging
@@ -63,14 +63,16 @@ final class TrackCounter: Sendable {
                 if assemblers[packet.payloadType] == nil {
                     switch codec(packet.payloadType) {
                     case "vp8": assemblers[packet.payloadType] = FrameAssembler(depacketizer: Vp8Depacketizer())
+                    case "h264": assemblers[packet.payloadType] = FrameAssembler(depacketizer: H264Depacketizer())
                     case "opus": assemblers[packet.payloadType] = FrameAssembler(depacketizer: OpusDepacketizer())
                     default:
                         self.state.withLock { $0.counts.packets += 1 }
-                        continue  // a codec media-peer does not count (H.264: not sent by the test files)
+                        continue  // a codec media-peer does not count
                     }
                 }
                 let unit = RtpPayloadUnit(payload: packet.payload, marker: packet.marker, timestamp: packet.timestamp, sequenceNumber: packet.sequenceNumber)
                 let frames = assemblers[packet.payloadType]?.push(unit) ?? []
+                let isH264 = assemblers[packet.payloadType]?.depacketizer is H264Depacketizer
                 let incomplete = assemblers.values.reduce(0) { $0 + $1.counters.incompleteFrames }
                 let now = ms()
                 let done = self.state.withLock { s -> (sent: Int, at: Int)? in
@@ -86,7 +88,7 @@ final class TrackCounter: Sendable {
                                 s.pliSentMs = nil
                             }
                         }
-                        s.recording?.add(frame)
+                        if !isH264 { s.recording?.add(frame) }  // the IVF file holds VP8 only
                     }
                     return done
                 }
