@@ -51,37 +51,27 @@ D="--duration ${MEDIA_DURATION:-10}"
 SEND="--send-video $work/video.ivf --send-audio $work/audio.ogg"
 RECV="--receive-video --receive-audio"
 
+# title|A command (offers)|B command (answers)
+pairs=(
+    "media-peer <-> media-peer: VP8 + Opus each way, PLI both ways, B records, data channel|$MP --name A $SEND $RECV --pli-at 3 $D|$MP --name B $SEND $RECV --pli-at 3 --record $work/rec $D"
+    "media-peer -> media-peer: media only (--no-data, as WHIP)|$MP --name A $SEND --no-data $D|$MP --name B $RECV --no-data $D"
+    "media-peer (offer) -> aiortc (answer): video + audio, aiortc asks for a keyframe, data channel|$MP --name nice $SEND $D|$AIORTC --name aiortc $RECV --pli-at 3"
+    "aiortc (offer) <- media-peer (answer): video + audio, media only|$AIORTC --name aiortc $RECV --pli-at 3 --no-data|$MP --name nice $SEND --no-data $D"
+    "aiortc (offer) -> media-peer (answer): video + audio, media-peer asks for a keyframe, media only|$AIORTC --name aiortc $SEND --no-data $D|$MP --name nice $RECV --pli-at 3 --no-data"
+    "media-peer (offer) <- aiortc (answer): video + audio, data channel|$MP --name nice $RECV --pli-at 3 $D|$AIORTC --name aiortc $SEND $D"
+)
 failed=()
-runs=0
-run() {  # run TITLE A-COMMAND B-COMMAND [bridge flags…]
-    local title=$1 a=$2 b=$3
-    shift 3
-    runs=$((runs + 1))
-    # The bridge bounds the run at 60 s (plus 10 s for the peers to exit after close);
-    # timeout(1) is the backstop.
-    if ! timeout 80 python3 Interop/webrtc_bridge.py --media --timeout 60 --title "$title" --a "$a" --b "$b" \
-        ${BRIDGE_FLAGS:-} "$@"; then
-        failed+=("$title")
-    fi
+for pair in "${pairs[@]}"; do
+    IFS='|' read -r title a b <<<"$pair"
+    # The bridge bounds a run at 60 s (plus 10 s for the peers to exit after close); timeout(1)
+    # is the backstop.
+    timeout 80 python3 Interop/webrtc_bridge.py --media --timeout 60 --title "$title" --a "$a" --b "$b" \
+        ${BRIDGE_FLAGS:-} || failed+=("$title")
     echo
-}
-
-run "media-peer <-> media-peer: VP8 + Opus each way, PLI both ways, B records, data channel" \
-    "$MP --name A $SEND $RECV --pli-at 3 $D" \
-    "$MP --name B $SEND $RECV --pli-at 3 --record $work/rec $D"
-run "media-peer -> media-peer: media only (--no-data, as WHIP)" \
-    "$MP --name A $SEND --no-data $D" "$MP --name B $RECV --no-data $D"
-run "media-peer (offer) -> aiortc (answer): video + audio, aiortc asks for a keyframe, data channel" \
-    "$MP --name nice $SEND $D" "$AIORTC --name aiortc $RECV --pli-at 3"
-run "aiortc (offer) <- media-peer (answer): video + audio, media only" \
-    "$AIORTC --name aiortc $RECV --pli-at 3 --no-data" "$MP --name nice $SEND --no-data $D"
-run "aiortc (offer) -> media-peer (answer): video + audio, media-peer asks for a keyframe, media only" \
-    "$AIORTC --name aiortc $SEND --no-data $D" "$MP --name nice $RECV --pli-at 3 --no-data"
-run "media-peer (offer) <- aiortc (answer): video + audio, data channel" \
-    "$MP --name nice $RECV --pli-at 3 $D" "$AIORTC --name aiortc $SEND $D"
+done
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "MEDIA INTEROP FAILED: ${failed[*]}"
     exit 1
 fi
-echo "MEDIA INTEROP PASSED: $runs runs"
+echo "MEDIA INTEROP PASSED: ${#pairs[@]} runs"

@@ -27,12 +27,7 @@ do {
 }
 options.dataChannel = !media.noData
 
-let level = ProcessInfo.processInfo.environment["DC_PEER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = level
-    return handler
-}
+PeerLogging.bootstrap()
 
 do {
     var logger = Logger(label: "media-peer")
