@@ -74,7 +74,7 @@ final class FileSender: Sendable {
             }
             let frame = frames[index]
             let units: [RtpPayloadUnit]
-            do throws(RtpCodecError) {
+            do throws(RtpError) {
                 units = try packetizer.packetize(
                     frame.bytes, timestamp: firstTimestamp &+ UInt32(truncatingIfNeeded: elapsed),
                     firstSequenceNumber: sequenceNumber, maximumPayloadSize: Self.maximumPayloadSize)
