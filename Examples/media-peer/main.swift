@@ -1,5 +1,5 @@
 // media-peer: a Media-JSONL peer (WebRTC-JSONL with audio and video, docs/media-jsonl.md) on one
-// NiceWebRTC PeerConnection; bridge: Interop/media_bridge.py.
+// NiceWebRTC PeerConnection; bridge: Interop/webrtc_bridge.py --media.
 //
 //   media-peer --offer --send-video video.ivf --send-audio audio.ogg --no-data
 //   media-peer --answer --receive-video --receive-audio --record /tmp/rec --no-data
