@@ -67,7 +67,7 @@ final class MediaPeer: PeerExtension {
                 self.logger.warning("not sending media: \(error)")
                 return
             }
-            await self.send()
+            await self.send(connection)
         }
         let reporting = Task {
             while !self.stop.isSet {
@@ -142,7 +142,7 @@ final class MediaPeer: PeerExtension {
 
     // MARK: Sending
 
-    private func send() async {
+    private func send(_ connection: PeerConnection) async {
         let rtpSenders = state.withLock { $0.rtpSenders }
         await withTaskGroup(of: Void.self) { group in
             for sender in senders {
@@ -153,23 +153,38 @@ final class MediaPeer: PeerExtension {
                 logger.info("sending \(sender.kind) as \(codec.name)/\(codec.clockRate) payload type \(codec.payloadType)")
                 let watcher = sender.watchKeyframeRequests(logger: logger)
                 state.withLock { $0.tasks.append(watcher) }
+                let ssrc = rtpSenders[sender.kind]?.ssrc
+                let reports = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
                 group.addTask {
-                    await sender.run(duration: self.options.duration, stop: self.stop, logger: self.logger) { totals in
-                        self.reportSent(sender.kind, totals)
+                    // The lines read the sender's outbound-rtp stats: off the pacing loop.
+                    for await _ in reports.stream { await self.reportSent(sender, ssrc: ssrc, connection) }
+                }
+                group.addTask {
+                    await sender.run(duration: self.options.duration, stop: self.stop, logger: self.logger) {
+                        reports.continuation.yield()
                     }
-                    let totals = sender.sent
-                    self.reportSent(sender.kind, totals)
-                    self.logger.info("\(sender.kind): sent \(totals.frames) frames, \(totals.packets) packets, \(totals.bytes) bytes, \(totals.keyframes) keyframes, \(totals.keyframeRequests) keyframe requests")
+                    reports.continuation.finish()
                 }
             }
         }
-        if !senders.isEmpty, !stop.isSet { output.send("media-done") }
+        guard !senders.isEmpty, !stop.isSet else { return }
+        for sender in senders {
+            await reportSent(sender, ssrc: rtpSenders[sender.kind]?.ssrc, connection)
+            let t = sender.sent
+            logger.info("\(sender.kind): sent \(t.frames) frames (\(t.bytes) bytes), \(t.keyframes) keyframes, \(t.keyframeRequests) keyframe requests")
+        }
+        output.send("media-done")
     }
 
-    private func reportSent(_ kind: MediaKind, _ t: FileSender.Totals) {
+    /// A `media` sent line: frames from the sender, packets and bytes from the stats'
+    /// outbound-rtp (the RTP payload bytes, retransmissions included, as W3C counts them).
+    private func reportSent(_ sender: FileSender, ssrc: UInt32?, _ connection: PeerConnection) async {
+        let t = sender.sent
+        let outbound = await connection.stats().outboundRtp.first { $0.ssrc == ssrc }
         output.send("media", [
-            "dir": .string("sent"), "kind": .string(kind.rawValue), "frames": .int(t.frames), "packets": .int(t.packets),
-            "bytes": .int(t.bytes), "keyframes": .int(t.keyframes),
+            "dir": .string("sent"), "kind": .string(sender.kind.rawValue), "frames": .int(t.frames),
+            "packets": .int(Int(outbound?.packetsSent ?? 0)), "bytes": .int(Int(outbound?.bytesSent ?? 0)),
+            "keyframes": .int(t.keyframes),
         ])
     }
 

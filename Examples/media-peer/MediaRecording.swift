@@ -20,12 +20,13 @@ struct MediaRecording: Sendable {
         if kind == .audio { ogg = try? OggOpusWriter(tags: OpusTags(vendor: "media-peer")) }
     }
 
-    /// Adds one frame; a video recording starts at the first keyframe (with its size).
+    /// Adds one frame; a video recording starts at the first VP8 keyframe (with its size).
     mutating func add(_ frame: EncodedFrame) {
         guard bytes + frame.bytes.count < Self.maximumBytes else { return }
         if kind == .video {
             if ivf == nil {
-                guard frame.isKeyframe else { return }
+                // A VP8 key frame states its size; an H.264 one does not (and IVF holds VP8 here).
+                guard frame.isKeyframe, frame.dimensions != nil else { return }
                 let size = frame.dimensions
                 ivf = try? IvfWriter(header: IvfHeader(
                     width: UInt16(clamping: size?.width ?? 0), height: UInt16(clamping: size?.height ?? 0), timebaseDenominator: 90_000))

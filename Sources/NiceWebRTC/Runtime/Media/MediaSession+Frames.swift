@@ -64,11 +64,11 @@ extension MediaSession {
             var sender = binding.frameSender.flatMap { $0.codec == codec ? $0 : nil } ?? FrameSender(codec: codec, clockRate: parameters.clockRate)
             let timestamp = sender.timestamp
             let units: [RtpPayloadUnit]
-            do throws(RtpCodecError) {
+            do throws(RtpError) {
                 units = try sender.packetizer.packetize(frame, timestamp: timestamp, firstSequenceNumber: 0,
                                                         maximumPayloadSize: Self.maximumPayloadSize(mid: send.midExtensionId == nil ? nil : send.mid))
             } catch {
-                return .failure(RtpError(codecError: error))
+                return .failure(error)
             }
             sender.elapsed += duration
             s.bindings[id]?.frameSender = sender
@@ -78,18 +78,5 @@ extension MediaSession {
         }
         // Sequence numbers, SSRC and the mid extension are set by the packet rewrite.
         for packet in try prepared.get() { write(packet, from: track, binding: id) }
-    }
-}
-
-extension RtpError {
-    /// The codec layer's error as an RTP error (same field and reason).
-    init(codecError error: RtpCodecError) {
-        let code: Code
-        switch error.code {
-        case .truncated: code = .truncated
-        case .payloadLimit, .frameTooLarge: code = .tooLarge
-        case .invalidValue, .unsupported, .fragmentation: code = .invalidValue
-        }
-        self.init(code, field: error.field, reason: error.reason)
     }
 }
