@@ -120,6 +120,7 @@ final class MediaPeer: PeerExtension {
     func finish(_ connection: PeerConnection) async {
         stop.set()
         let (sending, tasks) = state.withLock { s in (s.sending, s.tasks) }
+        sending?.cancel()  // a wait for `connected` ends at once; the send loops stop at `stop`
         await sending?.value
         tasks.forEach { $0.cancel() }
         for task in tasks { await task.value }
@@ -167,13 +168,12 @@ final class MediaPeer: PeerExtension {
                 }
             }
         }
-        guard !senders.isEmpty, !stop.isSet else { return }
-        for sender in senders {
+        for sender in senders where rtpSenders[sender.kind]?.codec != nil {
             await reportSent(sender, ssrc: rtpSenders[sender.kind]?.ssrc, connection)
             let t = sender.sent
             logger.info("\(sender.kind): sent \(t.frames) frames (\(t.bytes) bytes), \(t.keyframes) keyframes, \(t.keyframeRequests) keyframe requests")
         }
-        output.send("media-done")
+        if !senders.isEmpty, !stop.isSet { output.send("media-done") }
     }
 
     /// A `media` sent line: frames from the sender, packets and bytes from the stats'
