@@ -132,6 +132,7 @@ public struct IvfFrame: Sendable, Hashable {
     /// The presentation timestamp, in the header's timebase units.
     public var timestamp: UInt64
 
+    /// A frame of `bytes` at `timestamp` (timebase units).
     public init(bytes: [UInt8], timestamp: UInt64) {
         self.bytes = bytes
         self.timestamp = timestamp

@@ -37,6 +37,7 @@ public struct MediaFileError: Error, Sendable, Hashable, CustomStringConvertible
         self.reason = reason
     }
 
+    /// `MediaFileError.code (field): reason`.
     public var description: String { "MediaFileError.\(code.rawValue) (\(field)): \(reason)" }
 }
 

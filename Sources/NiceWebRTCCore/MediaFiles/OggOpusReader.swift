@@ -9,6 +9,7 @@ public struct OggOpusPacket: Sendable, Hashable {
     /// The packet's length in 48 kHz samples, from its TOC byte (0 when the TOC cannot tell).
     public var samples: Int
 
+    /// A packet ending at `granulePosition`, lasting `samples` at 48 kHz.
     public init(bytes: [UInt8], granulePosition: Int64, samples: Int) {
         self.bytes = bytes
         self.granulePosition = granulePosition

@@ -31,6 +31,7 @@ public struct OggPage: Sendable, Hashable {
     /// The segments' bytes.
     public var data: [UInt8]
 
+    /// A page; ``serialized()`` computes its CRC.
     public init(isContinuation: Bool = false, isFirst: Bool = false, isLast: Bool = false, granulePosition: Int64,
                 serialNumber: UInt32, sequenceNumber: UInt32, segmentTable: [UInt8], data: [UInt8]) {
         self.isContinuation = isContinuation

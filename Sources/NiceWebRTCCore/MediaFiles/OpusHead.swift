@@ -104,6 +104,7 @@ public struct OpusTags: Sendable, Hashable {
     /// `NAME=value` comments.
     public var comments: [String]
 
+    /// A comment header with `vendor` and `NAME=value` `comments`.
     public init(vendor: String = "NiceWebRTC", comments: [String] = []) {
         self.vendor = vendor
         self.comments = comments

@@ -87,8 +87,9 @@ public final class LocalTrack: Sendable {
     ///     its clock rate (90 kHz video, 48 kHz Opus), from a random start; the sum is kept
     ///     exactly, so durations that are not whole ticks do not drift. Pacing is the caller's.
     /// - Throws: ``RtpError`` (and nothing is sent on that sender) when the negotiated codec has
-    ///   no packetizer here, or the frame cannot be packetized: `invalidValue` for an empty frame
-    ///   or an Annex B stream without a NAL unit, `tooLarge` for an Opus packet over the payload
+    ///   no packetizer here (`invalidValue`, field `mimeType`), or the frame cannot be packetized:
+    ///   `invalidValue` for an empty frame or an Annex B stream without a NAL unit, `unsupported`
+    ///   for an H.264 NAL unit of type 24–31, `payloadLimit` for an Opus packet over the payload
     ///   limit; `invalidValue` (field `duration`) for a negative duration. A track that no sender
     ///   sends yet drops the frame without an error, as ``write(_:)`` does.
     public func write(frame: [UInt8], duration: Duration) throws(RtpError) {
