@@ -15,8 +15,8 @@
 #
 # Environment: MEDIA_DURATION  seconds of media per run (default 10)
 #              ICE_PEER_SCRATCH scratch path for swift build (default: SwiftPM's .build)
-#              AIORTC_SPEC     pip requirement for aiortc (default aiortc==1.16.0; Interop/.venv,
-#                              shared with Interop/run.sh)
+#              AIOICE_SPEC, AIORTC_SPEC  pip requirements (default aioice==0.13.0, aiortc==1.16.0;
+#                              Interop/.venv, shared with Interop/run.sh)
 #              BRIDGE_FLAGS    extra bridge flags, e.g. --verbose to see the peers' logs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,11 +25,13 @@ for tool in ffmpeg ffprobe; do
     command -v "$tool" >/dev/null || { echo "media-interop: $tool is missing (scripts/deps.sh --test installs ffmpeg)" >&2; exit 1; }
 done
 VENV=Interop/.venv
+# The same pins as Interop/run.sh, which shares the venv (and checks only that both import).
+AIOICE_SPEC=${AIOICE_SPEC:-aioice==0.13.0}
 AIORTC_SPEC=${AIORTC_SPEC:-aiortc==1.16.0}
-if ! "$VENV/bin/python" -c 'import aiortc' 2>/dev/null; then
-    echo "--- creating $VENV with $AIORTC_SPEC"
+if ! "$VENV/bin/python" -c 'import aioice, aiortc' 2>/dev/null; then
+    echo "--- creating $VENV with $AIOICE_SPEC $AIORTC_SPEC"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    timeout 300 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$AIORTC_SPEC"
+    timeout 300 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$AIOICE_SPEC" "$AIORTC_SPEC"
 fi
 echo "--- aiortc $("$VENV/bin/python" -c 'import aiortc; print(aiortc.__version__)'), $(ffmpeg -version | head -1)"
 
