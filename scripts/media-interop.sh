@@ -24,16 +24,8 @@ cd "$(dirname "$0")/.."
 for tool in ffmpeg ffprobe; do
     command -v "$tool" >/dev/null || { echo "media-interop: $tool is missing (scripts/deps.sh --test installs ffmpeg)" >&2; exit 1; }
 done
-VENV=Interop/.venv
-# The same pins as Interop/run.sh, which shares the venv (and checks only that both import).
-AIOICE_SPEC=${AIOICE_SPEC:-aioice==0.13.0}
-AIORTC_SPEC=${AIORTC_SPEC:-aiortc==1.16.0}
-if ! "$VENV/bin/python" -c 'import aioice, aiortc' 2>/dev/null; then
-    echo "--- creating $VENV with $AIOICE_SPEC $AIORTC_SPEC"
-    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    timeout 300 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$AIOICE_SPEC" "$AIORTC_SPEC"
-fi
-echo "--- aiortc $("$VENV/bin/python" -c 'import aiortc; print(aiortc.__version__)'), $(ffmpeg -version | head -1)"
+source Interop/venv.sh  # VENV: aioice and aiortc, as Interop/run.sh has them
+echo "--- $(ffmpeg -version | head -1)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
