@@ -37,7 +37,10 @@ error when this build lacks it). The data channel (unless --no-data) sends --cou
 messages of --size (default 64) bytes and reports `got` as WebRTC-JSONL.
 
 stderr: Chromium's codecs (send/receive), the fake devices' settings, page notes, and a `media`
-line every second; --stats-out FILE gets the last getStats summary and the page's errors as JSON.
+line every second. After media-done no more `sent` lines: the counts then are the final ones.
+--stats-out FILE gets, as JSON, "sent" (the final sent counts, by kind: the fields of the media
+lines), "sentAtClose" (the same at close: PLIs and NACKs that came later), "recv" (at close),
+"mediaSeconds" (first frame sent to media-done) and the page's "errors".
 """
 
 import argparse
@@ -216,20 +219,24 @@ def main():
                 reported_got = got
             return r
 
-        def report(final=False):
-            """getStats → media lines (sent: while sending and the final ones; recv: always)."""
+        def report(sent_lines=True):
+            """getStats → media lines (sent ones until media-done, then the counts stay as they were)."""
             m = drv.execute_async("window.peer.media()", timeout=10) or {}
             if isinstance(m, dict) and m.get("error"):
                 log(f"getStats failed: {m['error']}")
                 return {}
             for d in ("sent", "recv"):
+                if d == "sent" and not sent_lines:
+                    continue
                 for kind, v in sorted((m.get(d) or {}).items()):
-                    if d == "sent" and media_done and not final:
-                        continue
                     line = {"t": "media", "dir": d, "kind": kind}
                     line.update({k: x for k, x in v.items() if x is not None})
                     write(line)
-            last.update(m)
+            if sent_lines:
+                last["sent"] = m.get("sent") or {}
+            else:
+                last["sentAtClose"] = m.get("sent") or {}
+            last["recv"] = m.get("recv") or {}
             parts = [f"{d} {kind} " + " ".join(f"{k}={x}" for k, x in v.items() if k in
                      ("frames", "decoded", "keyframes", "packets", "lost", "nacks", "plis", "codec", "fps", "width"))
                      for d in ("sent", "recv") for kind, v in sorted((m.get(d) or {}).items())]
@@ -255,29 +262,31 @@ def main():
             t = time.monotonic()
             if t >= next_media:
                 next_media = t + 1.0
-                m = report()
+                m = report(sent_lines=not media_done)
                 if sending and media_started is None and any(v.get("frames") for v in (m.get("sent") or {}).values()):
                     media_started = t
                     log(f"media started; {a.duration:g} s to send")
             if sending and media_started is not None and not media_done and t - media_started >= a.duration:
                 drv.execute("return window.peer.stopSending();")
                 closing.wait(0.3)  # the last frames leave the encoder and pacer
-                report(final=True)
+                report()
                 media_done = True
+                last["mediaSeconds"] = round(time.monotonic() - media_started, 3)
                 write({"t": "media-done"})
                 log(f"media done after {time.monotonic() - media_started:.1f} s")
             closing.wait(0.05)
 
         # close: the last counts (before pc.close() drops the stats), then the connection
         poll()
-        report(final=True)
+        report(sent_lines=not media_done)
+        drv.execute("return window.peer.close();")
+        r = poll()
+        last["errors"] = r.get("errors") or []
+        if last["errors"]:
+            log(f"page errors: {last['errors']}")
         if a.stats_out:
             with open(a.stats_out, "w") as f:
                 json.dump(last, f, indent=1)
-        drv.execute("return window.peer.close();")
-        r = poll()
-        if r.get("errors"):
-            log(f"page errors: {r['errors']}")
     except Exception as e:
         log(f"error: {type(e).__name__}: {e}")
         rc = 1
