@@ -6,7 +6,7 @@
 //
 // stdout carries protocol lines only; logs go to stderr.
 import Foundation
-import Logging
+import JsonlPeer
 
 let started = ContinuousClock.now
 signal(SIGPIPE, SIG_IGN)
@@ -24,12 +24,7 @@ do {
     exit(2)
 }
 
-let level = ProcessInfo.processInfo.environment["DC_PEER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = level
-    return handler
-}
+PeerLogging.bootstrap()
 
 do {
     let peer = try Peer(options: options, started: started)
