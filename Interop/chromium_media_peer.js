@@ -155,8 +155,9 @@
     stats.forEach((x) => {
       const codec = x.codecId && byId[x.codecId] ? byId[x.codecId].mimeType : undefined;
       if (x.type === 'outbound-rtp') {
-        const m = {frames: x.kind === 'video' ? (x.framesSent || 0) : (x.packetsSent || 0),
-                   packets: x.packetsSent || 0, bytes: x.bytesSent || 0};
+        // packetsSent counts retransmissions too: packets = the media packets, as a receiver counts them
+        const packets = (x.packetsSent || 0) - (x.retransmittedPacketsSent || 0);
+        const m = {frames: x.kind === 'video' ? (x.framesSent || 0) : packets, packets, bytes: x.bytesSent || 0};
         if (x.kind === 'video') {
           Object.assign(m, {encoded: x.framesEncoded || 0, keyframes: x.keyFramesEncoded || 0,
                             plis: x.pliCount || 0, firs: x.firCount || 0, width: x.frameWidth, height: x.frameHeight,
@@ -172,7 +173,9 @@
         const m = {packets: x.packetsReceived || 0, lost: x.packetsLost || 0, nacks: x.nackCount || 0,
                    bytes: x.bytesReceived || 0};
         if (x.kind === 'video') {
-          Object.assign(m, {frames: x.framesReceived || 0, keyframes: x.keyFramesDecoded || 0,
+          // frames = framesDecoded: framesReceived leaves out frames completed by a retransmission
+          // (under loss it stays below framesDecoded)
+          Object.assign(m, {frames: x.framesDecoded || 0, received: x.framesReceived || 0, keyframes: x.keyFramesDecoded || 0,
                             decoded: x.framesDecoded || 0, plis: x.pliCount || 0, firs: x.firCount || 0,
                             dropped: x.framesDropped || 0, width: x.frameWidth, height: x.frameHeight,
                             freezes: x.freezeCount || 0, decoder: x.decoderImplementation});

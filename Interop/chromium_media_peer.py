@@ -22,13 +22,15 @@ offered sections and sets their directions. `--duration S` (default 10) of media
 frame sent; then the local tracks stop and the peer writes its final `sent` counts and
 `{"t":"media-done"}`, and keeps receiving until close. Every second (and at close, before the
 connection closes) it writes from getStats:
-  {"t":"media","dir":"sent","kind":K,"frames":F,"packets":P,"bytes":B,…}  outbound-rtp: frames =
-      framesSent (video) or packetsSent (audio, one Opus frame per packet); extra: encoded
+  {"t":"media","dir":"sent","kind":K,"frames":F,"packets":P,"bytes":B,…}  outbound-rtp: packets =
+      packetsSent − retransmittedPacketsSent (the media packets; retransmissions in `retransmitted`),
+      frames = framesSent (video) or packets (audio, one Opus frame per packet); extra: encoded
       (framesEncoded), keyframes (keyFramesEncoded), plis / firs / nacks received, retransmitted,
       codec, width, height, fps, limitation, encoder
   {"t":"media","dir":"recv","kind":K,"frames":F,"keyframes":KF,"packets":P,"lost":L,"nacks":N,
-      "plis":PL,"decoded":D,…}  inbound-rtp: video frames = framesReceived, keyframes =
-      keyFramesDecoded, decoded = framesDecoded, plis / nacks = the ones Chromium sent; audio
+      "plis":PL,"decoded":D,…}  inbound-rtp: video frames = decoded = framesDecoded (received =
+      framesReceived, which leaves out frames completed by a retransmission), keyframes =
+      keyFramesDecoded, plis / nacks = the ones Chromium sent; audio
       frames = packetsReceived, decoded = totalSamplesReceived; extra: codec, dropped, freezes,
       concealed, decoder. No `incomplete`: Chromium does not count it.
 `--pli-at` and `--record` are accepted and ignored with a log line (a page cannot ask for a
@@ -40,7 +42,9 @@ stderr: Chromium's codecs (send/receive), the fake devices' settings, page notes
 line every second. After media-done no more `sent` lines: the counts then are the final ones.
 --stats-out FILE gets, as JSON, "sent" (the final sent counts, by kind: the fields of the media
 lines), "sentAtClose" (the same at close: PLIs and NACKs that came later), "recv" (at close),
-"mediaSeconds" (first frame sent to media-done) and the page's "errors".
+"mediaSeconds" (first frame sent to media-done), "rates" (video frames and audio packets sent per
+second, by kind, between the first report with a frame and the end of --duration) and the
+page's "errors".
 """
 
 import argparse
@@ -200,7 +204,8 @@ def main():
         reported_got = (0, 0)
         pair_done = False
         sending = send_video or send_audio
-        media_started = None   # monotonic time of the first frame sent
+        media_started = None   # monotonic time of the first report with a frame sent
+        first = {}             # the sent frames (audio: packets) by kind in that report
         media_done = False
         next_media = time.monotonic() + 1.0
 
@@ -265,8 +270,15 @@ def main():
                 m = report(sent_lines=not media_done)
                 if sending and media_started is None and any(v.get("frames") for v in (m.get("sent") or {}).values()):
                     media_started = t
+                    first = {k: v.get("frames", 0) for k, v in (m.get("sent") or {}).items()}
                     log(f"media started; {a.duration:g} s to send")
             if sending and media_started is not None and not media_done and t - media_started >= a.duration:
+                # the rates (frames or packets per second) between the first report with frames and now
+                m = report()
+                span = time.monotonic() - media_started
+                last["rates"] = {k: round((v.get("frames", 0) - first.get(k, 0)) / span, 1)
+                                 for k, v in (m.get("sent") or {}).items()}
+                log(f"sent per second: {last['rates']}")
                 drv.execute("return window.peer.stopSending();")
                 closing.wait(0.3)  # the last frames leave the encoder and pacer
                 report()
