@@ -42,7 +42,7 @@ stderr: Chromium's codecs (send/receive), the fake devices' settings, page notes
 line every second. After media-done no more `sent` lines: the counts then are the final ones.
 --stats-out FILE gets, as JSON, "sent" (the final sent counts, by kind: the fields of the media
 lines), "sentAtClose" (the same at close: PLIs and NACKs that came later), "recv" (at close),
-"mediaSeconds" (first frame sent to media-done), "rates" (video frames and audio packets sent per
+"mediaSeconds" (first frame sent to media-done), "encoders" (by kind), "rates" (video frames and audio packets sent per
 second, by kind, between the first report with a frame and the end of --duration) and the
 page's "errors".
 """
@@ -237,13 +237,16 @@ def main():
                     line = {"t": "media", "dir": d, "kind": kind}
                     line.update({k: x for k, x in v.items() if x is not None})
                     write(line)
+            for kind, v in (m.get("sent") or {}).items():
+                if v.get("encoder"):  # gone from the stats once the track stopped
+                    last.setdefault("encoders", {})[kind] = v["encoder"]
             if sent_lines:
                 last["sent"] = m.get("sent") or {}
             else:
                 last["sentAtClose"] = m.get("sent") or {}
             last["recv"] = m.get("recv") or {}
             parts = [f"{d} {kind} " + " ".join(f"{k}={x}" for k, x in v.items() if k in
-                     ("frames", "decoded", "keyframes", "packets", "lost", "nacks", "plis", "codec", "fps", "width"))
+                     ("frames", "decoded", "keyframes", "packets", "lost", "nacks", "plis", "codec", "encoder", "decoder", "fps", "width"))
                      for d in ("sent", "recv") for kind, v in sorted((m.get(d) or {}).items())]
             log("media " + ("; ".join(parts) or "none yet"))
             return m

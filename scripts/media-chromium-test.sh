@@ -10,6 +10,8 @@
 #     every depacketized VP8 frame complete, asks for a keyframe at 4 s (--pli-at) and gets one,
 #     and Opus arrives at ~50 packets/s; Chromium's outbound-rtp shows the PLI and a second keyframe
 #   2 the same with media-peer offering
+#   7 as 1 with H.264 put first by Chromium (setCodecPreferences; Debian's Chromium encodes it
+#     with OpenH264): media-peer's H.264 depacketizer (FU-A, STAP-A) finds every frame complete
 #   3 media-peer (offer) sends VP8/IVF + Opus/Ogg → Chromium (answer): Chromium's inbound-rtp
 #     framesDecoded ≥ 90 % of the file's frames, audio totalSamplesReceived > 0 and packets ≥ 90 %
 #   4 the same with Chromium offering
@@ -32,7 +34,8 @@
 # in each namespace (no `tc netem`: these kernels have no sch_netem). Nothing leaves the pair.
 # Without root: 127.0.0.1 with --allow-loopback-in-peer-connection, and runs 5 and 6 are skipped.
 #
-# Environment: MEDIA_PEER_BIN (a built media-peer; default: swift build --product media-peer).
+# Environment: MEDIA_PEER_BIN (a built media-peer; default: swift build --product media-peer),
+# MEDIA_LOOPBACK=1 (the 127.0.0.1 fallback even as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -113,7 +116,7 @@ VFRAMES=$(count "$TMP/video.ivf") VFRAMES30=$(count "$TMP/video-g30.ivf") APACKE
 say "video.ivf $VFRAMES frames, video-g30.ivf $VFRAMES30 frames, audio.ogg $APACKETS Opus packets"
 
 # ---- the network
-if [ "$(id -u)" = 0 ] && ip netns add "$NSSRV" 2>/dev/null; then
+if [ "${MEDIA_LOOPBACK:-0}" != 1 ] && [ "$(id -u)" = 0 ] && ip netns add "$NSSRV" 2>/dev/null; then
     made_ns=1
     ip netns add "$NSWEB"
     ip link add "$VS" type veth peer name "$VW"
@@ -188,7 +191,7 @@ if check == "sends":   # Chromium sent its fake devices; media-peer asked for a 
     secs = s.get("mediaSeconds") or 0
     rate = s.get("rates", {}).get("audio", 0)
     fps = s.get("rates", {}).get("video", 0)
-    fig.append(f"Chromium sent {v.get('frames')} {v.get('codec')} frames ({v.get('keyframes')} keyframes, "
+    fig.append(f"Chromium sent {v.get('frames')} {v.get('codec')} frames ({s.get('encoders', {}).get('video')}; {v.get('keyframes')} keyframes, "
                f"{late.get('plis', v.get('plis'))} PLIs and {late.get('nacks', v.get('nacks'))} NACKs received, "
                f"{late.get('retransmitted', v.get('retransmitted'))} packets retransmitted) in {secs:.1f} s "
                f"({fps:.1f} frames/s, {v.get('width')}×{v.get('height')} at the end, limited by {v.get('limitation')})"
@@ -215,7 +218,26 @@ print(("FAIL " + "; ".join(bad) + " — " if bad else "PASS ") + "; ".join(fig))
 EOF
 )
     echo "    chromium: $verdict"
-    figures+=("run $n: ${verdict#* }")
+    # media-peer's side, from the bridge's report: what it received, and the PLI round trip
+    local mp
+    mp=$(python3 - "$log" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+out = []
+m = re.search(r"^\s+media recv video: frames (\d+), keyframes (\d+), incomplete (\d+), packets \d+, lost \d+, nacks (\d+)", text, re.M)
+if m:
+    out.append(f"media-peer got {m[1]} complete video frames ({m[2]} keyframes, {m[3]} incomplete, {m[4]} NACKs sent)")
+m = re.search(r"^\s+media recv audio: frames \d+, keyframes \d+, incomplete \d+, packets (\d+)", text, re.M)
+if m:
+    out.append(f"{m[1]} Opus packets")
+m = re.search(r"round trip (\d+) ms", text)
+if m:
+    out.append(f"PLI → keyframe {m[1]} ms")
+print(", ".join(out))
+PY
+)
+    if [ -n "$mp" ]; then echo "    media-peer: $mp"; fi
+    figures+=("run $n: ${verdict#* }${mp:+; $mp}")
     if [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$counts" = 0 ]; then
         echo "    (the bridge's FAIL above is known and not counted: see the header; --strict-loss counts it)"
         rc=0
@@ -245,6 +267,8 @@ run 3 "media-peer --offer IVF+Ogg → chromium --answer" 0 receives 1 \
     "$MP --offer $FILES" "$CH --answer --receive-video --receive-audio"
 run 4 "chromium --offer ← media-peer --answer IVF+Ogg" 0 receives 1 \
     "$CH --offer --receive-video --receive-audio" "$MP --answer $FILES"
+run 7 "chromium --offer fake camera+mic, H.264 first → media-peer --answer (PLI at 4 s)" 0 sends 1 \
+    "$CH --offer --send-video --send-audio --video-codec H264" "$MP --answer $RECV"
 if [ "$LOSS" = 1 ]; then
     run 5 "media-peer --offer IVF → chromium --answer, video only, 10 % loss each way (NACK)" 10 receives 1 \
         "$MP --offer --send-video $TMP/video-g30.ivf" "$CH --answer --receive-video" $LOSSY
