@@ -10,7 +10,7 @@ struct MediaOptions: Sendable {
     var noData = false
     /// Media time sent, in seconds (the files loop when shorter).
     var duration = 10.0
-    /// Seconds after the first video packet arrived when the receiver asks for a keyframe.
+    /// Seconds after the first video frame arrived when the receiver asks for a keyframe.
     var pliAt: Double?
     /// Where the receiver writes video.ivf and audio.ogg.
     var record: String?
@@ -28,7 +28,7 @@ struct MediaOptions: Sendable {
         offerer adds a transceiver per kind it sends or receives; the answerer takes the offer's
         sections and sends on them. --no-data: no data channel (media only, as WHIP); otherwise
         the data channel of dc-peer (--count/--size). --pli-at S: S s after the first video
-        packet the receiver asks for a keyframe and writes `pli` when one arrives; a sender asked
+        frame the receiver asks for a keyframe and writes `pli` when one arrives; a sender asked
         for a keyframe goes on from the file's latest keyframe. --record DIR: the receiver writes
         DIR/video.ivf and DIR/audio.ogg. Logs: DC_PEER_LOG_LEVEL=trace|debug|info|... (stderr).
         """

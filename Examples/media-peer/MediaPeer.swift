@@ -128,11 +128,11 @@ final class MediaPeer: PeerExtension {
         for sender in senders { sender.track.finishKeyframeRequests() }
         guard let directory = options.record else { return }
         for (kind, counter) in counters {
-            guard let recording = counter.recording else { continue }
+            guard let recording = counter.recording, let file = recording.file else { continue }
             let path = directory + "/" + (kind == .video ? "video.ivf" : "audio.ogg")
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try Data(recording.file).write(to: URL(fileURLWithPath: path))
+                try Data(file).write(to: URL(fileURLWithPath: path))
                 logger.info("recorded \(recording.frames) \(kind) frames to \(path)")
             } catch {
                 logger.error("cannot write \(path): \(error)")
