@@ -15,6 +15,10 @@
 #   4a. the soak: 1,000 echo sessions in a row, alone (live-object counts back to zero, RSS within 5 %)
 #   4b. Examples/EchoServer (Hummingbird) tested in headless Chromium: one session, 20 at once, ICE
 #      restart mid-stream, SIGTERM mid-stream (scripts/echo-browser-test.sh; installs chromium)
+#   4c. media with headless Chromium (scripts/media-chromium-test.sh, namespaces): its fake camera and
+#      microphone sent to Examples/media-peer (every VP8 frame complete, a keyframe when asked, Opus
+#      at ~50 packets/s) and ffmpeg-made VP8/IVF + Opus/Ogg sent to it (framesDecoded ≥ 90 %, audio
+#      samples received), both offer directions, and a 10 % loss run each way (NACK recovery)
 #   5. interop: ice-peer <-> ice-peer, <-> aioice, DTLS <-> aiortc, and data channels: dc-peer <->
 #      dc-peer and <-> aiortc (Interop/run.sh); dc-peer <-> headless Firefox ESR in namespaces, its
 #      DTLS 1.3 + post-quantum ClientHello captured and checked (scripts/dc-firefox-interop.sh);
@@ -70,6 +74,9 @@ swift test --skip-build --filter "Soak"
 
 step "a Swift server a browser talks to: Examples/EchoServer in headless Chromium (namespaces)"
 scripts/echo-browser-test.sh --strict-shutdown
+
+step "media with a real browser: headless Chromium's fake camera + microphone <-> Examples/media-peer, both ways, 10 % loss (namespaces)"
+MEDIA_PEER_BIN="$(swift build --show-bin-path)/media-peer" scripts/media-chromium-test.sh
 
 step "interop (ice-peer, aioice)"
 Interop/run.sh
