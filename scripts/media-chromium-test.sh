@@ -3,7 +3,7 @@
 # "Interop"): Interop/chromium_media_peer.py against media-peer, wired by Interop/webrtc_bridge.py
 # --media (Media-JSONL, docs/media-jsonl.md), each run bounded by `timeout`.
 #
-#   scripts/media-chromium-test.sh [--no-loss] [--strict-loss] [--only N,M,…] [--duration S] [--logs DIR] [--keep-logs]
+#   scripts/media-chromium-test.sh [--no-loss] [--lenient-loss] [--only N,M,…] [--duration S] [--logs DIR] [--keep-logs]
 #
 # Runs (media time --duration S, default 10; test media made with ffmpeg in a temporary folder):
 #   1 Chromium (offer) sends its fake camera + microphone → media-peer (answer): media-peer finds
@@ -19,10 +19,10 @@
 #     resends from its history, framesDecoded ≥ 90 % (the file's one keyframe is its first frame:
 #     NACK alone has to recover every loss, or Chromium's PLI makes media-peer resend that keyframe)
 #   6 as 1, video only, over the lossy link: media-peer NACKs, Chromium retransmits (RTX); Chromium's
-#     outbound-rtp must count NACKs received, packets retransmitted and the PLI answered. The
-#     bridge's verdict (frames ≥ 90 %, `incomplete` 0) is printed but not counted unless
-#     --strict-loss: media-peer's frame counter feeds the FrameAssembler in arrival order (no
-#     reordering stage), so a packet NACK recovers comes too late for its frame
+#     outbound-rtp must count NACKs received, packets retransmitted and the PLI answered, and the
+#     bridge's verdict counts (media-peer's complete frames ≥ 90 % of those sent: RemoteTrack.frames()
+#     holds a frame open for the packet NACK brings back). --lenient-loss prints that verdict
+#     without counting it
 # The loss runs send no audio: Opus is not retransmitted to a browser, so 10 % loss leaves ~90 %
 # of its packets, on the bridge's threshold.
 # The media bridge checks each run (frames ≥ 90 % of those sent, `incomplete` 0 without loss, the
@@ -41,12 +41,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-LOSS=1 STRICT_LOSS=0 ONLY= DURATION=10 KEEP=0
+LOSS=1 STRICT_LOSS=1 ONLY= DURATION=10 KEEP=0
 LOGS=
 while [ $# -gt 0 ]; do
     case "$1" in
         --no-loss) LOSS=0; shift ;;
-        --strict-loss) STRICT_LOSS=1; shift ;;
+        --lenient-loss) STRICT_LOSS=0; shift ;;
         --only) ONLY=",$2,"; shift 2 ;;
         --duration) DURATION=$2; shift 2 ;;
         --logs) LOGS=$2; shift 2 ;;
@@ -238,7 +238,7 @@ PY
     if [ -n "$mp" ]; then echo "    media-peer: $mp"; fi
     figures+=("run $n: ${verdict#* }${mp:+; $mp}")
     if [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$counts" = 0 ]; then
-        echo "    (the bridge's FAIL above is known and not counted: see the header; --strict-loss counts it)"
+        echo "    (the bridge's FAIL above is known and not counted: see the header: --lenient-loss)"
         rc=0
     fi
     if [ "$rc" = 0 ] && [[ "$verdict" == PASS* ]]; then
