@@ -114,23 +114,13 @@ final class EventHub: HubLayer, Sendable {
         return true
     }
 
-    static func yield(_ event: HubEvent, to streams: inout HubStreams) {
+    static func route<Route: HubRoute>(_ event: HubEvent, _ route: inout Route) where Route.Handlers == Handlers {
         switch event {
-        case .state(let c): streams.yield(c)
-        case .gathering(let g): streams.yield(g)
-        case .candidate(let c): streams.yield(c)
-        case .selectedPair(let p): streams.yield(p)
-        case .candidateError(let e): streams.yield(e)
-        }
-    }
-
-    static func deliver(_ event: HubEvent, to h: Handlers) {
-        switch event {
-        case .state(let c): h.state?(c)
-        case .gathering(let g): h.gathering?(g)
-        case .candidate(let c): h.candidate?(c)
-        case .selectedPair(let p): h.selectedPair?(p)
-        case .candidateError(let e): h.candidateError?(e)
+        case .state(let c): route.send(c, to: \.state)
+        case .gathering(let g): route.send(g, to: \.gathering)
+        case .candidate(let c): route.send(c, to: \.candidate)
+        case .selectedPair(let p): route.send(p, to: \.selectedPair)
+        case .candidateError(let e): route.send(e, to: \.candidateError)
         }
     }
 

@@ -97,7 +97,11 @@ package final class HubCore<Layer: HubLayer>: Sendable {
     package func publish(_ event: Layer.Event, _ s: inout HubState<Layer>) {
         guard !s.ended, Layer.record(event, in: &s) else { return }
         enqueue(.event(event), &s)
-        Layer.yield(event, to: &s.streams)
+        // The table is moved out while the route yields to it, so it is not copied.
+        var route = StreamRoute<Layer.Handlers>(streams: HubStreams())
+        swap(&route.streams, &s.streams)
+        Layer.route(event, &route)
+        swap(&route.streams, &s.streams)
     }
 
     /// Queues `event` for the handlers only (events recorded earlier and kept aside, such as SCTP's
@@ -145,7 +149,8 @@ package final class HubCore<Layer: HubLayer>: Sendable {
                 gate.withGate {
                     guard !isClosed else { return }
                     // Read per event: a handler replaced by an earlier handler applies at once.
-                    Layer.deliver(event, to: state.withLock { $0.handlers })
+                    var route = HandlerRoute(handlers: state.withLock { $0.handlers })
+                    Layer.route(event, &route)
                 }
             case .run(let body):
                 body()

@@ -1,6 +1,6 @@
 /// What one layer (ICE, DTLS, SCTP, the peer connection) puts into the shared hub shape: its event
-/// type, its handler slots, its current values, and three mappings from an event (record it, yield
-/// it to its stream, hand it to its handler).
+/// type, its handler slots, its current values, and two mappings from an event: how it changes the
+/// values (``record(_:in:)``) and where it goes (``route(_:_:)``: a payload and a handler slot).
 ///
 /// Everything else is ``HubCore``'s and the same for every layer: the lock, the ordered outbox
 /// drained on the user's queue, the ``DeliveryGate``, the streams that replay what they missed,
@@ -21,12 +21,10 @@ package protocol HubLayer: AnyObject, Sendable {
     /// sees it): a state that did not change, or an event the layer keeps aside.
     static func record(_ event: Event, in s: inout HubState<Self>) -> Bool
 
-    /// Yields `event` to its streams, under the hub's lock, after its delivery to the handlers was
-    /// scheduled (so whoever saw it in a stream can rely on a `queue.sync {}` delivering it).
-    static func yield(_ event: Event, to streams: inout HubStreams)
-
-    /// Calls the handler `event` is for: on the user's queue, under the gate, with no lock held.
-    static func deliver(_ event: Event, to handlers: Handlers)
+    /// Where `event` goes: its payload (the streams of the payload's type get it) and its handler
+    /// slot. One mapping serves both the streams (under the hub's lock, after the handlers'
+    /// delivery was scheduled) and the handlers (on the user's queue, under the gate, no lock held).
+    static func route<Route: HubRoute>(_ event: Event, _ route: inout Route) where Route.Handlers == Handlers
 
     /// The hub core this layer's hub owns.
     var core: HubCore<Self> { get }
@@ -48,4 +46,40 @@ extension HubLayer {
 
     /// Whether the hub was closed by the user (read without the lock).
     package var isClosed: Bool { core.isClosed }
+}
+
+/// Where an event goes (see ``HubLayer/route(_:_:)``): to the streams of the payload's type, or to
+/// the handler in the slot. A layer's `route` calls one of these per event.
+package protocol HubRoute<Handlers> {
+    associatedtype Handlers
+    /// `value` is the event's payload; `slot` is its handler.
+    mutating func send<Value: Sendable>(_ value: Value, to slot: KeyPath<Handlers, (@Sendable (Value) -> Void)?>)
+    /// An event without a payload (its streams are of `Void`).
+    mutating func signal(to slot: KeyPath<Handlers, (@Sendable () -> Void)?>)
+}
+
+/// Routes events to the streams (under the hub's lock).
+struct StreamRoute<Handlers>: HubRoute {
+    var streams: HubStreams
+
+    mutating func send<Value: Sendable>(_ value: Value, to slot: KeyPath<Handlers, (@Sendable (Value) -> Void)?>) {
+        streams.yield(value)
+    }
+
+    mutating func signal(to slot: KeyPath<Handlers, (@Sendable () -> Void)?>) {
+        streams.yield(())
+    }
+}
+
+/// Routes events to the handlers (on the user's queue, under the gate).
+struct HandlerRoute<Handlers>: HubRoute {
+    let handlers: Handlers
+
+    func send<Value: Sendable>(_ value: Value, to slot: KeyPath<Handlers, (@Sendable (Value) -> Void)?>) {
+        handlers[keyPath: slot]?(value)
+    }
+
+    func signal(to slot: KeyPath<Handlers, (@Sendable () -> Void)?>) {
+        handlers[keyPath: slot]?()
+    }
 }

@@ -50,17 +50,10 @@ final class DtlsHub: HubLayer, Sendable {
         return true
     }
 
-    static func yield(_ event: Event, to streams: inout HubStreams) {
+    static func route<Route: HubRoute>(_ event: Event, _ route: inout Route) where Route.Handlers == Handlers {
         switch event {
-        case .dtls(let c): streams.yield(c)
-        case .connection(let c): streams.yield(c)
-        }
-    }
-
-    static func deliver(_ event: Event, to h: Handlers) {
-        switch event {
-        case .dtls(let c): h.dtls?(c)
-        case .connection(let c): h.connection?(c)
+        case .dtls(let c): route.send(c, to: \.dtls)
+        case .connection(let c): route.send(c, to: \.connection)
         }
     }
 

@@ -107,31 +107,17 @@ final class PeerConnectionHub: HubLayer, Sendable {
         return true
     }
 
-    static func yield(_ event: PeerConnectionEvent, to streams: inout HubStreams) {
+    static func route<Route: HubRoute>(_ event: PeerConnectionEvent, _ route: inout Route) where Route.Handlers == Handlers {
         switch event {
-        case .signaling(let v): streams.yield(v)
-        case .iceConnection(let v): streams.yield(v)
-        case .connection(let v): streams.yield(v)
-        case .gathering(let v): streams.yield(v)
-        case .candidate(let c): streams.yield(c)
-        case .negotiationNeeded: streams.yield(())
-        case .selectedPair(let p): streams.yield(p)
-        case .dtls(let v): streams.yield(v)
-        case .track(let e): streams.yield(e)
-        }
-    }
-
-    static func deliver(_ event: PeerConnectionEvent, to handlers: Handlers) {
-        switch event {
-        case .signaling(let v): handlers.signaling?(v)
-        case .iceConnection(let v): handlers.iceConnection?(v)
-        case .connection(let v): handlers.connection?(v)
-        case .gathering(let v): handlers.gathering?(v)
-        case .candidate(let c): handlers.candidate?(c)
-        case .negotiationNeeded: handlers.negotiationNeeded?()
-        case .selectedPair(let p): handlers.selectedPair?(p)
-        case .dtls(let v): handlers.dtls?(v)
-        case .track(let e): handlers.track?(e)
+        case .signaling(let v): route.send(v, to: \.signaling)
+        case .iceConnection(let v): route.send(v, to: \.iceConnection)
+        case .connection(let v): route.send(v, to: \.connection)
+        case .gathering(let v): route.send(v, to: \.gathering)
+        case .candidate(let c): route.send(c, to: \.candidate)
+        case .negotiationNeeded: route.signal(to: \.negotiationNeeded)
+        case .selectedPair(let p): route.send(p, to: \.selectedPair)
+        case .dtls(let v): route.send(v, to: \.dtls)
+        case .track(let e): route.send(e, to: \.track)
         }
     }
 

@@ -58,17 +58,10 @@ final class SctpHub: HubLayer, Sendable {
         }
     }
 
-    static func yield(_ event: Event, to streams: inout HubStreams) {
+    static func route<Route: HubRoute>(_ event: Event, _ route: inout Route) where Route.Handlers == Handlers {
         switch event {
-        case .channel(let c): streams.yield(c)
-        case .state(let v): streams.yield(v)
-        }
-    }
-
-    static func deliver(_ event: Event, to h: Handlers) {
-        switch event {
-        case .channel(let c): h.channel?(c)
-        case .state(let v): h.state?(v)
+        case .channel(let c): route.send(c, to: \.channel)
+        case .state(let v): route.send(v, to: \.state)
         }
     }
 
