@@ -46,7 +46,7 @@ private func codecViolation(_ message: String) -> Never {
     preconditionFailure(message)
 }
 
-private func checkTyped(_ error: RtpCodecError) {
+private func checkTyped(_ error: RtpError) {
     guard !error.field.isEmpty, !error.reason.isEmpty else { codecViolation("codec error without field or reason: \(error)") }
 }
 

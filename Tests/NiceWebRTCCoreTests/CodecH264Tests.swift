@@ -7,7 +7,7 @@ struct CodecH264Tests {
         try H264Depacketizer().depacketize(CodecTestSupport.units(payloads))
     }
 
-    static func error(_ payloads: [[UInt8]]) -> RtpCodecError? {
+    static func error(_ payloads: [[UInt8]]) -> RtpError? {
         CodecTestSupport.code { try depacketize(payloads) }
     }
 
@@ -104,7 +104,7 @@ struct CodecH264Tests {
     }
 
     @Test("malformed packets and broken FU-A sequences are typed errors", .timeLimit(.minutes(1)), arguments: [
-        ([[]], RtpCodecError.Code.truncated, "payload"),
+        ([[]], RtpError.Code.truncated, "payload"),
         ([Array(pionStapA.prefix(17))], .truncated, "stapASize"),  // pion's incompleteSinglePayloadMultiNALU
         ([[0x78]], .truncated, "stapASize"),
         ([[0x78, 0x00]], .truncated, "stapASize"),
@@ -121,8 +121,8 @@ struct CodecH264Tests {
         ([[0x7C, 0x85, 0x88], [0x7C, 0x85, 0x88]], .fragmentation, "fuHeader"),  // start inside a unit
         ([[0x7C, 0x85, 0x88], [0x7C, 0x41, 0x88]], .fragmentation, "fuHeader"),  // type change
         ([[0x7C, 0x85, 0x88], [0x41, 0x9A]], .fragmentation, "fuHeader"),  // other packet inside a unit
-    ] as [([[UInt8]], RtpCodecError.Code, String)])
-    func malformed(payloads: [[UInt8]], code: RtpCodecError.Code, field: String) {
+    ] as [([[UInt8]], RtpError.Code, String)])
+    func malformed(payloads: [[UInt8]], code: RtpError.Code, field: String) {
         let error = Self.error(payloads)
         #expect(error?.code == code)
         #expect(error?.field == field)

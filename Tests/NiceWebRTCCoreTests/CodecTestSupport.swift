@@ -41,12 +41,12 @@ enum CodecTestSupport {
     }
 
     /// The error `body` throws, or `nil`.
-    static func code<T>(_ body: () throws -> T) -> RtpCodecError? {
+    static func code<T>(_ body: () throws -> T) -> RtpError? {
         do {
             _ = try body()
             return nil
         } catch {
-            return error as? RtpCodecError
+            return error as? RtpError
         }
     }
 }

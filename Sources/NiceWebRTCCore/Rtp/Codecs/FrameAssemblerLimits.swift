@@ -38,7 +38,7 @@ extension FrameAssembler {
         /// Frames dropped because the depacketizer refused them (``lastError`` says why).
         public var malformedFrames = 0
         /// The depacketizer's last refusal.
-        public var lastError: RtpCodecError?
+        public var lastError: RtpError?
 
         public init() {}
 

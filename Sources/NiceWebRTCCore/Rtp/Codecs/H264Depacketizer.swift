@@ -13,18 +13,18 @@ public struct H264Depacketizer: RtpDepacketizer {
     ///   `fragmentation` for an FU-A without its start or end, a start inside another unit, a
     ///   type change between fragments, a sequence gap or mixed timestamps; `frameTooLarge` past
     ///   `maximumFrameSize`.
-    public func depacketize(_ units: [RtpPayloadUnit], maximumFrameSize: Int) throws(RtpCodecError) -> EncodedFrame {
+    public func depacketize(_ units: [RtpPayloadUnit], maximumFrameSize: Int) throws(RtpError) -> EncodedFrame {
         try RtpFrameChecks.validate(units)
         var output = Output(limit: maximumFrameSize)
         var fragmentType: UInt8?
         for unit in units {
             let payload = unit.payload
             guard let header = payload.first else {
-                throw RtpCodecError(.truncated, field: "payload", reason: "empty H.264 payload")
+                throw RtpError(.truncated, field: "payload", reason: "empty H.264 payload")
             }
             let type = H264NalUnit.type(header)
             if type != H264NalUnit.fuA, fragmentType != nil {
-                throw RtpCodecError(.fragmentation, field: "fuHeader", reason: "a fragmented NAL unit ends without its E bit")
+                throw RtpError(.fragmentation, field: "fuHeader", reason: "a fragmented NAL unit ends without its E bit")
             }
             switch type {
             case 0..<H264NalUnit.stapA:
@@ -34,12 +34,12 @@ public struct H264Depacketizer: RtpDepacketizer {
             case H264NalUnit.fuA:
                 try Self.readFuA(payload, type: &fragmentType, into: &output)
             default:
-                throw RtpCodecError(.unsupported, field: "nalUnitType",
+                throw RtpError(.unsupported, field: "nalUnitType",
                                     reason: "type \(type) (STAP-B, MTAP, FU-B or reserved) is not used in packetization mode 1")
             }
         }
         if fragmentType != nil {
-            throw RtpCodecError(.fragmentation, field: "fuHeader", reason: "the frame ends inside a fragmented NAL unit")
+            throw RtpError(.fragmentation, field: "fuHeader", reason: "the frame ends inside a fragmented NAL unit")
         }
         return EncodedFrame(bytes: output.bytes, isKeyframe: output.hasIdr || (output.hasSps && output.hasPps),
                             timestamp: units.first?.timestamp ?? 0,
@@ -100,62 +100,62 @@ public struct H264Depacketizer: RtpDepacketizer {
         }
     }
 
-    static func readStapA(_ payload: [UInt8], into output: inout Output) throws(RtpCodecError) {
+    static func readStapA(_ payload: [UInt8], into output: inout Output) throws(RtpError) {
         var offset = 1
         var count = 0
         while offset < payload.count {
             guard payload.count - offset >= 2 else {
-                throw RtpCodecError(.truncated, field: "stapASize", reason: "a STAP-A ends inside a NAL unit size")
+                throw RtpError(.truncated, field: "stapASize", reason: "a STAP-A ends inside a NAL unit size")
             }
             let size = Int(payload[offset]) << 8 | Int(payload[offset + 1])
             offset += 2
             guard size > 0 else {
-                throw RtpCodecError(.invalidValue, field: "stapASize", reason: "a zero-length NAL unit in a STAP-A")
+                throw RtpError(.invalidValue, field: "stapASize", reason: "a zero-length NAL unit in a STAP-A")
             }
             guard payload.count - offset >= size else {
-                throw RtpCodecError(.truncated, field: "stapASize",
+                throw RtpError(.truncated, field: "stapASize",
                                     reason: "a STAP-A NAL unit of \(size) bytes with \(payload.count - offset) left")
             }
             let unit = payload[offset..<(offset + size)]
             let type = H264NalUnit.type(unit[unit.startIndex])
             guard type < H264NalUnit.stapA else {
-                throw RtpCodecError(.invalidValue, field: "nalUnitType", reason: "type \(type) inside a STAP-A")
+                throw RtpError(.invalidValue, field: "nalUnitType", reason: "type \(type) inside a STAP-A")
             }
             try output.appendUnit(unit)
             offset += size
             count += 1
         }
         guard count > 0 else {
-            throw RtpCodecError(.truncated, field: "stapASize", reason: "a STAP-A with no NAL unit")
+            throw RtpError(.truncated, field: "stapASize", reason: "a STAP-A with no NAL unit")
         }
     }
 
-    static func readFuA(_ payload: [UInt8], type fragmentType: inout UInt8?, into output: inout Output) throws(RtpCodecError) {
+    static func readFuA(_ payload: [UInt8], type fragmentType: inout UInt8?, into output: inout Output) throws(RtpError) {
         guard payload.count >= 3 else {
-            throw RtpCodecError(.truncated, field: "fuHeader", reason: "an FU-A of \(payload.count) bytes (indicator, header, data)")
+            throw RtpError(.truncated, field: "fuHeader", reason: "an FU-A of \(payload.count) bytes (indicator, header, data)")
         }
         let fuHeader = payload[1]
         let start = fuHeader & 0x80 != 0
         let end = fuHeader & 0x40 != 0
         let type = H264NalUnit.type(fuHeader)
         guard !(start && end) else {
-            throw RtpCodecError(.invalidValue, field: "fuHeader", reason: "S and E both set (RFC 6184 §5.8)")
+            throw RtpError(.invalidValue, field: "fuHeader", reason: "S and E both set (RFC 6184 §5.8)")
         }
         guard type < H264NalUnit.stapA else {
-            throw RtpCodecError(.invalidValue, field: "nalUnitType", reason: "type \(type) inside an FU-A")
+            throw RtpError(.invalidValue, field: "nalUnitType", reason: "type \(type) inside an FU-A")
         }
         if start {
             guard fragmentType == nil else {
-                throw RtpCodecError(.fragmentation, field: "fuHeader", reason: "an FU-A start before the previous unit ended")
+                throw RtpError(.fragmentation, field: "fuHeader", reason: "an FU-A start before the previous unit ended")
             }
             fragmentType = type
             try output.beginUnit(header: (payload[0] & 0xE0) | type)
         } else {
             guard let current = fragmentType else {
-                throw RtpCodecError(.fragmentation, field: "fuHeader", reason: "an FU-A continuation without its start")
+                throw RtpError(.fragmentation, field: "fuHeader", reason: "an FU-A continuation without its start")
             }
             guard current == type else {
-                throw RtpCodecError(.fragmentation, field: "fuHeader", reason: "fragments of types \(current) and \(type)")
+                throw RtpError(.fragmentation, field: "fuHeader", reason: "fragments of types \(current) and \(type)")
             }
         }
         try output.append(payload[2...])
@@ -172,12 +172,12 @@ public struct H264Depacketizer: RtpDepacketizer {
 
         init(limit: Int) { self.limit = limit }
 
-        mutating func appendUnit(_ unit: ArraySlice<UInt8>) throws(RtpCodecError) {
+        mutating func appendUnit(_ unit: ArraySlice<UInt8>) throws(RtpError) {
             try beginUnit(header: unit[unit.startIndex])
             try append(unit.dropFirst())
         }
 
-        mutating func beginUnit(header: UInt8) throws(RtpCodecError) {
+        mutating func beginUnit(header: UInt8) throws(RtpError) {
             try RtpFrameChecks.checkSize(bytes.count + 5, limit: limit)
             switch H264NalUnit.type(header) {
             case H264NalUnit.idrSlice: hasIdr = true
@@ -189,7 +189,7 @@ public struct H264Depacketizer: RtpDepacketizer {
             bytes.append(header)
         }
 
-        mutating func append(_ data: ArraySlice<UInt8>) throws(RtpCodecError) {
+        mutating func append(_ data: ArraySlice<UInt8>) throws(RtpError) {
             try RtpFrameChecks.checkSize(bytes.count + data.count, limit: limit)
             bytes.append(contentsOf: data)
         }

@@ -17,16 +17,16 @@ public struct H264Packetizer: RtpPacketizer {
     ///   (field `nalUnitType`) for a NAL unit of type 24–31, which a receiver would take for an RTP
     ///   aggregation or fragmentation packet; `payloadLimit` below 3 bytes (an FU-A's two header
     ///   bytes and one byte of data) when a unit must be fragmented, or below 1 byte.
-    public mutating func payloads(for frame: [UInt8], maximumPayloadSize: Int) throws(RtpCodecError) -> [[UInt8]] {
+    public mutating func payloads(for frame: [UInt8], maximumPayloadSize: Int) throws(RtpError) -> [[UInt8]] {
         let units = H264NalUnit.units(inAnnexB: frame)
         guard !units.isEmpty else {
-            throw RtpCodecError(.invalidValue, field: "frame", reason: "no NAL unit in the Annex-B stream")
+            throw RtpError(.invalidValue, field: "frame", reason: "no NAL unit in the Annex-B stream")
         }
         try RtpFrameChecks.checkPayloadLimit(maximumPayloadSize, overhead: 0, codec: "H.264")
         for unit in units {
             let type = H264NalUnit.type(unit[unit.startIndex])
             guard type < H264NalUnit.stapA else {
-                throw RtpCodecError(.unsupported, field: "nalUnitType",
+                throw RtpError(.unsupported, field: "nalUnitType",
                                     reason: "type \(type) is reserved for RTP packetization (RFC 6184 Table 1)")
             }
         }
@@ -91,7 +91,7 @@ public struct H264Packetizer: RtpPacketizer {
 
     /// FU-A packets of `unit` (RFC 6184 §5.8): the FU indicator keeps F and NRI, the FU header
     /// the type, S on the first, E on the last; the unit's header byte itself is not sent.
-    static func fragment(_ unit: ArraySlice<UInt8>, limit: Int, into payloads: inout [[UInt8]]) throws(RtpCodecError) {
+    static func fragment(_ unit: ArraySlice<UInt8>, limit: Int, into payloads: inout [[UInt8]]) throws(RtpError) {
         try RtpFrameChecks.checkPayloadLimit(limit, overhead: 2, codec: "H.264 FU-A")
         let header = unit[unit.startIndex]
         let indicator = (header & 0xE0) | H264NalUnit.fuA

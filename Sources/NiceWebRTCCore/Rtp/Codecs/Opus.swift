@@ -12,12 +12,12 @@ public struct OpusPacketizer: RtpPacketizer {
     /// - Throws: `invalidValue` for an empty frame (an Opus packet has at least its TOC byte,
     ///   RFC 6716 §3.1); `payloadLimit` when the frame is larger than `maximumPayloadSize` (Opus
     ///   frames are never split).
-    public mutating func payloads(for frame: [UInt8], maximumPayloadSize: Int) throws(RtpCodecError) -> [[UInt8]] {
+    public mutating func payloads(for frame: [UInt8], maximumPayloadSize: Int) throws(RtpError) -> [[UInt8]] {
         guard !frame.isEmpty else {
-            throw RtpCodecError(.invalidValue, field: "frame", reason: "an Opus packet has at least a TOC byte")
+            throw RtpError(.invalidValue, field: "frame", reason: "an Opus packet has at least a TOC byte")
         }
         guard frame.count <= maximumPayloadSize else {
-            throw RtpCodecError(.payloadLimit, field: "maximumPayloadSize",
+            throw RtpError(.payloadLimit, field: "maximumPayloadSize",
                                 reason: "an Opus packet of \(frame.count) bytes does not fit \(maximumPayloadSize)")
         }
         return [frame]
@@ -35,13 +35,13 @@ public struct OpusDepacketizer: RtpDepacketizer {
     ///
     /// - Throws: `invalidValue` unless there is exactly one packet, `truncated` for an empty
     ///   payload, `frameTooLarge` past `maximumFrameSize`.
-    public func depacketize(_ units: [RtpPayloadUnit], maximumFrameSize: Int) throws(RtpCodecError) -> EncodedFrame {
+    public func depacketize(_ units: [RtpPayloadUnit], maximumFrameSize: Int) throws(RtpError) -> EncodedFrame {
         try RtpFrameChecks.validate(units)
         guard units.count == 1, let unit = units.first else {
-            throw RtpCodecError(.invalidValue, field: "frame", reason: "an Opus frame is one packet, got \(units.count)")
+            throw RtpError(.invalidValue, field: "frame", reason: "an Opus frame is one packet, got \(units.count)")
         }
         guard !unit.payload.isEmpty else {
-            throw RtpCodecError(.truncated, field: "payload", reason: "empty Opus payload")
+            throw RtpError(.truncated, field: "payload", reason: "empty Opus payload")
         }
         try RtpFrameChecks.checkSize(unit.payload.count, limit: maximumFrameSize)
         return EncodedFrame(bytes: unit.payload, isKeyframe: true, timestamp: unit.timestamp,

@@ -12,9 +12,9 @@ public protocol RtpPacketizer: Sendable {
     ///
     /// - Parameter maximumPayloadSize: what is left of the path MTU after the IP, UDP, RTP (with
     ///   its header extensions) and SRTP overheads.
-    /// - Throws: ``RtpCodecError`` `payloadLimit` when the limit cannot hold the codec's headers
+    /// - Throws: ``RtpError`` `payloadLimit` when the limit cannot hold the codec's headers
     ///   and one byte of the frame, `invalidValue` for an empty or unusable frame.
-    mutating func payloads(for frame: [UInt8], maximumPayloadSize: Int) throws(RtpCodecError) -> [[UInt8]]
+    mutating func payloads(for frame: [UInt8], maximumPayloadSize: Int) throws(RtpError) -> [[UInt8]]
 }
 
 extension RtpPacketizer {
@@ -23,7 +23,7 @@ extension RtpPacketizer {
     /// The frame's packets as units: consecutive sequence numbers (wrapping) from
     /// `firstSequenceNumber`, one timestamp, the marker bit as ``marksLastPacketOfFrame`` says.
     public mutating func packetize(_ frame: [UInt8], timestamp: UInt32, firstSequenceNumber: UInt16,
-                                   maximumPayloadSize: Int) throws(RtpCodecError) -> [RtpPayloadUnit] {
+                                   maximumPayloadSize: Int) throws(RtpError) -> [RtpPayloadUnit] {
         let payloads = try payloads(for: frame, maximumPayloadSize: maximumPayloadSize)
         var units: [RtpPayloadUnit] = []
         units.reserveCapacity(payloads.count)

@@ -9,16 +9,16 @@ public struct Vp8Depacketizer: RtpDepacketizer {
     /// - Throws: `truncated` for a descriptor cut short or a payload with no VP8 data after its
     ///   descriptor; `fragmentation` when the first packet does not start the frame, for a sequence
     ///   gap or mixed timestamps; `frameTooLarge` past `maximumFrameSize`.
-    public func depacketize(_ units: [RtpPayloadUnit], maximumFrameSize: Int) throws(RtpCodecError) -> EncodedFrame {
+    public func depacketize(_ units: [RtpPayloadUnit], maximumFrameSize: Int) throws(RtpError) -> EncodedFrame {
         try RtpFrameChecks.validate(units)
         var frame: [UInt8] = []
         for (index, unit) in units.enumerated() {
             let (descriptor, length) = try Vp8PayloadDescriptor.parse(unit.payload)
             guard length < unit.payload.count else {
-                throw RtpCodecError(.truncated, field: "payload", reason: "no VP8 data after the \(length)-byte descriptor")
+                throw RtpError(.truncated, field: "payload", reason: "no VP8 data after the \(length)-byte descriptor")
             }
             if index == 0, !descriptor.startsFrame {
-                throw RtpCodecError(.fragmentation, field: "S",
+                throw RtpError(.fragmentation, field: "S",
                                     reason: "the first packet does not start partition 0 (S=\(descriptor.startOfPartition ? 1 : 0), PID=\(descriptor.partitionIndex))")
             }
             try RtpFrameChecks.checkSize(frame.count + unit.payload.count - length, limit: maximumFrameSize)

@@ -31,9 +31,9 @@ public struct Vp8FrameHeader: Sendable, Hashable {
     /// Reads the header at the start of a VP8 frame.
     ///
     /// - Throws: `truncated` (field `frameTag`) when fewer than 3 bytes are given.
-    public init(parsing frame: [UInt8]) throws(RtpCodecError) {
+    public init(parsing frame: [UInt8]) throws(RtpError) {
         guard frame.count >= 3 else {
-            throw RtpCodecError(.truncated, field: "frameTag", reason: "a VP8 frame tag is 3 bytes, got \(frame.count)")
+            throw RtpError(.truncated, field: "frameTag", reason: "a VP8 frame tag is 3 bytes, got \(frame.count)")
         }
         let b0 = frame[0]
         isKeyframe = b0 & 0x01 == 0

@@ -30,9 +30,9 @@ public struct Vp8Packetizer: RtpPacketizer {
     ///
     /// - Throws: `invalidValue` for an empty frame, `payloadLimit` when `maximumPayloadSize`
     ///   cannot hold the descriptor and one byte.
-    public mutating func payloads(for frame: [UInt8], maximumPayloadSize: Int) throws(RtpCodecError) -> [[UInt8]] {
+    public mutating func payloads(for frame: [UInt8], maximumPayloadSize: Int) throws(RtpError) -> [[UInt8]] {
         guard !frame.isEmpty else {
-            throw RtpCodecError(.invalidValue, field: "frame", reason: "an empty VP8 frame")
+            throw RtpError(.invalidValue, field: "frame", reason: "an empty VP8 frame")
         }
         var descriptor = Vp8PayloadDescriptor(startOfPartition: true, partitionIndex: 0)
         switch pictureIDMode {

@@ -101,17 +101,17 @@ public struct Vp8PayloadDescriptor: Sendable, Hashable {
     /// - Returns: the descriptor and its length (the VP8 data starts there; it may be empty).
     /// - Throws: `truncated` (field `X`, `pictureID`, `TL0PICIDX` or `TID/KEYIDX`) when the
     ///   payload ends inside the descriptor.
-    public static func parse(_ payload: [UInt8]) throws(RtpCodecError) -> (descriptor: Vp8PayloadDescriptor, length: Int) {
+    public static func parse(_ payload: [UInt8]) throws(RtpError) -> (descriptor: Vp8PayloadDescriptor, length: Int) {
         guard let first = payload.first else {
-            throw RtpCodecError(.truncated, field: "descriptor", reason: "empty VP8 payload")
+            throw RtpError(.truncated, field: "descriptor", reason: "empty VP8 payload")
         }
         var descriptor = Vp8PayloadDescriptor(nonReference: first & 0x20 != 0, startOfPartition: first & 0x10 != 0,
                                               partitionIndex: first & 0x07)
         var offset = 1
         guard first & 0x80 != 0 else { return (descriptor, offset) }
-        func byte(_ field: String) throws(RtpCodecError) -> UInt8 {
+        func byte(_ field: String) throws(RtpError) -> UInt8 {
             guard offset < payload.count else {
-                throw RtpCodecError(.truncated, field: field, reason: "the payload ends at byte \(offset) of the descriptor")
+                throw RtpError(.truncated, field: field, reason: "the payload ends at byte \(offset) of the descriptor")
             }
             defer { offset += 1 }
             return payload[offset]
@@ -145,9 +145,9 @@ public struct Vp8PayloadDescriptor: Sendable, Hashable {
     ///
     /// - Throws: `invalidValue` for a field out of its range (PID > 7, a 7-bit picture ID > 127,
     ///   a 15-bit one > 32767, TID > 3, KEYIDX > 31).
-    public func write(to bytes: inout [UInt8]) throws(RtpCodecError) {
+    public func write(to bytes: inout [UInt8]) throws(RtpError) {
         guard partitionIndex <= 7 else {
-            throw RtpCodecError(.invalidValue, field: "PID", reason: "\(partitionIndex) is more than 3 bits")
+            throw RtpError(.invalidValue, field: "PID", reason: "\(partitionIndex) is more than 3 bits")
         }
         var first = partitionIndex
         if isExtended { first |= 0x80 }
@@ -164,12 +164,12 @@ public struct Vp8PayloadDescriptor: Sendable, Hashable {
         switch pictureID {
         case .sevenBit(let v):
             guard v <= 0x7F else {
-                throw RtpCodecError(.invalidValue, field: "pictureID", reason: "\(v) is more than 7 bits")
+                throw RtpError(.invalidValue, field: "pictureID", reason: "\(v) is more than 7 bits")
             }
             bytes.append(v)
         case .fifteenBit(let v):
             guard v <= 0x7FFF else {
-                throw RtpCodecError(.invalidValue, field: "pictureID", reason: "\(v) is more than 15 bits")
+                throw RtpError(.invalidValue, field: "pictureID", reason: "\(v) is more than 15 bits")
             }
             bytes.append(0x80 | UInt8(v >> 8))
             bytes.append(UInt8(v & 0xFF))
@@ -181,14 +181,14 @@ public struct Vp8PayloadDescriptor: Sendable, Hashable {
             var tk: UInt8 = 0
             if let temporalLayer {
                 guard temporalLayer.index <= 3 else {
-                    throw RtpCodecError(.invalidValue, field: "TID", reason: "\(temporalLayer.index) is more than 2 bits")
+                    throw RtpError(.invalidValue, field: "TID", reason: "\(temporalLayer.index) is more than 2 bits")
                 }
                 tk |= temporalLayer.index << 6
                 if temporalLayer.layerSync { tk |= 0x20 }
             }
             if let keyIndex {
                 guard keyIndex <= 0x1F else {
-                    throw RtpCodecError(.invalidValue, field: "KEYIDX", reason: "\(keyIndex) is more than 5 bits")
+                    throw RtpError(.invalidValue, field: "KEYIDX", reason: "\(keyIndex) is more than 5 bits")
                 }
                 tk |= keyIndex
             }
@@ -197,7 +197,7 @@ public struct Vp8PayloadDescriptor: Sendable, Hashable {
     }
 
     /// The descriptor's wire form.
-    public func encoded() throws(RtpCodecError) -> [UInt8] {
+    public func encoded() throws(RtpError) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(encodedLength)
         try write(to: &bytes)
