@@ -320,7 +320,7 @@ struct CloseDuringAllocationTests {
                 try await Task.sleep(for: .microseconds((transport == .udp ? 4000 : 400) * (i % 20)))
             }
             await pc.closeAndWait()
-            if !pc.hub.state.withLock({ $0.teardownDone }) { timedOut += 1 }
+            if !pc.hub.withValues({ $0.teardownDone }) { timedOut += 1 }
             if sawRelay.load(ordering: .relaxed) { relays += 1 }
         }
         #expect(timedOut == 0, "\(timedOut) closes returned by their 5 s bound instead of libnice finishing")
@@ -373,7 +373,7 @@ struct CloseDuringAllocationTests {
             let start = ContinuousClock.now
             await pc.closeAndWait()
             durations.append(ContinuousClock.now - start)
-            #expect(pc.hub.state.withLock { $0.teardownDone }, "close() returned by its bound; libnice never finished")
+            #expect(pc.hub.withValues { $0.teardownDone }, "close() returned by its bound; libnice never finished")
         }
         print("close between two TURN allocations: \(durations.map { "\($0.milliseconds) ms" })")
     }

@@ -244,7 +244,7 @@ struct RemoteInputTests {
         for await state in pc.gatheringStateChanges() where state == .complete { break }
         for _ in 0..<300 { _ = try pc.restartIce() }
         _ = await pc.stats()  // every restart ran on the context thread
-        let pending = pc.hub.state.withLock { $0.pending.count }
+        let pending = pc.hub.state.withLock { $0.waitingCount }
         #expect(pending <= EventHub.pendingLimit, "\(pending)")
         #expect(pc.hub.state.withLock { $0.droppedEvents } > 0)
     }

@@ -59,6 +59,6 @@ struct StreamCancelTests {
             await task.value
         }
         _ = hub.makeGatheringStream()
-        #expect(hub.state.withLock { $0.gatheringStreams.continuations.count } == 1)
+        #expect(hub.state.withLock { $0.streams.registeredCount(of: IceGatheringState.self) } == 1)
     }
 }

@@ -50,7 +50,7 @@ extension IceTransport {
         guard (1...configuration.componentCount).contains(component) else {
             throw IceError(.invalidState, field: "component", reason: "component \(component) does not exist")
         }
-        guard !hub.closed.load(ordering: .relaxed) else { throw IceError(.closed, reason: "the connection is closed") }
+        guard !hub.isClosed else { throw IceError(.closed, reason: "the connection is closed") }
         try core.send(bytes, component: UInt32(component)).get()
     }
 

@@ -24,7 +24,7 @@ extension IceTransport {
     /// `datagramsArrived`, but neither as received nor dropped: the layer counts what it does with them).
     package func attachUpperLayer(_ layer: any IceUpperLayer) -> Bool {
         let attached = hub.upper.withLock { slot -> Bool in
-            guard slot.layer == nil, !hub.closed.load(ordering: .acquiring) else { return false }
+            guard slot.layer == nil, !hub.isClosed else { return false }
             slot.layer = layer
             return true
         }
@@ -45,7 +45,7 @@ extension IceTransport {
 
 extension IceTransport {
     /// The last ``iceConnectionState`` change, with its reason (what a state stream yields first).
-    package var lastIceStateChange: IceStateChange { hub.state.withLock { $0.lastChange } }
+    package var lastIceStateChange: IceStateChange { hub.withValues { $0.lastChange } }
 }
 
 extension IceTransport {
@@ -72,7 +72,7 @@ extension IceTransport {
                 }
             }
         }
-        hub.state.withLock { s in
+        hub.withValues { s in
             guard !s.machine.isClosed else { return }
             s.tap = hubTap
         }

@@ -8,7 +8,7 @@ extension IceTransport {
         let snapshot = await withCheckedContinuation { (k: CheckedContinuation<AgentCore.AgentSnapshot, Never>) in
             context.execute { k.resume(returning: core.snapshot()) }
         }
-        let (state, gathering, pairs, errors) = hub.state.withLock {
+        let (state, gathering, pairs, errors) = hub.withValues {
             ($0.machine.state, $0.gathering, $0.selectedPairs.sorted { $0.key < $1.key }.map(\.value), $0.candidateErrors)
         }
         let counters = self.counters

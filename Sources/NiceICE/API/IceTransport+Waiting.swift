@@ -47,5 +47,5 @@ extension IceTransport {
     }
 
     /// The current state with the reason of the change that led to it.
-    var currentChange: IceStateChange { hub.state.withLock { $0.lastChange } }
+    var currentChange: IceStateChange { hub.withValues { $0.lastChange } }
 }

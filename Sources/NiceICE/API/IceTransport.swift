@@ -83,7 +83,7 @@ public final class IceTransport: Sendable {
             _ = hub.close()
             throw IceError(.invalidState, field: "context", reason: "the NiceContext '\(context.name)' is shut down")
         }
-        hub.state.withLock { $0.localParameters = IceParameters.random() }
+        hub.withValues { $0.localParameters = IceParameters.random() }
         // Set-up never blocks the caller or the GLib thread: host names are resolved on the
         // context's blocking workers, then one job on the context thread creates the agent (many
         // connections created at once cost one GLib wake-up). Whatever fails from here on fails
@@ -123,27 +123,27 @@ public final class IceTransport: Sendable {
     /// Called on the start queue with every change of ``iceConnectionState`` (never on `close()`).
     public var stateUpdateHandler: (@Sendable (IceStateChange) -> Void)? {
         get { hub.handler(\.state) }
-        set { hub.setHandler(\.state, newValue) }
+        set { hub.setHandlers { $0.state = newValue } }
     }
 
     /// Called on the start queue with every change of ``iceGatheringState``.
     public var gatheringStateHandler: (@Sendable (IceGatheringState) -> Void)? {
         get { hub.handler(\.gathering) }
-        set { hub.setHandler(\.gathering, newValue) }
+        set { hub.setHandlers { $0.gathering = newValue } }
     }
 
     /// Called on the start queue with each local candidate (trickle ICE), then `nil` for
     /// end-of-candidates, as W3C `onicecandidate` does. Send them to the peer.
     public var candidateHandler: (@Sendable (IceCandidate?) -> Void)? {
         get { hub.handler(\.candidate) }
-        set { hub.setHandler(\.candidate, newValue) }
+        set { hub.setHandlers { $0.candidate = newValue } }
     }
 
     /// Called on the start queue when a candidate pair is selected for a component, before the
     /// state change it causes (W3C order).
     public var selectedPairHandler: (@Sendable (CandidatePair) -> Void)? {
         get { hub.handler(\.selectedPair) }
-        set { hub.setHandler(\.selectedPair, newValue) }
+        set { hub.setHandlers { $0.selectedPair = newValue } }
     }
 
     /// Called on the start queue when a STUN or TURN server yields no candidate (W3C
@@ -151,7 +151,7 @@ public final class IceTransport: Sendable {
     /// password). Gathering and connectivity through other candidates go on.
     public var candidateErrorHandler: (@Sendable (IceCandidateError) -> Void)? {
         get { hub.handler(\.candidateError) }
-        set { hub.setHandler(\.candidateError, newValue) }
+        set { hub.setHandlers { $0.candidateError = newValue } }
     }
 
     /// Called on the start queue with each datagram received over ICE. Datagrams are handed over in
@@ -173,28 +173,28 @@ public final class IceTransport: Sendable {
     // MARK: State
 
     /// The W3C ICE connection state. `closed` at once after ``close()``.
-    public var iceConnectionState: IceConnectionState { hub.state.withLock { $0.machine.state } }
+    public var iceConnectionState: IceConnectionState { hub.withValues { $0.machine.state } }
 
     /// The W3C ICE gathering state.
-    public var iceGatheringState: IceGatheringState { hub.state.withLock { $0.gathering } }
+    public var iceGatheringState: IceGatheringState { hub.withValues { $0.gathering } }
 
     /// Our ufrag and password, to send to the peer. Changes when ``restartIce()`` or a remote
     /// restart (``setRemoteParameters(_:)`` with new parameters) returns.
-    public var localParameters: IceParameters { hub.state.withLock { $0.localParameters } }
+    public var localParameters: IceParameters { hub.withValues { $0.localParameters } }
 
     /// Why set-up failed, once it has (then ``iceConnectionState`` is `failed` with reason
     /// ``IceStateChangeReason/setupFailed``); `nil` while set-up is pending or succeeded.
-    public var setupError: IceError? { hub.state.withLock { $0.setupError } }
+    public var setupError: IceError? { hub.withValues { $0.setupError } }
 
     /// The peer's parameters, once set.
-    public var remoteParameters: IceParameters? { hub.state.withLock { $0.remoteParameters } }
+    public var remoteParameters: IceParameters? { hub.withValues { $0.remoteParameters } }
 
     /// The selected pair of component 1, once one is selected.
     public var selectedPair: CandidatePair? { selectedPair(component: 1) }
 
     /// The selected pair of a component, once one is selected.
     public func selectedPair(component: Int) -> CandidatePair? {
-        hub.state.withLock { $0.selectedPairs[component] }
+        hub.withValues { $0.selectedPairs[component] }
     }
 
     // MARK: Signalling input
@@ -211,9 +211,9 @@ public final class IceTransport: Sendable {
     ///   forbids, `closed` after close. Nothing is applied then.
     public func setRemoteParameters(_ parameters: IceParameters) throws(IceError) {
         try parameters.validate()
-        guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
+        guard !hub.isClosed else { throw IceError(.closed, reason: "the connection is closed") }
         let fresh = IceParameters.random()
-        let restart = hub.state.withLock { s -> IceParameters? in
+        let restart = hub.withValues { s -> IceParameters? in
             guard let current = s.remoteParameters else {
                 s.remoteParameters = parameters
                 s.remoteCandidates.adopt(parameters.usernameFragment)
@@ -249,7 +249,7 @@ public final class IceTransport: Sendable {
     ///   candidates waiting for the parameters of a later one), `closed` after close. The
     ///   connection is unchanged then.
     public func addIceCandidate(_ candidate: IceCandidate?) throws(IceError) {
-        guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
+        guard !hub.isClosed else { throw IceError(.closed, reason: "the connection is closed") }
         let core = self.core
         guard let candidate else {
             context.execute { core.remoteEndOfCandidates() }
@@ -271,7 +271,7 @@ public final class IceTransport: Sendable {
         let limit = configuration.maximumRemoteCandidates
         let ufrag = candidate.extensions.first { $0.name == "ufrag" }?.value
         let key = RemoteCandidateBudget.key(candidate)
-        let admission = hub.state.withLock { s in
+        let admission = hub.withValues { s in
             s.remoteCandidates.admit(
                 component: candidate.component, key: key, ufrag: ufrag, remoteUfrag: s.remoteParameters?.usernameFragment)
         }
@@ -317,8 +317,8 @@ public final class IceTransport: Sendable {
     @discardableResult
     package func restartIce(with fresh: IceParameters) throws(IceError) -> IceParameters {
         try fresh.validate()
-        guard !hub.closed.load(ordering: .acquiring) else { throw IceError(.closed, reason: "the connection is closed") }
-        let failed = hub.state.withLock { s -> Bool in
+        guard !hub.isClosed else { throw IceError(.closed, reason: "the connection is closed") }
+        let failed = hub.withValues { s -> Bool in
             guard s.setupError == nil else { return true }
             s.localParameters = fresh
             s.remoteCandidates.restart(oldUfrag: s.remoteParameters?.usernameFragment)

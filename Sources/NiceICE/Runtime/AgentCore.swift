@@ -149,7 +149,7 @@ final class AgentCore: @unchecked Sendable {
         context.assertCurrent()
         // Closed before this job ran (while names were being resolved, or right after init): no
         // agent and no socket is ever created; the queued teardown finds nothing and finishes.
-        guard !tornDown, !hub.closed.load(ordering: .acquiring) else { return }
+        guard !tornDown, !hub.isClosed else { return }
         switch setUp(resolved: resolved) {
         case .success:
             gather()
@@ -215,7 +215,7 @@ final class AgentCore: @unchecked Sendable {
             $0.agent = agent
             $0.stream = stream
         }
-        let parameters = hub.state.withLock { $0.localParameters }
+        let parameters = hub.withValues { $0.localParameters }
         guard LibNice.setLocalCredentials(agent, stream: stream, parameters) else {
             return fail(IceError(.agentFailure, reason: "libnice rejected the local credentials"))
         }
@@ -501,7 +501,7 @@ final class AgentCore: @unchecked Sendable {
             logger.debug("peer-reflexive remote candidate \(line)")
         }
         let key = RemoteCandidateBudget.key(c)
-        let learnt = hub.state.withLock { $0.remoteCandidates.learn(component: c.component, key: key) }
+        let learnt = hub.withValues { $0.remoteCandidates.learn(component: c.component, key: key) }
         if learnt > config.base.maximumPeerReflexiveCandidates, !floodSeen.exchange(true, ordering: .relaxed) {
             context.execute { [self] in abandonForFlood(learnt: learnt) }
         }

@@ -21,39 +21,29 @@ struct Handlers: Sendable {
 }
 
 /// Where libnice's side (``AgentCore``, on the GLib thread) meets the user's side
-/// (``IceTransport``, any thread): the state machine, the handlers, the queue, the streams.
+/// (``IceTransport``, any thread): the ICE layer of the shared hub shape (``HubCore``: handlers on
+/// the user's queue, streams that miss nothing, close), plus what is ICE's own: the state machine
+/// and its grace timers, the gathering round, the receive path, the teardown.
 ///
-/// Everything is behind `Mutex`es; user code is never called under a lock or on the GLib thread.
-/// Events are enqueued on the user's queue while the lock is held, so they arrive in the order the
-/// state machine produced them, whatever thread produced them.
-final class EventHub: Sendable {
-    struct State: Sendable {
+/// User code is never called under a lock or on the GLib thread. Events are queued for the user's
+/// queue while the lock is held, so they arrive in the order the state machine produced them,
+/// whatever thread produced them.
+final class EventHub: HubLayer, Sendable {
+    /// ICE's current values: what the properties read and a new stream replays.
+    struct Values: Sendable {
         var machine: IceStateMachine
         var gathering: IceGatheringState = .new
-        var queue: DispatchQueue?
-        var pending: [HubEvent] = []
-        var handlers = Handlers()
         var selectedPairs: [Int: CandidatePair] = [:]
         var localParameters: IceParameters
         var remoteParameters: IceParameters?
         var remoteCandidates: RemoteCandidateBudget
         var candidateErrors: [IceCandidateError] = []
-        var stateStreams = StreamRegistry<IceStateChange>()
-        var candidateStreams = StreamRegistry<IceCandidate?>()
-        var gatheringStreams = StreamRegistry<IceGatheringState>()
-        var pairStreams = StreamRegistry<CandidatePair>()
-        var errorStreams = StreamRegistry<IceCandidateError>()
         /// The last state change (what a new state stream yields first).
         var lastChange = IceStateChange(state: .new, reason: nil)
         /// Local candidates of the current gathering round, `nil` last once it ended: what a new
         /// candidate stream replays. Reset when a new round (a restart) starts.
         var gathered: [IceCandidate?] = []
-        var nextStreamID: UInt64 = 0
-        /// Events waiting for the user's queue, delivered by one `queue.async` per batch.
-        var outbox: [HubEvent] = []
-        var deliveryScheduled = false
-        /// Events dropped from `pending` or `outbox` at ``EventHub/pendingLimit``.
-        var droppedEvents: UInt64 = 0
+        var nextWaiterID: UInt64 = 0
         /// Why set-up failed, once it has.
         var setupError: IceError?
         var teardownDone = false
@@ -66,34 +56,72 @@ final class EventHub: Sendable {
     /// Most candidates and candidate errors kept for replay (libnice gathers far fewer).
     static let replayLimit = 1000
 
-    let state: Locked<State>
+    /// Most events kept for the handlers before `start(queue:)` (see ``HubCore/pendingLimit``).
+    static var pendingLimit: Int { HubCore<EventHub>.pendingLimit }
+
+    let core: HubCore<EventHub>
     /// The receive path (its own lock, so datagrams never wait for state work).
     let inbox: DatagramInbox
     /// Set while a layer above ICE (NiceWebRTC's DTLS transport) takes component 1's datagrams.
     let upper = Locked(UpperLayerSlot())
     let hasUpperLayer = Atomic<Bool>(false)
-    /// Set once by `close`; read without a lock on every delivery.
-    let closed = Atomic<Bool>(false)
-    /// Held while a user handler runs (see ``DeliveryGate``).
-    let gate = DeliveryGate()
     let logger: Logger
     let context: NiceContext
     let gracePeriod: Duration
     let receiveLimit: Int
 
+    /// The hub's lock and everything it holds.
+    var state: Locked<HubState<EventHub>> { core.state }
+    /// Held while a user handler runs (see ``DeliveryGate``).
+    var gate: DeliveryGate { core.gate }
+
     init(
         machine: IceStateMachine, logger: Logger, context: NiceContext, gracePeriod: Duration, receiveLimit: Int,
         receiveByteLimit: Int = DatagramInbox.defaultByteLimit, remoteCandidateLimit: Int = 25
     ) {
-        state = Locked(
-            State(
+        core = HubCore(
+            Values(
                 machine: machine, localParameters: IceParameters(usernameFragment: "", password: ""),
                 remoteCandidates: RemoteCandidateBudget(limit: remoteCandidateLimit)))
         self.logger = logger
         self.context = context
         self.gracePeriod = gracePeriod
         self.receiveLimit = receiveLimit
-        inbox = DatagramInbox(limit: receiveLimit, byteLimit: receiveByteLimit, gate: gate)
+        inbox = DatagramInbox(limit: receiveLimit, byteLimit: receiveByteLimit, gate: core.gate)
+    }
+
+    // MARK: The layer's events
+
+    static var noHandlers: Handlers { Handlers() }
+
+    static func record(_ event: HubEvent, in s: inout HubState<EventHub>) -> Bool {
+        switch event {
+        case .state(let change):
+            s.values.lastChange = change
+            s.values.tap?(event)
+        case .candidate(let c):
+            if s.values.gathered.count < replayLimit { s.values.gathered.append(c) }
+        case .gathering(let g):
+            guard g != s.values.gathering else { return false }
+            s.values.gathering = g
+            if g == .gathering { s.values.gathered = [] }
+        case .selectedPair(let p):
+            s.values.selectedPairs[p.component] = p
+            s.values.tap?(event)
+        case .candidateError(let e):
+            if s.values.candidateErrors.count < replayLimit { s.values.candidateErrors.append(e) }
+        }
+        return true
+    }
+
+    static func route<Route: HubRoute>(_ event: HubEvent, _ route: inout Route) where Route.Handlers == Handlers {
+        switch event {
+        case .state(let c): route.send(c, to: \.state)
+        case .gathering(let g): route.send(g, to: \.gathering)
+        case .candidate(let c): route.send(c, to: \.candidate)
+        case .selectedPair(let p): route.send(p, to: \.selectedPair)
+        case .candidateError(let e): route.send(e, to: \.candidateError)
+        }
     }
 
     // MARK: Producing events (any thread; normally the GLib thread)
@@ -101,13 +129,10 @@ final class EventHub: Sendable {
     /// Feeds the state machine and delivers what changed.
     func process(_ input: IceStateMachine.Input) {
         let timers = state.withLock { s -> [(key: ComponentKey, token: UInt64)] in
-            let out = s.machine.handle(input)
+            let out = s.values.machine.handle(input)
             for change in out.changes {
                 logger.debug("iceConnectionState \(change)")
-                s.lastChange = change
-                s.stateStreams.yield(change)
-                s.tap?(.state(change))
-                enqueue(.state(change), &s)
+                core.publish(.state(change), &s)
             }
             return out.graceTimers
         }
@@ -116,84 +141,6 @@ final class EventHub: Sendable {
             logger.debug("component \(key) disconnected; failed in \(gracePeriod) unless it recovers")
             context.schedule(after: gracePeriod) { [weak self] in
                 self?.process(.graceExpired(key, token: token))
-            }
-        }
-    }
-
-    /// Delivers a non-state event.
-    func emit(_ event: HubEvent) {
-        state.withLock { s in
-            guard !s.machine.isClosed else { return }
-            switch event {
-            case .candidate(let c):
-                if s.gathered.count < Self.replayLimit { s.gathered.append(c) }
-                s.candidateStreams.yield(c)
-            case .gathering(let g):
-                guard g != s.gathering else { return }
-                s.gathering = g
-                if g == .gathering { s.gathered = [] }
-                s.gatheringStreams.yield(g)
-            case .selectedPair(let p):
-                s.selectedPairs[p.component] = p
-                s.pairStreams.yield(p)
-                s.tap?(event)
-            case .candidateError(let e):
-                if s.candidateErrors.count < Self.replayLimit { s.candidateErrors.append(e) }
-                s.errorStreams.yield(e)
-            case .state:
-                break
-            }
-            enqueue(event, &s)
-        }
-    }
-
-    /// Most events kept for the handlers before `start(queue:)`, and waiting for a stalled queue
-    /// after it; past it the oldest are dropped (the streams and the state properties still have
-    /// everything, and a streams-only connection never starts a queue).
-    static let pendingLimit = 1024
-
-    /// Must hold the lock: keeps the order of events across threads. Events produced while a batch
-    /// is waiting join it, so a burst (selected pair, connected, completed) costs one queue hop.
-    private func enqueue(_ event: HubEvent, _ s: inout State) {
-        guard let queue = s.queue else {
-            Self.append(event, to: &s.pending, &s.droppedEvents)
-            return
-        }
-        Self.append(event, to: &s.outbox, &s.droppedEvents)
-        guard !s.deliveryScheduled else { return }
-        s.deliveryScheduled = true
-        queue.async { [self] in deliverOutbox() }
-    }
-
-    private static func append(_ event: HubEvent, to list: inout [HubEvent], _ dropped: inout UInt64) {
-        if list.count >= pendingLimit {
-            let excess = list.count - pendingLimit + 1
-            list.removeFirst(excess)
-            dropped &+= UInt64(excess)
-        }
-        list.append(event)
-    }
-
-    private func deliverOutbox() {
-        let batch = state.withLock { s in
-            s.deliveryScheduled = false
-            defer { s.outbox.removeAll(keepingCapacity: true) }
-            return s.outbox
-        }
-        for event in batch { deliver(event) }
-    }
-
-    private func deliver(_ event: HubEvent) {
-        gate.withGate {
-            guard !closed.load(ordering: .acquiring) else { return }
-            // Read per event: a handler replaced by an earlier handler in this batch applies at once.
-            let h = state.withLock { $0.handlers }
-            switch event {
-            case .state(let c): h.state?(c)
-            case .gathering(let g): h.gathering?(g)
-            case .candidate(let c): h.candidate?(c)
-            case .selectedPair(let p): h.selectedPair?(p)
-            case .candidateError(let e): h.candidateError?(e)
             }
         }
     }
@@ -216,25 +163,8 @@ final class EventHub: Sendable {
 
     // MARK: User side
 
-    func handler<H: Sendable>(_ slot: any WritableKeyPath<Handlers, H?> & Sendable) -> H? {
-        state.withLock { $0.handlers[keyPath: slot] }
-    }
-
-    /// Sets a handler unless the hub is closed (a closed connection stays silent).
-    func setHandler<H: Sendable>(_ slot: any WritableKeyPath<Handlers, H?> & Sendable, _ value: H?) {
-        state.withLock { s in
-            if !s.machine.isClosed { s.handlers[keyPath: slot] = value }
-        }
-    }
-
     func start(queue: DispatchQueue) {
-        state.withLock { s in
-            guard s.queue == nil else { return }
-            s.queue = queue
-            let pending = s.pending
-            s.pending = []
-            for e in pending { enqueue(e, &s) }
-        }
+        core.start(queue: queue)
         inbox.start(queue: queue)
     }
 
@@ -242,27 +172,14 @@ final class EventHub: Sendable {
     /// returns, no handler runs on another thread and none will start. Returns false if it was
     /// closed already.
     func close() -> Bool {
-        defer { gate.waitForDeliveries() }
-        let (first, finishers) = state.withLock { s -> (Bool, [@Sendable () -> Void]) in
-            guard !s.machine.isClosed else { return (false, []) }
-            closed.store(true, ordering: .releasing)
-            _ = s.machine.handle(.close)
-            s.tap = nil
-            s.lastChange = IceStateChange(state: .closed, reason: nil)
-            s.handlers = Handlers()
-            s.pending = []
-            s.outbox = []
-            var finishers: [@Sendable () -> Void] = []
-            for c in s.stateStreams.removeAll() { finishers.append { c.finish() } }
-            for c in s.candidateStreams.removeAll() { finishers.append { c.finish() } }
-            for c in s.gatheringStreams.removeAll() { finishers.append { c.finish() } }
-            for c in s.pairStreams.removeAll() { finishers.append { c.finish() } }
-            for c in s.errorStreams.removeAll() { finishers.append { c.finish() } }
-            return (true, finishers)
+        let first = core.close { s in
+            _ = s.values.machine.handle(.close)
+            s.values.tap = nil
+            s.values.lastChange = IceStateChange(state: .closed, reason: nil)
+        } afterLock: {
+            inbox.close()
         }
         guard first else { return false }
-        inbox.close()
-        finishers.forEach { $0() }
         notifyUpperLayer()
         return true
     }
@@ -271,7 +188,7 @@ final class EventHub: Sendable {
     /// the error is kept for ``IceTransport/setupError``; gathering ends.
     func failSetup(_ error: IceError) {
         logger.error("set-up failed: \(error)")
-        state.withLock { s in
+        withValues { s in
             guard !s.machine.isClosed, s.setupError == nil else { return }
             s.setupError = error
         }
@@ -281,7 +198,7 @@ final class EventHub: Sendable {
     }
 
     func teardownFinished() {
-        let waiters = state.withLock { s in
+        let waiters = withValues { s in
             s.teardownDone = true
             defer { s.teardownWaiters = [:] }
             return s.teardownWaiters
@@ -292,17 +209,17 @@ final class EventHub: Sendable {
     /// Waits until libnice has released the agent; false when `timeout` passed first.
     func waitForTeardown(timeout: Duration) async -> Bool {
         await withCheckedContinuation { (k: CheckedContinuation<Bool, Never>) in
-            let id: UInt64? = state.withLock { s in
+            let id: UInt64? = withValues { s in
                 if s.teardownDone { return nil }
-                s.nextStreamID += 1
-                s.teardownWaiters[s.nextStreamID] = k
-                return s.nextStreamID
+                s.nextWaiterID += 1
+                s.teardownWaiters[s.nextWaiterID] = k
+                return s.nextWaiterID
             }
             guard let id else { return k.resume(returning: true) }
             // Weak: the timer must not keep the hub (and through it the context and its thread)
             // alive for `timeout` after the teardown finished.
             context.schedule(after: timeout) { [weak self] in
-                let late = self?.state.withLock { $0.teardownWaiters.removeValue(forKey: id) }
+                let late = self?.withValues { $0.teardownWaiters.removeValue(forKey: id) }
                 late?.resume(returning: false)
             }
         }
@@ -310,52 +227,29 @@ final class EventHub: Sendable {
 
     // MARK: Streams
 
-    /// Yields the current state first, then every change.
+    /// Yields the current state first, then every change (after close: `closed`, then the end).
     func makeStateStream() -> AsyncStream<IceStateChange> {
-        makeStream(\.stateStreams, replayAfterClose: true) { [$0.lastChange] }
+        core.makeStream { [$0.values.lastChange] }
     }
 
     /// Replays the current gathering round's candidates (and its `nil`), then every new one.
     func makeCandidateStream() -> AsyncStream<IceCandidate?> {
-        makeStream(\.candidateStreams) { $0.gathered }
+        core.makeStream(replayAfterEnd: false) { $0.values.gathered }
     }
 
     /// Yields the current gathering state first, then every change.
     func makeGatheringStream() -> AsyncStream<IceGatheringState> {
-        makeStream(\.gatheringStreams) { [$0.gathering] }
+        core.makeStream(replayAfterEnd: false) { [$0.values.gathering] }
     }
 
     /// Yields the selected pair of each component that has one, then every new selection.
     func makePairStream() -> AsyncStream<CandidatePair> {
-        makeStream(\.pairStreams) { $0.selectedPairs.sorted { $0.key < $1.key }.map(\.value) }
+        core.makeStream(replayAfterEnd: false) { $0.values.selectedPairs.sorted { $0.key < $1.key }.map(\.value) }
     }
 
     /// Replays the candidate errors so far, then every new one.
     func makeErrorStream() -> AsyncStream<IceCandidateError> {
-        makeStream(\.errorStreams) { $0.candidateErrors }
-    }
-
-    /// A new unbounded stream registered in `registry` until it ends, starting with `replay` (read
-    /// under the same lock that registers it, so nothing falls between the replay and the live
-    /// events). After close the stream is finished at once (after the replay when
-    /// `replayAfterClose`: the state stream still says `closed`).
-    private func makeStream<Element: Sendable>(
-        _ registry: any WritableKeyPath<State, StreamRegistry<Element>> & Sendable,
-        replayAfterClose: Bool = false,
-        replay: (State) -> [Element]
-    ) -> AsyncStream<Element> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .unbounded)
-        let registered: Bool = state.withLock { s in
-            if !s.machine.isClosed || replayAfterClose {
-                for element in replay(s) { continuation.yield(element) }
-            }
-            guard !s.machine.isClosed else { return false }
-            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
-            s[keyPath: registry].add(continuation)
-            return true
-        }
-        if !registered { continuation.finish() }
-        return stream
+        core.makeStream(replayAfterEnd: false) { $0.values.candidateErrors }
     }
 
     func makeDatagramStream() -> AsyncStream<Datagram> { inbox.makeStream() }

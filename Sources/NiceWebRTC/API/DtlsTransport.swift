@@ -174,13 +174,13 @@ public final class DtlsTransport: Sendable {
 
     /// Called on the start queue with every change of ``state`` (never on ``close()``).
     public var stateUpdateHandler: (@Sendable (DtlsTransportStateChange) -> Void)? {
-        get { core.hub.state.withLock { $0.handlers.dtls } }
+        get { core.hub.handler(\.dtls) }
         set { core.hub.setHandlers { $0.dtls = newValue } }
     }
 
     /// Called on the start queue with every change of ``connectionState`` (never on ``close()``).
     public var connectionStateHandler: (@Sendable (PeerConnectionStateChange) -> Void)? {
-        get { core.hub.state.withLock { $0.handlers.connection } }
+        get { core.hub.handler(\.connection) }
         set { core.hub.setHandlers { $0.connection = newValue } }
     }
 

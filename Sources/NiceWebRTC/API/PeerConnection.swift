@@ -71,17 +71,17 @@ public final class PeerConnection: Sendable {
     // MARK: State
 
     /// W3C `signalingState`.
-    public var signalingState: SignalingState { core.hub.state.withLock { $0.signaling } }
+    public var signalingState: SignalingState { core.hub.withValues { $0.signaling } }
 
     /// W3C `iceConnectionState`: the ICE transport's state, as libnice's component states make it
     /// (the seven browser values).
-    public var iceConnectionState: IceConnectionState { core.hub.state.withLock { $0.iceConnection } }
+    public var iceConnectionState: IceConnectionState { core.hub.withValues { $0.iceConnection } }
 
     /// W3C `iceGatheringState`: `new` until a local description is applied.
-    public var iceGatheringState: IceGatheringState { core.hub.state.withLock { $0.gathering } }
+    public var iceGatheringState: IceGatheringState { core.hub.withValues { $0.gathering } }
 
     /// W3C `connectionState`: the aggregate of ICE and DTLS (``PeerConnectionState/aggregate(ice:dtls:)``).
-    public var connectionState: PeerConnectionState { core.hub.state.withLock { $0.connection } }
+    public var connectionState: PeerConnectionState { core.hub.withValues { $0.connection } }
 
     /// W3C `localDescription`: the pending one, else the current one.
     public var localDescription: SessionDescription? { core.negotiation { $0.localDescription } }
@@ -98,11 +98,11 @@ public final class PeerConnection: Sendable {
 
     /// W3C `RTCIceTransport.getSelectedCandidatePair()`: the pair ICE selected last for the data,
     /// nil before one is selected (see ``selectedCandidatePairHandler``).
-    public var selectedCandidatePair: CandidatePair? { core.hub.state.withLock { $0.selectedPair } }
+    public var selectedCandidatePair: CandidatePair? { core.hub.withValues { $0.selectedPair } }
 
     /// W3C `RTCDtlsTransport.state`, as the connection's events report it (see ``dtlsStateHandler``);
     /// `closed` after ``close()``.
-    public var dtlsState: DtlsTransportState { core.hub.state.withLock { $0.dtls.state } }
+    public var dtlsState: DtlsTransportState { core.hub.withValues { $0.dtls.state } }
 
     /// The ICE transport (W3C `RTCDtlsTransport.iceTransport`), to read: its state, parameters,
     /// selected pair, ``IceTransport/stats()`` and ``IceTransport/counters``. The connection drives

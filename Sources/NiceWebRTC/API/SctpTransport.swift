@@ -130,7 +130,7 @@ public final class SctpTransport: Sendable {
 
     /// Each change of ``state``, on the queue.
     public var stateHandler: (@Sendable (SctpTransportState) -> Void)? {
-        get { core.hub.state.withLock { $0.stateHandler } }
+        get { core.hub.handler(\.state) }
         set { core.hub.setStateHandler(newValue) }
     }
 
@@ -167,7 +167,7 @@ public final class SctpTransport: Sendable {
     /// Each channel the peer opens (W3C `ondatachannel`), on the queue, before its first message.
     /// Channels that arrived while nobody listened are handed to the first handler or stream.
     public var dataChannelHandler: (@Sendable (DataChannel) -> Void)? {
-        get { core.hub.state.withLock { $0.channelHandler } }
+        get { core.hub.handler(\.channel) }
         set { core.hub.setChannelHandler(newValue) }
     }
 

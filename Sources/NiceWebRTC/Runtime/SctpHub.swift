@@ -2,126 +2,125 @@ import Dispatch
 import NiceICE
 import NiceWebRTCCore
 
-/// Where the association (``SctpCore``, any thread, under its lock) meets the user: one serial
-/// queue on which every handler of the transport and of its channels runs, in the order the
-/// association produced the events, plus the transport's streams.
-final class SctpHub: Sendable {
-    struct State: Sendable {
-        var channelHandler: (@Sendable (DataChannel) -> Void)?
-        var stateHandler: (@Sendable (SctpTransportState) -> Void)?
+/// Where the association (``SctpCore``, any thread, under its lock) meets the user: the SCTP layer
+/// of the shared hub shape (``HubCore``) on one serial queue on which every handler of the
+/// transport and of its channels runs, in the order the association produced the events, plus
+/// what is SCTP's own: the channels the peer opened before anyone listened.
+///
+/// Unbatched: the channels' own deliveries (``post(_:)``, and their inboxes' messages) share the
+/// queue, so each event takes its own hop and none overtakes them. The association ends by itself
+/// (``finish()``): what was queued (every channel's and the transport's `closed`) is still
+/// delivered, then the handlers are dropped.
+final class SctpHub: HubLayer, Sendable {
+    enum Event: Sendable {
+        /// A channel the peer opened (W3C `datachannel`).
+        case channel(DataChannel)
+        case state(SctpTransportState)
+    }
+
+    struct Handlers: Sendable {
+        var channel: (@Sendable (DataChannel) -> Void)?
+        var state: (@Sendable (SctpTransportState) -> Void)?
+    }
+
+    struct Values: Sendable {
         var state: SctpTransportState = .connecting
-        var channelStreams = StreamRegistry<DataChannel>()
-        var stateStreams = StreamRegistry<SctpTransportState>()
         /// Channels the peer opened before anyone listened (handler or stream): kept for the first
         /// listener, as a browser keeps `datachannel` events until the page's script ran.
         var unclaimed: [DataChannel] = []
-        var finished = false
     }
 
+    let core: HubCore<SctpHub>
     let queue: DispatchQueue
-    let state = Locked(State())
 
     /// Channels the peer opened and nobody took yet: beyond this, new ones are refused.
     static let unclaimedLimit = 1024
 
     init(queue: DispatchQueue) {
         self.queue = queue
+        core = HubCore(Values(), queue: queue, batching: false)
     }
 
-    /// Runs `body` on the queue, after everything posted before.
+    // MARK: The layer's events
+
+    static var noHandlers: Handlers { Handlers() }
+
+    /// A channel nobody listens to yet is kept aside (not an event until a listener comes).
+    static func record(_ event: Event, in s: inout HubState<SctpHub>) -> Bool {
+        switch event {
+        case .channel(let channel):
+            guard !listened(s) else { return true }
+            if s.values.unclaimed.count < unclaimedLimit { s.values.unclaimed.append(channel) }
+            return false
+        case .state(let new):
+            s.values.state = new
+            return true
+        }
+    }
+
+    static func route<Route: HubRoute>(_ event: Event, _ route: inout Route) where Route.Handlers == Handlers {
+        switch event {
+        case .channel(let c): route.send(c, to: \.channel)
+        case .state(let v): route.send(v, to: \.state)
+        }
+    }
+
+    private static func listened(_ s: HubState<SctpHub>) -> Bool {
+        s.handlers.channel != nil || s.streams.hasLiveStreams(of: DataChannel.self)
+    }
+
+    // MARK: Producing (the association, under its lock)
+
+    /// Runs `body` on the queue, after everything posted or emitted before.
     func post(_ body: @escaping @Sendable () -> Void) {
-        queue.async(execute: body)
+        core.post(body)
     }
 
     /// Whether a channel the peer opens now would reach anyone: a listener, or room among the
     /// unclaimed. When not, the association refuses the OPEN (issue 17 §9) rather than acknowledge a
     /// channel nobody can ever reach.
     var acceptsChannel: Bool {
-        state.withLock { s in
-            !s.finished && (s.channelHandler != nil || s.channelStreams.hasLiveStreams || s.unclaimed.count < Self.unclaimedLimit)
+        core.state.withLock { s in
+            !s.ended && (Self.listened(s) || s.values.unclaimed.count < Self.unclaimedLimit)
         }
     }
 
-    func announce(_ channel: DataChannel) {
-        let listeners = state.withLock { s -> Bool in
-            s.channelStreams.yield(channel)
-            let listened = s.channelHandler != nil || s.channelStreams.hasLiveStreams
-            if !listened && s.unclaimed.count < Self.unclaimedLimit { s.unclaimed.append(channel) }
-            return listened
-        }
-        guard listeners else { return }
-        post { [self] in state.withLock { $0.channelHandler }?(channel) }
-    }
+    func announce(_ channel: DataChannel) { emit(.channel(channel)) }
 
-    func transportState(_ new: SctpTransportState) {
-        state.withLock { s in
-            s.state = new
-            s.stateStreams.yield(new)
-        }
-        post { [self] in state.withLock { $0.stateHandler }?(new) }
-    }
+    func transportState(_ new: SctpTransportState) { emit(.state(new)) }
+
+    // MARK: User side
 
     func setChannelHandler(_ handler: (@Sendable (DataChannel) -> Void)?) {
-        let waiting = state.withLock { s -> [DataChannel] in
-            guard !s.finished else { return [] }  // nothing would call it; what it captures stays free
-            s.channelHandler = handler
-            guard handler != nil else { return [] }
-            defer { s.unclaimed = [] }
-            return s.unclaimed
+        core.state.withLock { s in
+            guard !s.ended else { return }  // nothing would call it; what it captures stays free
+            s.handlers.channel = handler
+            guard handler != nil else { return }
+            for channel in s.values.unclaimed { core.deliverLater(.channel(channel), &s) }
+            s.values.unclaimed = []
         }
-        for channel in waiting { post { handler?(channel) } }
     }
 
     func setStateHandler(_ handler: (@Sendable (SctpTransportState) -> Void)?) {
-        state.withLock { s in
-            guard !s.finished else { return }
-            s.stateHandler = handler
-        }
+        setHandlers { $0.state = handler }
     }
 
+    /// Replays the channels nobody took yet (they are this stream's now), then every new one.
     func makeChannelStream() -> AsyncStream<DataChannel> {
-        let (stream, k) = AsyncStream.makeStream(of: DataChannel.self, bufferingPolicy: .unbounded)
-        let registered: Bool = state.withLock { s in
-            for c in s.unclaimed { k.yield(c) }
-            s.unclaimed = []
-            guard !s.finished else { return false }
-            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
-            s.channelStreams.add(k)
-            return true
+        core.makeStream { s in
+            defer { s.values.unclaimed = [] }
+            return s.values.unclaimed
         }
-        if !registered { k.finish() }
-        return stream
     }
 
     func makeStateStream() -> AsyncStream<SctpTransportState> {
-        let (stream, k) = AsyncStream.makeStream(of: SctpTransportState.self, bufferingPolicy: .unbounded)
-        let registered: Bool = state.withLock { s in
-            k.yield(s.state)
-            guard !s.finished else { return false }
-            // Its onTermination only flags it (never waits for this lock: see StreamRegistry).
-            s.stateStreams.add(k)
-            return true
-        }
-        if !registered { k.finish() }
-        return stream
+        core.makeStream { [$0.values.state] }
     }
 
     /// The association ended: the streams finish (after the `closed` state was yielded), and once
-    /// the events posted before (the channels' and the transport's `closed`) were delivered, the
+    /// the events queued before (the channels' and the transport's `closed`) were delivered, the
     /// handlers are dropped, so a handler that captures the transport never keeps it alive.
     func finish() {
-        post { [self] in
-            state.withLock { s in
-                s.channelHandler = nil
-                s.stateHandler = nil
-            }
-        }
-        let ks = state.withLock { s -> ([AsyncStream<DataChannel>.Continuation], [AsyncStream<SctpTransportState>.Continuation]) in
-            s.finished = true
-            s.unclaimed = []
-            return (s.channelStreams.removeAll(), s.stateStreams.removeAll())
-        }
-        ks.0.forEach { $0.finish() }
-        ks.1.forEach { $0.finish() }
+        core.finish { $0.values.unclaimed = [] }
     }
 }
