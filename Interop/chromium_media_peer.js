@@ -162,7 +162,7 @@
           Object.assign(m, {encoded: x.framesEncoded || 0, keyframes: x.keyFramesEncoded || 0,
                             plis: x.pliCount || 0, firs: x.firCount || 0, width: x.frameWidth, height: x.frameHeight,
                             fps: x.framesPerSecond, limitation: x.qualityLimitationReason,
-                            encoder: x.encoderImplementation});
+                            target: x.targetBitrate, encoder: x.encoderImplementation});
         }
         m.nacks = x.nackCount || 0;
         m.retransmitted = x.retransmittedPacketsSent || 0;
@@ -186,6 +186,13 @@
         if (codec) m.codec = codec;
         const prev = r.recv[x.kind];
         if (!prev || m.packets > prev.packets) r.recv[x.kind] = m;
+      }
+    });
+    // The send-side bandwidth estimate (transport-wide CC / REMB) of the selected pair.
+    stats.forEach((x) => {
+      if (x.type === 'transport' && x.selectedCandidatePairId && byId[x.selectedCandidatePairId]) {
+        const bwe = byId[x.selectedCandidatePairId].availableOutgoingBitrate;
+        if (bwe !== undefined && r.sent.video) r.sent.video.bwe = bwe;
       }
     });
     return r;

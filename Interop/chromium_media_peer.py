@@ -26,7 +26,8 @@ connection closes) it writes from getStats:
       packetsSent − retransmittedPacketsSent (the media packets; retransmissions in `retransmitted`),
       frames = framesSent (video) or packets (audio, one Opus frame per packet); extra: encoded
       (framesEncoded), keyframes (keyFramesEncoded), plis / firs / nacks received, retransmitted,
-      codec, width, height, fps, limitation, encoder
+      codec, width, height, fps, limitation, target (targetBitrate), encoder, bwe (the selected
+      candidate pair's availableOutgoingBitrate: the send-side bandwidth estimate)
   {"t":"media","dir":"recv","kind":K,"frames":F,"keyframes":KF,"packets":P,"lost":L,"nacks":N,
       "plis":PL,"decoded":D,…}  inbound-rtp: video frames = decoded = framesDecoded (received =
       framesReceived, which leaves out frames completed by a retransmission), keyframes =
@@ -246,7 +247,8 @@ def main():
                 last["sentAtClose"] = m.get("sent") or {}
             last["recv"] = m.get("recv") or {}
             parts = [f"{d} {kind} " + " ".join(f"{k}={x}" for k, x in v.items() if k in
-                     ("frames", "decoded", "keyframes", "packets", "lost", "nacks", "plis", "codec", "encoder", "decoder", "fps", "width"))
+                     ("frames", "decoded", "keyframes", "packets", "lost", "nacks", "plis", "codec", "encoder", "decoder", "fps", "width",
+                      "height", "limitation", "bwe", "target"))
                      for d in ("sent", "recv") for kind, v in sorted((m.get(d) or {}).items())]
             log("media " + ("; ".join(parts) or "none yet"))
             return m

@@ -193,7 +193,8 @@ if check == "sends":   # Chromium sent its fake devices; media-peer asked for a 
     fig.append(f"Chromium sent {v.get('frames')} {v.get('codec')} frames ({s.get('encoders', {}).get('video')}; {v.get('keyframes')} keyframes, "
                f"{late.get('plis', v.get('plis'))} PLIs and {late.get('nacks', v.get('nacks'))} NACKs received, "
                f"{late.get('retransmitted', v.get('retransmitted'))} packets retransmitted) in {secs:.1f} s "
-               f"({fps:.1f} frames/s, {v.get('width')}×{v.get('height')} at the end, limited by {v.get('limitation')})"
+               f"({fps:.1f} frames/s, {v.get('width')}×{v.get('height')} at {v.get('fps')} fps at the end, limited by {v.get('limitation')}, "
+               f"available outgoing bitrate {v.get('bwe')} bit/s, target {v.get('target')} bit/s)"
                + (f", {au.get('packets')} Opus packets ({rate:.1f}/s)" if au else ""))
     if not v.get("frames"): bad.append("no video frames sent")
     if not pct and not 45 <= rate <= 55: bad.append(f"Opus at {rate:.1f} packets/s, not ~50")

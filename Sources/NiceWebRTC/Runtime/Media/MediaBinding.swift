@@ -12,6 +12,9 @@ struct MediaBinding: Sendable {
         var payloadTypes: [String: UInt8]
         /// The negotiated `sdes:mid` extension id, if any.
         var midExtensionId: UInt8?
+        /// The negotiated transport-wide-cc extension id, if any (each packet then carries the
+        /// session's next transport-wide sequence number).
+        var transportCcExtensionId: UInt8?
     }
 
     /// What receiving needs (nil: the section does not receive).

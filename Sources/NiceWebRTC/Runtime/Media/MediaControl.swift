@@ -38,6 +38,18 @@ protocol MediaControl: Sendable {
     func makeKeyframeRequest(senderSsrc: UInt32, mediaSsrc: UInt32, fir: Bool) -> RtcpPacket?
     /// The session closed: timers stop, state goes.
     func close()
+    /// The negotiated transport-wide-cc header extension id for receiving (nil: none).
+    func setTransportCc(extensionId: UInt8?)
+    /// Any RTP packet SRTP let through, before routing (for transport-wide CC feedback).
+    func didReceiveTransport(_ packet: RtpPacket)
+    /// Transport-wide CC feedback from the peer.
+    func didReceiveTransportWideCc(_ feedback: RtcpTransportWideCc)
+}
+
+extension MediaControl {
+    func setTransportCc(extensionId: UInt8?) {}
+    func didReceiveTransport(_ packet: RtpPacket) {}
+    func didReceiveTransportWideCc(_ feedback: RtcpTransportWideCc) {}
 }
 
 /// The control that does nothing (every keyframe request is forwarded and sent).

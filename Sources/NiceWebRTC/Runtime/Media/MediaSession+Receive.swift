@@ -15,6 +15,7 @@ extension MediaSession {
             state.withLock { $0.counters.malformedRtp += 1 }
             return
         }
+        control.didReceiveTransport(parsed)
         let routed = state.withLock { s -> (RemoteTrack?, RtpPacket, Bool, MediaStreamInfo, (FrameCodec, UInt32)?)? in
             guard !s.closed, let id = route(parsed, &s) else { return nil }
             guard let binding = s.bindings[id], let receive = binding.receive else {
@@ -88,6 +89,7 @@ extension MediaSession {
             case .genericNack(let nack): control.didReceiveNack(nack)
             case .senderReport(let report): control.didReceiveSenderReport(report)
             case .receiverReport(let report): control.didReceiveReceiverReport(report)
+            case .transportWideCc(let feedback): control.didReceiveTransportWideCc(feedback)
             default: break
             }
         }

@@ -21,6 +21,13 @@ extension MediaSession {
             if let midId = send.midExtensionId {
                 do throws(RtpError) { try out.setExtension(id: midId, value: Array(send.mid.utf8)) } catch {}
             }
+            if let twccId = send.transportCcExtensionId {
+                let sequence = s.transportSequence
+                do throws(RtpError) {
+                    try out.setExtension(id: twccId, value: [UInt8(sequence >> 8), UInt8(truncatingIfNeeded: sequence)])
+                    s.transportSequence &+= 1
+                } catch {}
+            }
             let bytes: [UInt8]
             do throws(RtpError) { bytes = try out.serialized() } catch {
                 s.counters.writesDropped += 1

@@ -31,6 +31,8 @@ final class MediaSession: Sendable {
         /// SSRC → transceiver id, for inbound RTP (RTX SSRCs included).
         var routes: [UInt32: Int] = [:]
         var learnt = 0
+        /// The next transport-wide sequence number (one counter for every binding that sends).
+        var transportSequence = UInt16.random(in: 0...UInt16.max)
         var srtp: SrtpCore?
         var closed = false
         var counters = MediaCounters()
@@ -149,7 +151,8 @@ final class MediaSession: Sendable {
                 logger.info("media: SRTP cannot attach: \(error)")
             }
         }
-        state.withLock { s in
+        let transportCcId = state.withLock { s -> UInt8? in
+            var transportCcId: UInt8?
             for media in negotiated {
                 guard let id = media.transceiverId, s.bindings[id] != nil else { continue }
                 guard !media.isRejected else {
@@ -163,7 +166,12 @@ final class MediaSession: Sendable {
                     let mime = codec.mimeType(kind: media.kind).lowercased()
                     if types[mime] == nil { types[mime] = codec.payloadType }
                 }
-                s.bindings[id]?.send = media.direction.sends ? MediaBinding.Send(mid: media.mid, codecs: media.codecs, payloadTypes: types, midExtensionId: midId) : nil
+                let twccId = media.extensionId(RtpHeaderExtensionParameters.transportWideCcUri)
+                if media.direction.receives, transportCcId == nil { transportCcId = twccId }
+                s.bindings[id]?.send =
+                    media.direction.sends
+                    ? MediaBinding.Send(mid: media.mid, codecs: media.codecs, payloadTypes: types, midExtensionId: midId, transportCcExtensionId: twccId)
+                    : nil
                 var fid: [UInt32: UInt32] = [:]
                 for pair in media.remoteFidGroups { fid[pair.rtx] = pair.media }
                 s.bindings[id]?.receive =
@@ -175,7 +183,9 @@ final class MediaSession: Sendable {
                     : nil
                 for ssrc in media.remoteSsrcs { s.routes[ssrc] = id }
             }
+            return transportCcId
         }
+        control.setTransportCc(extensionId: transportCcId)
     }
 
     /// Gives the binding a remote track (the `track` event); nil when it has one already.

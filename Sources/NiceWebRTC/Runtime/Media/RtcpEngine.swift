@@ -45,6 +45,8 @@ final class RtcpEngine: MediaControl {
         /// The last RTT measured from a report block, nanoseconds.
         var roundTripTime: UInt64?
         var counters = RtcpEngineCounters()
+        /// Transport-wide CC (RtcpEngine+TransportWideCc.swift).
+        var transportCc = TransportCcState()
     }
 
     /// Streams tracked each way at most (SSRCs beyond are ignored, counted).
@@ -221,4 +223,10 @@ package struct RtcpEngineCounters: Sendable, Hashable {
     package var reportsSent: UInt64 = 0
     /// NACK packets sent.
     package var nacksSent: UInt64 = 0
+    /// Transport-wide CC feedback packets sent.
+    package var transportCcFeedbackSent: UInt64 = 0
+    /// Transport-wide CC feedback packets received from the peer.
+    package var transportCcFeedbackReceived: UInt64 = 0
+    /// Packet statuses the peer's feedback reported (repeats included).
+    package var transportCcPacketsReported: UInt64 = 0
 }
