@@ -66,12 +66,8 @@ struct MediaRtcpTests {
         for i in 0..<20 { p.video.write(serverPacket(i)) }
         #expect(await p.reader.wait(for: 20, &progress))
         // Video: one report per second on average, the first after half that.
-        var remote: RemoteInboundRtpStats?
-        for _ in 0..<100 where remote?.roundTripTime == nil {
-            remote = await p.a.stats().remoteInboundRtp.first
-            if remote?.roundTripTime == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        let r = try #require(remote)
+        #expect(await eventually { await p.a.stats().remoteInboundRtp.first?.roundTripTime != nil })
+        let r = try #require(await p.a.stats().remoteInboundRtp.first)
         let rtt = try #require(r.roundTripTime)
         #expect(rtt > 0 && rtt < 0.5 && r.packetsLost == 0 && r.reportsReceived > 0, "\(r)")
         let statsA = await p.a.stats(), statsB = await p.b.stats()
@@ -135,12 +131,14 @@ struct MediaRtcpTests {
         #expect(p.video.keyframeRequestCount <= before + 2)
         // FIRs (past the interval each time, so only the request sequence number decides): a new
         // sequence number is surfaced, the same one repeated is a retransmission, never again.
+        // A's clock is moved past the 500 ms interval rather than waited for.
         let fir = try RtcpFullIntraRequest(senderSsrc: 1, entries: [.init(ssrc: p.sender.ssrc, sequenceNumber: 9)]).serialized()
-        try await Task.sleep(for: .milliseconds(600))
+        let clockA = try #require(p.a.core.media.engine?.clock)
+        clockA.advance(by: .milliseconds(600))
         let beforeFir = p.video.keyframeRequestCount
         try p.b.core.media.sendRaw(rtcp: fir)
         #expect(await eventually { p.video.keyframeRequestCount == beforeFir + 1 })
-        try await Task.sleep(for: .milliseconds(600))
+        clockA.advance(by: .milliseconds(600))
         for _ in 0..<20 { try p.b.core.media.sendRaw(rtcp: fir) }
         #expect(await eventually { (await p.a.stats().outboundRtp.first?.firCount ?? 0) >= 16 })
         #expect(p.video.keyframeRequestCount == beforeFir + 1)
