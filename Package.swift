@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "LoopbackDemo", targets: ["LoopbackDemo"]),
         .executable(name: "ice-peer", targets: ["ice-peer"]),
         .executable(name: "dc-peer", targets: ["dc-peer"]),
+        .executable(name: "media-peer", targets: ["media-peer"]),
         .executable(name: "AsyncLoopback", targets: ["AsyncLoopback"]),
     ],
     dependencies: [
@@ -101,10 +102,23 @@ let package = Package(
             path: "Examples/ice-peer",
             swiftSettings: swiftSettings
         ),
+        // What the WebRTC-JSONL peers share (options, protocol lines, signalling, the data channel).
+        .target(
+            name: "JsonlPeer",
+            dependencies: ["NiceICE", "NiceWebRTC", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/jsonl-peer",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "dc-peer",
-            dependencies: ["NiceICE", "NiceWebRTC", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JsonlPeer", .product(name: "Logging", package: "swift-log")],
             path: "Examples/dc-peer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "media-peer",
+            dependencies: ["JsonlPeer", "NiceWebRTC", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/media-peer",
             swiftSettings: swiftSettings
         ),
 

@@ -194,9 +194,11 @@ class Peer:
         if self.pair_written:
             return
         try:  # private: aiortc has no getSelectedCandidatePair()
-            connection = self.pc.sctp.transport.transport.iceGatherer._connection
+            # the bundled DTLS transport: the data channel's, or a media section's (media only)
+            dtls = self.pc.sctp.transport if self.pc.sctp else self.pc.getTransceivers()[0].receiver.transport
+            connection = dtls.transport.iceGatherer._connection
             pair = connection._nominated.get(1)
-        except AttributeError:
+        except (AttributeError, IndexError):
             pair = None
         if pair is None:
             log.info("selected pair not known")
@@ -307,10 +309,20 @@ class Peer:
         log.info("wrote %s with %d candidates", desc.type, n)
         emit("eoc")
 
-    async def offer(self) -> None:
+    def prepare_offer(self) -> None:
+        """What the offer carries: the data channel (aiortc_media_peer.py adds its tracks)."""
         ch = self.pc.createDataChannel(
             self.args.label, ordered=not self.args.unordered, maxRetransmits=self.args.max_retransmits)
         self.attach(ch)
+
+    def prepare_answer(self) -> None:
+        """After the remote offer, before the answer (aiortc_media_peer.py adds its tracks)."""
+
+    async def finish(self) -> None:
+        """Close began, before the connection closes (aiortc_media_peer.py's final lines)."""
+
+    async def offer(self) -> None:
+        self.prepare_offer()
         await self.pc.setLocalDescription(await self.pc.createOffer())
         await self.write_local_description()
 
@@ -332,6 +344,7 @@ class Peer:
             await self.add_candidate(cand)
         self.pending.clear()
         if not self.args.offer:
+            self.prepare_answer()
             await self.pc.setLocalDescription(await self.pc.createAnswer())
             await self.write_local_description()
 
@@ -417,6 +430,7 @@ class Peer:
             while ch.readyState != "closed" and time.monotonic() - waited < 1.0:
                 await asyncio.sleep(0.02)
             self.dc_poll()
+        await self.finish()
         try:
             await asyncio.wait_for(self.pc.close(), 5)
         except Exception as e:
@@ -433,8 +447,9 @@ class Peer:
         return status
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description="WebRTC-JSONL data-channel peer on aiortc")
+def parser(description: str = "WebRTC-JSONL data-channel peer on aiortc") -> argparse.ArgumentParser:
+    """The WebRTC-JSONL flags (aiortc_media_peer.py adds its own)."""
+    p = argparse.ArgumentParser(description=description)
     role = p.add_mutually_exclusive_group(required=True)
     role.add_argument("--offer", dest="offer", action="store_true")
     role.add_argument("--answer", dest="offer", action="store_false")
@@ -453,6 +468,12 @@ def main() -> None:
     p.add_argument("--max-retransmits", type=int, help="partially reliable channel (offerer)")
     p.add_argument("--lifetime", type=float, default=600.0,
                    help="backstop: close and exit 1 after this many seconds (default 600)")
+    return p
+
+
+def main(peer_class=None, p: argparse.ArgumentParser | None = None) -> None:
+    """Parses the flags, confines aioice to --bind, runs `peer_class` (default Peer), exits."""
+    p = p or parser()
     args = p.parse_args()
     if args.turn and not (args.turn_user and args.turn_pass):
         p.error("--turn needs --turn-user and --turn-pass")
@@ -470,7 +491,7 @@ def main() -> None:
     )
     # aioice gathers on every non-loopback address; gather on --bind alone instead.
     aioice_ice.get_host_addresses = lambda use_ipv4, use_ipv6: [args.bind]
-    status = asyncio.run(Peer(args).run())
+    status = asyncio.run((peer_class or Peer)(args).run())
     sys.exit(status)
 
 

@@ -23,15 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=Interop/.venv
-AIOICE_SPEC=${AIOICE_SPEC:-aioice==0.13.0}
-AIORTC_SPEC=${AIORTC_SPEC:-aiortc==1.16.0}
-if ! "$VENV/bin/python" -c 'import aioice, aiortc' 2>/dev/null; then
-    echo "--- creating $VENV with $AIOICE_SPEC $AIORTC_SPEC"
-    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    timeout 300 "$VENV/bin/pip" install --quiet --disable-pip-version-check "$AIOICE_SPEC" "$AIORTC_SPEC"
-fi
-echo "--- aioice $("$VENV/bin/python" -c 'import aioice; print(aioice.__version__)'), aiortc $("$VENV/bin/python" -c 'import aiortc; print(aiortc.__version__)')"
+source Interop/venv.sh  # VENV: aioice and aiortc
 
 build_args=(--product ice-peer)
 if [ -n "${ICE_PEER_SCRATCH:-}" ]; then build_args+=(--scratch-path "$ICE_PEER_SCRATCH"); fi

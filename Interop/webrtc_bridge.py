@@ -5,6 +5,7 @@
     webrtc_bridge.py --a "CMD …" --b "CMD …" [--timeout 60] [--title T] [--verbose]
                      [--expect-a-got N] [--expect-b-got N] [--allow-loss [--settle S]]
                      [--hold S] [--sdp-last] [--kill-b-after-got N [--kill-wait S]] [--restarts]
+                     [--media]
 
 Starts peer A with --offer and peer B with --answer (appended unless the command already names
 a role), forwards sdp/cand/eoc crosswise, records each side's state timelines (ice, conn, dc),
@@ -35,6 +36,19 @@ not part of WebRTC-JSONL): each `sdp` then starts a new round (sdp, its cand lin
 sides must write at least two (the first an offer from A and an answer from B, as usual) and one
 eoc per sdp, and all the other checks stay (reliable channels: no message lost across a restart).
 
+--media is for Media-JSONL peers (docs/media-jsonl.md: media-peer, aiortc_media_peer.py, the
+Chromium driver): what each side sends and receives is learnt from its command line
+(--send-video/--send-audio, --receive-video/--receive-audio, --pli-at, --no-data: no channel, so
+no `dc open` and no messages expected). The wait ends once every sender wrote `media-done` and
+either every receiver's counts pass or 3 s went by after the last `media-done` (their later
+`media` lines still count: the last one of each kind, up to the close, is checked). PASS also
+requires, for each kind a side sends and the other was asked to receive: video frames received
+>= 90 % of the frames sent, audio packets received >= 90 % of the packets sent (the sender's last
+`media` line), `incomplete` 0 (loopback loses nothing), and a `pli` line from each receiver of
+video given --pli-at; the PLI round trip (keyframe_ms - sent_ms) is printed. A side given
+--record DIR must leave DIR/video.ivf and DIR/audio.ogg (each kind it received) that ffprobe
+opens, with as many frames (video) and packets (audio) as its last `media` line's `recorded`.
+
 --kill-b-after-got N tests a peer that vanishes mid-transfer (give A's peer B a large --count so
 that it is still sending): once both sides are connected and open and A reported got >= N, the
 bridge SIGKILLs B, then expects A to report `dc closed` and `conn disconnected` or `failed` within
@@ -46,6 +60,7 @@ then (A must have got at least N), nor B's close and exit.
 
 import argparse
 import json
+import os
 import queue
 import shlex
 import signal
@@ -55,6 +70,9 @@ import threading
 import time
 
 FORWARDED = {"sdp", "cand", "eoc"}
+MEDIA_KINDS = ("video", "audio")
+MEDIA_SETTLE = 3.0  # --media: seconds receivers get after the last media-done
+MEDIA_SHARE = 0.9  # --media: the share of what was sent a receiver must report
 KINDS = ("ice", "conn", "dc")
 CLOSE_WAIT = 10.0  # seconds each peer gets to exit after close
 
@@ -79,6 +97,18 @@ class Side:
         self.count = flag_value(argv, "--count", 1)
         self.size = flag_value(argv, "--size", 64)
         self.expect = None  # (messages, bytes) this side must get; set by run()
+        # Media-JSONL (--media): what the command line says this side does, and what it reported.
+        self.no_data = "--no-data" in argv
+        if self.no_data:
+            self.count = 0  # no channel: nothing sent, nothing to get
+        self.sends = {k: f"--send-{k}" in argv for k in MEDIA_KINDS}
+        self.receives = {k: f"--receive-{k}" in argv for k in MEDIA_KINDS}
+        self.pli_at = "--pli-at" in argv
+        self.record = next((argv[i + 1] for i, x in enumerate(argv[:-1]) if x == "--record"), None)
+        self.media_sent = {}  # kind -> last `media` dir=sent line
+        self.media_recv = {}  # kind -> last `media` dir=recv line
+        self.plis = []  # `pli` lines
+        self.media_done_at = None  # bridge monotonic time of `media-done`
         self.started = started
         self.verbose = verbose
         self.timeline = []  # (kind, state, peer ms, bridge ms)
@@ -143,7 +173,7 @@ class Side:
         return "failed" in self.states("conn") or "failed" in self.states("ice")
 
     def ready(self):
-        return "connected" in self.states("conn") and "open" in self.states("dc")
+        return "connected" in self.states("conn") and (self.no_data or "open" in self.states("dc"))
 
 
 def run(args):
@@ -221,6 +251,16 @@ def run(args):
             side.last_got_at = time.monotonic()
         elif t == "pair":
             side.pairs.append((msg.get("local"), msg.get("remote")))
+        elif args.media and t == "media":
+            kind, direction = msg.get("kind"), msg.get("dir")
+            if kind not in MEDIA_KINDS or direction not in ("sent", "recv"):
+                side.protocol_errors.append(f"media line with dir={direction!r} kind={kind!r}: {line[:200]!r}")
+                return
+            (side.media_sent if direction == "sent" else side.media_recv)[kind] = msg
+        elif args.media and t == "pli":
+            side.plis.append(msg)
+        elif args.media and t == "media-done":
+            side.media_done_at = time.monotonic()
         else:
             side.protocol_errors.append(f"unknown message type {t!r}")
 
@@ -246,6 +286,8 @@ def run(args):
             return True  # more than expected: it cannot come right any more
         if not all(s.ready() for s in (a, b)):
             return False
+        if args.media and not media_finished(a, b):
+            return False
         if all(s.got == s.expect for s in (a, b)):
             return True
         if args.allow_loss:
@@ -269,7 +311,7 @@ def run(args):
             failures.append(f"{s.label} reached failed")
         if "connected" not in s.states("conn"):
             failures.append(f"{s.label} never reported conn connected")
-        if "open" not in s.states("dc"):
+        if "open" not in s.states("dc") and not s.no_data:
             failures.append(f"{s.label} never reported dc open")
         want = s.expect
         size = other[s].size
@@ -338,6 +380,12 @@ def run(args):
         if not s.sent_msgs["cand"] and not s.sdp_candidates:
             failures.append(f"{s.label} announced no candidate, neither in cand lines nor in its sdp")
         failures.extend(f"{s.label}: {e}" for e in s.protocol_errors)
+    recordings = {}
+    if args.media:  # with the last lines, written up to the close
+        failures.extend(media_checks(a, b))
+        for s in (a, b):
+            problems, recordings[s] = recording_checks(s)
+            failures.extend(problems)
 
     title = args.title or f"{' '.join(a.argv)}  <->  {' '.join(b.argv)}"
     print(f"=== {title}")
@@ -348,6 +396,9 @@ def run(args):
             print(f"    {kind:<4} {state:<12} peer {peer} ms   bridge {bridge_ms:>6} ms")
         for local, remote in s.pairs:
             print(f"    pair local {local} / remote {remote}")
+        if args.media:
+            for line in media_summary(s) + recordings.get(s, []):
+                print(f"    {line}")
         print(f"    got  {s.got[0]} messages, {s.got[1]} bytes ({s.got_lines} got lines; "
               f"expected {s.expect[0]} / {s.expect[1]}); sdp {'/'.join(map(str, s.sdp_types)) or None} with {s.sdp_candidates} "
               f"candidates, cand×{s.sent_msgs['cand']}, eoc×{s.sent_msgs['eoc']}; exit {s.returncode}")
@@ -368,6 +419,91 @@ def run(args):
         print(f"  PASS in {elapsed:.1f} s")
     sys.stdout.flush()
     return 1 if failures else 0
+
+
+def media_passes(sender, receiver, kind):
+    """Why `receiver`'s last count of `kind` falls short of what `sender` sent, or None."""
+    sent, got = sender.media_sent.get(kind), receiver.media_recv.get(kind)
+    if sent is None:
+        return f"{sender.label} reported no {kind} sent"
+    if got is None:
+        return f"{receiver.label} reported no {kind} received"
+    field = "frames" if kind == "video" else "packets"
+    want = sent.get(field, 0) * MEDIA_SHARE
+    if not sent.get(field) or got.get(field, 0) < want:
+        return (f"{receiver.label} received {got.get(field)} {kind} {field}, "
+                f"expected >= {want:.0f} ({MEDIA_SHARE:.0%} of the {sent.get(field)} {sender.label} sent)")
+    if got.get("incomplete", 0):
+        return f"{receiver.label} dropped {got.get('incomplete')} incomplete {kind} frames (expected 0 on loopback)"
+    return None
+
+
+def media_checks(a, b):
+    """Every media shortfall of the run as it stands (an empty list passes)."""
+    problems = []
+    for s, r in ((a, b), (b, a)):
+        if any(s.sends.values()) and s.media_done_at is None:
+            problems.append(f"{s.label} never wrote media-done")
+        for kind in MEDIA_KINDS:
+            if s.sends[kind] and r.receives[kind]:
+                why = media_passes(s, r, kind)
+                if why:
+                    problems.append(why)
+        if s.pli_at and s.receives["video"] and r.sends["video"] and not s.plis:
+            problems.append(f"{s.label} was given --pli-at but wrote no pli line")
+    return problems
+
+
+def recording_checks(s):
+    """--record DIR: ffprobe opens each file and counts what the side says it recorded."""
+    problems, lines = [], []
+    for kind, name, what in (("video", "video.ivf", "frames"), ("audio", "audio.ogg", "packets")):
+        got = s.media_recv.get(kind)
+        if s.record is None or not s.receives[kind] or got is None:
+            continue
+        path = os.path.join(s.record, name)
+        try:
+            out = subprocess.run(
+                ["ffprobe", "-v", "error", f"-count_{what}", "-select_streams", kind[0] + ":0",
+                 "-show_entries", f"stream=codec_name,nb_read_{what}", "-of", "csv=p=0", path],
+                capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            problems.append(f"{s.label}: ffprobe {path}: {e}")
+            continue
+        fields = out.stdout.strip().split(",")
+        if out.returncode != 0 or len(fields) != 2 or not fields[1].isdigit():
+            problems.append(f"{s.label}: ffprobe cannot read {path}: {out.stderr.strip()[:200] or out.stdout.strip()[:200]}")
+            continue
+        lines.append(f"ffprobe {path}: {fields[0]}, {fields[1]} {what}")
+        if int(fields[1]) != got.get("recorded") or not int(fields[1]):
+            problems.append(f"{s.label}: {path} has {fields[1]} {what}, the peer recorded {got.get('recorded')}")
+    return problems, lines
+
+
+def media_finished(a, b):
+    """--media: every sender wrote media-done, and the receivers passed or had MEDIA_SETTLE s."""
+    senders = [s for s in (a, b) if any(s.sends.values())]
+    if any(s.media_done_at is None for s in senders):
+        return False
+    if not media_checks(a, b):
+        return True
+    last = max([s.media_done_at for s in senders], default=time.monotonic())
+    return time.monotonic() - last >= MEDIA_SETTLE
+
+
+def media_summary(s):
+    lines = []
+    for kind in MEDIA_KINDS:
+        for what, table in (("sent", s.media_sent), ("recv", s.media_recv)):
+            m = table.get(kind)
+            if m:
+                fields = ", ".join(f"{k} {v}" for k, v in m.items() if k not in ("t", "dir", "kind"))
+                lines.append(f"media {what} {kind}: {fields}")
+    for p in s.plis:
+        sent, at = p.get("sent_ms"), p.get("keyframe_ms")
+        rtt = at - sent if isinstance(sent, int) and isinstance(at, int) else "?"
+        lines.append(f"pli sent at {sent} ms, keyframe at {at} ms: round trip {rtt} ms")
+    return lines
 
 
 def kill_mode(args, a, b, pump, failures, started):
@@ -442,6 +578,8 @@ def main():
                    help="SIGKILL B once A got N messages; A must then see dc closed and conn disconnected/failed")
     p.add_argument("--restarts", action="store_true",
                    help="peers renegotiate (ICE restart): a new sdp/cand/eoc round per sdp, at least two sdp each")
+    p.add_argument("--media", action="store_true",
+                   help="Media-JSONL peers: check media, pli and media-done lines (see above)")
     p.add_argument("--kill-wait", type=float, default=60.0,
                    help="--kill-b-after-got: seconds A gets to notice (default 60)")
     sys.exit(run(p.parse_args()))

@@ -6,17 +6,24 @@
 #
 #   scripts/bench.sh            full run (20 connects, 200,000 datagrams, N = 500 and the largest N
 #                               the fd limit allows, 10,000 churn cycles, 20 DTLS handshakes,
-#                               1,000 DTLS connections; about 13 minutes on 2 cores)
+#                               1,000 DTLS connections; about 13 minutes on 2 cores; the media
+#                               figures add about 4: forwarding to N = 10…300 for 10 s each,
+#                               1,000 media connections)
 #   scripts/bench.sh --quick    smoke run for CI (3 runs, 2,000 datagrams, N = 20, 100 cycles,
-#                               3 DTLS handshakes, 20 DTLS connections)
+#                               3 DTLS handshakes, 20 DTLS connections; media: 3 SRTP runs,
+#                               forwarding to N = 2 and 5 for 2 s each, 20 media connections)
 #
 # Sizes can be overridden with CONNECT_RUNS, TP_COUNT, TP_RUNS, EVENT_RUNS, SCALE_NS, CHURN_CYCLES,
 # and for the DTLS figures (NiceWebRTC) DTLS_RUNS (handshakes; aiortc's too unless AIORTC_RUNS is
 # set) and DTLS_CONNS (connections for the RSS figure, at most 2 per pair the fd limit allows);
 # the DTLS throughput figure uses TP_COUNT and TP_RUNS. FIGURES picks the figures (default all:
-# "connect throughput event scale churn dtls dc"), e.g. FIGURES=dtls for the DTLS ones alone, FIGURES=dc
+# "connect throughput event scale churn dtls dc media"), e.g. FIGURES=dtls for the DTLS ones alone, FIGURES=dc
 # for the data-channel ones (DC_RUNS channel opens, DC_COUNT messages per size, DC_CONNS connections;
-# the reference is aiortc <-> aiortc from Interop/aiortc_dc_bench.py in the same venv).
+# the reference is aiortc <-> aiortc from Interop/aiortc_dc_bench.py in the same venv), FIGURES=media
+# for the media ones (SRTP_RUNS batches of SRTP_BATCH packets for SRTP vs DTLS per packet, again
+# with SRTP_BUSY other connections' SRTP sessions alive;
+# FORWARD_NS receivers, FORWARD_SECONDS of stream each, for forwarding; MEDIA_CONNS connections
+# and MEDIA_FILL video packets per sender for RSS with audio and video).
 # Needs swift, gcc, pkg-config, libnice-dev, libssl-dev; the aiortc reference needs python3 with
 # venv: it installs aiortc 1.16.0 from PyPI into Benchmarks/.venv (AIORTC_VENV overrides the path)
 # when that is missing, and is skipped, with a message, when pip cannot. No timing assertions:
@@ -50,12 +57,14 @@ if [ "$quick" = 1 ]; then
   : "${CONNECT_RUNS:=3}" "${TP_COUNT:=2000}" "${TP_RUNS:=3}" "${EVENT_RUNS:=3}" "${SCALE_NS:=20}" "${CHURN_CYCLES:=100}"
   : "${DTLS_RUNS:=3}" "${DTLS_CONNS:=20}"
   : "${DC_RUNS:=3}" "${DC_COUNT:=2000}" "${DC_CONNS:=20}"
+  : "${SRTP_RUNS:=3}" "${SRTP_BATCH:=500}" "${SRTP_BUSY:=50}" "${FORWARD_NS:=2 5}" "${FORWARD_SECONDS:=2}" "${MEDIA_CONNS:=20}" "${MEDIA_FILL:=20}"
 else
   : "${CONNECT_RUNS:=20}" "${TP_COUNT:=200000}" "${TP_RUNS:=5}" "${EVENT_RUNS:=200}" "${SCALE_NS:=500 $nmax}" "${CHURN_CYCLES:=10000}"
   : "${DTLS_RUNS:=20}" "${DTLS_CONNS:=1000}"
   : "${DC_RUNS:=20}" "${DC_COUNT:=20000}" "${DC_CONNS:=1000}"
+  : "${SRTP_RUNS:=20}" "${SRTP_BATCH:=2000}" "${SRTP_BUSY:=1000}" "${FORWARD_NS:=10 50 100 200 300}" "${FORWARD_SECONDS:=10}" "${MEDIA_CONNS:=1000}" "${MEDIA_FILL:=512}"
 fi
-: "${AIORTC_RUNS:=$DTLS_RUNS}" "${FIGURES:=connect throughput event scale churn dtls dc}"
+: "${AIORTC_RUNS:=$DTLS_RUNS}" "${FIGURES:=connect throughput event scale churn dtls dc media}"
 : "${AIORTC_VENV:=$root/Benchmarks/.venv}"
 # the RSS figure's connections come in pairs, 4 fds each
 if [ "$DTLS_CONNS" -gt $((2 * nmax)) ]; then
@@ -211,6 +220,25 @@ for t in r["throughput"]:
   fi
 fi
 
+# 12.–14. Media (NiceWebRTC PeerConnections with SRTP): SRTP protect + unprotect per packet next
+# to a DTLS record of the same size (the library's own sessions, in memory, one thread); one
+# 1.5 Mbit/s VP8-like stream forwarded to N receivers in this process over loopback (loss per
+# receiver, CPU per forwarded packet, largest N with < 1 % loss); RSS per connection with one
+# audio and one video transceiver. All in one process each; no reference implementation.
+if want media; then
+  run swift-srtp-cost $((SRTP_RUNS * 5 + 60)) "" "$sbin" srtp-cost "$SRTP_RUNS" "$SRTP_BATCH" 1200 "$SRTP_BUSY"
+  fwd_max=0 fwd_count=0
+  for n in $FORWARD_NS; do fwd_count=$((fwd_count + 1)); [ "$n" -gt "$fwd_max" ] && fwd_max=$n; done
+  # shellcheck disable=SC2086  # FORWARD_NS is a list
+  run swift-forward $(((FORWARD_SECONDS + 15) * fwd_count + fwd_max + 180)) "" "$sbin" forward "$FORWARD_SECONDS" $FORWARD_NS
+  media_conns=$MEDIA_CONNS
+  if [ "$media_conns" -gt $((2 * nmax)) ]; then
+    echo "MEDIA_CONNS=$media_conns needs more fds than the limit ($hard) allows: using $((2 * nmax))" >&2
+    media_conns=$((2 * nmax))
+  fi
+  run swift-media-rss $((media_conns / 5 + MEDIA_FILL / 2 + 240)) "" "$sbin" media-rss "$media_conns" "$MEDIA_FILL"
+fi
+
 mode=full
 [ "$quick" = 1 ] && mode="quick (smoke run: sizes too small for the figures to mean anything)"
 {
@@ -219,6 +247,8 @@ mode=full
   echo "connect runs=$CONNECT_RUNS; throughput ${TP_COUNT} x 1200 B, runs=$TP_RUNS; event runs=$EVENT_RUNS; scale N=$SCALE_NS; churn cycles=$CHURN_CYCLES"
   echo "DTLS handshake runs=$DTLS_RUNS (aiortc: $AIORTC_RUNS); DTLS throughput ${TP_COUNT} x 1200 B, runs=$TP_RUNS; DTLS RSS connections=$DTLS_CONNS"
   echo "data channels: open runs=$DC_RUNS; throughput $DC_COUNT x 1 KiB and $((DC_COUNT / 16)) x 64 KiB; RSS connections=$DC_CONNS"
+  echo "media: SRTP runs=$SRTP_RUNS x $SRTP_BATCH packets (and with $SRTP_BUSY connections' sessions alive); forwarding N=$FORWARD_NS, ${FORWARD_SECONDS} s each; RSS connections=$MEDIA_CONNS, history fill $MEDIA_FILL"
+  echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
   echo
   "$sbin" report "$jsonl"
 } | tee "$results/table.md"

@@ -2,7 +2,8 @@
 # Installs the Debian packages NiceICE needs, only those that are missing.
 #
 #   scripts/deps.sh          libnice, GLib, OpenSSL, usrsctp, libsrtp2, pkg-config (enough to build and run the demo)
-#   scripts/deps.sh --test   also what the full test suite uses: coturn, iproute2, iptables, valgrind
+#   scripts/deps.sh --test   also what the full test suite uses: coturn, iproute2, iptables, valgrind,
+#                            ffmpeg
 set -euo pipefail
 
 need=()
@@ -17,6 +18,9 @@ if [[ "${1:-}" == "--test" ]]; then
     command -v ip >/dev/null 2>&1 || need+=(iproute2)
     command -v iptables >/dev/null 2>&1 || need+=(iptables)
     command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+    # scripts/media-interop.sh: makes the test media (libvpx VP8 in IVF, libopus in Ogg; Debian's
+    # build has both) and checks media-peer's recordings with ffprobe
+    command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
     python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 fi
 [[ ${#need[@]} -eq 0 ]] && exit 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this), from a clean clone:
 #   1. installs missing Debian packages (libnice, GLib, OpenSSL, usrsctp, coturn, iproute2, iptables,
-#      valgrind)
+#      valgrind, ffmpeg)
 #   2. builds everything and fails on any compiler warning (the -pthread note from pkg-config aside)
 #   3. the protocol cores (NiceICECore, NiceWebRTCCore) built and tested as a package of their own,
 #      without libnice or OpenSSL
@@ -15,9 +15,15 @@
 #   4a. the soak: 1,000 echo sessions in a row, alone (live-object counts back to zero, RSS within 5 %)
 #   4b. Examples/EchoServer (Hummingbird) tested in headless Chromium: one session, 20 at once, ICE
 #      restart mid-stream, SIGTERM mid-stream (scripts/echo-browser-test.sh; installs chromium)
+#   4c. media with headless Chromium (scripts/media-chromium-test.sh, namespaces): its fake camera and
+#      microphone sent to Examples/media-peer (every VP8 frame complete, a keyframe when asked, Opus
+#      at ~50 packets/s) and ffmpeg-made VP8/IVF + Opus/Ogg sent to it (framesDecoded ≥ 90 %, audio
+#      samples received), both offer directions, and a 10 % loss run each way (NACK recovery)
 #   5. interop: ice-peer <-> ice-peer, <-> aioice, DTLS <-> aiortc, and data channels: dc-peer <->
 #      dc-peer and <-> aiortc (Interop/run.sh); dc-peer <-> headless Firefox ESR in namespaces, its
-#      DTLS 1.3 + post-quantum ClientHello captured and checked (scripts/dc-firefox-interop.sh)
+#      DTLS 1.3 + post-quantum ClientHello captured and checked (scripts/dc-firefox-interop.sh);
+#      media: media-peer <-> media-peer and <-> aiortc, VP8 + Opus both ways, both offer
+#      directions, PLI, recordings checked with ffprobe (scripts/media-interop.sh)
 #   6. the candidate/SDP fuzzer, the DTLS record fuzzer, the data-channel fuzzer (DCEP, messages,
 #      SDP offer/answer, the JSEP negotiation core) and the media fuzzer (RTP, RTCP, depacketizers),
 #      FUZZ_SECONDS each (default 60)
@@ -69,8 +75,14 @@ swift test --skip-build --filter "Soak"
 step "a Swift server a browser talks to: Examples/EchoServer in headless Chromium (namespaces)"
 scripts/echo-browser-test.sh --strict-shutdown
 
+step "media with a real browser: headless Chromium's fake camera + microphone <-> Examples/media-peer, both ways, 10 % loss (namespaces)"
+MEDIA_PEER_BIN="$(swift build --show-bin-path)/media-peer" scripts/media-chromium-test.sh
+
 step "interop (ice-peer, aioice)"
 Interop/run.sh
+
+step "media interop: media-peer <-> media-peer and <-> aiortc (VP8 + Opus, both offer directions, PLI, recordings)"
+scripts/media-interop.sh
 
 step "a real Firefox: dc-peer --offer <-> firefox-esr --answer; its fragmented DTLS 1.3 + X25519MLKEM768 ClientHello negotiates DTLS 1.2"
 scripts/dc-firefox-interop.sh -n 3

@@ -5,37 +5,17 @@
 //   dc-peer --answer --count 1000 --size 1024
 //
 // stdout carries protocol lines only; logs go to stderr.
-import Foundation
-import Logging
+import JsonlPeer
 
 let started = ContinuousClock.now
-signal(SIGPIPE, SIG_IGN)
-
-let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.contains("-h") || arguments.contains("--help") {
-    FileHandle.standardError.write(Data((Options.usage + "\n").utf8))
-    exit(0)
-}
+let arguments = PeerProgram.arguments(usage: Options.usage)
 let options: Options
 do {
     options = try Options(parsing: arguments)
 } catch {
-    FileHandle.standardError.write(Data("dc-peer: \(error)\n\n\(Options.usage)\n".utf8))
-    exit(2)
+    PeerProgram.usageError("dc-peer", error, usage: Options.usage)
 }
-
-let level = ProcessInfo.processInfo.environment["DC_PEER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = level
-    return handler
-}
-
-do {
-    let peer = try Peer(options: options, started: started)
-    try await peer.run()
-    exit(0)
-} catch {
-    FileHandle.standardError.write(Data("dc-peer: \(error)\n".utf8))
-    exit(1)
+PeerLogging.bootstrap()
+await PeerProgram.run("dc-peer") {
+    try await Peer(options: options, started: started).run()
 }

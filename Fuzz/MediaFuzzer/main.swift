@@ -23,7 +23,9 @@
 //      blocks, SRs, keyframe requests and SSRC routes drive the Rtp/Session state machines
 //      (receive and sender statistics, NACK generator and responder, keyframe limiter, SSRC
 //      table, RTCP timer); their memory stays within its bounds and nothing traps.
-//   7…0x7F  the mode byte modulo 6 (modes 0–5 above).
+//   7  IVF files, 8 Ogg Opus files (Fuzz/MediaFuzzer/MediaFiles.swift): the readers never trap,
+//      stay within the input and their limits, and what they read writes back and reads equal.
+//   9…0x7F  the mode byte modulo 6 (modes 0–5 above).
 //   0x80… depacketizers (Fuzz/MediaFuzzer/Depacketizers.swift).
 // A broken invariant traps (libFuzzer records the input).
 
@@ -42,6 +44,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     if bytes[0] == 6 {
         checkSession(rest)
+        return 0
+    }
+    if bytes[0] == 7 {
+        fuzzIvf(rest)
+        return 0
+    }
+    if bytes[0] == 8 {
+        fuzzOggOpus(rest)
         return 0
     }
     switch bytes[0] % 6 {

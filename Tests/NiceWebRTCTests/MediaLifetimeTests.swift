@@ -30,12 +30,15 @@ func mediaSessionThenClose() async throws -> (WeakMedia, WeakMedia) {
         // A handler that captures the connection and the track (a cycle close must break).
         _ = b.transceivers
         Task { for await _ in event.track.packets() {} }
+        Task { for await _ in event.track.frames() {} }
     }
     let tracks = b.trackEvents()
     try await negotiate(a, b)
     let event = try #require(await first(1, of: tracks).first)
     try await channel.waitUntilOpen(timeout: .seconds(20))
     for i in 0..<20 { video.write(serverPacket(i)) }
+    // Frames too: the binding's packetizer and the remote track's assembler are released with them.
+    for _ in 0..<5 { try video.write(frame: [0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x40, 0x01, 0xF0, 0x00] + [UInt8](repeating: 3, count: 2500), duration: .milliseconds(33)) }
     wa.pc = a
     wa.session = a.core.media
     wa.transceiver = a.transceivers.first
@@ -52,7 +55,7 @@ func mediaSessionThenClose() async throws -> (WeakMedia, WeakMedia) {
 
 @Suite("Media: lifetime")
 struct MediaLifetimeTests {
-    @Test("after close, PeerConnections, MediaSessions, transceivers and tracks are released", .timeLimit(.minutes(1)))
+    @Test("after close, PeerConnections, MediaSessions, transceivers and tracks (packet and frame streams open) are released", .timeLimit(.minutes(1)))
     func releasedAfterClose() async throws {
         let (wa, wb) = try await mediaSessionThenClose()
         #expect(await eventually(.seconds(5)) { wa.alive.isEmpty }, "a still alive: \(wa.alive)")

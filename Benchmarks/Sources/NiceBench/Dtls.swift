@@ -173,8 +173,8 @@ func benchDtlsHandshake(runs: Int) async {
 // MARK: 7. DTLS throughput vs plain ICE
 
 /// CPU time of this process's threads (utime + stime, clock ticks → ns), by group: the NiceContext
-/// threads (`bench-ctx*`), GCD's pool workers (the delivery queue), the rest.
-func threadCPU() -> (context: UInt64, dispatch: UInt64, other: UInt64) {
+/// threads (`contextPrefix*`), GCD's pool workers (the delivery queue), the rest.
+func threadCPU(contextPrefix: String = "bench-ctx") -> (context: UInt64, dispatch: UInt64, other: UInt64) {
     let tick = UInt64(1_000_000_000) / UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
     var r: (context: UInt64, dispatch: UInt64, other: UInt64) = (0, 0, 0)
     for t in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
@@ -185,7 +185,7 @@ func threadCPU() -> (context: UInt64, dispatch: UInt64, other: UInt64) {
         let f = stat[stat.index(after: close)...].split(separator: " ")
         guard f.count > 12, let u = UInt64(f[11]), let s = UInt64(f[12]) else { continue }
         let ns = (u + s) * tick
-        if name.hasPrefix("bench-ctx") { r.context += ns } else if isDispatchWorker(name) { r.dispatch += ns } else { r.other += ns }
+        if name.hasPrefix(contextPrefix) { r.context += ns } else if isDispatchWorker(name) { r.dispatch += ns } else { r.other += ns }
     }
     return r
 }

@@ -49,7 +49,8 @@ func runReport(files: [String]) -> Int32 {
         case "%": return String(format: "%.2f %%", v)
         case "threads", "fds": return String(format: "%+.0f", v)
         case "x": return String(format: "%.2f×", v)
-        case "us/dgram": return String(format: "%.2f", v)
+        case "us/dgram", "us/pkt": return String(format: "%.2f", v)
+        case "receivers": return String(format: "%.0f", v)
         default: return String(format: "%.1f", v)
         }
     }
@@ -223,6 +224,10 @@ func runReport(files: [String]) -> Int32 {
         row("11. RSS per connection with one open channel, \(conns) in one process; reference column: DTLS alone (8.)",
             reference: "swift|dtls_rss", value: "swift|dc_rss", unitLabel: "KB", target: "≤1,024 KB", ok: { _, s in s <= 1024 })
     }
+
+    mediaRows(
+        sums, num: num, spread: spread,
+        row: { row($0, reference: $1, value: $2, unitLabel: $3, target: $4, ok: $5) }, add: { rows.append($0) })
 
     let header = ["figure", "C median", "Swift median", "Swift/C", "C spread p10–p90", "Swift spread p10–p90", "target"]
     print("| " + header.joined(separator: " | ") + " |")

@@ -12,6 +12,9 @@
 //   NiceBench dc-open [runs=20]
 //   NiceBench dc-throughput [count=20000] [runs=3]      (1 KiB and 64 KiB messages; 64 KiB: count/16)
 //   NiceBench dc-rss [connections=1000]
+//   NiceBench srtp-cost [runs=20] [batch=2000] [size=1200] [busy=1000]   (busy: idle connections' SRTP sessions alive for the second set)
+//   NiceBench forward [seconds=10] [N...=10 50 100 200 300]
+//   NiceBench media-rss [connections=1000] [fill=512]
 //   NiceBench report FILE...
 import Foundation
 import Logging
@@ -41,6 +44,9 @@ let usage = """
            NiceBench dc-open [runs=20]
            NiceBench dc-throughput [count=20000] [runs=3]
            NiceBench dc-rss [connections=1000]
+           NiceBench srtp-cost [runs=20] [batch=2000] [size=1200] [busy=1000]
+           NiceBench forward [seconds=10] [N...=10 50 100 200 300]
+           NiceBench media-rss [connections=1000] [fill=512]
            NiceBench report FILE...
 
     """
@@ -90,6 +96,15 @@ case "dc-throughput":
     await benchDcThroughput(count: argInt(2, 20_000, 1...100_000_000), sizes: [1024, 65_536], runs: argInt(3, 3, 1...100_000))
 case "dc-rss":
     await benchDcRss(connections: argInt(2, 1000, 2...1_000_000))
+case "srtp-cost":
+    benchSrtpCost(
+        size: argInt(4, 1200, 64...16_000), batch: argInt(3, 2000, 1...1_000_000), runs: argInt(2, 20, 1...100_000),
+        idleSessions: argInt(5, 1000, 0...100_000))
+case "forward":
+    let ns = args.count > 3 ? (3..<args.count).map { argInt($0, 10, 1...5000) } : [10, 50, 100, 200, 300]
+    await benchForward(ns: ns, seconds: argInt(2, 10, 1...3600))
+case "media-rss":
+    await benchMediaRss(connections: argInt(2, 1000, 2...1_000_000), fill: argInt(3, 512, 0...100_000))
 default:
     FileHandle.standardError.write(Data(usage.utf8))
     exit(64)

@@ -42,7 +42,12 @@ package final class SrtpCore: DtlsMediaLayer, Sendable {
     private let logger: Logger
     private let inbound = Confined(Slot())
     private let outbound = Confined(Slot())
-    private let handler = Locked<(@Sendable (Packet) -> Void)?>(nil)
+    /// The handler in a struct, not as a bare closure: `Locked.withLock` is generic and not
+    /// inlinable here (another module), so an `inout` closure value would be reabstracted on the
+    /// way in and written back through a new thunk on the way out — every packet's read would
+    /// add two thunks to the chain the next packet walks (found by the forwarding benchmark).
+    private struct Handler { let body: @Sendable (Packet) -> Void }
+    private let handler = Locked<Handler?>(nil)
     /// Why keying failed (a profile libsrtp cannot do), once it did: what senders are told.
     private let keyingError = Locked<SrtpError?>(nil)
     private let profileSlot = Locked<SrtpProfile?>(nil)
@@ -81,7 +86,7 @@ package final class SrtpCore: DtlsMediaLayer, Sendable {
     /// and dropped). Called on the context thread, in arrival order, with no lock held: it must
     /// return quickly and never block (the layer above queues per track).
     package func setPacketHandler(_ body: (@Sendable (Packet) -> Void)?) {
-        handler.withLock { $0 = closed.load(ordering: .acquiring) ? nil : body }
+        handler.withLock { $0 = closed.load(ordering: .acquiring) ? nil : body.map(Handler.init) }
     }
 
     /// Protects one RTP packet and sends it over ICE. Any thread; never blocks.
@@ -203,7 +208,7 @@ package final class SrtpCore: DtlsMediaLayer, Sendable {
                 rtpReceived.wrappingAdd(1, ordering: .relaxed)
                 rtpBytesReceived.wrappingAdd(UInt64(packet.count), ordering: .relaxed)
             }
-            handler.withLock { $0 }?(Packet(kind: rtcp ? .rtcp : .rtp, bytes: packet))
+            handler.withLock { $0 }?.body(Packet(kind: rtcp ? .rtcp : .rtp, bytes: packet))
         }
     }
 

@@ -1,8 +1,9 @@
 import NiceICE
 import NiceWebRTCCore
 
-/// A track a server writes RTP packets into (as Pion's `TrackLocalStaticRTP`): the library
-/// rewrites each packet for every sender that sends it.
+/// A track a server writes RTP packets into (as Pion's `TrackLocalStaticRTP`), or encoded frames
+/// that the library packetizes (as Pion's `TrackLocalStaticSample`): the library rewrites each
+/// packet for every sender that sends it.
 ///
 /// ```swift
 /// let video = LocalTrack(kind: .video, mimeType: "video/VP8", id: "camera", streamId: "stream")
@@ -67,6 +68,44 @@ public final class LocalTrack: Sendable {
     /// - Throws: ``RtpError`` when the bytes are not an RTP packet.
     public func write(rtp bytes: [UInt8]) throws(RtpError) {
         write(try RtpPacket(parsing: bytes))
+    }
+
+    /// Sends one encoded frame on every sender of this track: packetized with the codec each
+    /// sender negotiated for ``mimeType`` (VP8 per RFC 7741 with a 15-bit picture ID, H.264 per
+    /// RFC 6184 packetization mode 1 from an Annex B access unit, Opus per RFC 7587: one packet),
+    /// each packet at most 1,200 bytes on the wire once protected; the marker bit on a video
+    /// frame's last packet. Then rewritten as ``write(_:)`` does. Never blocks.
+    ///
+    /// ```swift
+    /// var file = try IvfReader(bytes: bytes)
+    /// while let frame = try file.next() { try camera.write(frame: frame.bytes, duration: .seconds(1) / 30) }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - frame: a VP8 frame, an H.264 access unit (Annex B), or an Opus packet.
+    ///   - duration: how long the frame lasts: each sender's RTP timestamp advances by it times
+    ///     its clock rate (90 kHz video, 48 kHz Opus), from a random start; the sum is kept
+    ///     exactly, so durations that are not whole ticks do not drift. Pacing is the caller's.
+    /// - Throws: ``RtpError`` (and nothing is sent on that sender) when the negotiated codec has
+    ///   no packetizer here (`invalidValue`, field `mimeType`), or the frame cannot be packetized:
+    ///   `invalidValue` for an empty frame or an Annex B stream without a NAL unit, `unsupported`
+    ///   for an H.264 NAL unit of type 24–31, `payloadLimit` for an Opus packet over the payload
+    ///   limit; `invalidValue` (field `duration`) for a negative duration. A track that no sender
+    ///   sends yet drops the frame without an error, as ``write(_:)`` does.
+    public func write(frame: [UInt8], duration: Duration) throws(RtpError) {
+        guard duration >= .zero else {
+            throw RtpError(.invalidValue, field: "duration", reason: "a frame cannot last \(duration)")
+        }
+        let targets = state.withLock { $0.attachments }
+        var failure: RtpError?
+        for target in targets {
+            do throws(RtpError) {
+                try target.session?.write(frame: frame, duration: duration, from: self, binding: target.transceiverId)
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// A new stream of the peer's keyframe requests (PLI, FIR) for this track's senders, from now

@@ -48,6 +48,9 @@ struct MediaBinding: Sendable {
     var nextSequenceNumber: UInt16
     /// The media SSRC the peer sends with (learnt from the first packet routed here).
     var remoteMediaSsrc: UInt32?
+    /// The packetizer and RTP clock of ``LocalTrack/write(frame:duration:)`` (made at the first
+    /// frame, remade when the codec changes).
+    var frameSender: FrameSender?
     var sent = Counts()
     var received: [UInt32: Counts] = [:]
     /// Whether the `track` event fired for the current remote track.

@@ -15,7 +15,7 @@ extension MediaSession {
             state.withLock { $0.counters.malformedRtp += 1 }
             return
         }
-        let routed = state.withLock { s -> (RemoteTrack?, RtpPacket, Bool, MediaStreamInfo)? in
+        let routed = state.withLock { s -> (RemoteTrack?, RtpPacket, Bool, MediaStreamInfo, (FrameCodec, UInt32)?)? in
             guard !s.closed, let id = route(parsed, &s) else { return nil }
             guard let binding = s.bindings[id], let receive = binding.receive else {
                 s.counters.notReceived += 1
@@ -43,12 +43,13 @@ extension MediaSession {
             }
             s.bindings[id]?.received[packet.ssrc, default: .init()].packets += 1
             s.bindings[id]?.received[packet.ssrc, default: .init()].bytes += UInt64(packet.payload.count)
-            let clockRate = receive.codecs.first { $0.payloadType == packet.payloadType }?.clockRate ?? 0
-            return (binding.remoteTrack, packet, repaired, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: clockRate))
+            let codec = receive.codecs.first { $0.payloadType == packet.payloadType }
+            return (binding.remoteTrack, packet, repaired, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: codec?.clockRate ?? 0),
+                    codec.flatMap { c in FrameCodec(name: c.name).map { ($0, c.clockRate) } })
         }
-        guard let (track, packet, repaired, stream) = routed else { return }
+        guard let (track, packet, repaired, stream, frameCodec) = routed else { return }
         control.didReceive(packet, wireCount: bytes.count, repaired: repaired, stream: stream)
-        track?.deliver(packet)
+        track?.deliver(packet, codec: frameCodec)
     }
 
     /// The binding of an inbound packet: by SSRC, else learnt from the mid extension (under the

@@ -1,6 +1,7 @@
 // One WebRTC-JSONL peer on a NiceWebRTC PeerConnection: the offer/answer flow, trickle in both
 // directions, the state lines, ICE restarts, and close. The connection's handlers (and its
 // channels') run on one serial queue; stdin lines are applied one at a time, in order, by one task.
+// Shared by dc-peer and media-peer (which adds its tracks through a `PeerExtension`).
 import Dispatch
 import Foundation
 import Logging
@@ -8,16 +9,17 @@ import NiceWebRTC
 import Synchronization
 
 /// Why the connection could not be made or the offer written (as text).
-struct SetupError: Error, CustomStringConvertible {
-    var description: String
+package struct SetupError: Error, CustomStringConvertible {
+    package var description: String
 }
 
-final class Peer: Sendable {
+package final class Peer: Sendable {
     let options: Options
-    private let output = ProtocolOutput()
+    private let output: ProtocolOutput
+    private let addOn: (any PeerExtension)?
     private let started: ContinuousClock.Instant
     private let logger: Logger
-    private let queue = DispatchQueue(label: "dc-peer.events")
+    private let queue: DispatchQueue
     private let connection: PeerConnection
     private let receiver: Receiver
     /// What the signalling task applies, in order: stdin's lines, our own restarts, and the end.
@@ -46,15 +48,22 @@ final class Peer: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Creates the connection (gathering starts at once, on `--bind` only).
-    init(options: Options, started: ContinuousClock.Instant) throws(SetupError) {
+    /// Creates the connection (gathering starts at once, on `--bind` only). `program` names the
+    /// logger and the queue; `output` is where every protocol line goes.
+    package init(
+        options: Options, started: ContinuousClock.Instant, program: String = "dc-peer", output: ProtocolOutput = ProtocolOutput(),
+        queue: DispatchQueue? = nil, extension addOn: (any PeerExtension)? = nil
+    ) throws(SetupError) {
         self.options = options
         self.started = started
-        var logger = Logger(label: "dc-peer")
+        self.output = output
+        self.addOn = addOn
+        self.queue = queue ?? DispatchQueue(label: program + ".events")
+        var logger = Logger(label: program)
         logger[metadataKey: "name"] = "\(options.name)"
         self.logger = logger
-        receiver = Receiver(output: output, queue: queue)
-        var configuration = PeerConnection.Configuration(localAddresses: [options.bind], queue: queue)
+        receiver = Receiver(output: output, queue: self.queue)
+        var configuration = PeerConnection.Configuration(localAddresses: [options.bind], queue: self.queue)
         if let stun = options.stun {
             configuration.iceServers.append(IceServer(url: "stun:" + stun))
         }
@@ -69,6 +78,7 @@ final class Peer: Sendable {
         if let text = ProcessInfo.processInfo.environment["DC_PEER_RECEIVE_LIMIT"], let limit = Int(text), limit > 0 {
             configuration.sctp.receiveBufferLimit = limit
         }
+        addOn?.configure(&configuration)
         do throws(PeerConnectionError) {
             connection = try PeerConnection(configuration: configuration, logger: logger)
         } catch {
@@ -86,10 +96,11 @@ final class Peer: Sendable {
     /// Starts (the offerer creates its channel and writes its offer at once), applies stdin's
     /// lines, and returns once closed after `{"t":"close"}` or EOF. Throws when the offerer's
     /// channel or offer cannot be made.
-    func run() async throws(SetupError) {
+    package func run() async throws(SetupError) {
         writeState("ice", IceConnectionState.new.rawValue)
         writeState("conn", PeerConnectionState.new.rawValue)
         installHandlers()
+        addOn?.start(connection)
         if options.offerer { try await offer() }
         startStdinReader()
         var why = "EOF on stdin"
@@ -124,6 +135,7 @@ final class Peer: Sendable {
             \(c.packetsReceived) received, \(c.watchdogResends) watchdog resends; DTLS \(d.datagramsSent) datagrams sent, \(d.sendFailures) send failures, \
             \(d.datagramsReceived) received, \(d.receiveDropped) dropped on receipt
             """)
+        await addOn?.finish(connection)
         logStats(await connection.stats())
         await connection.closeAndWait()
         logger.debug("connection closed")
@@ -245,16 +257,24 @@ final class Peer: Sendable {
 
     /// The offerer: the channel, then the offer (without candidates: they follow as `cand` lines).
     private func offer() async throws(SetupError) {
-        let channel: DataChannel
         do throws(PeerConnectionError) {
-            channel = try connection.createDataChannel(
-                options.label, options: DataChannelOptions(ordered: !options.unordered, maxRetransmits: options.maxRetransmits))
+            try addOn?.willOffer(connection)
         } catch {
             connection.close()
-            throw SetupError(description: "createDataChannel: \(error)")
+            throw SetupError(description: "tracks: \(error)")
         }
-        logger.info("channel '\(options.label)': ordered \(!options.unordered), maxRetransmits \(options.maxRetransmits.map(String.init) ?? "-")")
-        queue.sync { attach(channel) }
+        if options.dataChannel {
+            let channel: DataChannel
+            do throws(PeerConnectionError) {
+                channel = try connection.createDataChannel(
+                    options.label, options: DataChannelOptions(ordered: !options.unordered, maxRetransmits: options.maxRetransmits))
+            } catch {
+                connection.close()
+                throw SetupError(description: "createDataChannel: \(error)")
+            }
+            logger.info("channel '\(options.label)': ordered \(!options.unordered), maxRetransmits \(options.maxRetransmits.map(String.init) ?? "-")")
+            queue.sync { attach(channel) }
+        }
         do throws(PeerConnectionError) {
             try await applyAndWriteLocal()
         } catch {
@@ -296,6 +316,7 @@ final class Peer: Sendable {
             return
         }
         guard kind == .offer else { return }
+        addOn?.willAnswer(connection)
         do throws(PeerConnectionError) {
             try await applyAndWriteLocal()
         } catch {

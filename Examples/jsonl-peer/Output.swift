@@ -10,17 +10,24 @@ import Darwin
 import Synchronization
 
 /// A JSON value small enough for WebRTC-JSONL messages.
-enum JSONValue: Sendable {
+package enum JSONValue: Sendable {
     case string(String)
     case int(Int)
 }
 
 /// Writes protocol lines to stdout. Nothing else in the program writes to stdout.
-final class ProtocolOutput: Sendable {
+package final class ProtocolOutput: Sendable {
     private let lock = Mutex<Void>(())
 
+    package init() {}
+
     /// Writes `{"t":type, …fields}` and a newline. Key order is kept: `t` first.
-    func send(_ type: String, _ fields: KeyValuePairs<String, JSONValue> = [:]) {
+    package func send(_ type: String, _ fields: KeyValuePairs<String, JSONValue> = [:]) {
+        send(type, fields.map { ($0.key, $0.value) })
+    }
+
+    /// Writes `{"t":type, …fields}` and a newline, the fields in the array's order.
+    package func send(_ type: String, _ fields: [(String, JSONValue)]) {
         var line = "{\"t\":" + Self.quote(type)
         for (key, value) in fields {
             line += "," + Self.quote(key) + ":"
@@ -50,7 +57,7 @@ final class ProtocolOutput: Sendable {
     }
 
     /// A JSON string literal (RFC 8259 escaping).
-    static func quote(_ s: String) -> String {
+    package static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -70,10 +70,11 @@ final class Receiver: Sendable {
 }
 
 /// A flag one side sets and a task reads.
-final class StopFlag: Sendable {
+package final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
-    var isSet: Bool { flag.load(ordering: .acquiring) }
-    func set() { flag.store(true, ordering: .releasing) }
+    package init() {}
+    package var isSet: Bool { flag.load(ordering: .acquiring) }
+    package func set() { flag.store(true, ordering: .releasing) }
 }
 
 /// Sends `--count` messages of `--size` bytes with `DataChannel.write`, which waits while the

@@ -1,30 +1,33 @@
 // Command-line flags of a WebRTC-JSONL peer (the line protocol Interop/webrtc_bridge.py speaks),
-// parsed by hand to keep the example free of extra dependencies.
+// parsed by hand to keep the examples free of extra dependencies. dc-peer uses them as they are;
+// media-peer adds its own through `extra` (docs/media-jsonl.md).
 
 /// The flags WebRTC-JSONL defines.
-struct Options: Sendable {
+package struct Options: Sendable {
     /// `--offer` (true) or `--answer` (false).
-    var offerer = true
-    var stun: String?
-    var turn: String?
-    var turnUser: String?
-    var turnPass: String?
-    var relayOnly = false
-    var bind = "127.0.0.1"
-    var name = "dc-peer"
-    var label = "data"
-    var count = 1
-    var size = 64
-    var text = false
-    var unordered = false
-    var maxRetransmits: UInt16?
+    package var offerer = true
+    package var stun: String?
+    package var turn: String?
+    package var turnUser: String?
+    package var turnPass: String?
+    package var relayOnly = false
+    package var bind = "127.0.0.1"
+    package var name = "dc-peer"
+    package var label = "data"
+    package var count = 1
+    package var size = 64
+    package var text = false
+    package var unordered = false
+    package var maxRetransmits: UInt16?
     /// `--restart-after N` (not in WebRTC-JSONL): restart ICE once N messages arrived.
-    var restartAfter: Int?
+    package var restartAfter: Int?
+    /// Whether the offerer creates a data channel (media-peer's `--no-data` clears it).
+    package var dataChannel = true
 
     /// The largest `--size` the protocol allows.
-    static let maximumSize = 65_536
+    package static let maximumSize = 65_536
 
-    static let usage = """
+    package static let usage = """
         usage: dc-peer (--offer | --answer) [--stun HOST:PORT]
                        [--turn HOST:PORT --turn-user U --turn-pass P] [--relay-only]
                        [--bind ADDR] [--name NAME] [--label TEXT] [--count N] [--size BYTES]
@@ -43,25 +46,23 @@ struct Options: Sendable {
         Environment: DC_PEER_LOG_LEVEL=trace|debug|info|notice|warning|error (default info).
         """
 
-    struct UsageError: Error, CustomStringConvertible {
-        var description: String
+    package struct UsageError: Error, CustomStringConvertible {
+        package var description: String
+        package init(description: String) { self.description = description }
     }
 
-    /// Parses `arguments` (without the program name).
-    init(parsing arguments: [String]) throws(UsageError) {
+    /// Parses `arguments` (without the program name). A flag WebRTC-JSONL does not define goes
+    /// to `extra` with the arguments after it (it takes its values from the front); `extra`
+    /// returns false for a flag it does not know either.
+    package init(
+        parsing arguments: [String], name defaultName: String = "dc-peer",
+        extra: (String, inout ArraySlice<String>) throws(UsageError) -> Bool = { _, _ in false }
+    ) throws(UsageError) {
+        name = defaultName
         var role: Bool?
         var rest = arguments[...]
-        func value(_ flag: String) throws(UsageError) -> String {
-            guard let v = rest.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
-            return v
-        }
-        func number(_ flag: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int {
-            let text = try value(flag)
-            guard let n = Int(text), range.contains(n) else {
-                throw UsageError(description: "\(flag) must be a number in \(range.lowerBound)...\(range.upperBound), not '\(text)'")
-            }
-            return n
-        }
+        func value(_ flag: String) throws(UsageError) -> String { try Self.value(flag, &rest) }
+        func number(_ flag: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int { try Self.number(flag, range, &rest) }
         func hostPort(_ flag: String) throws(UsageError) -> String {
             let text = try value(flag)
             guard let colon = text.lastIndex(of: ":"), colon != text.startIndex,
@@ -90,7 +91,8 @@ struct Options: Sendable {
             case "--max-retransmits": maxRetransmits = UInt16(try number(flag, 0...Int(UInt16.max)))
             case "--restart-after": restartAfter = try number(flag, 1...100_000_000)
             case "-h", "--help": throw UsageError(description: Self.usage)
-            default: throw UsageError(description: "unknown argument '\(flag)'")
+            default:
+                guard try extra(flag, &rest) else { throw UsageError(description: "unknown argument '\(flag)'") }
             }
         }
         guard let role else { throw UsageError(description: "give exactly one of --offer and --answer") }
@@ -104,5 +106,20 @@ struct Options: Sendable {
         if relayOnly, turn == nil { throw UsageError(description: "--relay-only needs --turn") }
         if label.utf8.count > 65_535 { throw UsageError(description: "--label is at most 65,535 bytes") }
         if bind.isEmpty { throw UsageError(description: "--bind needs an address") }
+    }
+
+    /// The value after `flag`, taken from the front of `rest`.
+    package static func value(_ flag: String, _ rest: inout ArraySlice<String>) throws(UsageError) -> String {
+        guard let v = rest.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
+        return v
+    }
+
+    /// The integer after `flag`, which must be in `range`.
+    package static func number(_ flag: String, _ range: ClosedRange<Int>, _ rest: inout ArraySlice<String>) throws(UsageError) -> Int {
+        let text = try value(flag, &rest)
+        guard let n = Int(text), range.contains(n) else {
+            throw UsageError(description: "\(flag) must be a number in \(range.lowerBound)...\(range.upperBound), not '\(text)'")
+        }
+        return n
     }
 }
