@@ -192,11 +192,5 @@ private func checkParameters(_ text: String) {
 /// Reports a broken invariant on stderr (unbuffered, so it survives the trap) and traps,
 /// which libFuzzer records as a crash with its reproducer.
 private func violation(_ message: String) -> Never {
-    #if canImport(Glibc)
-    let line = "NiceICE fuzz invariant violated: " + message + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { buffer in
-        write(2, buffer.baseAddress, buffer.count - 1)
-    }
-    #endif
-    preconditionFailure(message)
+    invariantViolated("NiceICE", message)
 }

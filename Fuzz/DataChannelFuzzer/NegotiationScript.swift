@@ -243,10 +243,7 @@ func checkNegotiation(_ input: [UInt8]) {
 private let tracing = getenv("NEGOTIATION_TRACE") != nil
 
 private func trace(_ message: String) {
-    #if canImport(Glibc)
-    let line = message + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { buffer in write(2, buffer.baseAddress, buffer.count - 1) }
-    #endif
+    writeToStandardError(message + "\n")
 }
 
 private func checkRoute(_ n: Negotiation, _ candidate: IceCandidateInit) {

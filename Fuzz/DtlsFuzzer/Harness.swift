@@ -124,13 +124,7 @@ let allocatedBytes: (@convention(c) () -> Int)? = {
 /// Reports a broken invariant on stderr (unbuffered, so it survives the trap) and traps, which
 /// libFuzzer records as a crash with its reproducer.
 func violation(_ message: String) -> Never {
-    #if canImport(Glibc)
-    let line = "NiceWebRTC DTLS fuzz invariant violated: " + message + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { buffer in
-        write(2, buffer.baseAddress, buffer.count - 1)
-    }
-    #endif
-    preconditionFailure(message)
+    invariantViolated("NiceWebRTC DTLS", message)
 }
 
 // MARK: - The pair

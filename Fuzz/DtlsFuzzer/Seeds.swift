@@ -29,7 +29,7 @@ enum SeedWriter {
     }
 
     static func printError(_ text: String) {
-        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
+        writeToStandardError(text)
     }
 
     struct Program {

@@ -37,13 +37,7 @@ func fuzzDepacketizers(_ data: [UInt8]) {
 }
 
 private func codecViolation(_ message: String) -> Never {
-    #if canImport(Glibc)
-    let line = "NiceWebRTC codec fuzz invariant violated: " + message + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { buffer in
-        write(2, buffer.baseAddress, buffer.count - 1)
-    }
-    #endif
-    preconditionFailure(message)
+    invariantViolated("NiceWebRTC codec", message)
 }
 
 private func checkTyped(_ error: RtpError) {

@@ -269,11 +269,5 @@ private func word(_ bytes: [UInt8], _ i: Int) -> UInt16 { UInt16(bytes[i]) << 8 
 /// Reports a broken invariant on stderr (unbuffered, so it survives the trap) and traps,
 /// which libFuzzer records as a crash with its reproducer.
 func mediaViolation(_ message: String) -> Never {
-    #if canImport(Glibc)
-    let line = "NiceWebRTC media fuzz invariant violated: " + message + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { buffer in
-        write(2, buffer.baseAddress, buffer.count - 1)
-    }
-    #endif
-    preconditionFailure(message)
+    invariantViolated("NiceWebRTC media", message)
 }

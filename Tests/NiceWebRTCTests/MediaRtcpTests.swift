@@ -66,12 +66,8 @@ struct MediaRtcpTests {
         for i in 0..<20 { p.video.write(serverPacket(i)) }
         #expect(await p.reader.wait(for: 20, &progress))
         // Video: one report per second on average, the first after half that.
-        var remote: RemoteInboundRtpStats?
-        for _ in 0..<100 where remote?.roundTripTime == nil {
-            remote = await p.a.stats().remoteInboundRtp.first
-            if remote?.roundTripTime == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        let r = try #require(remote)
+        #expect(await eventually { await p.a.stats().remoteInboundRtp.first?.roundTripTime != nil })
+        let r = try #require(await p.a.stats().remoteInboundRtp.first)
         let rtt = try #require(r.roundTripTime)
         #expect(rtt > 0 && rtt < 0.5 && r.packetsLost == 0 && r.reportsReceived > 0, "\(r)")
         let statsA = await p.a.stats(), statsB = await p.b.stats()
@@ -105,7 +101,7 @@ struct MediaRtcpTests {
         func rtts() async -> [Double?] {
             [await p.a.stats().remoteInboundRtp.first?.roundTripTime, await p.b.stats().remoteInboundRtp.first?.roundTripTime]
         }
-        #expect(await eventuallyAsync(.seconds(20)) { await rtts().allSatisfy { $0 != nil } })
+        #expect(await eventually(.seconds(20)) { await rtts().allSatisfy { $0 != nil } })
         for rtt in await rtts() { #expect((rtt ?? 0) > 0 && (rtt ?? 1) < 0.5, "\(String(describing: rtt))") }
         let inboundA = await p.a.stats().inboundRtp, inboundB = await p.b.stats().inboundRtp
         #expect(inboundA.count == 1 && inboundB.count == 1 && (inboundA + inboundB).allSatisfy { $0.packetsLost == 0 })
@@ -125,24 +121,26 @@ struct MediaRtcpTests {
         let sent = try #require(await p.b.stats().inboundRtp.first?.pliCount)
         #expect(sent >= 1 && sent <= 2)
         // Every PLI B sent has arrived at A before counting what A's track saw.
-        #expect(await eventuallyAsync { await p.a.stats().outboundRtp.first?.pliCount == sent })
+        #expect(await eventually { await p.a.stats().outboundRtp.first?.pliCount == sent })
         #expect(p.video.keyframeRequestCount <= 2)
         // A hostile flood of PLIs straight to A: surfaced at most once per interval.
         let before = p.video.keyframeRequestCount
         let pli = try RtcpPictureLossIndication(senderSsrc: 1, mediaSsrc: p.sender.ssrc).serialized()
         for _ in 0..<100 { try p.b.core.media.sendRaw(rtcp: pli) }
-        #expect(await eventuallyAsync { (await p.a.stats().outboundRtp.first?.pliCount ?? 0) >= sent + 50 })
+        #expect(await eventually { (await p.a.stats().outboundRtp.first?.pliCount ?? 0) >= sent + 50 })
         #expect(p.video.keyframeRequestCount <= before + 2)
         // FIRs (past the interval each time, so only the request sequence number decides): a new
         // sequence number is surfaced, the same one repeated is a retransmission, never again.
+        // A's clock is moved past the 500 ms interval rather than waited for.
         let fir = try RtcpFullIntraRequest(senderSsrc: 1, entries: [.init(ssrc: p.sender.ssrc, sequenceNumber: 9)]).serialized()
-        try await Task.sleep(for: .milliseconds(600))
+        let clockA = try #require(p.a.core.media.engine?.clock)
+        clockA.advance(by: .milliseconds(600))
         let beforeFir = p.video.keyframeRequestCount
         try p.b.core.media.sendRaw(rtcp: fir)
         #expect(await eventually { p.video.keyframeRequestCount == beforeFir + 1 })
-        try await Task.sleep(for: .milliseconds(600))
+        clockA.advance(by: .milliseconds(600))
         for _ in 0..<20 { try p.b.core.media.sendRaw(rtcp: fir) }
-        #expect(await eventuallyAsync { (await p.a.stats().outboundRtp.first?.firCount ?? 0) >= 16 })
+        #expect(await eventually { (await p.a.stats().outboundRtp.first?.firCount ?? 0) >= 16 })
         #expect(p.video.keyframeRequestCount == beforeFir + 1)
         await p.close()
     }
@@ -177,14 +175,4 @@ struct MediaRtcpTests {
         #expect(c.packetsResent <= UInt64(total) * windows, "\(c) in \(elapsed)")
         await p.close()
     }
-}
-
-/// Polls an async condition every 20 ms for up to `timeout`.
-func eventuallyAsync(_ timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
 }

@@ -33,14 +33,14 @@ func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable 
     }
 }
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes.
-func eventually(_ timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` (synchronous or `async`) every 10 ms until it holds or `timeout` passes.
+func eventually(_ timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if condition() { return true }
+        if await condition() { return true }
         try? await Task.sleep(for: .milliseconds(10))
     }
-    return condition()
+    return await condition()
 }
 
 /// All local candidates of the first gathering round (until end-of-candidates).

@@ -1,7 +1,8 @@
 import NiceWebRTCCore
 
 /// W3C `RTCInboundRtpStreamStats` (`type` `"inbound-rtp"`): one per SSRC a receiver got packets
-/// from, with the RTCP engine's figures (``InboundRtpFigures``) composed in.
+/// from: its identity, and the RTCP engine's ``InboundRtpFigures`` with the runtime's own packet and
+/// byte counts in them.
 public struct InboundRtpStats: Sendable, Hashable {
     /// W3C `type`.
     public static let type = "inbound-rtp"
@@ -11,38 +12,46 @@ public struct InboundRtpStats: Sendable, Hashable {
     public var kind: String
     public var mid: String?
     public var transportId: String
-    /// Packets delivered (RTX-repaired ones included, counted on the media SSRC).
-    public var packetsReceived: UInt64
-    /// Payload bytes (W3C: headers and padding excluded).
-    public var bytesReceived: UInt64
-    /// Header and padding bytes.
-    public var headerBytesReceived: UInt64 = 0
-    /// RFC 3550 A.3 cumulative loss (expected − received; repaired packets count as received).
-    public var packetsLost: Int64 = 0
-    /// Interarrival jitter, seconds.
-    public var jitter: Double = 0
-    /// Duplicates and out-of-window packets.
-    public var packetsDiscarded: UInt64 = 0
-    /// NACK packets we sent for this source.
-    public var nackCount: UInt64 = 0
-    /// PLI packets we sent for this source.
-    public var pliCount: UInt64 = 0
-    /// FIR packets we sent for this source.
-    public var firCount: UInt64 = 0
+    /// The counters, W3C-named; the accessors below read them.
+    public var figures: InboundRtpFigures
 
-    mutating func compose(_ f: InboundRtpFigures) {
-        headerBytesReceived = f.headerBytesReceived
-        packetsLost = f.packetsLost
-        jitter = f.jitter
-        packetsDiscarded = f.packetsDiscarded
-        nackCount = f.nackCount
-        pliCount = f.pliCount
-        firCount = f.firCount
+    /// Packets delivered (RTX-repaired ones included, counted on the media SSRC).
+    public var packetsReceived: UInt64 { figures.packetsReceived }
+    /// Payload bytes (W3C: headers and padding excluded).
+    public var bytesReceived: UInt64 { figures.bytesReceived }
+    /// Header and padding bytes.
+    public var headerBytesReceived: UInt64 { figures.headerBytesReceived }
+    /// RFC 3550 A.3 cumulative loss (expected − received; repaired packets count as received).
+    public var packetsLost: Int64 { figures.packetsLost }
+    /// Interarrival jitter, seconds.
+    public var jitter: Double { figures.jitter }
+    /// Duplicates and out-of-window packets.
+    public var packetsDiscarded: UInt64 { figures.packetsDiscarded }
+    /// NACK packets we sent for this source.
+    public var nackCount: UInt64 { figures.nackCount }
+    /// PLI packets we sent for this source.
+    public var pliCount: UInt64 { figures.pliCount }
+    /// FIR packets we sent for this source.
+    public var firCount: UInt64 { figures.firCount }
+
+    /// The entry for `ssrc`: the engine's figures (if it has any) with the runtime's counts of
+    /// packets and payload bytes delivered.
+    init(id: String, ssrc: UInt32, kind: String, mid: String?, transportId: String,
+         figures: InboundRtpFigures?, packetsReceived: UInt64, bytesReceived: UInt64) {
+        self.id = id
+        self.ssrc = ssrc
+        self.kind = kind
+        self.mid = mid
+        self.transportId = transportId
+        self.figures = figures ?? InboundRtpFigures(ssrc: ssrc)
+        self.figures.packetsReceived = packetsReceived
+        self.figures.bytesReceived = bytesReceived
     }
 }
 
-/// W3C `RTCOutboundRtpStreamStats` (`type` `"outbound-rtp"`): one per sender with an SSRC, with
-/// the RTCP engine's figures (``OutboundRtpFigures``) composed in.
+/// W3C `RTCOutboundRtpStreamStats` (`type` `"outbound-rtp"`): one per sender with an SSRC: its
+/// identity, and the RTCP engine's ``OutboundRtpFigures`` (or the runtime's own packet and byte
+/// counts before the engine has any).
 public struct OutboundRtpStats: Sendable, Hashable {
     /// W3C `type`.
     public static let type = "outbound-rtp"
@@ -52,39 +61,50 @@ public struct OutboundRtpStats: Sendable, Hashable {
     public var kind: String
     public var mid: String?
     public var transportId: String
-    /// Packets sent, retransmissions included (W3C).
-    public var packetsSent: UInt64
-    /// Payload bytes, retransmissions included (W3C: headers and padding excluded).
-    public var bytesSent: UInt64
-    /// Header and padding bytes (retransmissions included).
-    public var headerBytesSent: UInt64 = 0
-    /// Packets sent again in answer to a NACK.
-    public var retransmittedPacketsSent: UInt64 = 0
-    /// Payload bytes of those packets.
-    public var retransmittedBytesSent: UInt64 = 0
-    /// NACK packets received about this source.
-    public var nackCount: UInt64 = 0
-    /// PLI packets received about this source.
-    public var pliCount: UInt64 = 0
-    /// FIR packets received about this source.
-    public var firCount: UInt64 = 0
+    /// The counters, W3C-named; the accessors below read them.
+    public var figures: OutboundRtpFigures
     /// The `remote-inbound-rtp` entry about this source, once the peer reported on it.
     public var remoteId: String?
 
-    mutating func compose(_ f: OutboundRtpFigures) {
-        packetsSent = f.packetsSent
-        bytesSent = f.bytesSent
-        headerBytesSent = f.headerBytesSent
-        retransmittedPacketsSent = f.retransmittedPacketsSent
-        retransmittedBytesSent = f.retransmittedBytesSent
-        nackCount = f.nackCount
-        pliCount = f.pliCount
-        firCount = f.firCount
+    /// Packets sent, retransmissions included (W3C).
+    public var packetsSent: UInt64 { figures.packetsSent }
+    /// Payload bytes, retransmissions included (W3C: headers and padding excluded).
+    public var bytesSent: UInt64 { figures.bytesSent }
+    /// Header and padding bytes (retransmissions included).
+    public var headerBytesSent: UInt64 { figures.headerBytesSent }
+    /// Packets sent again in answer to a NACK.
+    public var retransmittedPacketsSent: UInt64 { figures.retransmittedPacketsSent }
+    /// Payload bytes of those packets.
+    public var retransmittedBytesSent: UInt64 { figures.retransmittedBytesSent }
+    /// NACK packets received about this source.
+    public var nackCount: UInt64 { figures.nackCount }
+    /// PLI packets received about this source.
+    public var pliCount: UInt64 { figures.pliCount }
+    /// FIR packets received about this source.
+    public var firCount: UInt64 { figures.firCount }
+
+    /// The entry for `ssrc`: the engine's figures if it has any, else the runtime's counts of
+    /// packets and payload bytes sent.
+    init(id: String, ssrc: UInt32, kind: String, mid: String?, transportId: String,
+         figures: OutboundRtpFigures?, packetsSent: UInt64, bytesSent: UInt64) {
+        self.id = id
+        self.ssrc = ssrc
+        self.kind = kind
+        self.mid = mid
+        self.transportId = transportId
+        if let figures {
+            self.figures = figures
+        } else {
+            self.figures = OutboundRtpFigures(ssrc: ssrc)
+            self.figures.packetsSent = packetsSent
+            self.figures.bytesSent = bytesSent
+        }
     }
 }
 
 /// W3C `RTCRemoteInboundRtpStreamStats` (`type` `"remote-inbound-rtp"`): what the peer's report
-/// blocks say about one of our sources (one per source reported on).
+/// blocks say about one of our sources (one per source reported on): its identity, and the RTCP
+/// engine's ``RemoteInboundRtpFigures``.
 public struct RemoteInboundRtpStats: Sendable, Hashable {
     /// W3C `type`.
     public static let type = "remote-inbound-rtp"
@@ -96,20 +116,23 @@ public struct RemoteInboundRtpStats: Sendable, Hashable {
     public var transportId: String
     /// The `outbound-rtp` entry of this source.
     public var localId: String
+    /// The counters, W3C-named; the accessors below read them.
+    public var figures: RemoteInboundRtpFigures
+
     /// The peer's cumulative count of our packets lost.
-    public var packetsLost: Int64
+    public var packetsLost: Int64 { figures.packetsLost }
     /// The fraction lost in the peer's last report interval (0…1).
-    public var fractionLost: Double
+    public var fractionLost: Double { figures.fractionLost }
     /// The peer's interarrival jitter for our stream, seconds.
-    public var jitter: Double
+    public var jitter: Double { figures.jitter }
     /// The last round-trip time from LSR/DLSR, seconds; nil until measured.
-    public var roundTripTime: Double?
+    public var roundTripTime: Double? { figures.roundTripTime }
     /// The sum of every round-trip time measured, seconds.
-    public var totalRoundTripTime: Double
+    public var totalRoundTripTime: Double { figures.totalRoundTripTime }
     /// How many round-trip times were measured.
-    public var roundTripTimeMeasurements: UInt64
+    public var roundTripTimeMeasurements: UInt64 { figures.roundTripTimeMeasurements }
     /// Report blocks about this source received.
-    public var reportsReceived: UInt64
+    public var reportsReceived: UInt64 { figures.reportsReceived }
 }
 
 extension MediaSession {
@@ -126,25 +149,20 @@ extension MediaSession {
                 if b.send != nil || b.sent.packets > 0 {
                     var out = OutboundRtpStats(
                         id: "OT\(b.ssrc)", ssrc: b.ssrc, kind: b.kind.rawValue, mid: mid, transportId: transportId,
-                        packetsSent: b.sent.packets, bytesSent: b.sent.bytes)
-                    if let f = figures.outbound[b.ssrc] { out.compose(f) }
+                        figures: figures.outbound[b.ssrc], packetsSent: b.sent.packets, bytesSent: b.sent.bytes)
                     if let r = figures.remoteInbound[b.ssrc], r.reportsReceived > 0 {
                         out.remoteId = "RI\(b.ssrc)"
                         remote.append(RemoteInboundRtpStats(
                             id: "RI\(b.ssrc)", ssrc: b.ssrc, kind: b.kind.rawValue, transportId: transportId, localId: out.id,
-                            packetsLost: r.packetsLost, fractionLost: r.fractionLost, jitter: r.jitter, roundTripTime: r.roundTripTime,
-                            totalRoundTripTime: r.totalRoundTripTime, roundTripTimeMeasurements: r.roundTripTimeMeasurements,
-                            reportsReceived: r.reportsReceived))
+                            figures: r))
                     }
                     outbound.append(out)
                 }
                 for ssrc in b.received.keys.sorted() {
                     let c = b.received[ssrc] ?? .init()
-                    var entry = InboundRtpStats(
+                    inbound.append(InboundRtpStats(
                         id: "IT\(ssrc)", ssrc: ssrc, kind: b.kind.rawValue, mid: mid, transportId: transportId,
-                        packetsReceived: c.packets, bytesReceived: c.bytes)
-                    if let f = figures.inbound[ssrc] { entry.compose(f) }
-                    inbound.append(entry)
+                        figures: figures.inbound[ssrc], packetsReceived: c.packets, bytesReceived: c.bytes))
                 }
             }
             return (inbound, outbound, remote)

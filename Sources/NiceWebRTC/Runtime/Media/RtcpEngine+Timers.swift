@@ -13,7 +13,7 @@ extension RtcpEngine {
 
     /// Arms the report timer unless it is pending.
     func armReports() {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         let armed = state.withLock { s -> (MediaSession, UInt64)? in
             guard !s.closed, !s.reportArmed, let session = s.session else { return nil }
             let video = s.outgoing.values.contains { $0.kind == .video } || s.incoming.values.contains { $0.kind == .video }
@@ -31,7 +31,7 @@ extension RtcpEngine {
 
     /// Arms the NACK poll at the earliest generator deadline unless one is pending.
     func armNackPoll() {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         let armed = state.withLock { s -> (MediaSession, UInt64)? in
             guard !s.closed, !s.nackArmed, let session = s.session else { return nil }
             let deadlines = s.incoming.values.compactMap { $0.generator.nextDeadline(roundTripTime: s.roundTripTime) }
@@ -48,7 +48,7 @@ extension RtcpEngine {
 
     /// Polls every generator: NACKs due, PLIs for what was given up.
     func nackTick() {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         let packets = state.withLock { s -> [RtcpPacket] in
             s.nackArmed = false
             guard !s.closed else { return [] }
@@ -70,7 +70,7 @@ extension RtcpEngine {
     /// report blocks of the sources heard lately), or an RR from our first receiving binding's
     /// SSRC when we send nothing; then SDES. Nothing (and no re-arm) when all is silent.
     func reportTick() {
-        let now = MediaClock.monotonic(), ntp = MediaClock.ntp()
+        let now = clock.monotonic(), ntp = clock.ntp()
         let compound = state.withLock { s -> (MediaSession, [UInt8])? in
             s.reportArmed = false
             s.idle = false

@@ -57,6 +57,8 @@ final class RtcpEngine: MediaControl {
     let state = Locked(State())
     /// Our SDES CNAME (the one of our `a=ssrc` lines).
     let cname: String
+    /// The engine's clocks (the system's; a test may advance them).
+    let clock = MediaClock()
 
     init(cname: String) { self.cname = cname }
 
@@ -74,7 +76,7 @@ final class RtcpEngine: MediaControl {
     // MARK: Packets
 
     func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo) {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         let arm = state.withLock { s -> Bool in
             guard !s.closed else { return false }
             if s.outgoing[packet.ssrc] == nil {
@@ -97,7 +99,7 @@ final class RtcpEngine: MediaControl {
     }
 
     func didReceive(_ packet: RtpPacket, wireCount: Int, repaired: Bool, stream: MediaStreamInfo) {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         let (arm, keyframe, nackDue) = state.withLock { s -> (Bool, RtcpPacket?, Bool) in
             guard !s.closed else { return (false, nil, false) }
             if s.incoming[packet.ssrc] == nil {
@@ -131,7 +133,7 @@ final class RtcpEngine: MediaControl {
     }
 
     func didReceiveNack(_ nack: RtcpGenericNack) {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         let (session, packets) = state.withLock { s -> (MediaSession?, [[UInt8]]) in
             guard !s.closed, s.outgoing[nack.mediaSsrc] != nil else {
                 s.counters.nacksIgnored &+= 1
@@ -153,7 +155,7 @@ final class RtcpEngine: MediaControl {
     }
 
     func didReceiveSenderReport(_ report: RtcpSenderReport) {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         state.withLock { s in
             s.incoming[report.ssrc]?.stats.receivedSenderReport(ntpTimestamp: report.ntpTimestamp, now: now)
         }
@@ -164,7 +166,7 @@ final class RtcpEngine: MediaControl {
 
     private func received(blocks: [RtcpReportBlock]) {
         guard !blocks.isEmpty else { return }
-        let arrival = MediaClock.ntp()
+        let arrival = clock.ntp()
         state.withLock { s in
             for block in blocks where s.outgoing[block.ssrc] != nil {
                 s.outgoing[block.ssrc]?.stats.receivedReportBlock(block, arrivalNtp: arrival)
@@ -176,7 +178,7 @@ final class RtcpEngine: MediaControl {
     // MARK: Keyframe requests
 
     func shouldForwardKeyframeRequest(ssrc: UInt32, firSequence: UInt8?) -> Bool {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         return state.withLock { s in
             guard !s.closed else { return false }
             guard s.sendLimiters[ssrc] != nil || s.sendLimiters.count < Self.streamLimit else { return false }
@@ -188,7 +190,7 @@ final class RtcpEngine: MediaControl {
     }
 
     func makeKeyframeRequest(senderSsrc: UInt32, mediaSsrc: UInt32, fir: Bool) -> RtcpPacket? {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         return state.withLock { s -> RtcpPacket? in
             guard !s.closed else { return nil }
             guard s.receiveLimiters[mediaSsrc] != nil || s.receiveLimiters.count < Self.streamLimit else { return nil }
