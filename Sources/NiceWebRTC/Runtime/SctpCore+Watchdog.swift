@@ -66,7 +66,7 @@ final class SctpWatchdog: Sendable {
     /// `UsrsctpSocket`); anything larger is not kept.
     static let maximumPacket = 1_500
 
-    let state = Mutex(State())
+    let state = Locked(State())
 
     /// The stall interval before resend number `attempt` (0-based).
     static func interval(smoothedRTT: Duration?, attempt: Int) -> Duration {

@@ -132,7 +132,7 @@ final class SctpCore: UsrsctpEndpoint, DtlsUpperLayer, Sendable {
     /// see ``SctpWatchdog``).
     let watchdog = SctpWatchdog()
     /// Test-only: see ``setPacketFilter(_:)``.
-    let packetFilter = Mutex<PacketFilter?>(nil)
+    let packetFilter = Locked<PacketFilter?>(nil)
     let hasPacketFilter = Atomic<Bool>(false)
 
     static let earlyLimit = 16

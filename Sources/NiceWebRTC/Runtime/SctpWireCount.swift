@@ -22,7 +22,7 @@ final class SctpWireCount: Sendable {
 
     static let maximumChunks = 64
 
-    let counts = Mutex(Counts())
+    let counts = Locked(Counts())
 
     var messagesOut: Int { counts.withLock { $0.messagesOut } }
     var retransmittedChunks: Int { counts.withLock { $0.retransmittedChunks } }

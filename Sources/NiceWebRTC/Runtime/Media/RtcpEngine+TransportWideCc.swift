@@ -30,7 +30,7 @@ extension RtcpEngine {
 
     /// An RTP packet SRTP let through, before routing: recorded when it carries the extension.
     func didReceiveTransport(_ packet: RtpPacket) {
-        let now = MediaClock.monotonic()
+        let now = clock.monotonic()
         let arm = state.withLock { s -> Bool in
             guard !s.closed, let id = s.transportCc.extensionId, let value = packet.extensionValue(id: id), value.count >= 2 else {
                 return false
