@@ -119,6 +119,28 @@ struct RtpSessionReceiveTests {
         #expect(made3Value.delaySinceLastSenderReport == 0)
     }
 
+    @Test("remote-outbound-rtp: an SR's NTP time in ms since 1970, its counts unwrapped past 32 bits")
+    func remoteOutbound() {
+        var s = RtpReceiveStatistics(ssrc: 7, clockRate: 90_000)
+        #expect(s.remoteOutbound.reportsSent == 0 && s.remoteOutbound.remoteTimestamp == nil)
+        // 2021-01-01T00:00:00.5Z: 1_609_459_200 s after 1970, half a second of fraction.
+        let ntp = (UInt64(1_609_459_200) + RemoteOutboundRtpFigures.ntpToUnixSeconds) << 32 | 0x8000_0000
+        s.receivedSenderReport(
+            RtcpSenderReport(ssrc: 7, ntpTimestamp: ntp, rtpTimestamp: 0, packetCount: 0xFFFF_FFF0, octetCount: 100), now: 0)
+        #expect(s.remoteOutbound.remoteTimestamp == 1_609_459_200_500)
+        #expect(s.remoteOutbound.packetsSent == 0xFFFF_FFF0 && s.remoteOutbound.bytesSent == 100)
+        // The packet count wraps; a reordered older SR steps back without losing the wrap.
+        s.receivedSenderReport(RtcpSenderReport(ssrc: 7, ntpTimestamp: ntp, rtpTimestamp: 0, packetCount: 5, octetCount: 200), now: 0)
+        #expect(s.remoteOutbound.packetsSent == (1 << 32) + 5 && s.remoteOutbound.bytesSent == 200)
+        s.receivedSenderReport(
+            RtcpSenderReport(ssrc: 7, ntpTimestamp: ntp, rtpTimestamp: 0, packetCount: 0xFFFF_FFFF, octetCount: 150), now: 0)
+        #expect(s.remoteOutbound.packetsSent == 0xFFFF_FFFF && s.remoteOutbound.bytesSent == 150)
+        #expect(s.remoteOutbound.reportsSent == 3)
+        // The LSR for our report block comes from the same SR.
+        s.received(sequenceNumber: 1, rtpTimestamp: 0, payloadBytes: 1, now: 0)
+        #expect(s.makeReportBlock(now: 0)?.lastSenderReport == RtpClock.compactNtp(ntp))
+    }
+
     @Test("Hostile arrivals never trap and loss stays in 24 bits")
     func hostile() throws {
         var s = RtpReceiveStatistics(ssrc: 1, clockRate: 0)

@@ -83,6 +83,30 @@ struct MediaRtcpTests {
         #expect(await eventually { engine.state.withLock { $0.closed && !$0.reportArmed && !$0.nackArmed } })
     }
 
+    @Test("remote-outbound-rtp: B's entry from A's SRs names B's inbound-rtp and A's counts", .timeLimit(.minutes(1)))
+    func remoteOutbound() async throws {
+        let p = try await Pair.make()
+        var progress = p.reader.progress.makeAsyncIterator()
+        for i in 0..<20 { p.video.write(serverPacket(i)) }
+        #expect(await p.reader.wait(for: 20, &progress))
+        // A's SR after the 20 packets (video: one per second on average) says 20.
+        #expect(await eventually { await p.b.stats().remoteOutboundRtp.first?.packetsSent == 20 })
+        let stats = await p.b.stats()
+        let r = try #require(stats.remoteOutboundRtp.first)
+        let inbound = try #require(stats.inboundRtp.first)
+        #expect(stats.remoteOutboundRtp.count == 1 && r.localId == inbound.id && inbound.remoteId == r.id)
+        #expect(r.ssrc == inbound.ssrc && r.ssrc == p.sender.ssrc && r.kind == "video", "\(r)")
+        #expect(r.bytesSent == inbound.bytesReceived && r.reportsSent > 0, "\(r) \(inbound)")
+        // A's NTP clock is this machine's wall clock.
+        let now = Date().timeIntervalSince1970 * 1_000
+        let remoteTimestamp = try #require(r.remoteTimestamp)
+        #expect(abs(remoteTimestamp - now) < 30_000, "\(remoteTimestamp) vs \(now)")
+        #expect(stats.entries.contains { $0.id == r.id && $0.type == "remote-outbound-rtp" })
+        // A receives nothing: no remote-outbound-rtp there.
+        #expect(await p.a.stats().remoteOutboundRtp.isEmpty)
+        await p.close()
+    }
+
     @Test("SR both ways: once B sends back too, both sides have remote-inbound-rtp with a small RTT", .timeLimit(.minutes(1)))
     func reportsBothWays() async throws {
         let p = try await Pair.make()

@@ -81,7 +81,7 @@ extension PeerConnection {
             peerConnection: PeerConnectionStats(id: "P", dataChannelsOpened: UInt32(opened), dataChannelsClosed: UInt32(closed)),
             transport: transport, candidatePairs: pairs, localCandidates: locals, remoteCandidates: remotes,
             dataChannels: channels, certificates: certificates, inboundRtp: rtp.inbound, outboundRtp: rtp.outbound,
-            remoteInboundRtp: rtp.remoteInbound)
+            remoteInboundRtp: rtp.remoteInbound, remoteOutboundRtp: rtp.remoteOutbound)
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -36,6 +36,8 @@ public struct StatsReport: Sendable, Hashable {
     public var outboundRtp: [OutboundRtpStats] = []
     /// The `remote-inbound-rtp` stats (one per sender the peer reported on).
     public var remoteInboundRtp: [RemoteInboundRtpStats] = []
+    /// The `remote-outbound-rtp` stats (one per received source the peer sent an SR about).
+    public var remoteOutboundRtp: [RemoteOutboundRtpStats] = []
 
     /// The pair `transport.selectedCandidatePairId` names, if any.
     public var selectedCandidatePair: CandidatePairStats? {
@@ -53,6 +55,7 @@ public struct StatsReport: Sendable, Hashable {
             + inboundRtp.map { ($0.id, InboundRtpStats.type) }
             + outboundRtp.map { ($0.id, OutboundRtpStats.type) }
             + remoteInboundRtp.map { ($0.id, RemoteInboundRtpStats.type) }
+            + remoteOutboundRtp.map { ($0.id, RemoteOutboundRtpStats.type) }
     }
 }
 

@@ -14,6 +14,8 @@ public struct InboundRtpStats: Sendable, Hashable {
     public var transportId: String
     /// The counters, W3C-named; the accessors below read them.
     public var figures: InboundRtpFigures
+    /// The `remote-outbound-rtp` entry about this source, once the peer sent an SR about it.
+    public var remoteId: String?
 
     /// Packets delivered (RTX-repaired ones included, counted on the media SSRC).
     public var packetsReceived: UInt64 { figures.packetsReceived }
@@ -135,14 +137,51 @@ public struct RemoteInboundRtpStats: Sendable, Hashable {
     public var reportsReceived: UInt64 { figures.reportsReceived }
 }
 
+/// W3C `RTCRemoteOutboundRtpStreamStats` (`type` `"remote-outbound-rtp"`): what the peer's sender
+/// reports say about one of the sources we receive (one per source with an SR): its identity, and
+/// the RTCP engine's ``RemoteOutboundRtpFigures``.
+public struct RemoteOutboundRtpStats: Sendable, Hashable {
+    /// W3C `type`.
+    public static let type = "remote-outbound-rtp"
+    public var id: String
+    /// The peer's source the reports are about.
+    public var ssrc: UInt32
+    /// `"audio"` or `"video"`.
+    public var kind: String
+    public var transportId: String
+    /// The `inbound-rtp` entry of this source.
+    public var localId: String
+    /// The counters, W3C-named; the accessors below read them.
+    public var figures: RemoteOutboundRtpFigures
+
+    /// The last SR's NTP timestamp in milliseconds since 1970, by the peer's clock.
+    public var remoteTimestamp: Double? { figures.remoteTimestamp }
+    /// Packets the peer says it sent (its SR packet count).
+    public var packetsSent: UInt64 { figures.packetsSent }
+    /// Payload bytes the peer says it sent (its SR octet count).
+    public var bytesSent: UInt64 { figures.bytesSent }
+    /// Sender reports about this source received.
+    public var reportsSent: UInt64 { figures.reportsSent }
+}
+
+/// The RTP entries of one stats report.
+struct RtpStatsEntries: Sendable {
+    var inbound: [InboundRtpStats] = []
+    var outbound: [OutboundRtpStats] = []
+    var remoteInbound: [RemoteInboundRtpStats] = []
+    var remoteOutbound: [RemoteOutboundRtpStats] = []
+}
+
 extension MediaSession {
-    /// The `inbound-rtp`, `outbound-rtp` and `remote-inbound-rtp` entries, by transceiver then SSRC.
-    func rtpStats(transportId: String) -> (inbound: [InboundRtpStats], outbound: [OutboundRtpStats], remoteInbound: [RemoteInboundRtpStats]) {
+    /// The `inbound-rtp`, `outbound-rtp`, `remote-inbound-rtp` and `remote-outbound-rtp` entries,
+    /// by transceiver then SSRC.
+    func rtpStats(transportId: String) -> RtpStatsEntries {
         let figures = engine?.figures() ?? RtcpFigures()
         return state.withLock { s in
             var inbound: [InboundRtpStats] = []
             var outbound: [OutboundRtpStats] = []
             var remote: [RemoteInboundRtpStats] = []
+            var remoteOutbound: [RemoteOutboundRtpStats] = []
             for id in s.bindings.keys.sorted() {
                 guard let b = s.bindings[id] else { continue }
                 let mid = b.send?.mid ?? b.receive?.mid
@@ -160,12 +199,19 @@ extension MediaSession {
                 }
                 for ssrc in b.received.keys.sorted() {
                     let c = b.received[ssrc] ?? .init()
-                    inbound.append(InboundRtpStats(
+                    var entry = InboundRtpStats(
                         id: "IT\(ssrc)", ssrc: ssrc, kind: b.kind.rawValue, mid: mid, transportId: transportId,
-                        figures: figures.inbound[ssrc], packetsReceived: c.packets, bytesReceived: c.bytes))
+                        figures: figures.inbound[ssrc], packetsReceived: c.packets, bytesReceived: c.bytes)
+                    if let r = figures.remoteOutbound[ssrc], r.reportsSent > 0 {
+                        entry.remoteId = "RO\(ssrc)"
+                        remoteOutbound.append(RemoteOutboundRtpStats(
+                            id: "RO\(ssrc)", ssrc: ssrc, kind: b.kind.rawValue, transportId: transportId, localId: entry.id,
+                            figures: r))
+                    }
+                    inbound.append(entry)
                 }
             }
-            return (inbound, outbound, remote)
+            return RtpStatsEntries(inbound: inbound, outbound: outbound, remoteInbound: remote, remoteOutbound: remoteOutbound)
         }
     }
 }

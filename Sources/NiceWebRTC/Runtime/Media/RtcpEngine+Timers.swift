@@ -117,15 +117,18 @@ extension RtcpEngine {
             }
             for (ssrc, i) in s.incoming {
                 f.inbound[ssrc] = i.stats.inboundStats(nackGenerator: i.generator, keyframeRequests: s.receiveLimiters[ssrc])
+                if i.stats.remoteOutbound.reportsSent > 0 { f.remoteOutbound[ssrc] = i.stats.remoteOutbound }
             }
             return f
         }
     }
 }
 
-/// The engine's figures by SSRC (outbound and remote-inbound by ours, inbound by the peer's).
+/// The engine's figures by SSRC (outbound and remote-inbound by ours, inbound and
+/// remote-outbound by the peer's).
 struct RtcpFigures: Sendable {
     var outbound: [UInt32: OutboundRtpFigures] = [:]
     var inbound: [UInt32: InboundRtpFigures] = [:]
     var remoteInbound: [UInt32: RemoteInboundRtpFigures] = [:]
+    var remoteOutbound: [UInt32: RemoteOutboundRtpFigures] = [:]
 }

@@ -157,7 +157,7 @@ final class RtcpEngine: MediaControl {
     func didReceiveSenderReport(_ report: RtcpSenderReport) {
         let now = clock.monotonic()
         state.withLock { s in
-            s.incoming[report.ssrc]?.stats.receivedSenderReport(ntpTimestamp: report.ntpTimestamp, now: now)
+            s.incoming[report.ssrc]?.stats.receivedSenderReport(report, now: now)
         }
         received(blocks: report.reports)
     }

@@ -35,12 +35,15 @@ public struct RtpReceiveStatistics: Sendable {
     public private(set) var stats: InboundRtpFigures
     /// Times the sequence restarted after a large jump.
     public private(set) var restarts: UInt64 = 0
+    /// What this source's sender reports said (W3C remote-outbound-rtp).
+    public private(set) var remoteOutbound: RemoteOutboundRtpFigures
 
     /// Statistics for `ssrc` with an RTP clock of `clockRate` Hz (0 is taken as 90 kHz).
     public init(ssrc: UInt32, clockRate: UInt32) {
         self.ssrc = ssrc
         self.clockRate = clockRate == 0 ? 90_000 : clockRate
         stats = InboundRtpFigures(ssrc: ssrc)
+        remoteOutbound = RemoteOutboundRtpFigures(ssrc: ssrc)
     }
 
     /// Whether any packet was counted.
@@ -103,6 +106,13 @@ public struct RtpReceiveStatistics: Sendable {
     /// Remembers an SR from this source (its 64-bit NTP timestamp) arriving at `now`.
     public mutating func receivedSenderReport(ntpTimestamp: UInt64, now: UInt64) {
         lastSenderReport = (RtpClock.compactNtp(ntpTimestamp), now)
+    }
+
+    /// Remembers an SR from this source arriving at `now`: its NTP timestamp for LSR/DLSR, and
+    /// its counts for ``remoteOutbound``.
+    public mutating func receivedSenderReport(_ report: RtcpSenderReport, now: UInt64) {
+        receivedSenderReport(ntpTimestamp: report.ntpTimestamp, now: now)
+        remoteOutbound.record(report)
     }
 
     /// The report block for our next RR or SR, closing the loss interval (A.3); nil before any

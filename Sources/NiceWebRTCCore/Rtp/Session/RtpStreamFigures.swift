@@ -75,3 +75,45 @@ public struct RemoteInboundRtpFigures: Sendable, Hashable {
     /// Empty statistics for `ssrc`.
     public init(ssrc: UInt32) { self.ssrc = ssrc }
 }
+
+/// W3C `RTCRemoteOutboundRtpStreamStats`: what the peer's sender reports say about one of the
+/// sources we receive.
+public struct RemoteOutboundRtpFigures: Sendable, Hashable {
+    /// The peer's source the reports are about.
+    public var ssrc: UInt32
+    /// The last SR's NTP timestamp as milliseconds since 1970 (the peer's clock); nil before one.
+    public var remoteTimestamp: Double?
+    /// Packets the peer says it sent (the SR packet count, its 32-bit wraps unwrapped).
+    public var packetsSent: UInt64 = 0
+    /// Payload bytes the peer says it sent (the SR octet count, its 32-bit wraps unwrapped).
+    public var bytesSent: UInt64 = 0
+    /// Sender reports about this source that arrived.
+    public var reportsSent: UInt64 = 0
+
+    /// Empty statistics for `ssrc`.
+    public init(ssrc: UInt32) { self.ssrc = ssrc }
+
+    /// Seconds between the NTP era (1900) and the Unix epoch (1970).
+    public static let ntpToUnixSeconds: UInt64 = 2_208_988_800
+
+    /// Counts one SR from this source: its NTP timestamp, packet and octet counts.
+    public mutating func record(_ report: RtcpSenderReport) {
+        reportsSent &+= 1
+        let seconds = Double(report.ntpTimestamp >> 32) - Double(Self.ntpToUnixSeconds)
+        let fraction = Double(report.ntpTimestamp & 0xFFFF_FFFF) / 4_294_967_296
+        remoteTimestamp = (seconds + fraction) * 1_000
+        packetsSent = Self.unwrap(report.packetCount, after: packetsSent, first: reportsSent == 1)
+        bytesSent = Self.unwrap(report.octetCount, after: bytesSent, first: reportsSent == 1)
+    }
+
+    /// `count` extended to 64 bits next to `previous`: a count below the previous low 32 bits
+    /// by more than half the range wrapped; a smaller step back (a reordered SR) is taken as it is.
+    static func unwrap(_ count: UInt32, after previous: UInt64, first: Bool) -> UInt64 {
+        if first { return UInt64(count) }
+        let high = previous & ~0xFFFF_FFFF
+        let low = UInt32(truncatingIfNeeded: previous)
+        if count < low, low - count > 0x8000_0000 { return (high &+ (1 << 32)) | UInt64(count) }
+        if count > low, count - low > 0x8000_0000, high > 0 { return (high &- (1 << 32)) | UInt64(count) }
+        return high | UInt64(count)
+    }
+}
