@@ -29,4 +29,39 @@ struct MediaTransportWideCcTests {
         #expect(await eventually { engineA.counters.transportCcFeedbackReceived == engineB.counters.transportCcFeedbackSent })
         await p.close()
     }
+
+    @Test("A NACK retransmission carries a new transport-wide sequence number, not the original's", .timeLimit(.minutes(1)))
+    func retransmissionGetsNewSequence() async throws {
+        let p = try await MediaRtcpTests.Pair.make()
+        let engineB = try #require(p.b.core.media.engine)
+        let id = try #require(engineB.state.withLock { $0.transportCc.extensionId })
+        // Loss on the wire, chosen by the writer's index (the timestamp is i × 3000); the
+        // dropped packets took their transport-wide numbers with them.
+        let dropped: Set<UInt32> = [5, 17, 18, 40]
+        p.a.core.media.setOutboundFilter { !dropped.contains($0.timestamp / 3000) }
+        var progress = p.reader.progress.makeAsyncIterator()
+        let total = 60
+        for i in 0..<total { p.video.write(serverPacket(i)) }
+        #expect(await p.reader.wait(for: total, &progress))
+        let got = p.reader.peek(total)
+        func sequence(_ packet: RtpPacket) -> UInt16? {
+            packet.extensionValue(id: id).map { UInt16($0[0]) << 8 | UInt16($0[1]) }
+        }
+        let first = try #require(got.first { $0.timestamp == 0 }.flatMap(sequence))
+        for packet in got {
+            let index = packet.timestamp / 3000
+            let offset = try #require(sequence(packet)) &- first
+            if dropped.contains(index) {
+                // Sent again after the 60 originals: a number none of them had.
+                #expect(offset >= UInt16(total) && offset < 1_000, "packet \(index): offset \(offset)")
+            } else {
+                #expect(offset == UInt16(index), "packet \(index): offset \(offset)")
+            }
+        }
+        #expect(Set(got.compactMap(sequence)).count == total)
+        // B recorded each transmission that arrived under its own number.
+        let recorded = engineB.state.withLock { $0.transportCc.recorder.counters.recorded }
+        #expect(recorded >= UInt64(total), "\(recorded)")
+        await p.close()
+    }
 }

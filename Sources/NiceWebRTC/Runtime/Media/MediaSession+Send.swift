@@ -77,10 +77,33 @@ extension MediaSession {
         }
     }
 
-    /// Sends an already-built RTP packet as is (for the RTCP engine's NACK answers: a seam).
+    /// Sends an already-built RTP packet again (the RTCP engine's NACK answers: a seam): as it
+    /// was stored, except that a packet carrying the transport-wide-cc extension gets the next
+    /// transport-wide sequence number, as libwebrtc and Pion do, so the peer's feedback reports
+    /// each transmission on its own.
     func sendRaw(rtp bytes: [UInt8]) throws(SrtpError) {
         guard let srtp else { throw SrtpError(.notReady, reason: "no media session keyed") }
-        try srtp.sendRtp(bytes)
+        try srtp.sendRtp(withNewTransportSequence(bytes))
+    }
+
+    /// `bytes` with the next transport-wide sequence number in place of the one it carries, when
+    /// its SSRC is one of our senders with the extension negotiated; otherwise `bytes` unchanged.
+    func withNewTransportSequence(_ bytes: [UInt8]) -> [UInt8] {
+        guard var packet = try? RtpPacket(parsing: bytes) else { return bytes }
+        return state.withLock { s in
+            guard let id = s.bindings.values.first(where: { $0.ssrc == packet.ssrc && $0.send != nil })?.send?.transportCcExtensionId,
+                packet.extensionValue(id: id) != nil
+            else { return bytes }
+            let sequence = s.transportSequence
+            do throws(RtpError) {
+                try packet.setExtension(id: id, value: [UInt8(sequence >> 8), UInt8(truncatingIfNeeded: sequence)])
+                let out = try packet.serialized()
+                s.transportSequence &+= 1
+                return out
+            } catch {
+                return bytes
+            }
+        }
     }
 
     /// Sends an RTCP compound as is (for the RTCP engine's SR/RR/NACK: a seam).
