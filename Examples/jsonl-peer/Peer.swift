@@ -129,7 +129,7 @@ package final class Peer: Sendable {
         // The stop flag ends the sender at its next message, and closing the connection (its
         // association aborts) wakes a waiting `write`, which then throws.
         stopSending.set()
-        let (d, c) = (connection.dtlsTransport.counters, connection.sctp.counters)
+        let (d, c) = (connection.dtlsTransport.counters, connection.sctpTransport.counters)
         logger.info("""
             counters: SCTP \(c.messagesSent) messages sent, \(c.messagesReceived) received, \(c.packetsSent) packets sent, \
             \(c.packetsReceived) received, \(c.watchdogResends) watchdog resends; DTLS \(d.datagramsSent) datagrams sent, \(d.sendFailures) send failures, \
@@ -199,7 +199,7 @@ package final class Peer: Sendable {
             }
         }
         // The SCTP transport's state handler is the application's (it runs on `queue`).
-        connection.sctp.stateHandler = { s in self.logger.info("SCTP \(s.rawValue)") }
+        connection.sctpTransport.stateHandler = { s in self.logger.info("SCTP \(s.rawValue)") }
     }
 
     /// A local candidate: a `cand` line with its mid, `eoc` at the end of the round (W3C's nil;

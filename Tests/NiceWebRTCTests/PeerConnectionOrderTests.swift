@@ -27,7 +27,7 @@ struct PeerConnectionOrderTests {
         let log = Log()
         for (name, pc) in [("A", a), ("B", b)] {
             pc.connectionStateHandler = { state in log.add("\(name).connection \(state)") }
-            pc.sctp.stateHandler = { [weak pc] state in
+            pc.sctpTransport.stateHandler = { [weak pc] state in
                 guard state == .connected else { return }
                 // The property too: connectionState is already connected when SCTP is.
                 log.add("\(name).sctp connected (connectionState \(pc?.connectionState.rawValue ?? "gone"))")
@@ -50,7 +50,7 @@ struct PeerConnectionOrderTests {
         #expect(opened == true, "pair \(index): the incoming channel did not open")
         for pc in [a, b] {
             let connected = await withDeadline(.seconds(60)) {
-                await pc.sctp.stateChanges().first { $0 == .connected } != nil
+                await pc.sctpTransport.stateChanges().first { $0 == .connected } != nil
             }
             #expect(connected == true, "pair \(index): SCTP did not connect")
         }

@@ -128,7 +128,14 @@ public final class PeerConnection: Sendable {
     /// get nothing (SCTP owns the plaintext). Its streams may be read.
     public var dtlsTransport: DtlsTransport { core.dtls }
 
-    /// The SCTP transport (W3C `sctp`), to read: its state, ``SctpTransport/maxMessageSize``,
+    /// W3C `sctp`: the SCTP transport once a description exchange negotiated a data section
+    /// (`a=sctp-port`), nil before that and for as long as the session is media only (a WHIP
+    /// ingest, say). It is ``sctpTransport``, which is there from the start.
+    public var sctp: SctpTransport? { core.sctpNegotiated ? core.sctp : nil }
+
+    /// The SCTP transport the connection will use for its data section, there from the start
+    /// (``sctp`` is W3C's view: nil until a data section was negotiated), so its handlers can be
+    /// set before negotiating. To read: its state, ``SctpTransport/maxMessageSize``,
     /// ``SctpTransport/maxChannels`` and ``SctpTransport/counters``. The connection drives it: do
     /// not close or signal it directly; create channels with ``createDataChannel(_:options:)``.
     ///
@@ -136,7 +143,7 @@ public final class PeerConnection: Sendable {
     /// ``dataChannelHandler`` instead); `stateHandler` (W3C `RTCSctpTransport.onstatechange`) is
     /// the application's and runs on ``Configuration/queue``, as the channels' handlers do. Its
     /// streams may be read (``incomingDataChannels()`` is the same as the connection's).
-    public var sctp: SctpTransport { core.sctp }
+    public var sctpTransport: SctpTransport { core.sctp }
 
     // MARK: Close
 

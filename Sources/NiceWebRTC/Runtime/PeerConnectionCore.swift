@@ -52,6 +52,8 @@ final class PeerConnectionCore: Sendable {
         var createdChannel = false
         /// `negotiationneeded` fired and the negotiation it asked for has not completed.
         var negotiationNeededFired = false
+        /// A data section was negotiated and SCTP given the peer's port (W3C `sctp` is set).
+        var sctpNegotiated = false
     }
 
     /// Remote candidates kept before the remote description, at most.
@@ -215,6 +217,8 @@ final class PeerConnectionCore: Sendable {
     // MARK: Signalling (caller's thread, one at a time)
 
     var signalingState: SignalingState { state.withLock { $0.negotiation.signalingState } }
+    /// Whether a data section was negotiated (W3C `sctp` non-null).
+    var sctpNegotiated: Bool { state.withLock { $0.sctpNegotiated } }
 
     func negotiation<R>(_ read: (Negotiation) -> R) -> R {
         state.withLock { read($0.negotiation) }
@@ -396,6 +400,7 @@ final class PeerConnectionCore: Sendable {
             case .startSctp(let port, let maxMessageSize):
                 do throws(DataChannelError) {
                     try sctp.setRemoteParameters(SctpParameters(port: port, maxMessageSize: maxMessageSize))
+                    state.withLock { $0.sctpNegotiated = true }
                 } catch {
                     throw PeerConnectionError(.operationError, field: "a=sctp-port", reason: "SCTP: \(error.reason)")
                 }

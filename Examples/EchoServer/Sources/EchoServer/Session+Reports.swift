@@ -40,7 +40,7 @@ extension Session {
                     }
                 }
                 group.addTask {
-                    for await change in connection.sctp.stateChanges() {
+                    for await change in connection.sctpTransport.stateChanges() {
                         self.logger.info("SCTP \(change.rawValue)")
                         self.reportState(.sctp, change.rawValue)
                     }

@@ -239,7 +239,7 @@ final class Session: Sendable {
         // finished them); cancelling them as well ends an echo blocked on a channel at once.
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
-        let c = connection.sctp.counters
+        let c = connection.sctpTransport.counters
         let e = echoed.value
         logger.info("""
             session ended (\(reason)) after \(t) ms: echoed \(e.messages) messages (\(e.bytes) bytes); \
