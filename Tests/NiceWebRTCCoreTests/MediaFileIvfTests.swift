@@ -30,7 +30,9 @@ struct MediaFileIvfTests {
         for frame in frames { try writer.write(frame.bytes, timestamp: frame.timestamp) }
         writer.finish()
         var reader = try IvfReader(bytes: writer.output)
-        #expect(reader.header == IvfHeader(fourcc: "H264", width: 1280, height: 720, timebaseDenominator: 90_000, frameCount: 50))
+        // ffmpeg's length: 50 frames × 3000 (the mean interval) at 90 kHz.
+        #expect(writer.headerLength == 150_000)
+        #expect(reader.header == IvfHeader(fourcc: "H264", width: 1280, height: 720, timebaseDenominator: 90_000, frameCount: 150_000))
         #expect(try reader.readAll() == frames)
         // Streaming: the header taken first, the count stays as given.
         var streaming = try IvfWriter(header: IvfHeader(width: 2, height: 2))
@@ -41,6 +43,32 @@ struct MediaFileIvfTests {
         var again = try IvfReader(bytes: bytes)
         let readBack = try again.readAll()
         #expect(again.header.frameCount == 0 && readBack == [IvfFrame(bytes: [1, 2, 3], timestamp: 7)])
+    }
+
+    @Test("the header's length: libvpx's frame count at a frame-period timebase, ffmpeg's units at any")
+    func headerLength() throws {
+        // 1/30 with timestamps 0, 1, 2, …: the frame count, as libvpx writes it.
+        var perFrame = try IvfWriter(header: IvfHeader(width: 2, height: 2))
+        for i in 0..<60 { try perFrame.write([0x10, 0x02, 0x00], timestamp: UInt64(i)) }
+        perFrame.finish()
+        #expect(perFrame.headerLength == 60 && Array(perFrame.output[24..<32]) == [60, 0, 0, 0, 0, 0, 0, 0])
+        // 1 ms timestamps with jitter (33, 34, 33 ms …): frames × the mean interval.
+        var millis = try IvfWriter(header: IvfHeader(width: 2, height: 2, timebaseDenominator: 1_000))
+        for t: UInt64 in [100, 133, 167, 200] { try millis.write([1], timestamp: t) }
+        #expect(millis.headerLength == 133)
+        // One frame, none, or timestamps that go back: the frame count.
+        var one = try IvfWriter(header: IvfHeader(width: 2, height: 2, timebaseDenominator: 90_000))
+        #expect(one.headerLength == 0)
+        try one.write([1], timestamp: 9_000)
+        #expect(one.headerLength == 1)
+        try one.write([1], timestamp: 3_000)
+        #expect(one.headerLength == 2)
+        // A span whose product overflows 64 bits saturates.
+        var huge = try IvfWriter(header: IvfHeader(width: 2, height: 2))
+        try huge.write([1], timestamp: 0)
+        try huge.write([1], timestamp: UInt64.max)
+        try huge.write([1], timestamp: UInt64.max)
+        #expect(huge.headerLength == UInt32.max)
     }
 
     @Test("a header size above 32 is skipped", arguments: [32, 40, 64])

@@ -106,6 +106,11 @@ struct MediaFileToolTests {
         let videoInfo = try #require(try MediaTools.run(ffprobe, probe + [video.path]))
         #expect(videoInfo.contains("codec_name=vp8") && videoInfo.contains("width=160") && videoInfo.contains("height=120"), "\(videoInfo)")
         #expect(videoInfo.contains("nb_read_frames=\(frames.count)"), "\(videoInfo)")
+        // ffmpeg's demuxer reads bytes 24–27 as the length in timebase units: 30 frames at
+        // 3000/90000 s are 1 s (the frame count there would say 0.000333 s).
+        let duration = try #require(try MediaTools.run(ffprobe, ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", video.path]))
+        let seconds = try #require(Double(duration.trimmingCharacters(in: .whitespacesAndNewlines)), "\(duration)")
+        #expect(abs(seconds - Double(frames.count) / 30) < 0.001, "\(duration) for \(frames.count) frames")
         let audioInfo = try #require(try MediaTools.run(ffprobe, probe + [audio.path]))
         #expect(audioInfo.contains("codec_name=opus") && audioInfo.contains("sample_rate=48000") && audioInfo.contains("channels=2"), "\(audioInfo)")
         #expect(audioInfo.contains("nb_read_frames=\(packets.count)"), "\(audioInfo)")

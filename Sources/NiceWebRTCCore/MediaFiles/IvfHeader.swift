@@ -4,7 +4,7 @@
 /// 0  "DKIF"           4  version (0), 16-bit   6  header size (32), 16-bit
 /// 8  fourcc (VP80)   12  width, 16-bit        14  height, 16-bit
 /// 16 timebase denominator, 32-bit             20  timebase numerator, 32-bit
-/// 24 frame count, 32-bit                      28  unused
+/// 24 frame count / length, 32-bit             28  unused
 /// ```
 /// Every field is little-endian. Each frame follows as a 12-byte header (32-bit size, 64-bit
 /// timestamp in timebase units) and its bytes.
@@ -26,8 +26,12 @@ public struct IvfHeader: Sendable, Hashable {
     /// The timebase denominator (ffmpeg writes the frame rate with a numerator of 1; libvpx
     /// writes 30/1 or 1000/1).
     public var timebaseDenominator: UInt32
-    /// The frame count the header states (writers patch it at the end; a file cut short, or
-    /// written as a stream, may say 0): a reader does not rely on it.
+    /// Bytes 24–27 as the header states them (writers patch them at the end; a file cut short,
+    /// or written as a stream, may say 0): a reader does not rely on them. libvpx writes the
+    /// frame count there; ffmpeg's muxer writes, and its demuxer reads, the stream's length in
+    /// timebase units (frames × the mean frame interval), which is the same number when the
+    /// timebase is the frame period (1/30 for 30 fps). ``IvfWriter/finish()`` writes ffmpeg's
+    /// length, so ffprobe gets the duration right at any timebase (90 kHz, as RTP has it).
     public var frameCount: UInt32
     /// The header size the file states (32; a reader skips any extra bytes).
     public var headerSize: UInt16

@@ -3,12 +3,13 @@
 /// ```swift
 /// var writer = try IvfWriter(header: IvfHeader(width: 640, height: 360, timebaseDenominator: 90_000))
 /// for await frame in track.frames() { try writer.write(frame.bytes, timestamp: UInt64(frame.timestamp)) }
-/// writer.finish()                         // the header's frame count
+/// writer.finish()                         // the header's length (see IvfHeader.frameCount)
 /// try Data(writer.output).write(to: url)
 /// ```
 ///
 /// For a long recording, ``takeOutput()`` hands over what is written so far (append it to the
-/// file); ``finish()`` can then no longer patch the frame count (a reader does not rely on it).
+/// file); ``finish()`` can then no longer patch the header's length (a reader does not rely
+/// on it).
 public struct IvfWriter: Sendable {
     /// The header as given (its ``IvfHeader/frameCount`` is patched by ``finish()``).
     public private(set) var header: IvfHeader
@@ -17,6 +18,8 @@ public struct IvfWriter: Sendable {
     /// The bytes written and not yet taken.
     public private(set) var output: [UInt8]
     private var headerTaken = false
+    private var firstTimestamp: UInt64?
+    private var lastTimestamp: UInt64 = 0
 
     /// Starts a file with `header`.
     ///
@@ -39,11 +42,25 @@ public struct IvfWriter: Sendable {
         LittleEndian.append(timestamp, 8, to: &output)
         output.append(contentsOf: frame)
         frameCount += 1
+        if firstTimestamp == nil { firstTimestamp = timestamp }
+        lastTimestamp = timestamp
     }
 
-    /// Sets the header's frame count to the frames written, if the header was not taken yet.
+    /// The length ``finish()`` writes in bytes 24–27: as ffmpeg's IVF muxer has it, the frames
+    /// written × their mean interval in timebase units (what ffmpeg's demuxer reads as the
+    /// stream's duration; libvpx's frame count when the timebase is the frame period); the
+    /// frame count itself for fewer than two frames or timestamps that do not increase.
+    public var headerLength: UInt32 {
+        guard frameCount > 1, let first = firstTimestamp, lastTimestamp > first else { return UInt32(clamping: frameCount) }
+        let span = lastTimestamp - first
+        let (product, overflow) = span.multipliedReportingOverflow(by: UInt64(frameCount))
+        guard !overflow else { return UInt32.max }
+        return UInt32(clamping: product / UInt64(frameCount - 1))
+    }
+
+    /// Sets the header's length (``headerLength``) if the header was not taken yet.
     public mutating func finish() {
-        header.frameCount = UInt32(clamping: frameCount)
+        header.frameCount = headerLength
         guard !headerTaken, output.count >= IvfHeader.size else { return }
         var count: [UInt8] = []
         LittleEndian.append(UInt64(header.frameCount), 4, to: &count)
