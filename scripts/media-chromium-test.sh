@@ -8,7 +8,9 @@
 # Runs (media time --duration S, default 10; test media made with ffmpeg in a temporary folder):
 #   1 Chromium (offer) sends its fake camera + microphone → media-peer (answer): media-peer finds
 #     every depacketized VP8 frame complete, asks for a keyframe at 4 s (--pli-at) and gets one,
-#     and Opus arrives at ~50 packets/s; Chromium's outbound-rtp shows the PLI and a second keyframe
+#     and Opus arrives at ~50 packets/s; Chromium's outbound-rtp shows the PLI and a second keyframe;
+#     media-peer records the camera and microphone (--record: video.ivf, audio.ogg) and the bridge
+#     has ffprobe open both and count as many frames and packets as media-peer recorded
 #   2 the same with media-peer offering
 #   7 as 1 with H.264 put first by Chromium (setCodecPreferences; Debian's Chromium encodes it
 #     with OpenH264): media-peer's H.264 depacketizer (FU-A, STAP-A) finds every frame complete
@@ -260,7 +262,7 @@ FILES="--send-video $TMP/video.ivf --send-audio $TMP/audio.ogg"
 LOSSY="--allow-loss"   # the bridge: no `incomplete` 0 demand over the lossy link
 started=$(date +%s)
 run 1 "chromium --offer fake camera+mic → media-peer --answer (PLI at 4 s)" 0 sends 1 \
-    "$CH --offer --send-video --send-audio" "$MP --answer $RECV"
+    "$CH --offer --send-video --send-audio" "$MP --answer $RECV --record $TMP/recording-1"
 run 2 "media-peer --offer ← chromium --answer fake camera+mic (PLI at 4 s)" 0 sends 1 \
     "$MP --offer $RECV" "$CH --answer --send-video --send-audio"
 run 3 "media-peer --offer IVF+Ogg → chromium --answer" 0 receives 1 \
