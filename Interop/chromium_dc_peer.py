@@ -34,114 +34,16 @@ import json
 import os
 import queue
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-STARTED = time.time()
-
-
-def log(msg):
-    print(f"[{time.time() - STARTED:8.3f}] {msg}", file=sys.stderr, flush=True)
-
-
-def write(obj):
-    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
-
-
-class WebDriver:
-    """The few W3C WebDriver commands this program needs, over urllib."""
-
-    def __init__(self, base):
-        self.base = base
-        self.session = None
-
-    def call(self, method, path, body=None, timeout=30):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                v = json.loads(r.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            raise RuntimeError(f"WebDriver {method} {path}: HTTP {e.code}: {e.read()[:500]!r}") from None
-        return v.get("value")
-
-    def start(self, binary, args):
-        caps = {"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": binary, "args": args},
-            "timeouts": {"script": 30000, "pageLoad": 15000},
-        }}}
-        v = self.call("POST", "/session", caps, timeout=60)
-        self.session = v["sessionId"]
-        return v.get("capabilities", {})
-
-    def s(self, path):
-        return f"/session/{self.session}{path}"
-
-    def get(self, url):
-        self.call("POST", self.s("/url"), {"url": url})
-
-    def execute(self, script, *args):
-        return self.call("POST", self.s("/execute/sync"), {"script": script, "args": list(args)})
-
-    def execute_async(self, expr, *args, timeout=30):
-        """Runs `expr` (an expression yielding a promise; args as arguments[0..]) and returns its value."""
-        script = ("const done = arguments[arguments.length - 1];"
-                  f"Promise.resolve().then(() => {expr}).then(done, (e) => done({{error: String(e && e.stack || e)}}));")
-        return self.call("POST", self.s("/execute/async"), {"script": script, "args": list(args)}, timeout=timeout + 5)
-
-    def quit(self):
-        if self.session:
-            try:
-                self.call("DELETE", self.s(""), timeout=10)
-            finally:
-                self.session = None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_status(base, deadline):
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/status", timeout=1) as r:
-                if json.loads(r.read())["value"].get("ready"):
-                    return True
-        except Exception:
-            pass
-        time.sleep(0.05)
-    return False
-
-
-def descendants(pid):
-    children = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
-    out, todo = [], [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
-    return out
+sys.path.insert(0, HERE)
+from browser_driver import (WebDriver, chromium_flags, feed_page, log, page_line,  # noqa: E402
+                            read_jsonl, report_pair, start_chromedriver, stop_chromedriver, write,
+                            write_closed, wait_status)
 
 
 def main():
@@ -171,46 +73,21 @@ def main():
         log("STUN/TURN options are not supported by this peer; ignored")
 
     tmp = tempfile.mkdtemp(prefix="chromium-dc-peer-")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    dlog = open(os.path.join(tmp, "chromedriver.log"), "ab")
-    env = dict(os.environ)
-    driver_proc = subprocess.Popen(
-        [a.chromedriver, f"--port={port}", "--allowed-ips=127.0.0.1"],
-        stdout=dlog, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    driver_proc, base = start_chromedriver(a.chromedriver, tmp, env=dict(os.environ))
     drv = WebDriver(base)
     inbox = queue.Queue()
     closing = threading.Event()
 
     def read_stdin():
-        for line in sys.stdin:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                m = json.loads(line)
-            except ValueError:
-                log(f"stdin: not JSON: {line[:200]!r}")
-                continue
-            if m.get("t") == "close":
-                closing.set()
-                return
+        for m in read_jsonl():
             inbox.put(m)
-        closing.set()  # EOF
+        closing.set()  # close or EOF
 
     rc = 0
     try:
         if not wait_status(base, time.monotonic() + 15):
             raise RuntimeError("chromedriver did not come up in 15 s")
-        flags = ["--headless=new", "--no-sandbox", f"--user-data-dir={os.path.join(tmp, 'profile')}",
-                 "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-default-apps", "--disable-extensions",
-                 # a hidden, unfocused headless page must not get its timers throttled
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                 "--disable-backgrounding-occluded-windows", "--no-proxy-server"]
-        if a.loopback:
-            flags += ["--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns"]
+        flags = chromium_flags(tmp, a.loopback)
         if a.chrome_log:
             flags += ["--enable-logging", "--v=0"]
             if a.chrome_vmodule:
@@ -239,9 +116,7 @@ def main():
             for line in r["log"]:
                 log(f"page: {line}")
             for m in r["out"]:
-                if m.get("t") == "state":
-                    m["ms"] = int(m["ms"] - STARTED * 1000)
-                write(m)
+                page_line(m)
             got = (r["got"], r["gotBytes"])
             t = time.monotonic()
             if got != reported and (final or t - last_got_write >= 0.1):
@@ -250,21 +125,10 @@ def main():
             return r
 
         while not closing.is_set():
-            lines = []
-            while True:
-                try:
-                    lines.append(inbox.get_nowait())
-                except queue.Empty:
-                    break
-            if lines:
-                drv.execute("return window.peer.input(arguments[0]);", lines)
+            feed_page(drv, inbox)
             r = poll()
             if not pair_done:
-                p = drv.execute_async("window.peer.pair()", timeout=5)
-                if p and p.get("local"):
-                    write({"t": "pair", "local": p["local"], "remote": p["remote"]})
-                    log(f"selected pair {p}")
-                    pair_done = True
+                pair_done = report_pair(drv)
             if time.monotonic() - last_progress >= 1.0:
                 last_progress = time.monotonic()
                 w = drv.execute_async("window.peer.wire()", timeout=5) or {}
@@ -289,26 +153,9 @@ def main():
         log(f"error: {type(e).__name__}: {e}")
         rc = 1
     finally:
-        try:
-            drv.quit()
-        except Exception as e:
-            log(f"quit failed: {e}")
-        # chromedriver and whatever it left (chromium and its helpers): ours, ended by pid
-        left = descendants(driver_proc.pid)
-        if driver_proc.poll() is None:
-            driver_proc.terminate()
-            try:
-                driver_proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                driver_proc.kill()
-                driver_proc.wait(timeout=3)
-        for p in left:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        stop_chromedriver(drv, driver_proc)
         shutil.rmtree(tmp, ignore_errors=True)
-        write({"t": "state", "k": "conn", "s": "closed", "ms": int(time.time() * 1000 - STARTED * 1000)})
+        write_closed()
     return rc
 
 

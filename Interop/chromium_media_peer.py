@@ -54,8 +54,6 @@ import json
 import os
 import queue
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -63,19 +61,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from chromium_dc_peer import WebDriver, descendants, free_port, wait_status  # noqa: E402
+from browser_driver import (WebDriver, chromium_flags, feed_page, log, page_line, read_jsonl,  # noqa: E402
+                            report_pair, start_chromedriver, stop_chromedriver, wait_status, write,
+                            write_closed)
 
-STARTED = time.time()
 PAGE = b"<!doctype html><meta charset=utf-8><title>chromium media peer</title><body></body>"
-
-
-def log(msg):
-    print(f"[{time.time() - STARTED:8.3f}] {msg}", file=sys.stderr, flush=True)
-
-
-def write(obj):
-    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
 
 
 def serve_page():
@@ -138,29 +128,14 @@ def main():
         log("--record ignored: a page does not get the encoded frames")
 
     tmp = tempfile.mkdtemp(prefix="chromium-media-peer-")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    dlog = open(os.path.join(tmp, "chromedriver.log"), "ab")
-    driver_proc = subprocess.Popen(
-        [a.chromedriver, f"--port={port}", "--allowed-ips=127.0.0.1"],
-        stdout=dlog, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    driver_proc, base = start_chromedriver(a.chromedriver, tmp)
     drv = WebDriver(base)
     page_srv, page_url = serve_page()
     inbox = queue.Queue()
     closing = threading.Event()
 
     def read_stdin():
-        for line in sys.stdin:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                m = json.loads(line)
-            except ValueError:
-                log(f"stdin: not JSON: {line[:200]!r}")
-                continue
-            if m.get("t") == "close":
-                break
+        for m in read_jsonl():
             if m.get("t") in ("sdp", "cand", "eoc"):
                 inbox.put(m)
         closing.set()  # close or EOF
@@ -170,16 +145,9 @@ def main():
     try:
         if not wait_status(base, time.monotonic() + 15):
             raise RuntimeError("chromedriver did not come up in 15 s")
-        flags = ["--headless=new", "--no-sandbox", f"--user-data-dir={os.path.join(tmp, 'profile')}",
-                 "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-default-apps", "--disable-extensions",
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                 "--disable-backgrounding-occluded-windows", "--no-proxy-server",
-                 f"--use-fake-device-for-media-stream=fps={a.fps}", "--use-fake-ui-for-media-stream",
-                 "--autoplay-policy=no-user-gesture-required"]
-        if a.loopback:
-            flags += ["--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns"]
+        flags = chromium_flags(tmp, a.loopback, extra=[
+            f"--use-fake-device-for-media-stream=fps={a.fps}", "--use-fake-ui-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required"])
         if a.chrome_log:
             flags += ["--enable-logging", "--v=0", f"--log-file={a.chrome_log}"]
         caps = drv.start(a.chromium, flags)
@@ -216,9 +184,7 @@ def main():
             for line in r["log"]:
                 log(f"page: {line}")
             for m in r["out"]:
-                if m.get("t") == "state":
-                    m["ms"] = int(m["ms"] - STARTED * 1000)
-                write(m)
+                page_line(m)
             got = (r["got"], r["gotBytes"])
             if got != reported_got:
                 write({"t": "got", "n": got[0], "bytes": got[1]})
@@ -254,21 +220,10 @@ def main():
             return m
 
         while not closing.is_set():
-            lines = []
-            while True:
-                try:
-                    lines.append(inbox.get_nowait())
-                except queue.Empty:
-                    break
-            if lines:
-                drv.execute("return window.peer.input(arguments[0]);", lines)
+            feed_page(drv, inbox)
             poll()
             if not pair_done:
-                p = drv.execute_async("window.peer.pair()", timeout=5)
-                if p and p.get("local"):
-                    write({"t": "pair", "local": p["local"], "remote": p["remote"]})
-                    log(f"selected pair {p}")
-                    pair_done = True
+                pair_done = report_pair(drv)
             t = time.monotonic()
             if t >= next_media:
                 next_media = t + 1.0
@@ -308,26 +263,10 @@ def main():
         log(f"error: {type(e).__name__}: {e}")
         rc = 1
     finally:
-        try:
-            drv.quit()
-        except Exception as e:
-            log(f"quit failed: {e}")
-        left = descendants(driver_proc.pid)
-        if driver_proc.poll() is None:
-            driver_proc.terminate()
-            try:
-                driver_proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                driver_proc.kill()
-                driver_proc.wait(timeout=3)
-        for p in left:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        stop_chromedriver(drv, driver_proc)
         page_srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-        write({"t": "state", "k": "conn", "s": "closed", "ms": int(time.time() * 1000 - STARTED * 1000)})
+        write_closed()
     return rc
 
 

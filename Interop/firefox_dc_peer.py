@@ -49,7 +49,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-STARTED = time.time()
+sys.path.insert(0, HERE)
+from browser_driver import STARTED, log, read_jsonl  # noqa: E402
 
 # A fresh profile that talks to nothing but the page's server. Values are JSON (user.js syntax).
 PREFS = {
@@ -169,10 +170,6 @@ PREFS = {
     "dom.timeout.enable_budget_timer_throttling": False,
     "browser.tabs.remote.separateFileUriProcess": False,
 }
-
-
-def log(msg):
-    print(f"[{time.time() - STARTED:8.3f}] {msg}", file=sys.stderr, flush=True)
 
 
 _write_lock = threading.Lock()
@@ -368,17 +365,7 @@ def main():
     url = f"http://127.0.0.1:{port}/"
 
     def read_stdin():
-        for line in sys.stdin:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                m = json.loads(line)
-            except ValueError:
-                log(f"stdin: not JSON: {line[:200]!r}")
-                continue
-            if m.get("t") == "close":
-                break
+        for m in read_jsonl():
             page.inbox.put(m)
         page.closing.set()  # close or EOF
 
