@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 STARTED = time.time()
 
 
@@ -158,6 +159,13 @@ def chromium_flags(tmp, loopback, extra=()):
     return flags
 
 
+def install_page(drv, script):
+    """Runs Interop/browser_peer_signaling.js, then Interop/<script>, in the current page."""
+    for name in ("browser_peer_signaling.js", script):
+        with open(os.path.join(HERE, name)) as f:
+            drv.execute(f.read())
+
+
 def drain(inbox):
     """Everything queued in inbox now, in order."""
     lines = []
@@ -190,6 +198,17 @@ def page_line(m):
     if m.get("t") == "state":
         m["ms"] = int(m["ms"] - STARTED * 1000)
     write(m)
+
+
+def take_page(drv):
+    """window.peer.take(): the page's log lines go to stderr, its messages to stdout (page_line);
+    returns what it said (with its counters)."""
+    r = drv.execute("return window.peer.take();")
+    for line in r["log"]:
+        log(f"page: {line}")
+    for m in r["out"]:
+        page_line(m)
+    return r
 
 
 def stop_chromedriver(drv, driver_proc):

@@ -41,7 +41,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from browser_driver import (WebDriver, chromium_flags, feed_page, log, page_line,  # noqa: E402
+from browser_driver import (WebDriver, chromium_flags, feed_page, install_page, log, take_page,  # noqa: E402
                             read_jsonl, report_pair, start_chromedriver, stop_chromedriver, write,
                             write_closed, wait_status)
 
@@ -97,8 +97,7 @@ def main():
         log(f"{caps.get('browserName')} {caps.get('browserVersion')} via chromedriver on {base} "
             f"({'loopback, mDNS off' if a.loopback else 'WebRTC defaults, mDNS on'})")
         drv.get("about:blank")
-        with open(os.path.join(HERE, "chromium_dc_peer.js")) as f:
-            drv.execute(f.read())
+        install_page(drv, "chromium_dc_peer.js")
         opts = {"count": a.count, "size": a.size, "text": a.text, "label": a.label,
                 "unordered": a.unordered, "maxRetransmits": a.max_retransmits,
                 "restartAfter": a.restart_after}
@@ -112,11 +111,7 @@ def main():
 
         def poll(final=False):
             nonlocal reported, last_got_write
-            r = drv.execute("return window.peer.take();")
-            for line in r["log"]:
-                log(f"page: {line}")
-            for m in r["out"]:
-                page_line(m)
+            r = take_page(drv)
             got = (r["got"], r["gotBytes"])
             t = time.monotonic()
             if got != reported and (final or t - last_got_write >= 0.1):

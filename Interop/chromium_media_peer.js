@@ -1,7 +1,8 @@
 // The page side of Interop/chromium_media_peer.py: one RTCPeerConnection that sends Chromium's
 // fake camera and microphone (--use-fake-device-for-media-stream), receives audio and video, and
-// optionally carries one data channel. Installed into the page by the Python program, which feeds
-// it the remote peer's lines (peer.input) and polls what it has to say (peer.take, peer.media).
+// optionally carries one data channel. Installed into the page (after
+// Interop/browser_peer_signaling.js, its signaling) by the Python program, which feeds it the
+// remote peer's lines (peer.input) and polls what it has to say (peer.take, peer.media).
 // Nothing here talks to anything but the RTCPeerConnection.
 (() => {
   if (window.peer) return;
@@ -114,34 +115,7 @@
     }
   }
 
-  async function addRemoteCandidate(m) {
-    const init = {candidate: m.c};
-    if (m.mid !== undefined && m.mid !== null) init.sdpMid = String(m.mid); else init.sdpMLineIndex = 0;
-    try {
-      await st.pc.addIceCandidate(init);
-    } catch (e) {
-      note(`remote candidate skipped (${e}): ${m.c}`);
-    }
-  }
-
-  async function onRemote(m) {
-    if (m.t === 'sdp') {
-      await st.pc.setRemoteDescription({type: m.type, sdp: m.sdp});
-      st.remoteSet = true;
-      if (m.type === 'offer') {
-        await fitTransceivers();
-        const answer = await st.pc.createAnswer();
-        await st.pc.setLocalDescription(answer);
-        emit({t: 'sdp', type: 'answer', sdp: st.pc.localDescription.sdp});
-      }
-      const q = st.queued; st.queued = [];
-      for (const c of q) await addRemoteCandidate(c);
-    } else if (m.t === 'cand') {
-      if (!st.remoteSet) st.queued.push(m); else await addRemoteCandidate(m);
-    } else if (m.t === 'eoc') {
-      note('remote end of candidates');
-    }
-  }
+  const onRemote = window.peerSignaling.remoteHandler(st, emit, note, fitTransceivers);
 
   let chain = Promise.resolve();
 
@@ -206,17 +180,7 @@
     return true;
   }
 
-  async function pair() {
-    if (!st.pc) return null;
-    const r = await st.pc.getStats();
-    let pairId = null; const byId = {};
-    r.forEach((x) => { byId[x.id] = x; if (x.type === 'transport' && x.selectedCandidatePairId) pairId = x.selectedCandidatePairId; });
-    const p = pairId && byId[pairId];
-    if (!p) return null;
-    const l = byId[p.localCandidateId], rm = byId[p.remoteCandidateId];
-    return {local: l && l.candidateType, remote: rm && rm.candidateType,
-            localAddress: l && `${l.address}:${l.port}`, remoteAddress: rm && `${rm.address}:${rm.port}`};
-  }
+  const pair = () => window.peerSignaling.selectedPair(st.pc);
 
   window.peer = {
     // What this Chromium can send and receive (for the report: H.264 only where the build has it).
@@ -231,13 +195,7 @@
       await getMedia();
       const pc = new RTCPeerConnection();
       st.pc = pc;
-      pc.onicecandidate = (e) => {
-        if (!e.candidate) { emit({t: 'eoc'}); return; }
-        if (!e.candidate.candidate) return;
-        emit({t: 'cand', c: e.candidate.candidate, mid: e.candidate.sdpMid ?? '0'});
-      };
-      pc.oniceconnectionstatechange = () => state('ice', pc.iceConnectionState);
-      pc.onconnectionstatechange = () => state('conn', pc.connectionState);
+      window.peerSignaling.wireLocal(pc, emit, state);
       pc.ondatachannel = (e) => wireChannel(e.channel);
       pc.ontrack = (e) => {
         note(`track ${e.track.kind} mid ${e.transceiver.mid} streams ${e.streams.map((s) => s.id).join(',')}`);

@@ -61,8 +61,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from browser_driver import (WebDriver, chromium_flags, feed_page, log, page_line, read_jsonl,  # noqa: E402
-                            report_pair, start_chromedriver, stop_chromedriver, wait_status, write,
+from browser_driver import (WebDriver, chromium_flags, feed_page, install_page, log, take_page,  # noqa: E402
+                            read_jsonl, report_pair, start_chromedriver, stop_chromedriver, wait_status, write,
                             write_closed)
 
 PAGE = b"<!doctype html><meta charset=utf-8><title>chromium media peer</title><body></body>"
@@ -154,8 +154,7 @@ def main():
         log(f"{caps.get('browserName')} {caps.get('browserVersion')} via chromedriver on {base}, page {page_url} "
             f"({'loopback, mDNS off' if a.loopback else 'WebRTC defaults, mDNS on'})")
         drv.get(page_url)
-        with open(os.path.join(HERE, "chromium_media_peer.js")) as f:
-            drv.execute(f.read())
+        install_page(drv, "chromium_media_peer.js")
         c = drv.execute("return window.peer.capabilities();")
         log(f"codecs: video send {c['video']['send']}")
         log(f"codecs: video receive {c['video']['recv']}")
@@ -180,11 +179,7 @@ def main():
 
         def poll():
             nonlocal reported_got
-            r = drv.execute("return window.peer.take();")
-            for line in r["log"]:
-                log(f"page: {line}")
-            for m in r["out"]:
-                page_line(m)
+            r = take_page(drv)
             got = (r["got"], r["gotBytes"])
             if got != reported_got:
                 write({"t": "got", "n": got[0], "bytes": got[1]})

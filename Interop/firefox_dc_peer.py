@@ -11,12 +11,12 @@ No WebDriver (Debian 12 has no geckodriver): this program serves one page on a f
 --profile TMP http://127.0.0.1:PORT/` on it, with a fresh profile whose user.js turns off
 everything that would reach the internet (telemetry, updates, captive portal, connectivity
 checks, safe browsing, remote settings, prefetch/speculative connections, DoH, push, GMP/OpenH264
-downloads, …). The page runs Interop/chromium_dc_peer.js (one RTCPeerConnection with one data
-channel, WebRTC defaults: no ICE servers, mDNS host candidates) and Interop/firefox_dc_peer.js,
-which long-polls GET /in for the remote peer's lines and POSTs the page's lines (sdp, cand, eoc,
-state), its log and its message counter to /out. This program forwards stdin to /in and /out to
-stdout, writing `got` from the page's counter (at most every 100 ms while it changes, and at
-close) and `pair` once the page sees a selected pair.
+downloads, …). The page runs Interop/browser_peer_signaling.js and Interop/chromium_dc_peer.js
+(one RTCPeerConnection with one data channel, WebRTC defaults: no ICE servers, mDNS host
+candidates) and Interop/firefox_dc_peer.js, which long-polls GET /in for the remote peer's lines
+and POSTs the page's lines (sdp, cand, eoc, state), its log and its message counter to /out.
+This program forwards stdin to /in and /out to stdout, writing `got` from the page's counter (at
+most every 100 ms while it changes, and at close) and `pair` once the page sees a selected pair.
 
 Firefox gathers host candidates only on the interface of its default route when the page has no
 camera/microphone permission, so run it in a network namespace that has one (to a peer
@@ -341,13 +341,16 @@ def main():
     opts = {"count": a.count, "size": a.size, "text": a.text, "label": a.label,
             "unordered": a.unordered, "maxRetransmits": a.max_retransmits}
     page = Page("offer" if a.offer else "answer", opts)
+    with open(os.path.join(HERE, "browser_peer_signaling.js"), "rb") as f:
+        signaling_js = f.read()
     with open(os.path.join(HERE, "chromium_dc_peer.js"), "rb") as f:
         peer_js = f.read()
     with open(os.path.join(HERE, "firefox_dc_peer.js"), "rb") as f:
         driver_js = f.read()
     html = (b"<!doctype html><meta charset=utf-8><title>firefox_dc_peer</title>"
-            b"<script src=/peer.js></script><script src=/driver.js></script>\n")
+            b"<script src=/signaling.js></script><script src=/peer.js></script><script src=/driver.js></script>\n")
     files = {"/": ("text/html; charset=utf-8", html),
+             "/signaling.js": ("text/javascript", signaling_js),
              "/peer.js": ("text/javascript", peer_js),
              "/driver.js": ("text/javascript", driver_js),
              "/favicon.ico": ("image/x-icon", b"")}

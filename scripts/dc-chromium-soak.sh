@@ -40,6 +40,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+. "$ROOT/scripts/browser-netns.sh"
 
 RUNS=200 LOAD=0 COUNT=2000 SIZE=1000 TIMEOUT=60 LOOPBACK=0 KEEP_ALL=0 STOP=0 RESTART_AFTER= CHROMIUM_RESTART_AFTER=
 LOGS=/tmp/dc-chromium-soak-$$
@@ -95,12 +96,7 @@ cleanup() {
     for p in "${LOAD_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${LOAD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     if [ "$made_ns" = 1 ]; then
-        for ns in "$NSWEB" "$NSDC"; do
-            for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-        done
-        ip netns del "$NSWEB" 2>/dev/null || true
-        ip netns del "$NSDC" 2>/dev/null || true
-        rm -rf "/etc/netns/$NSWEB"
+        browser_netns_down "$NSDC" "$NSWEB"
     fi
     exit "$rc"
 }
@@ -109,22 +105,9 @@ trap cleanup EXIT INT TERM
 # ---- the network
 if [ "$LOOPBACK" != 1 ] && [ "$(id -u)" = 0 ] && ip netns add "$NSDC" 2>/dev/null; then
     made_ns=1
-    ip netns add "$NSWEB"
-    ip link add "$VA" type veth peer name "$VB"
-    ip link set "$VA" netns "$NSDC"
-    ip link set "$VB" netns "$NSWEB"
-    ip -n "$NSDC" addr add 10.81.0.1/24 dev "$VA"
-    ip -n "$NSWEB" addr add 10.81.0.2/24 dev "$VB"
-    for ns in "$NSDC" "$NSWEB"; do ip -n "$ns" link set lo up; done
-    ip -n "$NSDC" link set "$VA" up
-    ip -n "$NSWEB" link set "$VB" up
-    # Chromium gathers host candidates only with a default route, so its namespace gets one (to
-    # dc-peer's, which forwards nothing: nothing leaves the pair). Its DNS queries would then time
-    # out (~15 s per page load): `ip netns exec` gives it /etc/netns/NS/resolv.conf, a resolver on
-    # its own loopback where nothing listens, so they fail at once.
-    ip -n "$NSWEB" route add default via 10.81.0.1
-    mkdir -p "/etc/netns/$NSWEB"
-    echo "nameserver 127.0.0.1" >"/etc/netns/$NSWEB/resolv.conf"
+    # Chromium's namespace gets a default route (to dc-peer's, which forwards nothing) and a
+    # resolver on its own loopback, so its DNS fails at once (scripts/browser-netns.sh)
+    browser_netns_up "$NSDC" "$NSWEB" "$VA" "$VB" 10.81.0
     RUN_DC=(ip netns exec "$NSDC") RUN_WEB=(ip netns exec "$NSWEB")
     BIND=10.81.0.1 WEBFLAGS=""
     say "namespaces $NSDC (dc-peer, 10.81.0.1) and $NSWEB (chromium, 10.81.0.2) over veth; Chromium WebRTC defaults (mDNS on)"

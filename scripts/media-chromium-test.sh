@@ -42,6 +42,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+. "$ROOT/scripts/browser-netns.sh"
 
 LOSS=1 STRICT_LOSS=1 ONLY= DURATION=10 KEEP=0
 LOGS=
@@ -94,12 +95,7 @@ cleanup() {
     trap - EXIT INT TERM
     if [ -n "$RUN_PID" ]; then kill "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; fi
     if [ "$made_ns" = 1 ]; then
-        for ns in "$NSWEB" "$NSSRV"; do
-            for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-        done
-        ip netns del "$NSWEB" 2>/dev/null || true
-        ip netns del "$NSSRV" 2>/dev/null || true
-        rm -rf "/etc/netns/$NSWEB"
+        browser_netns_down "$NSSRV" "$NSWEB"
     fi
     if [ "$finished" = 1 ] && [ "$rc" = 0 ] && [ "$KEEP" = 0 ]; then rm -rf "$TMP"; else echo "logs and media: $TMP"; fi
     exit "$rc"
@@ -119,20 +115,8 @@ say "video.ivf $VFRAMES frames, audio.ogg $APACKETS Opus packets"
 # ---- the network
 if [ "${MEDIA_LOOPBACK:-0}" != 1 ] && [ "$(id -u)" = 0 ] && ip netns add "$NSSRV" 2>/dev/null; then
     made_ns=1
-    ip netns add "$NSWEB"
-    ip link add "$VS" type veth peer name "$VW"
-    ip link set "$VS" netns "$NSSRV"
-    ip link set "$VW" netns "$NSWEB"
-    ip -n "$NSSRV" addr add 10.85.0.1/24 dev "$VS"
-    ip -n "$NSWEB" addr add 10.85.0.2/24 dev "$VW"
-    for ns in "$NSSRV" "$NSWEB"; do ip -n "$ns" link set lo up; done
-    ip -n "$NSSRV" link set "$VS" up
-    ip -n "$NSWEB" link set "$VW" up
-    # Chromium gathers host candidates only with a default route; its DNS fails at once on its
-    # own loopback (see scripts/dc-chromium-soak.sh)
-    ip -n "$NSWEB" route add default via 10.85.0.1
-    mkdir -p "/etc/netns/$NSWEB"
-    echo "nameserver 127.0.0.1" >"/etc/netns/$NSWEB/resolv.conf"
+    # Chromium: a default route and a resolver that fails at once (scripts/browser-netns.sh)
+    browser_netns_up "$NSSRV" "$NSWEB" "$VS" "$VW" 10.85.0
     SRV="ip netns exec $NSSRV" WEB="ip netns exec $NSWEB"
     BIND=10.85.0.1 WEBFLAGS=""
     say "namespaces $NSSRV (media-peer, 10.85.0.1) and $NSWEB (chromium, 10.85.0.2) over veth; Chromium WebRTC defaults (mDNS on)"
