@@ -20,6 +20,9 @@ struct MediaSctpPresenceTests {
         let remote = try #require(await first(1, of: tracks).first?.track)
         let reader = TrackReader(remote)
         var progress = reader.progress.makeAsyncIterator()
+        // SRTP keys come with DTLS: a packet written before both sides are connected is dropped.
+        try await a.dtlsTransport.waitUntilConnected(timeout: .seconds(20))
+        try await b.dtlsTransport.waitUntilConnected(timeout: .seconds(20))
         video.write(serverPacket(0))
         #expect(await reader.wait(for: 1, &progress), "media flows (DTLS-SRTP is up)")
         #expect(a.sctp == nil && b.sctp == nil, "no data section negotiated")

@@ -48,16 +48,23 @@ struct MediaTransportWideCcTests {
             packet.extensionValue(id: id).map { UInt16($0[0]) << 8 | UInt16($0[1]) }
         }
         let first = try #require(got.first { $0.timestamp == 0 }.flatMap(sequence))
-        for packet in got {
-            let index = packet.timestamp / 3000
-            let offset = try #require(sequence(packet)) &- first
-            if dropped.contains(index) {
-                // Sent again after the 60 originals: a number none of them had.
-                #expect(offset >= UInt16(total) && offset < 1_000, "packet \(index): offset \(offset)")
-            } else {
-                #expect(offset == UInt16(index), "packet \(index): offset \(offset)")
-            }
+        var offsets: [UInt32: Int] = [:]
+        for packet in got { offsets[packet.timestamp / 3000] = Int(try #require(sequence(packet)) &- first) }
+        // The originals took increasing numbers in the order written (retransmissions may come in
+        // between: B's NACK can arrive while A still writes, as under ThreadSanitizer).
+        let originals = (0..<UInt32(total)).filter { !dropped.contains($0) }
+        for (earlier, later) in zip(originals, originals.dropFirst()) {
+            #expect((offsets[earlier] ?? -1) < (offsets[later] ?? -1), "packets \(earlier), \(later): \(offsets)")
         }
+        // A lost packet is sent again after B saw the gap, so after the next original: a number
+        // the lost original never had.
+        for index in dropped {
+            let next = try #require(originals.first { $0 > index })
+            #expect((offsets[index] ?? -1) > (offsets[next] ?? Int.max), "packet \(index): \(offsets)")
+        }
+        // Numbers reused would leave no hole; each lost original leaves one.
+        let highest = try #require(offsets.values.max())
+        #expect(highest + 1 - total >= dropped.count && highest < 1_000, "highest \(highest)")
         #expect(Set(got.compactMap(sequence)).count == total)
         // B recorded each transmission that arrived under its own number.
         let recorded = engineB.state.withLock { $0.transportCc.recorder.counters.recorded }
