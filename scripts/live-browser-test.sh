@@ -60,7 +60,11 @@ if [ -z "$BIN" ]; then
     build=(--package-path Examples/LiveServer)
     if [ -n "${LIVE_SCRATCH:-}" ]; then build+=(--scratch-path "$LIVE_SCRATCH"); fi
     say "swift build ${build[*]} --product LiveServer"
-    swift build "${build[@]}" --product LiveServer 2>&1 | grep -E "error|warning: [^p]|Compiling|Build complete" | tail -5
+    blog=$(mktemp /tmp/live-build.XXXXXX)
+    if ! swift build "${build[@]}" --product LiveServer >"$blog" 2>&1; then
+        grep -E "error" "$blog" | head -20; tail -5 "$blog"; echo "FAIL  swift build (log $blog)"; exit 2
+    fi
+    tail -1 "$blog"; rm -f "$blog"
     BIN="$(swift build "${build[@]}" --show-bin-path)/LiveServer"
 fi
 [ -x "$BIN" ] || { echo "FAIL  no LiveServer at $BIN"; exit 2; }

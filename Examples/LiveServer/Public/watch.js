@@ -108,11 +108,13 @@
     pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addTransceiver('audio', { direction: 'recvonly' });
+    // srcObject only once a track is there: a media element with an empty stream delays the
+    // document's load event for good (HTML: the delaying-the-load-event flag), e.g. after a 401
     const ms = new MediaStream();
-    video.srcObject = ms;
-    watchFirstFrame();
+    video.srcObject = null;
     pc.ontrack = (e) => {
       ms.addTrack(e.track);
+      if (!video.srcObject) { video.srcObject = ms; watchFirstFrame(); }
       log('note', `track ${e.track.kind}`);
       e.track.onmute = () => log('note', `${e.track.kind} track muted (no packets)`);
       e.track.onunmute = () => log('note', `${e.track.kind} track unmuted`);
