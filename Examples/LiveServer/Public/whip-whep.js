@@ -199,7 +199,8 @@
       if (this.stopped) return;
       if (!c || !c.candidate) { this.eocPending = true; }
       else this.queue.push({ mid: c.sdpMid, candidate: c.candidate, ufrag: c.usernameFragment });
-      this.flush();
+      // candidates gathered within 20 ms of each other share a PATCH
+      if (!this.flushTimer) this.flushTimer = setTimeout(() => { this.flushTimer = null; this.flush(); }, 20);
     }
 
     /** Sends what is queued, when there is a resource and no restart under way. */

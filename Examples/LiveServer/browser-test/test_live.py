@@ -149,6 +149,9 @@ class Server:
         cmd = [a.server_bin, "--host", a.host, "--port", str(port), "--ice-address", a.host]
         if a.public_dir_option:
             cmd += ["--public-dir", PUBLIC]
+        if a.request_rate_option:
+            # every page comes from the one browser address: above the per-address default (5/s, 20 at once)
+            cmd += ["--request-rate", "50", "--request-burst", "100"]
         cmd += extra + a.server_arg
         full = prefix + cmd
         shown = " ".join("***" if i and full[i - 1] == "--token" else c for i, c in enumerate(full))
@@ -214,6 +217,7 @@ def main():
     a = ap.parse_args()
     help_text = subprocess.run([a.server_bin, "--help"], capture_output=True, text=True, timeout=20).stdout
     a.public_dir_option = "--public-dir" in help_text
+    a.request_rate_option = "--request-rate" in help_text and "--request-burst" in help_text
 
     tmp = tempfile.mkdtemp(prefix="live-browser-")
     servers = []
@@ -278,7 +282,7 @@ def main():
                 if c.get("framesDecoded", 0) >= a.frames and c.get("audioSamples", 0) > 0:
                     done[h] = (time.monotonic() - joined[h], s)
             time.sleep(0.2)
-        ok2 = len(done) == len(viewers)
+        ok2 = len(done) == len(viewers) and all(t <= a.join_limit for t, _ in done.values())
         parts = []
         for i, h in enumerate(viewers):
             if h in done:
