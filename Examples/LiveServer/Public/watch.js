@@ -42,39 +42,65 @@
     log('note', `first frame ${live.counters.firstFrameMs} ms after the WHEP POST (${source})`);
   }
 
+  // Every inbound-rtp stream seen, by stats id (kind + SSRC), with its counters made cumulative:
+  // a stream whose SSRC changes is a new stats object, and Chromium recreates its receive streams
+  // when the answer is set again (an ICE restart: same SSRC, counters back to 0). A counter that
+  // goes down adds its last value to that stream's base; the page shows base + current, summed.
+  let inbound = new Map();
+  const SUMMED = ['framesDecoded', 'framesReceived', 'framesDropped', 'keyFramesDecoded', 'packetsReceived',
+    'packetsLost', 'bytesReceived', 'nackCount', 'pliCount', 'freezeCount', 'totalSamplesReceived'];
+  const sum = (kind, k) => { let n = 0; for (const x of inbound.values()) if (x.kind === kind) n += x[k] || 0; return n; };
+
   async function poll() {
     if (!pc) return;
     let report;
     try { report = await pc.getStats(); } catch (e) { return; }
     let v = null, a = null, pair = null;
     report.forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') v = s;
-      if (s.type === 'inbound-rtp' && s.kind === 'audio') a = s;
+      if (s.type === 'inbound-rtp' && (s.kind === 'video' || s.kind === 'audio')) {
+        const old = inbound.get(s.id);
+        const x = { kind: s.kind, ssrc: s.ssrc, base: old ? old.base : {}, last: {} };
+        // packetsReceived and bytesReceived only grow (packetsLost may go down: duplicates)
+        const reset = !!old && ((s.packetsReceived || 0) < (old.last.packetsReceived || 0) || (s.bytesReceived || 0) < (old.last.bytesReceived || 0));
+        for (const k of SUMMED) x.last[k] = s[k] || 0;
+        if (reset) {
+          for (const k of SUMMED) x.base[k] = (x.base[k] || 0) + (old.last[k] || 0);
+          live.counters.statsResets = (live.counters.statsResets || 0) + 1;
+          log('note', `${s.kind} inbound-rtp (SSRC ${s.ssrc}) counters restarted from 0 (a re-negotiation): kept cumulative`);
+        }
+        for (const k of SUMMED) x[k] = (x.base[k] || 0) + x.last[k];
+        inbound.set(s.id, x);
+        // the current one: the stream that received last
+        if (s.kind === 'video' && (!v || (s.lastPacketReceivedTimestamp || 0) >= (v.lastPacketReceivedTimestamp || 0))) v = s;
+        if (s.kind === 'audio' && (!a || (s.lastPacketReceivedTimestamp || 0) >= (a.lastPacketReceivedTimestamp || 0))) a = s;
+      }
       if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
     });
     const now = performance.now();
     const c = live.counters;
+    c.videoSsrcs = [...inbound.values()].filter((x) => x.kind === 'video').map((x) => x.ssrc);
+    c.audioSsrcs = [...inbound.values()].filter((x) => x.kind === 'audio').map((x) => x.ssrc);
     if (v) {
-      c.framesDecoded = v.framesDecoded || 0;
-      c.framesReceived = v.framesReceived || 0;
-      c.framesDropped = v.framesDropped || 0;
-      c.keyFramesDecoded = v.keyFramesDecoded || 0;
+      c.framesDecoded = sum('video', 'framesDecoded');
+      c.framesReceived = sum('video', 'framesReceived');
+      c.framesDropped = sum('video', 'framesDropped');
+      c.keyFramesDecoded = sum('video', 'keyFramesDecoded');
       c.width = v.frameWidth || null;
       c.height = v.frameHeight || null;
       c.fps = v.framesPerSecond || 0;
-      c.videoPackets = v.packetsReceived || 0;
-      c.videoLost = v.packetsLost || 0;
-      c.videoBytes = v.bytesReceived || 0;
-      c.nacks = v.nackCount || 0;
-      c.plis = v.pliCount || 0;
-      c.freezes = v.freezeCount || 0;
+      c.videoPackets = sum('video', 'packetsReceived');
+      c.videoLost = sum('video', 'packetsLost');
+      c.videoBytes = sum('video', 'bytesReceived');
+      c.nacks = sum('video', 'nackCount');
+      c.plis = sum('video', 'pliCount');
+      c.freezes = sum('video', 'freezeCount');
       if (c.framesDecoded > 0) firstFrame('getStats');
     }
     if (a) {
-      c.audioSamples = a.totalSamplesReceived || 0;
-      c.audioPackets = a.packetsReceived || 0;
-      c.audioLost = a.packetsLost || 0;
-      c.audioBytes = a.bytesReceived || 0;
+      c.audioSamples = sum('audio', 'totalSamplesReceived');
+      c.audioPackets = sum('audio', 'packetsReceived');
+      c.audioLost = sum('audio', 'packetsLost');
+      c.audioBytes = sum('audio', 'bytesReceived');
       if (c.audioSamples > 0 && c.firstAudioMs == null && tPost != null) c.firstAudioMs = Math.round(now - tPost);
     }
     c.packetsLost = (c.videoLost || 0) + (c.audioLost || 0);
@@ -96,6 +122,7 @@
       ['NACKs / PLIs sent', v ? `${c.nacks} / ${c.plis}` : null],
       ['first frame', c.firstFrameMs != null ? `${c.firstFrameMs} ms after POST` : null],
       ['tracks', c.tracks],
+      ['SSRCs', c.videoSsrcs ? `video ${c.videoSsrcs.join(', ')}; audio ${(c.audioSsrcs || []).join(', ')}` : null],
       ['ICE restarts', live.client ? live.client.counters.restarts : 0],
     ]);
   }
@@ -104,6 +131,7 @@
     $('error').hidden = true;
     if (!STREAM_RE.test(stream)) { fail(new Error(`not a stream name: “${stream}” ([A-Za-z0-9_-], 1–64)`)); return; }
     live.counters = {};
+    inbound = new Map();
     prev = null;
     pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     pc.addTransceiver('video', { direction: 'recvonly' });

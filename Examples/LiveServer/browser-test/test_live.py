@@ -213,6 +213,8 @@ def main():
     ap.add_argument("--frames", type=int, default=100, help="framesDecoded each viewer must reach")
     ap.add_argument("--join-limit", type=float, default=10.0, help="seconds from joining to --frames and audio")
     ap.add_argument("--no-token-run", action="store_true")
+    ap.add_argument("--eoc-after-restart", action="store_true",
+                    help="the pages send end-of-candidates after an ICE restart too (browser-test/README.md: the server then fails the session)")
     ap.add_argument("--keep-logs", action="store_true")
     a = ap.parse_args()
     help_text = subprocess.run([a.server_bin, "--help"], capture_output=True, text=True, timeout=20).stdout
@@ -332,6 +334,8 @@ def main():
         try:
             v2 = viewers[min(1, len(viewers) - 1)]
             before = drv.snap(v2)
+            if a.eoc_after_restart:
+                drv.do(v2, "(live.client.endOfCandidatesAfterRestart = true)")
             r = drv.do(v2, "live.restartIce()", timeout=15)
             need(isinstance(r, dict) and not r.get("error"), f"restartIce: {short(r)}")
             f0 = frames(v2)
@@ -344,7 +348,9 @@ def main():
                    f"ufrag → {r['localUfrag']}, server ufrag → {r['serverUfrag']} ({r['candidates']} candidate(s) in the 200), "
                    f"PATCH → 200 in {tm.get('restartDone', 0) - tm.get('restartStart', 0)} ms; framesDecoded "
                    f"{before['counters'].get('framesDecoded')} → {f0} at the restart → {s['counters']['framesDecoded']} "
-                   f"{time.monotonic() - t0:.1f} s later, state {s['state']}")
+                   f"{time.monotonic() - t0:.1f} s later, state {s['state']}"
+                   + (f" (Chromium restarted its inbound-rtp counters at the new answer {s['counters']['statsResets']}×: the page keeps them cumulative)"
+                      if s["counters"].get("statsResets") else ""))
             figures.append(f"viewer ICE restart: framesDecoded {f0} → {s['counters']['framesDecoded']} within {time.monotonic() - t0:.1f} s")
         except CheckFailed as ex:
             record("4 viewer ICE restart over PATCH", False, str(ex))
@@ -352,6 +358,8 @@ def main():
         # ---- 5 publisher ICE restart
         t0 = time.monotonic()
         try:
+            if a.eoc_after_restart:
+                drv.do(pub, "(live.client.endOfCandidatesAfterRestart = true)")
             r = drv.do(pub, "live.restartIce()", timeout=15)
             need(isinstance(r, dict) and not r.get("error"), f"restartIce: {short(r)}")
             f0 = {h: frames(h) for h in viewers}
