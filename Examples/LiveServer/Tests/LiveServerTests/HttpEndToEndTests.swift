@@ -2,6 +2,7 @@
 // WHEP viewer over real HTTP on 127.0.0.1, against the real LiveStreams; the viewer receives the
 // publisher's frames; DELETE ends both.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging

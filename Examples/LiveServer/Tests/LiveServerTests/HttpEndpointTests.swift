@@ -1,10 +1,12 @@
 // The WHIP/WHEP resources over real HTTP on 127.0.0.1, against a fake media side: POST, PATCH
 // (trickle, ICE restart, ETag/If-Match), DELETE, and the status code of every bad request.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import NiceWebRTC
+import Synchronization
 import Testing
 
 @testable import LiveServer
@@ -13,7 +15,7 @@ import Testing
 struct HttpEndpointTests {
     @Test("WHIP POST → 201 with the answer, Location, ETag and the STUN Link; WHEP likewise", .timeLimit(.minutes(1)))
     func postCreatesSessions() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             let whip = try await h.client.post("/whip/cam1")
             #expect(whip.status == .created)
             #expect(whip.header("Content-Type") == "application/sdp")
@@ -34,7 +36,7 @@ struct HttpEndpointTests {
 
     @Test("the media side's refusals: 404 no stream, 409 second publisher, 400 bad offer, 422, 503", .timeLimit(.minutes(1)))
     func hostErrorsMapToStatus() async throws {
-        try await HttpTest.withServer(maxSessions: 2) { h in
+        try await HttpTest.withServer(maxSessions: 2) { h async throws in
             #expect(try await h.client.post("/whep/nobody").status == .notFound)
             #expect(try await h.client.post("/whip/a").status == .created)
             #expect(try await h.client.post("/whip/a").status == .conflict)
@@ -49,7 +51,7 @@ struct HttpEndpointTests {
 
     @Test("stream names outside [A-Za-z0-9_-]{1,64} get 400; deeper paths 404", .timeLimit(.minutes(1)))
     func streamNames() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             for name in ["bad.name", "a%20b", String(repeating: "x", count: 65), "%C3%A9t%C3%A9"] {
                 #expect(try await h.client.post("/whip/\(name)").status == .badRequest, "\(name)")
             }
@@ -62,7 +64,7 @@ struct HttpEndpointTests {
 
     @Test("415 for a wrong Content-Type, 406 when Accept excludes application/sdp", .timeLimit(.minutes(1)))
     func mediaTypes() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             let wrongType = try await h.client.execute(
                 uri: "/whip/s", method: .post, headers: .with([("Content-Type", "text/plain")]), body: ByteBuffer(string: HttpTest.offer))
             #expect(wrongType.status == .unsupportedMediaType)
@@ -81,7 +83,7 @@ struct HttpEndpointTests {
 
     @Test("405 with Allow for methods the endpoint or resource does not take", .timeLimit(.minutes(1)))
     func methodNotAllowed() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
                 let response = try await h.client.execute(uri: "/whip/s", method: method)
                 #expect(response.status == .methodNotAllowed, "\(method)")
@@ -98,7 +100,7 @@ struct HttpEndpointTests {
 
     @Test("PATCH: 428 without If-Match, 412 stale, trickle 204, ICE restart 200 with sdpfrag and a new ETag, 415", .timeLimit(.minutes(1)))
     func patchFlow() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             let created = try await h.client.post("/whip/s")
             let location = try #require(created.header("Location"))
             let etag = try #require(created.header("ETag"))
@@ -145,7 +147,7 @@ struct HttpEndpointTests {
 
     @Test("DELETE → 200, then 404 for DELETE and PATCH; a session the media side ended is 404", .timeLimit(.minutes(1)))
     func deleteFlow() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             let location = try #require(try await h.client.post("/whip/s").header("Location"))
             #expect(try await h.client.execute(uri: location.replacingOccurrences(of: "/whip/", with: "/whep/"), method: .delete).status == .notFound)
             #expect(try await h.client.execute(uri: location.replacingOccurrences(of: "/s/", with: "/t/"), method: .delete).status == .notFound)
@@ -165,7 +167,7 @@ struct HttpEndpointTests {
     @Test("after shutdown began, POSTs get 503", .timeLimit(.minutes(1)))
     func shutdownRefusesPosts() async throws {
         let state = LiveHTTPState()
-        try await HttpTest.withServer(state: state) { h in
+        try await HttpTest.withServer(state: state) { h async throws in
             #expect(try await h.client.post("/whip/s").status == .created)
             state.stopAccepting()
             await h.host.shutdown()

@@ -1,12 +1,14 @@
 // The LiveServer's HTTP policies over real HTTP on 127.0.0.1, against a fake media side: Origin
 // and CORS, Bearer authentication, the body limit, the per-address rate, floods, pages, metrics.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Metrics
 import NIOCore
 import NiceWebRTC
 import Prometheus
+import Synchronization
 import Testing
 
 @testable import LiveServer
@@ -17,7 +19,7 @@ struct HttpPolicyTests {
 
     @Test("CORS preflight: methods, headers, Accept-Post, the origin echoed; a foreign Origin gets 403", .timeLimit(.minutes(1)))
     func preflight() async throws {
-        try await HttpTest.withServer(token: "sekrit", allowOrigins: ["https://pages.example"]) { h in
+        try await HttpTest.withServer(token: "sekrit", allowOrigins: ["https://pages.example"]) { h async throws in
             for origin in ["http://localhost", "https://pages.example"] {
                 let response = try await h.client.execute(
                     uri: "/whip/s", method: .options,
@@ -46,7 +48,7 @@ struct HttpPolicyTests {
 
     @Test("a 201 to an allowed Origin carries Access-Control-Allow-Origin and exposes Location, ETag, Link; no Origin (OBS) is allowed", .timeLimit(.minutes(1)))
     func corsOnResponses() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             let response = try await h.client.post("/whip/s", headers: [("Origin", "http://localhost")])
             #expect(response.status == .created)
             #expect(response.header("Access-Control-Allow-Origin") == "http://localhost")
@@ -62,7 +64,7 @@ struct HttpPolicyTests {
     @Test("Bearer token: 401 + WWW-Authenticate without, 403 wrong, on POST, PATCH and DELETE; TURN Links only then", .timeLimit(.minutes(1)))
     func bearer() async throws {
         let servers = [IceServer(url: "stun:stun.example:3478"), IceServer(url: "turn:turn.example:3478", username: "u", credential: "p\"w")]
-        try await HttpTest.withServer(token: "sekrit", iceServers: servers) { h in
+        try await HttpTest.withServer(token: "sekrit", iceServers: servers) { h async throws in
             let none = try await h.client.post("/whip/s")
             #expect(none.status == .unauthorized)
             #expect(none.header("WWW-Authenticate") == "Bearer")
@@ -84,7 +86,7 @@ struct HttpPolicyTests {
             #expect(try await h.client.execute(uri: location, method: .delete, headers: .with([("Authorization", "Bearer sekrit")])).status == .ok)
         }
         // Without a token, the TURN server is not announced.
-        try await HttpTest.withServer(iceServers: servers) { h in
+        try await HttpTest.withServer(iceServers: servers) { h async throws in
             #expect(try await h.client.post("/whip/s").headerValues("Link") == [#"<stun:stun.example:3478>; rel="ice-server""#])
         }
     }
@@ -103,7 +105,7 @@ struct HttpPolicyTests {
 
     @Test("a body over 64 KiB gets 413 and never reaches the media side", .timeLimit(.minutes(1)))
     func bodyLimit() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             let big = "v=0\r\n" + String(repeating: "a=x-padding:0123456789abcdef\r\n", count: 65_536 / 30 + 1)
             #expect(big.utf8.count > 65_536)
             #expect(try await h.client.post("/whip/s", offer: big).status == .contentTooLarge)
@@ -116,7 +118,7 @@ struct HttpPolicyTests {
 
     @Test("429 + Retry-After past the per-address burst, on POST and PATCH", .timeLimit(.minutes(1)))
     func rateLimit() async throws {
-        try await HttpTest.withServer(requestRate: 0.5, requestBurst: 3) { h in
+        try await HttpTest.withServer(requestRate: 0.5, requestBurst: 3) { h async throws in
             var statuses: [HTTPResponse.Status] = []
             for index in 0..<3 { statuses.append(try await h.client.post("/whip/s\(index)").status) }
             #expect(statuses == [.created, .created, .created])
@@ -132,7 +134,7 @@ struct HttpPolicyTests {
 
     @Test("2,000 POSTs beyond the rate limit are all refused; the tables stay bounded", .timeLimit(.minutes(2)))
     func floodAtTheRateLimit() async throws {
-        try await HttpTest.withServer(requestRate: 0.001, requestBurst: 5) { h in
+        try await HttpTest.withServer(requestRate: 0.001, requestBurst: 5) { h async throws in
             var refused = 0
             for index in 0..<2005 {
                 let status = try await h.client.post("/whip/f\(index % 50)").status
@@ -148,7 +150,7 @@ struct HttpPolicyTests {
 
     @Test("2,000 POSTs at the session limit get 503; sessions and ETag entries stay at the limit", .timeLimit(.minutes(2)))
     func floodAtTheSessionLimit() async throws {
-        try await HttpTest.withServer(maxSessions: 10) { h in
+        try await HttpTest.withServer(maxSessions: 10) { h async throws in
             var unavailable = 0
             for index in 0..<2010 {
                 let status = try await h.client.post("/whip/s\(index)").status
@@ -189,7 +191,7 @@ struct HttpPolicyTests {
 
     @Test("GET / and /watch/{stream} serve the pages; no dotfiles; /healthz; /metrics is the registry's text", .timeLimit(.minutes(1)))
     func pagesAndProbes() async throws {
-        try await HttpTest.withServer { h in
+        try await HttpTest.withServer { h async throws in
             let index = try await h.client.execute(uri: "/", method: .get)
             #expect(index.status == .ok)
             #expect(index.text.contains("publish"))

@@ -1,6 +1,7 @@
 // A fake media side and the LiveServer's HTTP side in-process on 127.0.0.1 (HummingbirdTesting
 // `.live`), for the Http*Tests.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging

@@ -1,5 +1,6 @@
 // The Hummingbird application: the WHIP/WHEP endpoints, the pages, /healthz and /metrics.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore

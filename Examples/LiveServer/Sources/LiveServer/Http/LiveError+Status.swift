@@ -1,4 +1,5 @@
 // How the media side's refusals reach the client.
+import HTTPTypes
 import Hummingbird
 
 extension LiveError {

@@ -28,14 +28,15 @@ extension TrickleIceFragment {
         var endOfCandidates = false
         var lineNumber = 0
 
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift: split on it, on "\n" and on a lone "\r".
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" })
         if lines.last == "" { lines.removeLast() }
         guard lines.count <= Self.maxLines else {
             throw .badRequest("sdpfrag: \(lines.count) lines, at most \(Self.maxLines)")
         }
         for raw in lines {
             lineNumber += 1
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            let line = raw
             if line.isEmpty { continue }
             guard line.utf8.count <= Self.maxLineBytes else {
                 throw .badRequest("sdpfrag line \(lineNumber): longer than \(Self.maxLineBytes) bytes")

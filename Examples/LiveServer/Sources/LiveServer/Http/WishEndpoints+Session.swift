@@ -1,5 +1,7 @@
 // PATCH (trickle, ICE restart) and DELETE of a WHIP/WHEP session resource (RFC 9725 §4.4, §4.3).
+import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
 extension WishEndpoints {

@@ -1,6 +1,7 @@
 // The WHIP and WHEP endpoints and their session resources (RFC 9725, draft-ietf-wish-whep):
 // paths, Origin, CORS, methods, authentication and rate, then the POST that creates a session.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -220,7 +221,7 @@ struct WishEndpoints: RouterMiddleware {
 
     /// The first `a=ice-ufrag` of an offer (the client's ICE credentials; BUNDLE has one).
     static func firstUfrag(in sdp: String) -> String? {
-        for line in sdp.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).prefix(4096) where line.hasPrefix("a=ice-ufrag:") {
+        for line in sdp.split(whereSeparator: \.isNewline).prefix(4096) where line.hasPrefix("a=ice-ufrag:") {
             return String(line.dropFirst("a=ice-ufrag:".count))
         }
         return nil
