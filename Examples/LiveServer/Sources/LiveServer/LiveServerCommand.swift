@@ -183,6 +183,12 @@ struct LiveServerCommand: AsyncParsableCommand {
         logger.info("stopped")
     }
 
+    /// The command parsed (and validated) from `arguments`, for the tests (whose target does not
+    /// import ArgumentParser).
+    static func parsing(_ arguments: [String]) throws -> LiveServerCommand {
+        try parse(arguments)
+    }
+
     // MARK: Secrets
 
     /// The first line of a secret file (a warning when other users may read it).
