@@ -21,7 +21,7 @@ struct MediaForwardingTests {
         for viewer in [one, two] {
             #expect(await viewer.videoFrames.wait(for: 30), "video frames: \(viewer.videoFrames.count)")
             #expect(await viewer.audioFrames.wait(for: 30), "audio frames: \(viewer.audioFrames.count)")
-            #expect(viewer.videoFrames.all.contains { $0.isKeyframe }, "a key frame came (asked for on joining)")
+            #expect(await viewer.firstKeyframe(), "a key frame came (asked for on joining)")
             #expect(viewer.video.incompleteFrames == 0)
         }
         #expect(streams.lookup(publisher.session)?.stream == "cam" && streams.lookup(publisher.session)?.role == .publisher)
@@ -53,14 +53,7 @@ struct MediaForwardingTests {
         #expect(await publisher.keyframeRequests.wait(for: before + 1, timeout: .seconds(5)), "a PLI reached the publisher")
         let joined = ContinuousClock.now
         // The first key frame comes within one PLI round (loopback: well under a second).
-        let keyframe = await withTimeout(.seconds(5)) { () -> Bool in
-            while !Task.isCancelled {
-                if viewer.videoFrames.all.contains(where: \.isKeyframe) { return true }
-                _ = await viewer.videoFrames.wait(for: viewer.videoFrames.count + 1, timeout: .seconds(1))
-            }
-            return false
-        } ?? false
-        #expect(keyframe)
+        #expect(await viewer.firstKeyframe())
         #expect(ContinuousClock.now - joined < .seconds(2))
         #expect(registry.emitToString().contains("live_keyframe_requests_total"))
         sending.cancel()

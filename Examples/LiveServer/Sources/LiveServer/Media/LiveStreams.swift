@@ -318,25 +318,43 @@ final class LiveStreams: LiveSessionHost, Sendable {
         }
     }
 
-    /// Removes the session when its connection fails or closes; asks a viewer's first keyframe
-    /// when it connects.
+    /// Removes the session when its connection fails or closes, or when the client's DTLS said
+    /// goodbye (close_notify: W3C keeps the connection `connected` then, but nothing can flow
+    /// again; without this a closed tab would linger until ICE fails, ~30 s); asks a viewer's
+    /// first keyframe when it connects.
     private func watch(_ session: LiveSession) {
         let states = session.connection.connectionStateChanges()
+        let dtls = session.connection.dtlsStateChanges()
         let id = session.id, role = session.role, stream = session.stream
         let task = Task { [weak self] in
-            var connected = false
-            for await state in states {
-                switch state {
-                case .connected where !connected:
-                    connected = true
-                    if role == .viewer { stream.requestKeyframe(fromViewers: false) }
-                case .failed, .closed:
-                    await self?.end(id)
-                    return
-                default:
-                    continue
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var connected = false
+                    for await state in states {
+                        switch state {
+                        case .connected where !connected:
+                            connected = true
+                            if role == .viewer { stream.requestKeyframe(fromViewers: false) }
+                        case .failed, .closed:
+                            return
+                        default:
+                            continue
+                        }
+                    }
                 }
+                group.addTask {
+                    var wasConnected = false
+                    for await change in dtls {
+                        if change.state == .connected { wasConnected = true }
+                        if change.state == .failed || (wasConnected && change.state == .closed) { return }
+                    }
+                }
+                // Either watcher ending (or the task being cancelled by `end`) ends the session.
+                await group.next()
+                group.cancelAll()
             }
+            guard !Task.isCancelled else { return }
+            await self?.end(id)
         }
         session.withState { $0.watcher = task }
     }
