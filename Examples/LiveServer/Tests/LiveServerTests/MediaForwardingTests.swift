@@ -149,6 +149,14 @@ struct MediaForwardingTests {
         await #expect(throws: LiveError.notFound("no session nope")) {
             _ = try await streams.restartIce(LiveSessionID(value: "nope"), TrickleIceFragment(iceUfrag: nil, icePwd: nil, candidates: [], endOfCandidates: false))
         }
+        do throws(LiveError) {
+            let bad = IceCandidateInit(candidate: "candidate:nonsense", sdpMid: "0", sdpMLineIndex: 0)
+            try await streams.trickle(publisher.session, TrickleIceFragment(iceUfrag: nil, icePwd: nil, candidates: [bad], endOfCandidates: false))
+            Issue.record("a candidate that does not parse was taken")
+        } catch {
+            guard case .badRequest(let message) = error else { Issue.record("\(error)"); return }
+            #expect(message.hasPrefix("a=candidate"), "\(message)")
+        }
         await #expect(throws: LiveError.notFound("no session nope")) {
             try await streams.trickle(LiveSessionID(value: "nope"), TrickleIceFragment(iceUfrag: nil, icePwd: nil, candidates: [], endOfCandidates: true))
         }

@@ -309,12 +309,19 @@ final class LiveStreams: LiveSessionHost, Sendable {
         return SdpEditing.adding(candidates: gathered.candidates, complete: gathered.complete, to: sdp)
     }
 
+    /// Gives ICE the fragment's candidates: one that does not parse, names no section of the
+    /// session or an address ICE refuses is the client's error (`.badRequest`); a closed
+    /// connection `.notFound` (the session is going). mDNS `.local` candidates are skipped by
+    /// the library without an error (peer-reflexive discovery connects such a client).
     private func addCandidates(_ fragment: TrickleIceFragment, to connection: PeerConnection) async throws(LiveError) {
-        for candidate in fragment.candidates {
-            try await Self.perform("candidate") { () async throws(PeerConnectionError) in try await connection.addIceCandidate(candidate) }
-        }
-        if fragment.endOfCandidates {
-            try await Self.perform("end-of-candidates") { () async throws(PeerConnectionError) in try await connection.addIceCandidate(nil) }
+        for candidate in fragment.candidates + (fragment.endOfCandidates ? [nil] : []) {
+            do throws(PeerConnectionError) {
+                try await connection.addIceCandidate(candidate)
+            } catch {
+                let field = candidate == nil ? "a=end-of-candidates" : "a=candidate"
+                if error.code == .invalidState { throw .notFound("\(field): the session's connection is closed") }
+                throw .badRequest("\(field): \(error.reason)")
+            }
         }
     }
 
