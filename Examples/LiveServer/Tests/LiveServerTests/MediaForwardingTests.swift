@@ -141,6 +141,10 @@ struct MediaForwardingTests {
         let count = viewer.videoFrames.count
         #expect(await viewer.videoFrames.wait(for: count + 30), "video goes on after the restart")
         #expect(client.connectionState == .connected)
+        // The same credentials again: not a restart; the server's credentials in effect come back.
+        let again = try await streams.restartIce(publisher.session, TrickleIceFragment(
+            iceUfrag: ice.usernameFragment, icePwd: ice.password, candidates: [], endOfCandidates: false))
+        #expect(again.iceUfrag == ufrag && again.icePwd == password && again.candidates.isEmpty)
 
         // Bad restarts.
         await #expect(throws: LiveError.self) {

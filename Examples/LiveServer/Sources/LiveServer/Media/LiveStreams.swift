@@ -161,6 +161,12 @@ final class LiveStreams: LiveSessionHost, Sendable {
         try await addCandidates(fragment, to: session.connection)
     }
 
+    /// An ICE restart (RFC 9725 §4.4.1.2): the client's current remote description with its new
+    /// ufrag/pwd and no candidates becomes a new remote offer, its answer gives the server's new
+    /// ufrag/pwd, and the fragment's candidates are added to the new generation; returns the
+    /// server's new credentials with the candidates gathered within `gatheringTimeout`. A
+    /// fragment with the credentials already in effect only adds its candidates and returns the
+    /// server's current credentials (no candidates).
     func restartIce(_ id: LiveSessionID, _ fragment: TrickleIceFragment) async throws(LiveError) -> TrickleIceFragment {
         guard let session = registry.withLock({ $0.sessions[id] }) else { throw .notFound("no session \(id)") }
         guard let ufrag = fragment.iceUfrag, SdpEditing.isIceChars(ufrag, minimum: 4) else {
@@ -171,6 +177,14 @@ final class LiveStreams: LiveSessionHost, Sendable {
         }
         let connection = session.connection
         guard let remote = connection.remoteDescription else { throw .unprocessable("the session has no remote description") }
+        let current = try? IceDescription(parsing: remote.sdp).media.first
+        if current?.usernameFragment == ufrag && current?.password == password {
+            // The credentials in effect: not a restart, only candidates; the server's credentials
+            // in effect go back.
+            try await addCandidates(fragment, to: connection)
+            let local = connection.localDescription.flatMap { try? IceDescription(parsing: $0.sdp).media.first }
+            return TrickleIceFragment(iceUfrag: local?.usernameFragment, icePwd: local?.password, candidates: [], endOfCandidates: false)
+        }
         let offer = SdpEditing.replacingCredentials(in: remote.sdp, ufrag: ufrag, password: password)
         try await Self.perform("the restart offer") { () async throws(PeerConnectionError) in
             try await connection.setRemoteDescription(SessionDescription(type: .offer, sdp: offer))
