@@ -21,7 +21,7 @@ struct MediaForwardingTests {
         for viewer in [one, two] {
             #expect(await viewer.videoFrames.wait(for: 30), "video frames: \(viewer.videoFrames.count)")
             #expect(await viewer.audioFrames.wait(for: 30), "audio frames: \(viewer.audioFrames.count)")
-            #expect(viewer.videoFrames.all.contains { $0.isKeyframe }, "a key frame came (asked for on joining)")
+            #expect(await viewer.firstKeyframe(), "a key frame came (asked for on joining)")
             #expect(viewer.video.incompleteFrames == 0)
         }
         #expect(streams.lookup(publisher.session)?.stream == "cam" && streams.lookup(publisher.session)?.role == .publisher)
@@ -53,14 +53,7 @@ struct MediaForwardingTests {
         #expect(await publisher.keyframeRequests.wait(for: before + 1, timeout: .seconds(5)), "a PLI reached the publisher")
         let joined = ContinuousClock.now
         // The first key frame comes within one PLI round (loopback: well under a second).
-        let keyframe = await withTimeout(.seconds(5)) { () -> Bool in
-            while !Task.isCancelled {
-                if viewer.videoFrames.all.contains(where: \.isKeyframe) { return true }
-                _ = await viewer.videoFrames.wait(for: viewer.videoFrames.count + 1, timeout: .seconds(1))
-            }
-            return false
-        } ?? false
-        #expect(keyframe)
+        #expect(await viewer.firstKeyframe())
         #expect(ContinuousClock.now - joined < .seconds(2))
         #expect(registry.emitToString().contains("live_keyframe_requests_total"))
         sending.cancel()
@@ -148,6 +141,10 @@ struct MediaForwardingTests {
         let count = viewer.videoFrames.count
         #expect(await viewer.videoFrames.wait(for: count + 30), "video goes on after the restart")
         #expect(client.connectionState == .connected)
+        // The same credentials again: not a restart; the server's credentials in effect come back.
+        let again = try await streams.restartIce(publisher.session, TrickleIceFragment(
+            iceUfrag: ice.usernameFragment, icePwd: ice.password, candidates: [], endOfCandidates: false))
+        #expect(again.iceUfrag == ufrag && again.icePwd == password && again.candidates.isEmpty)
 
         // Bad restarts.
         await #expect(throws: LiveError.self) {
@@ -155,6 +152,14 @@ struct MediaForwardingTests {
         }
         await #expect(throws: LiveError.notFound("no session nope")) {
             _ = try await streams.restartIce(LiveSessionID(value: "nope"), TrickleIceFragment(iceUfrag: nil, icePwd: nil, candidates: [], endOfCandidates: false))
+        }
+        do throws(LiveError) {
+            let bad = IceCandidateInit(candidate: "candidate:nonsense", sdpMid: "0", sdpMLineIndex: 0)
+            try await streams.trickle(publisher.session, TrickleIceFragment(iceUfrag: nil, icePwd: nil, candidates: [bad], endOfCandidates: false))
+            Issue.record("a candidate that does not parse was taken")
+        } catch {
+            guard case .badRequest(let message) = error else { Issue.record("\(error)"); return }
+            #expect(message.hasPrefix("a=candidate"), "\(message)")
         }
         await #expect(throws: LiveError.notFound("no session nope")) {
             try await streams.trickle(LiveSessionID(value: "nope"), TrickleIceFragment(iceUfrag: nil, icePwd: nil, candidates: [], endOfCandidates: true))

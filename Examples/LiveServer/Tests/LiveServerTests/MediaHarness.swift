@@ -201,5 +201,17 @@ final class TestViewer: Sendable {
 
     func waitConnected() async throws { try await connection.waitUntilConnected(timeout: .seconds(20)) }
 
+    /// Waits (at most `timeout`) until a video key frame arrived.
+    func firstKeyframe(timeout: Duration = .seconds(5)) async -> Bool {
+        let frames = videoFrames
+        return await withTimeout(timeout) { () -> Bool in
+            while !Task.isCancelled {
+                if frames.all.contains(where: \.isKeyframe) { return true }
+                _ = await frames.wait(for: frames.count + 1, timeout: .seconds(1))
+            }
+            return false
+        } ?? false
+    }
+
     func close() async { await connection.closeAndWait() }
 }

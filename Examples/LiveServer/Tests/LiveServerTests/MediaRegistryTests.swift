@@ -99,6 +99,36 @@ struct MediaRegistryTests {
         await b.close()
     }
 
+    @Test("a session whose client goes away is removed by itself", .timeLimit(.minutes(2)))
+    func clientLeaves() async throws {
+        let (streams, registry) = makeStreams()
+        let publisher = try await TestPublisher(streams, stream: "gone")
+        try await publisher.waitConnected()
+        let viewer = try await TestViewer(streams, stream: "gone")
+        try await viewer.waitConnected()
+        guard let server = streams.allSessions().first(where: { $0.id == viewer.session })?.connection else {
+            Issue.record("no server connection")
+            return
+        }
+        let states = server.connectionStateChanges()
+        await viewer.close()
+        // The viewer's DTLS close_notify (or ICE failing) ends the server's connection.
+        let ended = await withTimeout(.seconds(40)) { () -> Bool in
+            for await state in states where state == .closed || state == .failed { return true }
+            return true
+        } ?? false
+        #expect(ended)
+        let removed = await withTimeout(.seconds(5)) { () -> Bool in
+            while streams.lookup(viewer.session) != nil { try? await Task.sleep(for: .milliseconds(20)) }
+            return true
+        } ?? false
+        #expect(removed, "the viewer's session is gone")
+        #expect(streams.lookup(publisher.session) != nil)
+        #expect(registry.emitToString().contains(#"live_viewers{stream="gone"} 0"#))
+        await streams.shutdown()
+        await publisher.close()
+    }
+
     @Test("after end and shutdown the PeerConnections, streams and LiveStreams are freed", .timeLimit(.minutes(2)))
     func lifetimes() async throws {
         weak var weakStreams: LiveStreams?

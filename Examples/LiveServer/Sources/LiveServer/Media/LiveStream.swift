@@ -26,7 +26,9 @@ import Synchronization
 ///
 /// **Keyframes.** Every viewer's PLI/FIR on a track (``LocalTrack/keyframeRequests()``), and every
 /// viewer that becomes connected, asks the publisher's video for a keyframe through a
-/// ``KeyframeGate`` (one request per 500 ms, a request inside the interval sent at its end).
+/// ``KeyframeGate`` (one request per 600 ms, a request inside the interval sent at its end):
+/// the publisher's side surfaces at most one request per 500 ms by *its* arrival times, so the
+/// extra 100 ms keep network jitter from making it drop one of ours.
 final class LiveStream: Sendable {
     let name: String
     private let metrics: LiveMetrics
@@ -36,7 +38,7 @@ final class LiveStream: Sendable {
     private struct State {
         var tracks: [MediaKind: LocalTrack] = [:]
         var rebasers: [MediaKind: TimestampRebaser] = [:]
-        var gate = KeyframeGate()
+        var gate = KeyframeGate(interval: .milliseconds(600))
         var publisherVideo: RemoteTrack?
         var generation: UInt64 = 0
         /// The keyframe-request watcher of each track (its number), while one runs.
@@ -98,10 +100,17 @@ final class LiveStream: Sendable {
             let payloadTypes = Set(remote.codecs.filter { $0.mimeType(kind: kind).lowercased() == mime }.map(\.payloadType))
             let packets = remote.packets(bufferCapacity: RemoteTrack.defaultBufferCapacity)
             Task { [weak self] in
+                var first = true
                 for await packet in packets {
                     guard let self else { return }
                     guard payloadTypes.contains(packet.payloadType) else { continue }
                     self.forward(packet, kind: kind, generation: generation)
+                    if first && kind == .video {
+                        // Viewers that joined between publishers (or whose request found none)
+                        // need a keyframe from this one: ask once its video flows.
+                        first = false
+                        self.requestKeyframe(fromViewers: false)
+                    }
                 }
             }
         }
@@ -172,7 +181,7 @@ final class LiveStream: Sendable {
         case .sendNow:
             sendKeyframeRequest()
         case .sendAt(let instant):
-            // A margin past the interval: the library's own limiter (500 ms) must not coalesce it.
+            // A margin past the interval, as for the interval itself.
             Task { [weak self] in
                 try? await Task.sleep(until: instant + .milliseconds(20), clock: .continuous)
                 guard let self else { return }

@@ -161,6 +161,12 @@ final class LiveStreams: LiveSessionHost, Sendable {
         try await addCandidates(fragment, to: session.connection)
     }
 
+    /// An ICE restart (RFC 9725 §4.4.1.2): the client's current remote description with its new
+    /// ufrag/pwd and no candidates becomes a new remote offer, its answer gives the server's new
+    /// ufrag/pwd, and the fragment's candidates are added to the new generation; returns the
+    /// server's new credentials with the candidates gathered within `gatheringTimeout`. A
+    /// fragment with the credentials already in effect only adds its candidates and returns the
+    /// server's current credentials (no candidates).
     func restartIce(_ id: LiveSessionID, _ fragment: TrickleIceFragment) async throws(LiveError) -> TrickleIceFragment {
         guard let session = registry.withLock({ $0.sessions[id] }) else { throw .notFound("no session \(id)") }
         guard let ufrag = fragment.iceUfrag, SdpEditing.isIceChars(ufrag, minimum: 4) else {
@@ -171,6 +177,14 @@ final class LiveStreams: LiveSessionHost, Sendable {
         }
         let connection = session.connection
         guard let remote = connection.remoteDescription else { throw .unprocessable("the session has no remote description") }
+        let current = try? IceDescription(parsing: remote.sdp).media.first
+        if current?.usernameFragment == ufrag && current?.password == password {
+            // The credentials in effect: not a restart, only candidates; the server's credentials
+            // in effect go back.
+            try await addCandidates(fragment, to: connection)
+            let local = connection.localDescription.flatMap { try? IceDescription(parsing: $0.sdp).media.first }
+            return TrickleIceFragment(iceUfrag: local?.usernameFragment, icePwd: local?.password, candidates: [], endOfCandidates: false)
+        }
         let offer = SdpEditing.replacingCredentials(in: remote.sdp, ufrag: ufrag, password: password)
         try await Self.perform("the restart offer") { () async throws(PeerConnectionError) in
             try await connection.setRemoteDescription(SessionDescription(type: .offer, sdp: offer))
@@ -309,34 +323,59 @@ final class LiveStreams: LiveSessionHost, Sendable {
         return SdpEditing.adding(candidates: gathered.candidates, complete: gathered.complete, to: sdp)
     }
 
+    /// Gives ICE the fragment's candidates: one that does not parse, names no section of the
+    /// session or an address ICE refuses is the client's error (`.badRequest`); a closed
+    /// connection `.notFound` (the session is going). mDNS `.local` candidates are skipped by
+    /// the library without an error (peer-reflexive discovery connects such a client).
     private func addCandidates(_ fragment: TrickleIceFragment, to connection: PeerConnection) async throws(LiveError) {
-        for candidate in fragment.candidates {
-            try await Self.perform("candidate") { () async throws(PeerConnectionError) in try await connection.addIceCandidate(candidate) }
-        }
-        if fragment.endOfCandidates {
-            try await Self.perform("end-of-candidates") { () async throws(PeerConnectionError) in try await connection.addIceCandidate(nil) }
+        for candidate in fragment.candidates + (fragment.endOfCandidates ? [nil] : []) {
+            do throws(PeerConnectionError) {
+                try await connection.addIceCandidate(candidate)
+            } catch {
+                let field = candidate == nil ? "a=end-of-candidates" : "a=candidate"
+                if error.code == .invalidState { throw .notFound("\(field): the session's connection is closed") }
+                throw .badRequest("\(field): \(error.reason)")
+            }
         }
     }
 
-    /// Removes the session when its connection fails or closes; asks a viewer's first keyframe
-    /// when it connects.
+    /// Removes the session when its connection fails or closes, or when the client's DTLS said
+    /// goodbye (close_notify: W3C keeps the connection `connected` then, but nothing can flow
+    /// again; without this a closed tab would linger until ICE fails, ~30 s); asks a viewer's
+    /// first keyframe when it connects.
     private func watch(_ session: LiveSession) {
         let states = session.connection.connectionStateChanges()
+        let dtls = session.connection.dtlsStateChanges()
         let id = session.id, role = session.role, stream = session.stream
         let task = Task { [weak self] in
-            var connected = false
-            for await state in states {
-                switch state {
-                case .connected where !connected:
-                    connected = true
-                    if role == .viewer { stream.requestKeyframe(fromViewers: false) }
-                case .failed, .closed:
-                    await self?.end(id)
-                    return
-                default:
-                    continue
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var connected = false
+                    for await state in states {
+                        switch state {
+                        case .connected where !connected:
+                            connected = true
+                            if role == .viewer { stream.requestKeyframe(fromViewers: false) }
+                        case .failed, .closed:
+                            return
+                        default:
+                            continue
+                        }
+                    }
                 }
+                group.addTask {
+                    var wasConnected = false
+                    for await change in dtls {
+                        if change.state == .connected { wasConnected = true }
+                        if change.state == .failed || (wasConnected && change.state == .closed) { return }
+                    }
+                }
+                // Either watcher ending (or the task being cancelled by `end`) ends the session.
+                await group.next()
+                group.cancelAll()
             }
+            guard !Task.isCancelled else { return }
+            await self?.end(id)
         }
         session.withState { $0.watcher = task }
     }

@@ -29,7 +29,8 @@
 //   publisher nor viewer.
 // - **Keyframes**: viewers' PLI/FIR (`LocalTrack.keyframeRequests()`, the library already limits
 //   each viewer to one per 500 ms) and each viewer becoming connected ask the publisher's video via
-//   `KeyframeGate` (one per 500 ms per stream, a request inside the interval is sent at its end, so
+//   `KeyframeGate` (one per 600 ms per stream: the publisher's side drops a second request inside
+//   500 ms of *its* arrival times, so 100 ms absorb jitter; a request inside the interval is sent at its end, so
 //   a joining viewer's first keyframe is asked for within one interval).
 // - **Slow viewers / drops**: `LocalTrack.write` never blocks and nothing queues per viewer in the
 //   server: each packet is rewritten and handed to each viewer's SRTP + ICE socket at once. A viewer
