@@ -15,6 +15,8 @@
 #   4a. the soak: 1,000 echo sessions in a row, alone (live-object counts back to zero, RSS within 5 %)
 #   4b. Examples/EchoServer (Hummingbird) tested in headless Chromium: one session, 20 at once, ICE
 #      restart mid-stream, SIGTERM mid-stream (scripts/echo-browser-test.sh; installs chromium)
+#   4b'. Examples/LiveServer (WHIP/WHEP, Hummingbird): its in-process tests, then headless Chromium
+#       publishing its fake camera over WHIP to three WHEP viewer pages (scripts/live-browser-test.sh)
 #   4c. media with headless Chromium (scripts/media-chromium-test.sh, namespaces): its fake camera and
 #      microphone sent to Examples/media-peer (every VP8 frame complete, a keyframe when asked, Opus
 #      at ~50 packets/s) and ffmpeg-made VP8/IVF + Opus/Ogg sent to it (framesDecoded ≥ 90 %, audio
@@ -74,6 +76,21 @@ swift test --skip-build --filter "Soak"
 
 step "a Swift server a browser talks to: Examples/EchoServer in headless Chromium (namespaces)"
 scripts/echo-browser-test.sh --strict-shutdown
+
+step "Examples/LiveServer (WHIP/WHEP on Hummingbird): build (warnings are errors) and the in-process tests (every status code, forwarding, trickle and ICE restart over PATCH, limits, lifetimes)"
+log=$(mktemp)
+swift build --package-path Examples/LiveServer --build-tests 2>&1 | tee "$log"
+# Our code only: swift-distributed-tracing (a dependency) warns about a file of its own.
+if grep -E 'warning:' "$log" | grep -vE 'pthread|swift-distributed-tracing' | grep -q .; then
+    echo "FAIL: the LiveServer build printed warnings" >&2
+    grep -E 'warning:' "$log" | grep -vE 'pthread|swift-distributed-tracing' >&2
+    exit 1
+fi
+rm -f "$log"
+swift test --package-path Examples/LiveServer --skip-build
+
+step "LiveServer in headless Chromium: a WHIP publisher page and three WHEP viewers, trickle and ICE restart over PATCH, token (namespaces)"
+LIVE_SERVER_BIN="$(swift build --package-path Examples/LiveServer --show-bin-path)/LiveServer" scripts/live-browser-test.sh
 
 step "media with a real browser: headless Chromium's fake camera + microphone <-> Examples/media-peer, both ways, 10 % loss (namespaces)"
 MEDIA_PEER_BIN="$(swift build --show-bin-path)/media-peer" scripts/media-chromium-test.sh
