@@ -10,7 +10,7 @@ extension MediaSession {
     /// packet made for this binding alone, a frame's, kept in the binding's own history): the
     /// RTCP engine then keeps only that index and the rewrite for NACKs, not the bytes.
     func write(_ packet: RtpPacket, from track: LocalTrack, binding id: Int, sharedIndex: UInt64? = nil) {
-        let prepared = state.withLock { s -> (bytes: [UInt8], packet: RtpPacket, srtp: SrtpCore, stream: MediaStreamInfo, rewrite: RtpRewrite)? in
+        let prepared = state.withLock { s -> (bytes: [UInt8], packet: RtpPacket, srtp: SrtpCore, stream: MediaStreamInfo, shared: RtpSharedPacket?)? in
             guard !s.closed, let binding = s.bindings[id], binding.localTrack === track, let send = binding.send,
                 let payloadType = send.payloadTypes[track.mimeType.lowercased()], let srtp = s.srtp
             else {
@@ -32,14 +32,24 @@ extension MediaSession {
             s.bindings[id]?.nextSequenceNumber &+= 1
             s.bindings[id]?.sent.packets += 1
             s.bindings[id]?.sent.bytes += UInt64(out.payload.count)
+            var shared: RtpSharedPacket?
+            if let sharedIndex {
+                let source: RtpSharedSource
+                if let cached = binding.sharedSource, cached.matches(store: track.history, rewrite: rewrite) {
+                    source = cached
+                } else {
+                    source = RtpSharedSource(store: track.history, rewrite: rewrite)
+                    s.bindings[id]?.sharedSource = source
+                }
+                shared = RtpSharedPacket(source: source, index: sharedIndex)
+            }
             let clockRate = send.codecs.first { $0.payloadType == payloadType }?.clockRate ?? 0
-            return (bytes, out, srtp, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: clockRate), rewrite)
+            return (bytes, out, srtp, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: clockRate), shared)
         }
         guard let prepared else { return }
-        let shared = sharedIndex.map { RtpSharedPacket(store: track.history, index: $0, rewrite: prepared.rewrite) }
         do throws(SrtpError) {
             if passesOutboundFilter(prepared.packet) { try prepared.srtp.sendRtp(prepared.bytes) }
-            control.didSend(prepared.packet, bytes: prepared.bytes, stream: prepared.stream, shared: shared)
+            control.didSend(prepared.packet, bytes: prepared.bytes, stream: prepared.stream, shared: prepared.shared)
         } catch {
             state.withLock { $0.counters.sendFailures += 1 }
         }

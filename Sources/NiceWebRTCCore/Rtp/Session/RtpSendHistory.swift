@@ -2,8 +2,8 @@
 ///
 /// An entry holds either the packet's bytes (a packet made for this sender alone, as a
 /// packetized frame) or an ``RtpSharedPacket``: where a track's shared ``RtpTrackHistory`` keeps
-/// the packet and how this sender rewrote it (a few dozen bytes; shared entries count 0 bytes
-/// toward ``maxBytes``).
+/// the packet and how this sender rewrote it (16 bytes; shared entries count 0 bytes toward
+/// ``maxBytes``).
 ///
 /// Slots are indexed by sequence number modulo ``capacity`` (a power of two), so ``record(_:)``
 /// and ``lookup(_:)`` are O(1); the total of the stored bytes stays at most ``maxBytes`` by

@@ -165,38 +165,61 @@ public struct RtpRewrite: Sendable, Hashable {
     }
 }
 
-/// What a sender's ``RtpSendHistory`` keeps for a packet of a shared track history: where it is
-/// (held weakly: the history goes with its track) and how the sender rewrote it.
-public struct RtpSharedPacket: Sendable, Hashable {
+/// Where a sender's shared packets are and how it rewrites them: the track's store (held weakly:
+/// the history goes with its track) and the sender's ``RtpRewrite``. A sender makes one while both
+/// stay the same, so each ``RtpSharedPacket`` of its history is a reference and an index.
+public final class RtpSharedSource: Sendable {
     /// The track's store (nil once the track is gone).
-    public weak var store: (any RtpPacketStore)?
-    /// The packet's write index in the store.
-    public var index: UInt64
-    /// How the sender rewrote it.
-    public var rewrite: RtpRewrite
+    public weak let store: (any RtpPacketStore)?
+    /// How the sender rewrites the packets.
+    public let rewrite: RtpRewrite
 
-    /// A reference to packet `index` of `store`.
-    public init(store: any RtpPacketStore, index: UInt64, rewrite: RtpRewrite) {
+    /// A source for the packets of `store`, rewritten with `rewrite`.
+    public init(store: any RtpPacketStore, rewrite: RtpRewrite) {
         self.store = store
-        self.index = index
         self.rewrite = rewrite
+    }
+
+    /// Whether it is the source for `store` and `rewrite` (then a sender reuses it).
+    public func matches(store: any RtpPacketStore, rewrite: RtpRewrite) -> Bool {
+        self.store === store && self.rewrite == rewrite
+    }
+}
+
+/// What a sender's ``RtpSendHistory`` keeps for a packet of a shared track history: its source
+/// (the store and the sender's rewrite) and its write index there; 16 bytes.
+public struct RtpSharedPacket: Sendable, Hashable {
+    /// The store and the rewrite.
+    public let source: RtpSharedSource
+    /// The packet's write index in the store.
+    public let index: UInt64
+
+    /// A reference to packet `index` of `source`'s store.
+    public init(source: RtpSharedSource, index: UInt64) {
+        self.source = source
+        self.index = index
+    }
+
+    /// A reference to packet `index` of `store`, rewritten with `rewrite` (a source of its own).
+    public init(store: any RtpPacketStore, index: UInt64, rewrite: RtpRewrite) {
+        self.init(source: RtpSharedSource(store: store, rewrite: rewrite), index: index)
     }
 
     /// The packet as the sender sent it (SSRC `ssrc`, sequence number `sequenceNumber`), its
     /// transport-wide-cc extension (if any) carrying 0 for the caller to renumber; nil when the
     /// store no longer holds it.
     public func serialized(ssrc: UInt32, sequenceNumber: UInt16) -> [UInt8]? {
-        guard var packet = store?.packet(at: index) else { return nil }
-        rewrite.apply(to: &packet, ssrc: ssrc, sequenceNumber: sequenceNumber, transportSequence: 0)
+        guard var packet = source.store?.packet(at: index) else { return nil }
+        source.rewrite.apply(to: &packet, ssrc: ssrc, sequenceNumber: sequenceNumber, transportSequence: 0)
         return try? packet.serialized()
     }
 
     public static func == (lhs: RtpSharedPacket, rhs: RtpSharedPacket) -> Bool {
-        lhs.index == rhs.index && lhs.rewrite == rhs.rewrite && lhs.store === rhs.store
+        lhs.index == rhs.index && lhs.source === rhs.source
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(index)
-        hasher.combine(rewrite)
+        hasher.combine(ObjectIdentifier(source))
     }
 }
