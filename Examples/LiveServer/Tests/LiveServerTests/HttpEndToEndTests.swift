@@ -14,7 +14,7 @@ import Testing
 
 @testable import LiveServer
 
-@Suite("HTTP end to end: WHIP publisher → LiveStreams → WHEP viewer", .disabled("needs the media side"))
+@Suite("HTTP end to end: WHIP publisher → LiveStreams → WHEP viewer")
 struct HttpEndToEndTests {
     /// A VP8 keyframe's header (frame tag with the key-frame bit clear, start code, 64×48) and filler.
     static let keyframe: [UInt8] = [0x50, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x40, 0x00, 0x30, 0x00] + [UInt8](repeating: 0x11, count: 400)
