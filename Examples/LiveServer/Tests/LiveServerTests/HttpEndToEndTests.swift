@@ -1,6 +1,6 @@
 // The whole server in-process: a NiceWebRTC WHIP publisher (sendonly VP8 + Opus) and a NiceWebRTC
-// WHEP viewer over real HTTP on 127.0.0.1, against the real LiveStreams; the viewer receives the
-// publisher's frames; DELETE ends both.
+// WHEP viewer over real HTTP on 127.0.0.1, against the real LiveStreams: the viewer receives the
+// publisher's frames, keeps receiving them across an ICE restart over PATCH, and DELETE ends both.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import NiceWebRTC
 import Prometheus
+import Synchronization
 import Testing
 
 @testable import LiveServer
@@ -28,7 +29,7 @@ struct HttpEndToEndTests {
         return try PeerConnection(configuration: configuration)
     }
 
-    /// Creates the offer and waits for gathering to complete (a non-trickle WHIP/WHEP client).
+    /// Applies a new local offer and waits for gathering to complete (a non-trickle client).
     static func gatheredOffer(_ peer: PeerConnection) async throws -> String {
         let gathering = peer.iceGatheringStateChanges()
         _ = try await peer.setLocalDescription()
@@ -38,10 +39,8 @@ struct HttpEndToEndTests {
         return try #require(peer.localDescription?.sdp)
     }
 
-    @Test(
-        "a WHIP publisher's VP8 and Opus reach a WHEP viewer; DELETE ends both",
-        .timeLimit(.minutes(2)), .disabled("needs the media side (LiveStreams is a placeholder on this branch)"))
-    func publishAndWatch() async throws {
+    /// The real LiveStreams behind the HTTP side, on 127.0.0.1.
+    static func withLiveServer(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = LiveStreams.Configuration()
         configuration.peer = PeerConnection.Configuration(localAddresses: ["127.0.0.1"])
         let registry = PrometheusCollectorRegistry()
@@ -54,70 +53,164 @@ struct HttpEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let router = LiveApplication.router(endpoints: endpoints, registry: registry, publicDirectory: folder, logger: logger)
         let application = LiveApplication.build(router: router, host: "127.0.0.1", port: 0, logger: logger)
+        try await application.test(.live, body)
+        await host.shutdown()
+    }
 
-        try await application.test(.live) { client in
-            // The publisher: sendonly VP8 + Opus.
-            let publisher = try Self.peer()
-            let video = LocalTrack(kind: .video, mimeType: "video/VP8", id: "video", streamId: "live")
-            let audio = LocalTrack(kind: .audio, mimeType: "audio/opus", id: "audio", streamId: "live")
-            for track in [video, audio] {
-                let transceiver = try publisher.addTransceiver(track.kind, .init(direction: .sendonly, streamIds: ["live"]))
-                try transceiver.sender.replaceTrack(track)
+    /// A connected WHIP publisher writing VP8 (a keyframe every 10 frames) and Opus every 30 ms.
+    struct Publisher {
+        let peer: PeerConnection
+        let location: String
+        let writer: Task<Void, Never>
+    }
+
+    static func publish(_ client: any TestClientProtocol, stream: String) async throws -> Publisher {
+        let peer = try Self.peer()
+        let video = LocalTrack(kind: .video, mimeType: "video/VP8", id: "video", streamId: "live")
+        let audio = LocalTrack(kind: .audio, mimeType: "audio/opus", id: "audio", streamId: "live")
+        for track in [video, audio] {
+            let transceiver = try peer.addTransceiver(track.kind, .init(direction: .sendonly, streamIds: ["live"]))
+            try transceiver.sender.replaceTrack(track)
+        }
+        let published = try await client.post("/whip/\(stream)", offer: try await gatheredOffer(peer))
+        #expect(published.status == .created, "\(published.text)")
+        let location = try #require(published.header("Location"))
+        try await peer.setRemoteDescription(SessionDescription(type: .answer, sdp: published.text))
+        try await peer.waitUntilConnected(timeout: .seconds(20))
+        let writer = Task {
+            var index = 0
+            while !Task.isCancelled, index < 6000 {
+                try? video.write(frame: index % 10 == 0 ? keyframe : interframe, duration: .milliseconds(33))
+                try? audio.write(frame: opus, duration: .milliseconds(20))
+                index += 1
+                try? await Task.sleep(for: .milliseconds(30))
             }
-            let published = try await client.post("/whip/e2e", offer: try await Self.gatheredOffer(publisher))
-            #expect(published.status == .created, "\(published.text)")
-            let publisherLocation = try #require(published.header("Location"))
-            try await publisher.setRemoteDescription(SessionDescription(type: .answer, sdp: published.text))
-            try await publisher.waitUntilConnected(timeout: .seconds(20))
+        }
+        return Publisher(peer: peer, location: location, writer: writer)
+    }
 
-            // Frames flow while the viewer joins: a keyframe every 10 frames (and on request).
-            let writer = Task {
-                var index = 0
-                while !Task.isCancelled, index < 3000 {
-                    try? video.write(frame: index % 10 == 0 ? Self.keyframe : Self.interframe, duration: .milliseconds(33))
-                    try? audio.write(frame: Self.opus, duration: .milliseconds(20))
-                    index += 1
-                    try? await Task.sleep(for: .milliseconds(30))
-                }
-            }
-            defer { writer.cancel() }
+    /// A WHEP viewer and the running count of frames per kind it has received.
+    struct Viewer {
+        let peer: PeerConnection
+        let location: String
+        let etag: String
+        let answer: String
+        /// Yields (kind, frames of that kind so far, whether this one is a keyframe).
+        let progress: AsyncStream<(MediaKind, Int, Bool)>
+        let readers: Task<Void, Never>
+    }
 
-            // The viewer: recvonly video + audio.
-            let viewer = try Self.peer(.accept(direction: .recvonly))
-            _ = try viewer.addTransceiver(.video, .init(direction: .recvonly))
-            _ = try viewer.addTransceiver(.audio, .init(direction: .recvonly))
-            let tracks = viewer.trackEvents()
-            let watched = try await client.post("/whep/e2e", offer: try await Self.gatheredOffer(viewer))
-            #expect(watched.status == .created, "\(watched.text)")
-            let viewerLocation = try #require(watched.header("Location"))
-            try await viewer.setRemoteDescription(SessionDescription(type: .answer, sdp: watched.text))
-            try await viewer.waitUntilConnected(timeout: .seconds(20))
-
-            // A keyframe on the video track, an Opus frame on the audio track.
-            var kinds: Set<MediaKind> = []
-            await withTaskGroup(of: MediaKind?.self) { group in
+    static func watch(_ client: any TestClientProtocol, stream: String) async throws -> Viewer {
+        let peer = try Self.peer(.accept(direction: .recvonly))
+        _ = try peer.addTransceiver(.video, .init(direction: .recvonly))
+        _ = try peer.addTransceiver(.audio, .init(direction: .recvonly))
+        let tracks = peer.trackEvents()
+        let (progress, sink) = AsyncStream.makeStream(of: (MediaKind, Int, Bool).self, bufferingPolicy: .bufferingNewest(256))
+        let readers = Task {
+            await withTaskGroup(of: Void.self) { group in
                 var seen = 0
                 for await event in tracks {
                     let track = event.track
                     group.addTask {
-                        for await frame in track.frames() where track.kind == .audio || frame.isKeyframe { return track.kind }
-                        return nil
+                        var count = 0
+                        for await frame in track.frames() {
+                            count += 1
+                            sink.yield((track.kind, count, frame.isKeyframe))
+                        }
                     }
                     seen += 1
                     if seen == 2 { break }
                 }
-                for await kind in group { if let kind { kinds.insert(kind) } }
             }
-            #expect(kinds == [.video, .audio])
+            sink.finish()
+        }
+        let watched = try await client.post("/whep/\(stream)", offer: try await gatheredOffer(peer))
+        #expect(watched.status == .created, "\(watched.text)")
+        let location = try #require(watched.header("Location"))
+        let etag = try #require(watched.header("ETag"))
+        try await peer.setRemoteDescription(SessionDescription(type: .answer, sdp: watched.text))
+        try await peer.waitUntilConnected(timeout: .seconds(20))
+        return Viewer(peer: peer, location: location, etag: etag, answer: watched.text, progress: progress, readers: readers)
+    }
 
-            #expect(try await client.execute(uri: viewerLocation, method: .delete).status == .ok)
-            #expect(try await client.execute(uri: publisherLocation, method: .delete).status == .ok)
-            #expect(try await client.execute(uri: publisherLocation, method: .delete).status == .notFound)
-            await viewer.closeAndWait()
-            await publisher.closeAndWait()
+    /// Waits until a video keyframe and an audio frame arrived, and `videoFrames` video frames past
+    /// `after`; returns the video count reached.
+    static func awaitFrames(_ iterator: inout AsyncStream<(MediaKind, Int, Bool)>.Iterator, after: Int, videoFrames: Int) async -> Int {
+        var keyframe = false, audio = false, video = after
+        while let (kind, count, isKeyframe) = await iterator.next() {
+            if kind == .audio { audio = true }
+            if kind == .video {
+                video = count
+                if isKeyframe && count > after { keyframe = true }
+            }
+            if keyframe && audio && video >= after + videoFrames { break }
+        }
+        return video
+    }
+
+    @Test("a WHIP publisher's VP8 and Opus reach a WHEP viewer; DELETE ends both", .timeLimit(.minutes(2)))
+    func publishAndWatch() async throws {
+        try await Self.withLiveServer { client in
+            let publisher = try await Self.publish(client, stream: "e2e")
+            defer { publisher.writer.cancel() }
+            let viewer = try await Self.watch(client, stream: "e2e")
+            var progress = viewer.progress.makeAsyncIterator()
+            let frames = await Self.awaitFrames(&progress, after: 0, videoFrames: 10)
+            #expect(frames >= 10)
+
+            #expect(try await client.execute(uri: viewer.location, method: .delete).status == .ok)
+            #expect(try await client.execute(uri: publisher.location, method: .delete).status == .ok)
+            #expect(try await client.execute(uri: publisher.location, method: .delete).status == .notFound)
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             #expect(metrics.text.contains("live_bytes_in_total"))
+            viewer.readers.cancel()
+            await viewer.peer.closeAndWait()
+            await publisher.peer.closeAndWait()
         }
-        await host.shutdown()
+    }
+
+    @Test("an ICE restart over PATCH mid-stream: 200 with the server's sdpfrag and a new ETag; video continues", .timeLimit(.minutes(2)))
+    func iceRestartOverPatch() async throws {
+        try await Self.withLiveServer { client in
+            let publisher = try await Self.publish(client, stream: "restart")
+            defer { publisher.writer.cancel() }
+            let viewer = try await Self.watch(client, stream: "restart")
+            var progress = viewer.progress.makeAsyncIterator()
+            let before = await Self.awaitFrames(&progress, after: 0, videoFrames: 5)
+
+            // The viewer's restart offer, as an sdpfrag: its new credentials, sections and candidates.
+            viewer.peer.restartIce()
+            let offer = try await Self.gatheredOffer(viewer.peer)
+            let fragment = offer.split(whereSeparator: \.isNewline)
+                .filter { ["a=ice-ufrag:", "a=ice-pwd:", "m=", "a=mid:", "a=candidate:", "a=end-of-candidates"].contains(where: $0.hasPrefix) }
+                .map { $0 + "\r\n" }.joined()
+            let response = try await client.patch(viewer.location, fragment: fragment, headers: [("If-Match", viewer.etag)])
+            #expect(response.status == .ok, "\(response.text)")
+            let newTag = try #require(response.header("ETag"))
+            #expect(newTag != viewer.etag)
+            let server = try TrickleIceFragment(parsing: response.text)
+            let ufrag = try #require(server.iceUfrag)
+            let pwd = try #require(server.icePwd)
+            #expect(!viewer.answer.contains("a=ice-ufrag:\(ufrag)\r\n"), "the server's ufrag changed")
+
+            // The answer the viewer applies: the first one with the new credentials, its candidates trickled.
+            let answer = viewer.answer.split(separator: "\r\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("a=candidate:") && !$0.hasPrefix("a=end-of-candidates") }
+                .map { $0.hasPrefix("a=ice-ufrag:") ? "a=ice-ufrag:" + ufrag : $0.hasPrefix("a=ice-pwd:") ? "a=ice-pwd:" + pwd : String($0) }
+                .joined(separator: "\r\n")
+            try await viewer.peer.setRemoteDescription(SessionDescription(type: .answer, sdp: answer))
+            for candidate in server.candidates { try await viewer.peer.addIceCandidate(candidate) }
+            if server.endOfCandidates { try await viewer.peer.addIceCandidate(nil) }
+            try await viewer.peer.waitUntilConnected(timeout: .seconds(20))
+
+            let after = await Self.awaitFrames(&progress, after: before + 5, videoFrames: 20)
+            #expect(after >= before + 25, "video continued after the restart: \(before) → \(after)")
+            // The old ETag is stale; the new one takes a trickle.
+            #expect(try await client.patch(viewer.location, fragment: "a=end-of-candidates\r\n", headers: [("If-Match", viewer.etag)]).status == .preconditionFailed)
+            #expect(try await client.patch(viewer.location, fragment: "a=end-of-candidates\r\n", headers: [("If-Match", newTag)]).status == .noContent)
+            viewer.readers.cancel()
+            await viewer.peer.closeAndWait()
+            await publisher.peer.closeAndWait()
+        }
     }
 }

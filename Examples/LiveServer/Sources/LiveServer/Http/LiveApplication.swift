@@ -2,6 +2,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
@@ -42,13 +43,18 @@ enum LiveApplication {
         return router
     }
 
-    /// The application on `host`:`port`.
+    /// A connection that neither sends nor receives for this long is closed (a client that
+    /// opens connections and stalls holds none for long).
+    static let idleTimeout: TimeAmount = .seconds(30)
+
+    /// The application on `host`:`port` (HTTP/1.1, idle connections closed after ``idleTimeout``).
     static func build(
         router: Router<LiveRequestContext>, host: String, port: Int, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: .init(address: .hostname(host, port: port), serverName: "LiveServer"),
             onServerRunning: onServerRunning,
             logger: logger)
