@@ -21,7 +21,14 @@ enum WhipNegotiation {
             throw LoadError("setLocalDescription: \(error)")
         }
         await waitForGathering(pc, timeout: gatherTimeout)
-        guard let offer = pc.localDescription?.sdp else { throw LoadError("no local description") }
+        // An offer carries the candidates gathered when it was created: the first one started
+        // gathering, this one (same credentials, in have-local-offer) has them all.
+        let offer: String
+        do {
+            offer = try await pc.setLocalDescription().sdp
+        } catch {
+            throw LoadError("setLocalDescription (with candidates): \(error)")
+        }
         let postedAt = ContinuousClock.now
         let resource = try await http.post(endpoint: endpoint, stream: stream, offer: offer)
         do {
