@@ -3,7 +3,7 @@
 scripts/live-aiortc-test.sh.
 
     whip_client.py publish --url http://127.0.0.1:8080/whip/STREAM --file media.webm [--duration S]
-    whip_client.py watch   --url http://127.0.0.1:8080/whep/STREAM --record out.mp4 [--duration S]
+    whip_client.py watch   --url http://127.0.0.1:8080/whep/STREAM --record out.mkv [--duration S]
     common: [--token T] [--bind 127.0.0.1] [--timeout S]
 
 publish: aiortc's MediaPlayer decodes the file (looped) and aiortc encodes it again (VP8, Opus);
@@ -12,8 +12,9 @@ from setLocalDescription) is POSTed as application/sdp, the 201's body is the an
 Location the session. Sends for --duration s after `connected` (or until SIGTERM/SIGINT), then
 DELETEs the session (a status other than 200 fails).
 
-watch: recvonly audio and video; aiortc MediaRecorder records what arrives (H.264 + AAC in MP4,
-as MediaRecorder encodes) for --duration s after `connected`, then the session is DELETEd. A 404
+watch: recvonly audio and video; aiortc decodes what arrives and its MediaRecorder records it
+(re-encoded: H.264 + AAC for .mkv/.mp4, VP8 + Opus for .webm, which libvpx encodes too slowly on
+the event loop of a busy machine) for --duration s after `connected`, then the session is DELETEd. A 404
 (no publisher yet) is retried for up to --timeout s. Prints `frames video=N audio=M` (frames the
 recorder took).
 
@@ -196,7 +197,7 @@ def main() -> None:
     p.add_argument("--url", required=True, help="the WHIP or WHEP endpoint")
     p.add_argument("--token", help="the Bearer token")
     p.add_argument("--file", help="publish: the media file (video and audio)")
-    p.add_argument("--record", help="watch: the file to record to (.mp4)")
+    p.add_argument("--record", help="watch: the file to record to (.mkv)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of media after connected (default 10)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to connect, 404s retried (default 30)")
     p.add_argument("--bind", default="127.0.0.1", help="gather only on this address (default 127.0.0.1)")
