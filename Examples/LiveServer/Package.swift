@@ -21,6 +21,8 @@ let package = Package(
         // Already in the graph through Hummingbird; named for the types we use (ByteBuffer,
         // SocketAddress), as MemberImportVisibility wants.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Also through Hummingbird; named for HTTPField (header names), as MemberImportVisibility wants.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.5.1"),
     ],
     targets: [
         // The server: HTTP (Http/: WHIP/WHEP resources, CORS, auth, limits, /metrics) and media
@@ -39,6 +41,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),
@@ -74,6 +77,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),
