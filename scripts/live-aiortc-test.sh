@@ -72,8 +72,14 @@ fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
 base="http://127.0.0.1:$port"
+# The server wants its pages; a stub when the checkout has none (no page is loaded here).
+public_args=()
+if [ ! -f Examples/LiveServer/Public/index.html ]; then
+    mkdir -p "$work/public" && echo '<!doctype html><title>LiveServer</title>' >"$work/public/index.html"
+    public_args=(--public-dir "$work/public")
+fi
 say "LiveServer on $base (with a Bearer token)"
-"$server_bin" --host 127.0.0.1 --port "$port" --ice-address 127.0.0.1 --token "$token" \
+"$server_bin" --host 127.0.0.1 --port "$port" --ice-address 127.0.0.1 --token "$token" "${public_args[@]}" \
     --log-level "${LIVE_SERVER_LOG:-notice}" >"$work/server.log" 2>&1 &
 server=$!
 pids+=("$server")

@@ -64,6 +64,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'say "stopped (the time limit?)"; exit 124' TERM INT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# The server wants its pages; a stub when the checkout has none (no page is loaded here).
+public_args=()
+if [ ! -f Examples/LiveServer/Public/index.html ]; then
+    mkdir -p "$logs/public" && echo '<!doctype html><title>LiveServer</title>' >"$logs/public/index.html"
+    public_args=(--public-dir "$logs/public")
+fi
 
 # Starts LiveServer on a free port; sets server (pid) and base (URL).
 start_server() {
@@ -74,7 +80,7 @@ start_server() {
     # shellcheck disable=SC2086
     "$bin/LiveServer" --host 127.0.0.1 --port "$port" --ice-address 127.0.0.1 \
         --port-range "${LIVE_PORT_RANGE:-42000-43999}" --max-sessions $((max_n + 50)) --max-viewers $((max_n + 50)) \
-        --request-rate 1000 --request-burst 1000 --log-level warning ${LIVE_SERVER_ARGS:-} >"$logs/server-$1.log" 2>&1 &
+        --request-rate 1000 --request-burst 1000 --log-level warning "${public_args[@]}" ${LIVE_SERVER_ARGS:-} >"$logs/server-$1.log" 2>&1 &
     server=$!
     for _ in $(seq 100); do
         curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && return 0
