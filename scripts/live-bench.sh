@@ -21,6 +21,7 @@
 #              LIVE_BENCH_LOG    a folder to keep the logs in (default: a temporary one, removed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+args=("$@")
 
 viewers="50 100 200 300"
 duration=20
@@ -45,7 +46,7 @@ max_n=0
 for n in $viewers; do [ "$n" -gt "$max_n" ] && max_n=$n; done
 # The whole run is bounded: per N, joining + window + setup and teardown.
 limit=$((1200 + $(echo "$viewers" | wc -w) * (duration + max_n / 5 + 180)))
-if [ -z "${LIVE_BENCH_TIMED:-}" ]; then LIVE_BENCH_TIMED=1 exec timeout "$limit" "$0" "$@"; fi
+if [ -z "${LIVE_BENCH_TIMED:-}" ]; then LIVE_BENCH_TIMED=1 exec timeout "$limit" "$0" "${args[@]}"; fi
 
 say "swift build -c $config (LiveServer, LiveLoad)"
 timeout 1800 swift build -c "$config" --package-path Examples/LiveServer 2>&1 | grep -E "error|warning: [^p]|Build" || true
