@@ -11,7 +11,9 @@
 #
 # Per N: viewers joined and fine (a first frame, < 1 % packet loss, no gap between frames over
 # 1 s), time from WHEP POST to first keyframe p50/p95, packet loss mean/max, freezes, the server's
-# CPU (% of one core over the window) and RSS, the load generator's CPU. Then the largest N with
+# CPU (% of one core over the window) and RSS, the load generator's CPU, the kernel's UDP
+# receive-buffer overflows over the window (system-wide: a receiver that did not keep up). Times
+# in ms, loss in %. Then the largest N with
 # every viewer fine: viewers per process. Both processes share the machine's cores: the figures
 # are for the server and its viewers together on one box (the load generator decrypts as much
 # SRTP as the server encrypts).
@@ -121,16 +123,16 @@ for n in $viewers; do
     line=$(grep '^summary ' "$logs/load-$n.out" || true)
     get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
     if [ -n "$line" ]; then
-        results+=("$(printf '%5s %7s %5s %9s %9s %10s %9s %8s %11s %11s %9s' "$n" "$(get joined)" "$(get ok)" \
+        results+=("$(printf '%5s %7s %5s %9s %9s %10s %9s %8s %11s %11s %9s %10s' "$n" "$(get joined)" "$(get ok)" \
             "$(get ttff_p50_ms)" "$(get ttff_p95_ms)" "$(get loss_mean_pct)" "$(get loss_max_pct)" "$(get freezes)" \
-            "$(get server_cpu_pct)" "$(get server_rss_mb)" "$(get load_cpu_pct)")")
+            "$(get server_cpu_pct)" "$(get server_rss_mb)" "$(get load_cpu_pct)" "$(get udp_rcvbuf_drops)")")
         [ "$(get ok)" = "$n" ] && [ "$n" -gt "$best" ] && best=$n
     fi
 done
 
 echo
 say "results (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%5s %7s %5s %9s %9s %10s %9s %8s %11s %11s %9s\n' N joined ok "ttff p50" "ttff p95" "loss mean" "loss max" freezes "server CPU%" "server MiB" "load CPU%"
+printf '%5s %7s %5s %9s %9s %10s %9s %8s %11s %11s %9s %10s\n' N joined ok "ttff p50" "ttff p95" "loss mean" "loss max" freezes "server CPU%" "server MiB" "load CPU%" "UDP drops"
 for r in "${results[@]}"; do echo "$r"; done
 say "viewers per process with < 1 % loss and no freeze > 1 s: $best (of N tried: $viewers)"
 [ "$failed" = 0 ]

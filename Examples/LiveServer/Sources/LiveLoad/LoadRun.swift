@@ -48,6 +48,7 @@ struct LoadRun {
         // The window.
         let server0 = serverPid.flatMap { ProcessUsage.read(pid: $0) }, load0 = ProcessUsage.read(pid: "self")
         let sent0 = await publisher.packetsSent()
+        let udp0 = udpReceiveBufferErrors()
         let first = publisher.nextIndex
         for viewer in all { viewer.beginWindow(index: first) }
         let windowStart = ContinuousClock.now
@@ -61,6 +62,7 @@ struct LoadRun {
         // no longer).
         try? await Task.sleep(for: .seconds(1))
         let sent1 = await publisher.packetsSent()
+        let udp1 = udpReceiveBufferErrors()
         for viewer in all { await viewer.endWindow(at: end, index: last) }
 
         let report = Report(
@@ -68,7 +70,8 @@ struct LoadRun {
             sentVideoPackets: sent1.video - min(sent1.video, sent0.video), sentAudioPackets: sent1.audio - min(sent1.audio, sent0.audio),
             sentFrames: Int(last &- first), publisher: publisher.sent,
             server: server1.flatMap { s1 in server0.map { (s1.cpuPercent(since: $0), s1.rssKB) } },
-            load: load1.flatMap { l1 in load0.map { (l1.cpuPercent(since: $0), l1.rssKB) } })
+            load: load1.flatMap { l1 in load0.map { (l1.cpuPercent(since: $0), l1.rssKB) } },
+            udpReceiveDrops: udp1.flatMap { u1 in udp0.map { u1 - $0 } })
         print("LiveLoad: \(viewers) viewers of '\(stream)' at \(http.server.absoluteString), joining \(fmt(joinRate, 1))/s")
         let ok = report.print(perViewer: perViewer)
 

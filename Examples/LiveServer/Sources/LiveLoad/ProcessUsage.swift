@@ -32,3 +32,15 @@ struct ProcessUsage: Sendable {
         return wall > 0 ? (cpuSeconds - earlier.cpuSeconds) / wall * 100 : 0
     }
 }
+
+/// The kernel's UDP receive-buffer overflows so far (/proc/net/snmp `Udp: RcvbufErrors`,
+/// system-wide: every process's sockets), nil when unreadable. Drops there mean a receiver —
+/// the server or a viewer here — did not read its socket in time.
+func udpReceiveBufferErrors() -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/net/snmp", encoding: .utf8) else { return nil }
+    let lines = text.split(separator: "\n").filter { $0.hasPrefix("Udp: ") }
+    guard lines.count >= 2 else { return nil }
+    let names = lines[0].split(separator: " "), values = lines[1].split(separator: " ")
+    guard let i = names.firstIndex(of: "RcvbufErrors"), i < values.count else { return nil }
+    return Int(values[i])
+}

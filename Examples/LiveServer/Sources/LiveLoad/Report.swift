@@ -12,6 +12,8 @@ struct Report {
     let publisher: Publisher.Sent
     let server: (percent: Double, rssKB: Int)?
     let load: (percent: Double, rssKB: Int)?
+    /// Kernel UDP receive-buffer overflows over the window (system-wide).
+    let udpReceiveDrops: Int?
 
     /// A viewer's figures.
     struct Figures {
@@ -67,10 +69,11 @@ struct Report {
         Swift.print("publisher: \(publisher.frames) frames, \(publisher.keyframes) keyframes, \(publisher.keyframeRequests) keyframe requests answered, \(publisher.audioPackets) audio packets, \(publisher.skippedFrames) frames skipped (stalls), \(publisher.writeErrors) write errors")
         if let server { Swift.print("server: CPU \(fmt(server.percent, 1)) % of one core over the window, RSS \(server.rssKB / 1024) MiB") }
         if let load { Swift.print("load generator: CPU \(fmt(load.percent, 1)) % of one core, RSS \(load.rssKB / 1024) MiB") }
+        if let udpReceiveDrops { Swift.print("kernel UDP receive-buffer overflows over the window (system-wide): \(udpReceiveDrops)") }
         Swift.print("viewers OK (joined, a first frame, < 1 % loss, no freeze > 1 s): \(ok)/\(viewers.count)")
         var line = "summary viewers=\(viewers.count) joined=\(joined.count) ok=\(ok) ttff_p50_ms=\(fmt(pct(ttff, 50), 0)) ttff_p95_ms=\(fmt(pct(ttff, 95), 0))"
         line += " loss_mean_pct=\(fmt(mean(losses))) loss_max_pct=\(fmt(losses.last ?? .nan)) over1=\(over1) freezes=\(freezes) longest_gap_ms=\(fmt(gaps.last ?? .nan, 0))"
-        line += " server_cpu_pct=\(server.map { fmt($0.percent, 1) } ?? "-") server_rss_mb=\(server.map { String($0.rssKB / 1024) } ?? "-") load_cpu_pct=\(load.map { fmt($0.percent, 1) } ?? "-")"
+        line += " server_cpu_pct=\(server.map { fmt($0.percent, 1) } ?? "-") server_rss_mb=\(server.map { String($0.rssKB / 1024) } ?? "-") load_cpu_pct=\(load.map { fmt($0.percent, 1) } ?? "-") udp_rcvbuf_drops=\(udpReceiveDrops.map(String.init) ?? "-")"
         Swift.print(line)
         return ok
     }
