@@ -26,6 +26,7 @@
 #      DTLS 1.3 + post-quantum ClientHello captured and checked (scripts/dc-firefox-interop.sh);
 #      media: media-peer <-> media-peer and <-> aiortc, VP8 + Opus both ways, both offer
 #      directions, PLI, recordings checked with ffprobe (scripts/media-interop.sh)
+#      LiveServer: an aiortc WHIP publisher and WHEP viewer (scripts/live-aiortc-test.sh)
 #   6. the candidate/SDP fuzzer, the DTLS record fuzzer, the data-channel fuzzer (DCEP, messages,
 #      SDP offer/answer, the JSEP negotiation core) and the media fuzzer (RTP, RTCP, depacketizers),
 #      FUZZ_SECONDS each (default 60)
@@ -101,6 +102,9 @@ Interop/run.sh
 step "media interop: media-peer <-> media-peer and <-> aiortc (VP8 + Opus, both offer directions, PLI, recordings)"
 scripts/media-interop.sh
 
+step "LiveServer with aiortc: an aiortc WHIP publisher (an ffmpeg-made VP8 + Opus file) and an aiortc WHEP viewer that records; the recording decodes"
+LIVE_SERVER_BIN="$(swift build --package-path Examples/LiveServer --show-bin-path)/LiveServer" scripts/live-aiortc-test.sh
+
 step "a real Firefox: dc-peer --offer <-> firefox-esr --answer; its fragmented DTLS 1.3 + X25519MLKEM768 ClientHello negotiates DTLS 1.2"
 scripts/dc-firefox-interop.sh -n 3
 
@@ -121,5 +125,8 @@ scripts/valgrind-demo.sh
 
 step "benchmark smoke run"
 scripts/bench.sh --quick
+
+step "LiveServer benchmark smoke run (LiveLoad: one WHIP publisher, 5 WHEP viewers, 5 s; no timing assertions)"
+scripts/live-bench.sh --quick
 
 step "all passed"
