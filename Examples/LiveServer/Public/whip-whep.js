@@ -126,15 +126,13 @@
   /**
    * One WHIP or WHEP session over `pc` (whose transceivers the caller has added).
    * opts: endpoint (URL of POST /whip/{stream} or /whep/{stream}), token (Bearer, optional),
-   * log(kind, text) (optional), endOfCandidatesAfterRestart (default false: see restartIce).
-   * `client.endOfCandidatesAfterRestart` can also be set later.
+   * log(kind, text) (optional).
    */
   class Client {
     constructor(pc, opts) {
       this.pc = pc;
       this.endpoint = new URL(opts.endpoint, location.href).href;
       this.token = opts.token || null;
-      this.endOfCandidatesAfterRestart = !!opts.endOfCandidatesAfterRestart;
       this.log = opts.log || (() => {});
       this.resource = null;          // the session's URL (from Location)
       this.etag = null;
@@ -257,11 +255,6 @@
         const { ufrag, pwd, sdp } = this.localIce();
         if (!ufrag || ufrag === oldUfrag) throw new Error('restartIce: the offer kept its ufrag');
         const body = buildFragment(sdp, { ufrag, pwd });
-        // No end-of-candidates for a restarted generation unless asked for: Chromium keeps its
-        // old pair nominated for a while after the restart, and the LiveServer's ICE agent
-        // (libnice, controlled) fails the session ~6 s after end-of-candidates when no new pair
-        // was nominated by then (browser-test/README.md, "ICE restart and end-of-candidates").
-        if (!this.endOfCandidatesAfterRestart) this.eocSent.add(ufrag);
         this.counters.patches++;
         this.log('out', `PATCH If-Match: * (ICE restart, ufrag ${oldUfrag} → ${ufrag})`);
         const r = await fetch(this.resource, {
@@ -275,6 +268,7 @@
         const frag = parseFragment(text);
         if (!frag.ufrag || !frag.pwd) throw new Error('PATCH (ICE restart): 200 without the server\'s ice-ufrag/ice-pwd');
         this.log('in', `200 ETag ${this.etag}, server ufrag ${frag.ufrag}, ${frag.candidates.length} candidate(s)${frag.eoc ? ', end-of-candidates' : ''}`);
+        for (const c of frag.candidates) this.log('in', `  ${c.line}`);
         await this.pc.setRemoteDescription({ type: 'answer', sdp: restartedAnswer(this.pc.remoteDescription.sdp, frag) });
         this.counters.restarts++;
         this.timing.restartDone = this.ms();

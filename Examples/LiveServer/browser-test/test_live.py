@@ -13,9 +13,13 @@ and microphone, one window per page. Checks, each with its own time limit:
     frame, and the test's from joining to 100 frames); a screenshot of one
   3 trickle: every page trickled its candidates and end-of-candidates over PATCH (204), no error
   4 viewer ICE restart: live.restartIce() on viewer 2 (PATCH If-Match: *, new ufrag → 200 with the
-    server's new ufrag/pwd/candidates), still connected, its framesDecoded keeps growing (+60
-    within 10 s)
-  5 publisher ICE restart: the same on the publisher; every viewer's framesDecoded keeps growing
+    server's new ufrag/pwd/candidates), then its end-of-candidates for the new generation (PATCH →
+    204); Chromium's selected pair becomes the new generation's (local and remote ufrags the new
+    ones, within 15 s) and the viewer is still connected and decoding 10 s after the
+    end-of-candidates (framesDecoded +60 over all)
+  5 publisher ICE restart: the same on the publisher (end-of-candidates, selected pair in the new
+    generation, still connected 10 s after the end-of-candidates); every viewer's framesDecoded
+    keeps growing
   6 publisher leaves: live.stop() → DELETE 200 (a second DELETE → 404); the viewers show no error:
     the server keeps them connected and their tracks freeze (framesDecoded stops growing; the
     tracks stay `live`, Chromium may mark them muted); then the viewers' own DELETEs → 200
@@ -138,6 +142,27 @@ def until(what, deadline, fn, interval=0.25):
         time.sleep(interval)
 
 
+# The page's ICE as Chromium reports it: the transport's selected pair (its local and remote
+# candidates with their ufrags), every pair, and the ufrags of the descriptions in effect.
+ICE_REPORT_JS = """(async () => {
+  const pc = live.client.pc, st = await pc.getStats(), o = {pairs: [], cands: {}};
+  const ufrag = (d) => { const m = /^a=ice-ufrag:(.*)$/m.exec(d ? d.sdp : ''); return m ? m[1].trim() : null; };
+  o.localUfrag = ufrag(pc.localDescription); o.remoteUfrag = ufrag(pc.remoteDescription);
+  st.forEach((r) => {
+    if (r.type === 'transport') o.transport = {pair: r.selectedCandidatePairId, changes: r.selectedCandidatePairChanges,
+      iceLocalUsernameFragment: r.iceLocalUsernameFragment, iceState: r.iceState, dtlsState: r.dtlsState};
+    if (r.type === 'candidate-pair') o.pairs.push({id: r.id, state: r.state, nominated: r.nominated, local: r.localCandidateId,
+      remote: r.remoteCandidateId, reqSent: r.requestsSent, respRecv: r.responsesReceived, reqRecv: r.requestsReceived,
+      bytesRecv: r.bytesReceived, lastRecv: r.lastPacketReceivedTimestamp});
+    if (r.type === 'local-candidate' || r.type === 'remote-candidate')
+      o.cands[r.id] = {type: r.candidateType, address: r.address, port: r.port, ufrag: r.usernameFragment};
+  });
+  const sel = o.pairs.find((p) => o.transport && p.id === o.transport.pair);
+  o.selected = sel ? {pair: sel, local: o.cands[sel.local], remote: o.cands[sel.remote]} : null;
+  return o;
+})()"""
+
+
 class Server:
     """A LiveServer process (in --server-netns), its log in tmp."""
 
@@ -213,8 +238,6 @@ def main():
     ap.add_argument("--frames", type=int, default=100, help="framesDecoded each viewer must reach")
     ap.add_argument("--join-limit", type=float, default=10.0, help="seconds from joining to --frames and audio")
     ap.add_argument("--no-token-run", action="store_true")
-    ap.add_argument("--eoc-after-restart", action="store_true",
-                    help="the pages send end-of-candidates after an ICE restart too (browser-test/README.md: the server then fails the session)")
     ap.add_argument("--keep-logs", action="store_true")
     a = ap.parse_args()
     help_text = subprocess.run([a.server_bin, "--help"], capture_output=True, text=True, timeout=20).stdout
@@ -329,49 +352,90 @@ def main():
         def frames(h):
             return (drv.snap(h) or {}).get("counters", {}).get("framesDecoded", 0)
 
-        # ---- 4 viewer ICE restart
+        def new_generation(h, r):
+            """(the selected pair's local and remote ufrags are the restart's, the ICE report)"""
+            rep = drv.do(h, ICE_REPORT_JS) or {}
+            sel = rep.get("selected") or {}
+            ok = ((sel.get("local") or {}).get("ufrag") == r["localUfrag"]
+                  and (sel.get("remote") or {}).get("ufrag") == r["serverUfrag"]
+                  and rep.get("localUfrag") == r["localUfrag"] and rep.get("remoteUfrag") == r["serverUfrag"])
+            return ok, rep
+
+        def pair_text(rep):
+            sel = rep.get("selected") or {}
+            l, rm = sel.get("local") or {}, sel.get("remote") or {}
+            return (f"{l.get('type')} {l.get('address')}:{l.get('port')} (ufrag {l.get('ufrag')}) ↔ "
+                    f"{rm.get('type')} {rm.get('address')}:{rm.get('port')} (ufrag {rm.get('ufrag')})")
+
+        # ---- 4 viewer ICE restart: the new generation carries the media, and end-of-candidates
+        # for it does not end the session (browser-test/README.md, "ICE restart and end-of-candidates")
         t0 = time.monotonic()
         try:
             v2 = viewers[min(1, len(viewers) - 1)]
             before = drv.snap(v2)
-            if a.eoc_after_restart:
-                drv.do(v2, "(live.client.endOfCandidatesAfterRestart = true)")
+            eocs0 = before["counters"].get("eocs", 0)
             r = drv.do(v2, "live.restartIce()", timeout=15)
             need(isinstance(r, dict) and not r.get("error"), f"restartIce: {short(r)}")
             f0 = frames(v2)
-            s = until("viewer 2's framesDecoded +60 after the restart", time.monotonic() + 10,
-                      lambda: (lambda x: (x["counters"].get("framesDecoded", 0) >= f0 + 60 and x["state"] == "connected", x))(drv.snap(v2)))[1]
+            # the new generation's end-of-candidates goes out (PATCH → 204)
+            until("viewer 2's end-of-candidates after the restart", time.monotonic() + 10,
+                  lambda: (lambda x: (x["counters"].get("eocs", 0) == eocs0 + 1, x["counters"]))(drv.snap(v2)))
+            t_eoc = time.monotonic()
+            # Chromium's selected pair is the new generation's (its ufrag and the server's new one)
+            rep = until("viewer 2's selected pair in the new ICE generation", t_eoc + 15, lambda: new_generation(v2, r))[1]
+            t_pair = time.monotonic()
+            # still alive and decoding ≥ 10 s after the end-of-candidates
+            time.sleep(max(0.0, t_eoc + 8 - time.monotonic()))
+            f8 = frames(v2)
+            s = until("viewer 2 decoding 10 s after its end-of-candidates", t_eoc + 14,
+                      lambda: (lambda x: (time.monotonic() >= t_eoc + 10 and x["state"] == "connected"
+                                          and x["counters"].get("framesDecoded", 0) > f8, x))(drv.snap(v2)))[1]
+            ok, rep = new_generation(v2, r)
+            need(ok, f"viewer 2's selected pair left the new generation: {short(rep, 600)}")
+            need(s["counters"].get("framesDecoded", 0) >= f0 + 60, f"framesDecoded {f0} → {s['counters'].get('framesDecoded')}")
             need(s["counters"].get("restarts") == 1, f"restarts {s['counters'].get('restarts')}")
             need(not s["errors"] and not s["clientErrors"], f"errors {s['errors']} {s['clientErrors']}")
             tm = s["timing"]
             record("4 viewer ICE restart over PATCH", True,
                    f"ufrag → {r['localUfrag']}, server ufrag → {r['serverUfrag']} ({r['candidates']} candidate(s) in the 200), "
-                   f"PATCH → 200 in {tm.get('restartDone', 0) - tm.get('restartStart', 0)} ms; framesDecoded "
-                   f"{before['counters'].get('framesDecoded')} → {f0} at the restart → {s['counters']['framesDecoded']} "
-                   f"{time.monotonic() - t0:.1f} s later, state {s['state']}"
+                   f"PATCH → 200 in {tm.get('restartDone', 0) - tm.get('restartStart', 0)} ms; end-of-candidates sent; "
+                   f"selected pair in the new generation {t_pair - t0:.1f} s after the restart: {pair_text(rep)}; "
+                   f"framesDecoded {before['counters'].get('framesDecoded')} → {f0} at the restart → {s['counters']['framesDecoded']} "
+                   f"{time.monotonic() - t_eoc:.1f} s after the end-of-candidates, state {s['state']}"
                    + (f" (Chromium restarted its inbound-rtp counters at the new answer {s['counters']['statsResets']}×: the page keeps them cumulative)"
                       if s["counters"].get("statsResets") else ""))
-            figures.append(f"viewer ICE restart: framesDecoded {f0} → {s['counters']['framesDecoded']} within {time.monotonic() - t0:.1f} s")
+            figures.append(f"viewer ICE restart: new generation selected in {t_pair - t0:.1f} s; framesDecoded {f0} → "
+                           f"{s['counters']['framesDecoded']}, alive {time.monotonic() - t_eoc:.1f} s after end-of-candidates")
         except CheckFailed as ex:
             record("4 viewer ICE restart over PATCH", False, str(ex))
 
         # ---- 5 publisher ICE restart
         t0 = time.monotonic()
         try:
-            if a.eoc_after_restart:
-                drv.do(pub, "(live.client.endOfCandidatesAfterRestart = true)")
             r = drv.do(pub, "live.restartIce()", timeout=15)
             need(isinstance(r, dict) and not r.get("error"), f"restartIce: {short(r)}")
             f0 = {h: frames(h) for h in viewers}
             for i, h in enumerate(viewers):
                 until(f"viewer {i + 1}'s framesDecoded +60 after the publisher's restart", t0 + 12,
                       lambda h=h: (lambda x: (x["counters"].get("framesDecoded", 0) >= f0[h] + 60, x))(drv.snap(h)))
+            rep = until("the publisher's selected pair in the new ICE generation", time.monotonic() + 15, lambda: new_generation(pub, r))[1]
+            until("the publisher's end-of-candidates after the restart", time.monotonic() + 10,
+                  lambda: (lambda x: (x["counters"].get("eocs", 0) >= 2, x["counters"]))(drv.snap(pub)))
+            t_eoc = time.monotonic()
+            # still publishing ≥ 10 s after its end-of-candidates: every viewer keeps decoding
+            time.sleep(max(0.0, t_eoc + 8 - time.monotonic()))
+            f8 = {h: frames(h) for h in viewers}
+            time.sleep(max(0.0, t_eoc + 10 - time.monotonic()))
+            for i, h in enumerate(viewers):
+                until(f"viewer {i + 1} decoding 10 s after the publisher's end-of-candidates", t_eoc + 14,
+                      lambda h=h: (lambda x: (x["counters"].get("framesDecoded", 0) > f8[h], x))(drv.snap(h)))
             s = drv.snap(pub)
             need(s["state"] == "connected" and s["counters"].get("restarts") == 1 and not s["clientErrors"],
                  f"publisher after its restart: {short(s, 500)}")
             f1 = {h: frames(h) for h in viewers}
             record("5 publisher ICE restart over PATCH", True,
-                   f"ufrag → {r['localUfrag']}, server ufrag → {r['serverUfrag']}; viewers' framesDecoded "
+                   f"ufrag → {r['localUfrag']}, server ufrag → {r['serverUfrag']}, end-of-candidates sent, selected pair "
+                   f"{pair_text(rep)}; viewers' framesDecoded "
                    + ", ".join(f"{f0[h]} → {f1[h]}" for h in viewers) + f" ({time.monotonic() - t0:.1f} s)")
         except CheckFailed as ex:
             record("5 publisher ICE restart over PATCH", False, str(ex))

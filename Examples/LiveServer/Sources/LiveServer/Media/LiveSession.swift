@@ -18,6 +18,8 @@ final class LiveSession: Sendable {
         var remoteTracks: [RemoteTrack] = []
         var watcher: Task<Void, Never>?
         var baseline = StatsBaseline()
+        /// The end-of-candidates of a restarted ICE generation, held until it selects a pair.
+        var restartEnd = RestartEndOfCandidates()
     }
 
     /// Cumulative figures already exported.

@@ -158,7 +158,7 @@ final class LiveStreams: LiveSessionHost, Sendable {
 
     func trickle(_ id: LiveSessionID, _ fragment: TrickleIceFragment) async throws(LiveError) {
         guard let session = registry.withLock({ $0.sessions[id] }) else { throw .notFound("no session \(id)") }
-        try await addCandidates(fragment, to: session.connection)
+        try await addCandidates(session.withState { $0.restartEnd.hold(fragment) }, to: session.connection)
     }
 
     /// An ICE restart (RFC 9725 §4.4.1.2): the client's current remote description with its new
@@ -181,16 +181,26 @@ final class LiveStreams: LiveSessionHost, Sendable {
         if current?.usernameFragment == ufrag && current?.password == password {
             // The credentials in effect: not a restart, only candidates; the server's credentials
             // in effect go back.
-            try await addCandidates(fragment, to: connection)
+            try await addCandidates(session.withState { $0.restartEnd.hold(fragment) }, to: connection)
             let local = connection.localDescription.flatMap { try? IceDescription(parsing: $0.sdp).media.first }
             return TrickleIceFragment(iceUfrag: local?.usernameFragment, icePwd: local?.password, candidates: [], endOfCandidates: false)
         }
         let offer = SdpEditing.replacingCredentials(in: remote.sdp, ufrag: ufrag, password: password)
-        try await Self.perform("the restart offer") { () async throws(PeerConnectionError) in
-            try await connection.setRemoteDescription(SessionDescription(type: .offer, sdp: offer))
+        // The new generation's end-of-candidates waits for its first selected pair
+        // (`RestartEndOfCandidates`): a pair selected after the restart offer was applied.
+        let generation = session.withState { $0.restartEnd.begin() }
+        do throws(LiveError) {
+            try await Self.perform("the restart offer") { () async throws(PeerConnectionError) in
+                try await connection.setRemoteDescription(SessionDescription(type: .offer, sdp: offer))
+            }
+        } catch {
+            _ = session.withState { $0.restartEnd.release(generation) }
+            throw error
         }
+        let previous = connection.selectedCandidatePair
+        releaseEndOfCandidates(of: session, generation: generation, after: previous, pairs: connection.selectedCandidatePairChanges())
         let answer = try await Self.perform("the restart answer") { () async throws(PeerConnectionError) in try await connection.setLocalDescription() }
-        try await addCandidates(fragment, to: connection)
+        try await addCandidates(session.withState { $0.restartEnd.hold(fragment) }, to: connection)
         let gathered = await Gathering.candidates(of: connection, timeout: configuration.gatheringTimeout)
         let local = try? IceDescription(parsing: answer.sdp).media.first
         logger.info("ICE restart of \(id)")

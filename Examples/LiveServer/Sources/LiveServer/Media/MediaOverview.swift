@@ -12,6 +12,7 @@
 // | `LiveSession.swift` | one WHIP/WHEP session (its PeerConnection, stats baseline) |
 // | `OfferCheck.swift` | WHIP / WHEP offer checks before any PeerConnection (`.badRequest` naming the field, `.unprocessable`) |
 // | `SdpEditing.swift`, `Gathering.swift` | candidates into answers, an ICE restart's new remote offer |
+// | `RestartEndOfCandidates.swift` | a restarted ICE generation's end-of-candidates held until that generation selects a pair (libnice would otherwise fail the session while the browser still uses the previous pair) |
 // | `TimestampRebaser.swift`, `KeyframeGate.swift` | the pure parts (unit-tested) |
 // | `StreamRecorder.swift` | `--record`: VP8 → `{stream}-{yyyyMMdd-HHmmss}.ivf`, Opus → `.ogg` |
 // | `LiveMetrics.swift`, `LiveStreams+Stats.swift` | the Prometheus metrics, the 2 s stats poller |
