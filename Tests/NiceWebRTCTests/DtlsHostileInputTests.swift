@@ -81,9 +81,13 @@ struct DtlsHostileInputTests {
                 injected += 2
             }
             // 5. Non-DTLS datagrams (RTP-like, unknown first bytes): dropped, never delivered.
+            //    Sent once b has taken in the burst above (a round is ~400 datagrams, up to 300 KB:
+            //    more than a socket buffer, so a b slowed by the tests running beside it could lose
+            //    some of them — and these four must all arrive for the exact count below).
+            await pair.b.settle()
             for first: UInt8 in [0x80, 0xFF, 0x10, 0x40] { relay.inject([first] + payload(round), toB: true); injected += 1 }
             // Paced by b: the round's last datagrams (these four) were counted, so b took in the
-            // whole round before the next one comes (no socket buffer overflows).
+            // whole round before the next one comes.
             let dropped = 4 * UInt64(round + 1)
             #expect(await eventually(.seconds(10)) { pair.b.dtls.counters.nonDtlsDropped >= dropped },
                     "round \(round): \(pair.b.dtls.counters)")
