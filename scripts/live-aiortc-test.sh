@@ -8,10 +8,11 @@
 #      random Bearer token; stopped by its pid at the end.
 #   3. Examples/LiveServer/aiortc/whip_client.py publish: aiortc's MediaPlayer loops the file,
 #      aiortc re-encodes it (VP8, Opus) and sends it to POST /whip/{stream}.
-#   4. whip_client.py watch: POST /whep/{stream}, aiortc decodes what arrives and its
-#      MediaRecorder re-encodes VIEW_SECONDS of it into Matroska (H.264 + AAC: MediaRecorder's
-#      WebM path encodes VP8 on the event loop, too slow on a busy machine: frames get dropped),
-#      then DELETE.
+#   4. whip_client.py watch: POST /whep/{stream}, aiortc decodes what arrives and two
+#      MediaRecorders re-encode VIEW_SECONDS of it into Matroska files, the video (H.264:
+#      MediaRecorder's WebM path encodes VP8 on the event loop, too slow on a busy machine: frames
+#      get dropped) and the audio (AAC) apart (in one file the first audio packet opens the video
+#      encoder at 640x480 before the first frame sets its size, and the video task dies), then DELETE.
 #   5. ffprobe decodes the recording: at least MIN_FPS video frames per second (the file has
 #      30) and AAC frames for at least half of the time; the publisher DELETEs its session (200).
 #
@@ -101,11 +102,11 @@ pids+=("$publisher")
 say "aiortc watches /whep/aiortc and records ${VIEW_SECONDS} s"
 status=0
 timeout $((VIEW_SECONDS + 90)) "$VENV/bin/python" "$client" watch --url "$base/whep/aiortc" --token "$token" \
-    --record "$work/view.mkv" --duration "$VIEW_SECONDS" --name viewer >"$work/viewer.out" 2>"$work/viewer.log" || status=$?
+    --record "$work/view.mkv" --record-audio "$work/view.mka" --duration "$VIEW_SECONDS" --name viewer >"$work/viewer.out" 2>"$work/viewer.log" || status=$?
 cat "$work/viewer.out"
 if [ "$status" -ne 0 ]; then
     say "the viewer failed ($status)"
-    tail -20 "$work/viewer.log" "$work/publisher.log" "$work/server.log"
+    tail -n 20 "$work/viewer.log" "$work/publisher.log" "$work/server.log"
     exit 1
 fi
 
@@ -113,14 +114,17 @@ count() {  # decoded frames of stream $2 (v or a) in $1
     timeout 120 ffprobe -v error -count_frames -select_streams "$2:0" -show_entries stream=nb_read_frames -of csv=p=0 "$1"
 }
 video=$(count "$work/view.mkv" v || echo 0)
-audio=$(count "$work/view.mkv" a || echo 0)
-video=${video:-0}
-audio=${audio:-0}
+audio=$(count "$work/view.mka" a || echo 0)
+# Not a number (ffprobe prints N/A for a stream it read no frame of): none.
+[[ "$video" =~ ^[0-9]+$ ]] || video=0
+[[ "$audio" =~ ^[0-9]+$ ]] || audio=0
 min_video=$((VIEW_SECONDS * MIN_FPS))
 # AAC frames are 1,024 samples at 48 kHz: about 47 a second; half the time at least.
 min_audio=$((VIEW_SECONDS * 23))
 say "ffprobe decoded $video video frames (≥ $min_video wanted) and $audio audio frames (≥ $min_audio wanted)"
-timeout 60 ffprobe -v error -show_entries stream=codec_name,width,height,sample_rate -of compact "$work/view.mkv" || true
+for f in "$work/view.mkv" "$work/view.mka"; do
+    timeout 60 ffprobe -v error -show_entries stream=codec_name,width,height,sample_rate -of compact "$f" || true
+done
 
 # The publisher leaves: on TERM it stops sending, DELETEs its session (200 wanted) and exits 0.
 kill -TERM "$publisher" 2>/dev/null || true
@@ -134,5 +138,5 @@ if [ "$video" -ge "$min_video" ] && [ "$audio" -ge "$min_audio" ] && [ "$pub_sta
     exit 0
 fi
 say "FAILED"
-tail -20 "$work/viewer.log" "$work/publisher.log" "$work/server.log"
+tail -n 20 "$work/viewer.log" "$work/publisher.log" "$work/server.log"
 exit 1

@@ -3,7 +3,8 @@
 scripts/live-aiortc-test.sh.
 
     whip_client.py publish --url http://127.0.0.1:8080/whip/STREAM --file media.webm [--duration S]
-    whip_client.py watch   --url http://127.0.0.1:8080/whep/STREAM --record out.mkv [--duration S]
+    whip_client.py watch   --url http://127.0.0.1:8080/whep/STREAM --record video.mkv --record-audio audio.mka
+                           [--duration S]
     common: [--token T] [--bind 127.0.0.1] [--timeout S]
 
 publish: aiortc's MediaPlayer decodes the file (looped) and aiortc encodes it again (VP8, Opus);
@@ -12,11 +13,15 @@ from setLocalDescription) is POSTed as application/sdp, the 201's body is the an
 Location the session. Sends for --duration s after `connected` (or until SIGTERM/SIGINT), then
 DELETEs the session (a status other than 200 fails).
 
-watch: recvonly audio and video; aiortc decodes what arrives and its MediaRecorder records it
-(re-encoded: H.264 + AAC for .mkv/.mp4, VP8 + Opus for .webm, which libvpx encodes too slowly on
-the event loop of a busy machine) for --duration s after `connected`, then the session is DELETEd. A 404
-(no publisher yet) is retried for up to --timeout s. Prints `frames video=N audio=M` (frames the
-recorder took).
+watch: recvonly audio and video; aiortc decodes what arrives and two MediaRecorders record it
+(re-encoded: H.264 for .mkv/.mp4, VP8 for .webm, which libvpx encodes too slowly on the event loop
+of a busy machine; AAC for .mka) for --duration s after `connected`, then the session is DELETEd.
+One file per kind: in a shared container the first audio packet muxed writes the header and opens
+the video encoder at its default 640x480 before the first video frame can set its size, and the
+recorder's video task then dies on "Cannot change width after codec is open" (1 frame recorded:
+the CI failed so whenever the viewer's first audio frame beat its first keyframe). A 404 (no
+publisher yet) is retried for up to --timeout s. Prints `frames video=N audio=M` (frames the
+recorders took); a recorder task that failed fails the run.
 
 Network confinement as Interop/aiortc_dc_peer.py: no ICE servers, host candidates on --bind alone
 (aioice's discovery leaves 127.0.0.1 out). Exit status 0 on success, 1 on any failure, 2 when
@@ -164,14 +169,14 @@ async def publish(args) -> int:
 
 async def watch(args) -> int:
     client = Client(args)
-    recorder = MediaRecorder(args.record)
+    recorders = {"video": MediaRecorder(args.record), "audio": MediaRecorder(args.record_audio)}
     counted = {}
 
     @client.pc.on("track")
     def on_track(track) -> None:
         log.info("track %s %s", track.kind, track.id)
         counted[track.kind] = Counted(track)
-        recorder.addTrack(counted[track.kind])
+        recorders[track.kind].addTrack(counted[track.kind])
 
     client.pc.addTransceiver("video", direction="recvonly")
     client.pc.addTransceiver("audio", direction="recvonly")
@@ -179,10 +184,15 @@ async def watch(args) -> int:
     try:
         await client.negotiate(deadline)
         await client.wait_connected(deadline)
-        await recorder.start()
+        for recorder in recorders.values():
+            await recorder.start()
         print("recording", flush=True)
         await asyncio.sleep(args.duration)
-        await recorder.stop()
+        failures = recorder_failures(recorders.values())
+        for recorder in recorders.values():
+            await recorder.stop()
+        if failures:
+            raise RuntimeError(f"recording failed: {'; '.join(failures)}")
         frames = {kind: t.frames for kind, t in counted.items()}
         print(f"frames video={frames.get('video', 0)} audio={frames.get('audio', 0)}", flush=True)
         await client.end()
@@ -191,13 +201,26 @@ async def watch(args) -> int:
     return 0
 
 
+def recorder_failures(recorders) -> list[str]:
+    """What ended the recorders' tasks early (MediaRecorder does not say: a task that raised
+    just stops taking frames)."""
+    failures = []
+    for recorder in recorders:
+        for track, context in recorder._MediaRecorder__tracks.items():
+            task = context.task
+            if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
+                failures.append(f"{track.kind}: {task.exception()!r}")
+    return failures
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mode", choices=("publish", "watch"))
     p.add_argument("--url", required=True, help="the WHIP or WHEP endpoint")
     p.add_argument("--token", help="the Bearer token")
     p.add_argument("--file", help="publish: the media file (video and audio)")
-    p.add_argument("--record", help="watch: the file to record to (.mkv)")
+    p.add_argument("--record", help="watch: the file to record the video to (.mkv)")
+    p.add_argument("--record-audio", help="watch: the file to record the audio to (.mka)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of media after connected (default 10)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to connect, 404s retried (default 30)")
     p.add_argument("--bind", default="127.0.0.1", help="gather only on this address (default 127.0.0.1)")
@@ -205,8 +228,8 @@ def main() -> None:
     args = p.parse_args()
     if args.mode == "publish" and not args.file:
         p.error("publish needs --file")
-    if args.mode == "watch" and not args.record:
-        p.error("watch needs --record")
+    if args.mode == "watch" and not (args.record and args.record_audio):
+        p.error("watch needs --record and --record-audio")
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format=f"%(asctime)s {args.name or args.mode} %(name)s %(levelname)s: %(message)s")
     for noisy in ("aioice", "aiortc", "libav"):

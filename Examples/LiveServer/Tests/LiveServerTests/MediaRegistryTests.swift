@@ -39,6 +39,14 @@ struct MediaRegistryTests {
         await #expect(throws: LiveError.notFound("stream nobody has no publisher")) {
             _ = try await streams.watch(stream: "nobody", offer: try await Self.offer(recvonly: true))
         }
+        // A publisher whose POST is still being answered (registered, no tracks yet): a viewer
+        // is told there is no publisher (404, retried by WHEP clients), not that its offer
+        // receives nothing (422: an aiortc viewer in CI was refused so).
+        let early = try streams.register("early", .publisher, peer: streams.configuration.peer)
+        await #expect(throws: LiveError.notFound("stream early has no publisher yet")) {
+            _ = try await streams.watch(stream: "early", offer: try await Self.offer(recvonly: true))
+        }
+        #expect(await streams.end(early.id))
         // A WHEP offer (recvonly) sent to WHIP; an offer without a codec we forward.
         let recvOffer = try await Self.offer(recvonly: true)
         do throws(LiveError) {

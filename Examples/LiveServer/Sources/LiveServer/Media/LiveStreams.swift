@@ -118,7 +118,11 @@ final class LiveStreams: LiveSessionHost, Sendable {
         let session = try register(name, .viewer, peer: peer)
         do throws(LiveError) {
             let stream = session.stream
-            try OfferCheck.viewer(offer, streamCodecs: stream.codecs)
+            // A publisher whose POST is still being answered has a stream but no tracks yet: to
+            // a viewer that is no publisher (404, which WHEP clients retry), not a 422.
+            let codecs = stream.codecs
+            guard !codecs.isEmpty else { throw .notFound("stream \(name) has no publisher yet") }
+            try OfferCheck.viewer(offer, streamCodecs: codecs)
             let connection = session.connection
             try await apply(offer, to: connection)
             // Each kind's track on the first section of that kind; every other section inactive.
@@ -268,8 +272,9 @@ final class LiveStreams: LiveSessionHost, Sendable {
     /// The stream named `name` now (tests).
     func stream(named name: String) -> LiveStream? { registry.withLock { $0.streams[name]?.stream } }
 
-    /// A new session with its connection, counted against the limits before any negotiation.
-    private func register(_ name: String, _ role: LiveRole, peer: PeerConnection.Configuration) throws(LiveError) -> LiveSession {
+    /// A new session with its connection, counted against the limits before any negotiation
+    /// (internal: a test holds a publisher between registration and its tracks).
+    func register(_ name: String, _ role: LiveRole, peer: PeerConnection.Configuration) throws(LiveError) -> LiveSession {
         let connection: PeerConnection
         do throws(PeerConnectionError) {
             connection = try PeerConnection(configuration: peer, logger: logger)
