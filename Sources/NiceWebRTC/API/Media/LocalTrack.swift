@@ -19,6 +19,12 @@ import NiceWebRTCCore
 /// marker, CSRCs and payload are kept. A write that no sender can send (not negotiated yet,
 /// direction not sending, no payload type for the MIME type, SRTP not keyed) is dropped.
 ///
+/// **Retransmissions.** Packets written with ``write(_:)`` are kept once per track, whatever
+/// the number of senders: a ring of the newest 512 (1 MiB at most) that every sender answers
+/// NACKs from, rewriting the packet again for itself. Packets of ``write(frame:duration:)`` are
+/// packetized per sender (each has its own packetizer state and RTP clock), so each sender keeps
+/// its own.
+///
 /// **Threads.** Any thread. Writes from one thread at a time keep their order on the wire.
 public final class LocalTrack: Sendable {
     struct Attachment: Sendable {
@@ -41,6 +47,8 @@ public final class LocalTrack: Sendable {
     /// The stream id (`a=msid`), nil for none.
     public let streamId: String?
     let state = Locked(State())
+    /// The packets of ``write(_:)``, kept once for every sender's NACKs.
+    let history: SharedSendHistory
 
     /// Creates a track.
     ///
@@ -50,17 +58,26 @@ public final class LocalTrack: Sendable {
     ///     negotiation gave that codec (compared case-insensitively).
     ///   - id: the track id, 1–64 visible ASCII characters.
     ///   - streamId: the stream id ``PeerConnection/addTrack(_:streamIds:)`` uses when given none.
-    public init(kind: MediaKind, mimeType: String, id: String, streamId: String? = nil) {
+    public convenience init(kind: MediaKind, mimeType: String, id: String, streamId: String? = nil) {
+        self.init(kind: kind, mimeType: mimeType, id: id, streamId: streamId, history: SharedSendHistory())
+    }
+
+    /// A track whose shared send history is `history` (tests size it).
+    init(kind: MediaKind, mimeType: String, id: String, streamId: String?, history: SharedSendHistory) {
         self.kind = kind
         self.mimeType = mimeType
         self.id = id
         self.streamId = streamId
+        self.history = history
     }
 
-    /// Sends one packet on every sender of this track (see the type's rewrite notes). Never blocks.
+    /// Sends one packet on every sender of this track (see the type's rewrite notes), keeping it
+    /// once in the track's shared history for their NACKs. Never blocks.
     public func write(_ packet: RtpPacket) {
         let targets = state.withLock { $0.attachments }
-        for target in targets { target.session?.write(packet, from: self, binding: target.transceiverId) }
+        guard !targets.isEmpty else { return }
+        let index = history.append(packet)
+        for target in targets { target.session?.write(packet, from: self, binding: target.transceiverId, sharedIndex: index) }
     }
 
     /// Parses `bytes` as one RTP packet and writes it.

@@ -54,6 +54,9 @@ struct MediaBinding: Sendable {
     /// The packetizer and RTP clock of ``LocalTrack/write(frame:duration:)`` (made at the first
     /// frame, remade when the codec changes).
     var frameSender: FrameSender?
+    /// The source of the NACK history's references to the track's shared history (reused while
+    /// the track and the rewrite stay the same).
+    var sharedSource: RtpSharedSource?
     var sent = Counts()
     var received: [UInt32: Counts] = [:]
     /// Whether the `track` event fired for the current remote track.

@@ -20,8 +20,10 @@ protocol MediaControl: Sendable {
     /// The session the control sends through and schedules on (called once, from its init).
     func attach(_ session: MediaSession)
     /// An RTP packet was sent (or dropped by the test-only filter as if lost on the wire) on
-    /// `packet.ssrc`: `bytes` is its serialized form before SRTP.
-    func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo)
+    /// `packet.ssrc`: `bytes` is its serialized form before SRTP. `shared`, when given, is where
+    /// the track's shared history keeps the original (then NACKs are answered from there and
+    /// `bytes` is not kept).
+    func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo, shared: RtpSharedPacket?)
     /// An RTP packet arrived for a receiver (RTX already unwrapped, `repaired` then true).
     func didReceive(_ packet: RtpPacket, wireCount: Int, repaired: Bool, stream: MediaStreamInfo)
     /// A Generic NACK for one of our SSRCs.
@@ -55,7 +57,7 @@ extension MediaControl {
 /// The control that does nothing (every keyframe request is forwarded and sent).
 struct NoMediaControl: MediaControl {
     func attach(_ session: MediaSession) {}
-    func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo) {}
+    func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo, shared: RtpSharedPacket?) {}
     func didReceive(_ packet: RtpPacket, wireCount: Int, repaired: Bool, stream: MediaStreamInfo) {}
     func didReceiveNack(_ nack: RtcpGenericNack) {}
     func didReceiveSenderReport(_ report: RtcpSenderReport) {}

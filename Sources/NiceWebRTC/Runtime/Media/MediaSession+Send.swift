@@ -5,28 +5,24 @@ extension MediaSession {
     /// SSRC, the negotiated payload type for the track's MIME type, the binding's next sequence
     /// number, only the mid header extension), protected and sent after it is released. Dropped
     /// and counted when the binding does not send that track or SRTP refuses.
-    func write(_ packet: RtpPacket, from track: LocalTrack, binding id: Int) {
-        let prepared = state.withLock { s -> (bytes: [UInt8], packet: RtpPacket, srtp: SrtpCore, stream: MediaStreamInfo)? in
+    ///
+    /// `sharedIndex` is the packet's write index in the track's ``SharedSendHistory`` (nil: a
+    /// packet made for this binding alone, a frame's, kept in the binding's own history): the
+    /// RTCP engine then keeps only that index and the rewrite for NACKs, not the bytes.
+    func write(_ packet: RtpPacket, from track: LocalTrack, binding id: Int, sharedIndex: UInt64? = nil) {
+        let prepared = state.withLock { s -> (bytes: [UInt8], packet: RtpPacket, srtp: SrtpCore, stream: MediaStreamInfo, shared: RtpSharedPacket?)? in
             guard !s.closed, let binding = s.bindings[id], binding.localTrack === track, let send = binding.send,
                 let payloadType = send.payloadTypes[track.mimeType.lowercased()], let srtp = s.srtp
             else {
                 s.counters.writesDropped += 1
                 return nil
             }
+            let rewrite = RtpRewrite(
+                payloadType: payloadType, midExtensionId: send.midExtensionId, mid: send.mid,
+                transportCcExtensionId: send.transportCcExtensionId)
             var out = packet
-            out.ssrc = binding.ssrc
-            out.payloadType = payloadType
-            out.sequenceNumber = binding.nextSequenceNumber
-            out.headerExtension = nil
-            if let midId = send.midExtensionId {
-                do throws(RtpError) { try out.setExtension(id: midId, value: Array(send.mid.utf8)) } catch {}
-            }
-            if let twccId = send.transportCcExtensionId {
-                let sequence = s.transportSequence
-                do throws(RtpError) {
-                    try out.setExtension(id: twccId, value: [UInt8(sequence >> 8), UInt8(truncatingIfNeeded: sequence)])
-                    s.transportSequence &+= 1
-                } catch {}
+            if rewrite.apply(to: &out, ssrc: binding.ssrc, sequenceNumber: binding.nextSequenceNumber, transportSequence: s.transportSequence) {
+                s.transportSequence &+= 1
             }
             let bytes: [UInt8]
             do throws(RtpError) { bytes = try out.serialized() } catch {
@@ -36,13 +32,24 @@ extension MediaSession {
             s.bindings[id]?.nextSequenceNumber &+= 1
             s.bindings[id]?.sent.packets += 1
             s.bindings[id]?.sent.bytes += UInt64(out.payload.count)
+            var shared: RtpSharedPacket?
+            if let sharedIndex {
+                let source: RtpSharedSource
+                if let cached = binding.sharedSource, cached.matches(store: track.history, rewrite: rewrite) {
+                    source = cached
+                } else {
+                    source = RtpSharedSource(store: track.history, rewrite: rewrite)
+                    s.bindings[id]?.sharedSource = source
+                }
+                shared = RtpSharedPacket(source: source, index: sharedIndex)
+            }
             let clockRate = send.codecs.first { $0.payloadType == payloadType }?.clockRate ?? 0
-            return (bytes, out, srtp, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: clockRate))
+            return (bytes, out, srtp, MediaStreamInfo(kind: binding.kind, localSsrc: binding.ssrc, clockRate: clockRate), shared)
         }
         guard let prepared else { return }
         do throws(SrtpError) {
             if passesOutboundFilter(prepared.packet) { try prepared.srtp.sendRtp(prepared.bytes) }
-            control.didSend(prepared.packet, bytes: prepared.bytes, stream: prepared.stream)
+            control.didSend(prepared.packet, bytes: prepared.bytes, stream: prepared.stream, shared: prepared.shared)
         } catch {
             state.withLock { $0.counters.sendFailures += 1 }
         }

@@ -75,7 +75,7 @@ final class RtcpEngine: MediaControl {
 
     // MARK: Packets
 
-    func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo) {
+    func didSend(_ packet: RtpPacket, bytes: [UInt8], stream: MediaStreamInfo, shared: RtpSharedPacket?) {
         let now = clock.monotonic()
         let arm = state.withLock { s -> Bool in
             guard !s.closed else { return false }
@@ -89,7 +89,11 @@ final class RtcpEngine: MediaControl {
                     stats: RtpSenderStatistics(ssrc: packet.ssrc, clockRate: stream.clockRate), lastSentAt: now)
             }
             s.outgoing[packet.ssrc]?.lastSentAt = now
-            s.outgoing[packet.ssrc]?.responder.recordSent(sequenceNumber: packet.sequenceNumber, bytes: bytes, now: now)
+            if let shared {
+                s.outgoing[packet.ssrc]?.responder.recordSent(sequenceNumber: packet.sequenceNumber, shared: shared, now: now)
+            } else {
+                s.outgoing[packet.ssrc]?.responder.recordSent(sequenceNumber: packet.sequenceNumber, bytes: bytes, now: now)
+            }
             s.outgoing[packet.ssrc]?.stats.recordSent(
                 payloadBytes: packet.payload.count, headerBytes: bytes.count - packet.payload.count, rtpTimestamp: packet.timestamp,
                 capturedAt: now)

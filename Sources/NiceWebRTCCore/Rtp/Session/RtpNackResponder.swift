@@ -1,5 +1,10 @@
 /// Answers NACKs (RFC 4585 §6.2.1) for one local SSRC from a bounded ``RtpSendHistory``.
 ///
+/// A packet the history keeps as an ``RtpSharedPacket`` is rewritten again from the track's
+/// shared ``RtpTrackHistory`` (its transport-wide-cc extension, if any, carrying 0: the session
+/// renumbers it); one the track's ring no longer holds is not resent, counted in both
+/// ``Counters/packetsNotInHistory`` and ``Counters/packetsNotInTrackHistory``.
+///
 /// Bounded under a NACK storm: a NACK's first ``Configuration/maxEntriesPerNack`` entries are
 /// read (17 sequence numbers each at most), at most ``Configuration/maxPacketsPerNack`` packets
 /// come back per NACK, and each packet is resent at most once per
@@ -33,6 +38,9 @@ public struct RtpNackResponder: Sendable {
         public var packetsRequested: UInt64 = 0
         /// Asked for but no longer (or never) in the history.
         public var packetsNotInHistory: UInt64 = 0
+        /// Of ``packetsNotInHistory``: still mapped here, but no longer in the track's shared
+        /// history (older than its ring, evicted for bytes, or the track is gone).
+        public var packetsNotInTrackHistory: UInt64 = 0
         /// Asked for again within the resend interval.
         public var packetsRateLimited: UInt64 = 0
         /// Dropped by the per-NACK entry or packet caps.
@@ -62,6 +70,11 @@ public struct RtpNackResponder: Sendable {
     /// Keeps a packet just sent (its serialized RTP bytes, before SRTP).
     public mutating func recordSent(sequenceNumber: UInt16, bytes: [UInt8], now: UInt64) {
         history.record(sequenceNumber: sequenceNumber, bytes: bytes, now: now)
+    }
+
+    /// Keeps a packet just sent whose original a track's shared history holds.
+    public mutating func recordSent(sequenceNumber: UInt16, shared: RtpSharedPacket, now: UInt64) {
+        history.record(sequenceNumber: sequenceNumber, shared: shared, now: now)
     }
 
     /// The packets to send again for `nack` (serialized RTP, in the NACK's order), marking them
@@ -94,10 +107,19 @@ public struct RtpNackResponder: Sendable {
                     counters.packetsRateLimited &+= 1
                     continue
                 }
+                var bytes = sent.bytes
+                if let shared = sent.shared {
+                    guard let rewritten = shared.serialized(ssrc: ssrc, sequenceNumber: number) else {
+                        counters.packetsNotInHistory &+= 1
+                        counters.packetsNotInTrackHistory &+= 1
+                        continue
+                    }
+                    bytes = rewritten
+                }
                 history.markResent(number, now: now)
                 counters.packetsResent &+= 1
-                counters.bytesResent &+= UInt64(sent.bytes.count)
-                out.append(sent.bytes)
+                counters.bytesResent &+= UInt64(bytes.count)
+                out.append(bytes)
             }
         }
         return out

@@ -1,5 +1,10 @@
 /// A bounded ring of the RTP packets we sent on one SSRC, kept to answer NACKs (RFC 4585).
 ///
+/// An entry holds either the packet's bytes (a packet made for this sender alone, as a
+/// packetized frame) or an ``RtpSharedPacket``: where a track's shared ``RtpTrackHistory`` keeps
+/// the packet and how this sender rewrote it (16 bytes; shared entries count 0 bytes toward
+/// ``maxBytes``).
+///
 /// Slots are indexed by sequence number modulo ``capacity`` (a power of two), so ``record(_:)``
 /// and ``lookup(_:)`` are O(1); the total of the stored bytes stays at most ``maxBytes`` by
 /// evicting the oldest packets first. A packet is found only while it is among the last
@@ -9,8 +14,10 @@ public struct RtpSendHistory: Sendable {
     public struct Entry: Sendable, Hashable {
         /// Its sequence number.
         public var sequenceNumber: UInt16
-        /// The serialized RTP packet (before SRTP protection).
+        /// The serialized RTP packet (before SRTP protection); empty for a shared packet.
         public var bytes: [UInt8]
+        /// The packet in a track's shared history, when it is kept there instead of in ``bytes``.
+        public var shared: RtpSharedPacket?
         /// When it was first sent (the caller's monotonic clock, nanoseconds).
         public var sentAt: UInt64
         /// When it was last sent again in answer to a NACK, if ever.
@@ -52,6 +59,17 @@ public struct RtpSendHistory: Sendable {
             oversizedDropped &+= 1
             return
         }
+        store(Entry(sequenceNumber: sequenceNumber, bytes: bytes, sentAt: now))
+    }
+
+    /// Stores a sent packet that a track's shared history keeps (see ``record(sequenceNumber:bytes:now:)``).
+    public mutating func record(sequenceNumber: UInt16, shared: RtpSharedPacket, now: UInt64) {
+        store(Entry(sequenceNumber: sequenceNumber, bytes: [], shared: shared, sentAt: now))
+    }
+
+    private mutating func store(_ entry: Entry) {
+        let sequenceNumber = entry.sequenceNumber
+        let bytes = entry.bytes
         if let newest {
             let ahead = RtpSequenceNumber.distance(from: newest, to: sequenceNumber)
             // Older than the window: it could never be found.
@@ -91,7 +109,7 @@ public struct RtpSendHistory: Sendable {
             oversizedDropped &+= 1
             return
         }
-        slots[index] = Entry(sequenceNumber: sequenceNumber, bytes: bytes, sentAt: now)
+        slots[index] = entry
         storedBytes += bytes.count
         count += 1
     }
