@@ -53,6 +53,12 @@ extension PeerConnection {
         /// The serial queue every handler of the connection and of its data channels runs on; nil
         /// makes a private one.
         public var queue: DispatchQueue?
+        /// The ``NiceContext`` (one GLib thread) the connection's ICE agent runs on: everything it
+        /// receives (STUN, DTLS, SRTP unprotect, RTCP, SCTP input) is handled on that thread. The
+        /// default puts every connection of the process on one thread; a server with many
+        /// connections spreads them over a ``NiceContextGroup`` (`contexts.next()` per
+        /// connection) to use every core.
+        public var context: NiceContext = .default
         /// What an answer does with a remote offer's audio or video section no transceiver takes:
         /// `.reject` (port 0, the default: a data-only server) or `.accept(direction:)` (a new
         /// transceiver, W3C's behaviour with `.recvonly`, whose `track` event then fires).

@@ -90,7 +90,7 @@ final class PeerConnectionCore: Sendable {
         }
         self.certificate = certificate
         do throws(IceError) {
-            ice = try IceTransport(configuration: configuration.iceConfiguration, logger: logger)
+            ice = try IceTransport(configuration: configuration.iceConfiguration, context: configuration.context, logger: logger)
         } catch {
             throw Self.configurationError(error)
         }

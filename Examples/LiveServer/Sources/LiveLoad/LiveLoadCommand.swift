@@ -40,6 +40,9 @@ struct LiveLoadCommand: AsyncParsableCommand {
     @Option(help: "The local address ICE gathers on.")
     var iceAddress = "127.0.0.1"
 
+    @Option(help: "ICE threads (NiceContexts) the viewers are spread over: one decrypts every viewer's media on one core otherwise.")
+    var iceThreads = ProcessInfo.processInfo.activeProcessorCount
+
     @Option(help: "The server's pid: its CPU and RSS over the window are reported.")
     var serverPid: Int?
 
@@ -60,6 +63,7 @@ struct LiveLoadCommand: AsyncParsableCommand {
         guard stream.range(of: "^[A-Za-z0-9_-]{1,64}$", options: .regularExpression) != nil else { throw ValidationError("--stream must match [A-Za-z0-9_-]{1,64}") }
         guard viewers >= 0, viewers <= 5000 else { throw ValidationError("--viewers must be 0…5000") }
         guard duration > 0, duration <= 3600 else { throw ValidationError("--duration must be in (0, 3600]") }
+        guard iceThreads >= 1, iceThreads <= 64 else { throw ValidationError("--ice-threads must be 1…64") }
         guard joinRate > 0 else { throw ValidationError("--join-rate must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
@@ -85,7 +89,7 @@ struct LiveLoadCommand: AsyncParsableCommand {
         let run = LoadRun(
             http: http, stream: stream, viewers: viewers, joinRate: joinRate, window: .seconds(duration),
             connectTimeout: .seconds(connectTimeout), serverPid: serverPid.map(String.init), logger: logger,
-            configuration: try Self.peerConfiguration(iceAddress))
+            configuration: try Self.peerConfiguration(iceAddress), contexts: NiceContextGroup(count: iceThreads, name: "LiveLoad.ice"))
         let ok = try await run.run(perViewer: perViewer)
         if expectAll, ok < viewers { throw ExitCode(1) }
     }

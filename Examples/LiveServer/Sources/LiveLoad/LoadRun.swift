@@ -14,6 +14,8 @@ struct LoadRun {
     let serverPid: String?
     let logger: Logger
     let configuration: PeerConnection.Configuration
+    /// The ICE threads the viewers are spread over (the publisher is on the first).
+    let contexts: NiceContextGroup
 
     /// Runs and prints the report; returns how many viewers were fine. Throws when the publisher
     /// cannot connect.
@@ -31,8 +33,10 @@ struct LoadRun {
             for viewer in all {
                 let due = joinStart + .seconds(Double(viewer.number) / joinRate)
                 try? await Task.sleep(until: due, clock: .continuous)
-                group.addTask {
-                    await viewer.join(configuration: configuration, http: http, stream: stream, timeout: connectTimeout, logger: logger)
+                var own = configuration
+                own.context = contexts.next()
+                group.addTask { [own] in
+                    await viewer.join(configuration: own, http: http, stream: stream, timeout: connectTimeout, logger: logger)
                 }
             }
         }

@@ -99,6 +99,9 @@ struct LiveServerCommand: AsyncParsableCommand {
     @Option(help: "POSTs and PATCHes one remote address may send at once (the token bucket's size).")
     var requestBurst = 20
 
+    @Option(help: "ICE threads (GLib main loops) the sessions are spread over; each receives and decrypts its sessions' packets.")
+    var iceThreads = ProcessInfo.processInfo.activeProcessorCount
+
     @Option(help: ArgumentHelp("Record each publisher's media into this folder ({stream}-{time}.ivf / .ogg).", valueName: "dir"))
     var record: String?
 
@@ -114,6 +117,7 @@ struct LiveServerCommand: AsyncParsableCommand {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1-65535") }
         guard (1...100_000).contains(maxSessions) else { throw ValidationError("--max-sessions must be 1-100000") }
         guard (1...100_000).contains(maxViewers) else { throw ValidationError("--max-viewers must be 1-100000") }
+        guard (1...64).contains(iceThreads) else { throw ValidationError("--ice-threads must be 1-64") }
         guard requestRate > 0, requestRate <= 10_000 else { throw ValidationError("--request-rate must be 0-10000 per second") }
         guard (1...100_000).contains(requestBurst) else { throw ValidationError("--request-burst must be 1-100000") }
         do throws(OriginPolicy.Invalid) { _ = try OriginPolicy(allowing: allowOrigin) } catch {
@@ -151,6 +155,7 @@ struct LiveServerCommand: AsyncParsableCommand {
         streams.maxSessions = maxSessions
         streams.maxViewersPerStream = maxViewers
         streams.recordDirectory = record
+        streams.contexts = NiceContextGroup(count: iceThreads, name: "LiveServer.ice")
         let registry = PrometheusCollectorRegistry()
         let host = LiveStreams(configuration: streams, metrics: PrometheusMetricsFactory(registry: registry), logger: logger)
 

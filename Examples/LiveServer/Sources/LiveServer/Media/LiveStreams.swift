@@ -24,6 +24,8 @@ final class LiveStreams: LiveSessionHost, Sendable {
         var recordDirectory: String?
         /// How long a POST waits for the server's own candidates before answering with what it has.
         var gatheringTimeout: Duration = .seconds(2)
+        /// The ICE threads sessions are spread over (round-robin); nil keeps `peer.context`.
+        var contexts: NiceContextGroup?
         init() {}
     }
 
@@ -276,6 +278,8 @@ final class LiveStreams: LiveSessionHost, Sendable {
     /// (internal: a test holds a publisher between registration and its tracks).
     func register(_ name: String, _ role: LiveRole, peer: PeerConnection.Configuration) throws(LiveError) -> LiveSession {
         let connection: PeerConnection
+        var peer = peer
+        if let contexts = configuration.contexts { peer.context = contexts.next() }
         do throws(PeerConnectionError) {
             connection = try PeerConnection(configuration: peer, logger: logger)
         } catch {
