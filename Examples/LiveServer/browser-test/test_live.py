@@ -368,10 +368,12 @@ def main():
                     f"{rm.get('type')} {rm.get('address')}:{rm.get('port')} (ufrag {rm.get('ufrag')})")
 
         # ---- 4 viewer ICE restart: the new generation carries the media, and end-of-candidates
-        # for it does not end the session (browser-test/README.md, "ICE restart and end-of-candidates")
-        t0 = time.monotonic()
-        try:
-            v2 = viewers[min(1, len(viewers) - 1)]
+        # for it does not end the session (browser-test/README.md, "ICE restart and end-of-candidates").
+        # One retry on a fresh viewer page (counted and printed): about 1 restart in 10 loses a race
+        # between Chromium's new ports and libnice's single credential set (README, "ICE restart: the
+        # early check"); a second loss fails the check.
+        def viewer_restart(v2):
+            t0 = time.monotonic()
             before = drv.snap(v2)
             eocs0 = before["counters"].get("eocs", 0)
             r = drv.do(v2, "live.restartIce()", timeout=15)
@@ -396,18 +398,35 @@ def main():
             need(s["counters"].get("restarts") == 1, f"restarts {s['counters'].get('restarts')}")
             need(not s["errors"] and not s["clientErrors"], f"errors {s['errors']} {s['clientErrors']}")
             tm = s["timing"]
-            record("4 viewer ICE restart over PATCH", True,
-                   f"ufrag → {r['localUfrag']}, server ufrag → {r['serverUfrag']} ({r['candidates']} candidate(s) in the 200), "
-                   f"PATCH → 200 in {tm.get('restartDone', 0) - tm.get('restartStart', 0)} ms; end-of-candidates sent; "
-                   f"selected pair in the new generation {t_pair - t0:.1f} s after the restart: {pair_text(rep)}; "
-                   f"framesDecoded {before['counters'].get('framesDecoded')} → {f0} at the restart → {s['counters']['framesDecoded']} "
-                   f"{time.monotonic() - t_eoc:.1f} s after the end-of-candidates, state {s['state']}"
-                   + (f" (Chromium restarted its inbound-rtp counters at the new answer {s['counters']['statsResets']}×: the page keeps them cumulative)"
-                      if s["counters"].get("statsResets") else ""))
             figures.append(f"viewer ICE restart: new generation selected in {t_pair - t0:.1f} s; framesDecoded {f0} → "
                            f"{s['counters']['framesDecoded']}, alive {time.monotonic() - t_eoc:.1f} s after end-of-candidates")
-        except CheckFailed as ex:
-            record("4 viewer ICE restart over PATCH", False, str(ex))
+            return (f"ufrag → {r['localUfrag']}, server ufrag → {r['serverUfrag']} ({r['candidates']} candidate(s) in the 200), "
+                    f"PATCH → 200 in {tm.get('restartDone', 0) - tm.get('restartStart', 0)} ms; end-of-candidates sent; "
+                    f"selected pair in the new generation {t_pair - t0:.1f} s after the restart: {pair_text(rep)}; "
+                    f"framesDecoded {before['counters'].get('framesDecoded')} → {f0} at the restart → {s['counters']['framesDecoded']} "
+                    f"{time.monotonic() - t_eoc:.1f} s after the end-of-candidates, state {s['state']}"
+                    + (f" (Chromium restarted its inbound-rtp counters at the new answer {s['counters']['statsResets']}×: the page keeps them cumulative)"
+                       if s["counters"].get("statsResets") else ""))
+
+        v2 = viewers[min(1, len(viewers) - 1)]
+        try:
+            record("4 viewer ICE restart over PATCH", True, viewer_restart(v2))
+        except CheckFailed as first:
+            say(f"NOTE  4: the viewer's first ICE restart failed ({short(str(first), 400)}); "
+                "one retry on a fresh page (README: \"ICE restart: the early check\")")
+            try:
+                try:
+                    drv.do(v2, "live.stop()", timeout=10)
+                except Exception:
+                    pass
+                drv.open(v2, f"{base}/watch/{stream}")
+                until("the fresh viewer 2 decoding 30 frames", time.monotonic() + 15,
+                      lambda: (lambda x: ((x or {}).get("counters", {}).get("framesDecoded", 0) >= 30, x))(drv.snap(v2)))
+                record("4 viewer ICE restart over PATCH", True,
+                       viewer_restart(v2) + f" (retried once: the first attempt failed: {short(str(first), 300)})")
+                figures.append("viewer ICE restart: 1 retry (the first restart lost the early-check race)")
+            except CheckFailed as ex:
+                record("4 viewer ICE restart over PATCH", False, f"twice: first {short(str(first), 600)}; then {ex}")
 
         # ---- 5 publisher ICE restart
         t0 = time.monotonic()
