@@ -79,7 +79,9 @@ final class RtcpEngine: MediaControl {
         let now = clock.monotonic()
         let arm = state.withLock { s -> Bool in
             guard !s.closed else { return false }
-            if s.outgoing[packet.ssrc] == nil {
+            // `index(forKey:)`, not `s.outgoing[ssrc] == nil`: the getter copies the whole
+            // `Outgoing` (its histories) once per packet sent (perf: 1.5 % of a forwarding server).
+            if s.outgoing.index(forKey: packet.ssrc) == nil {
                 guard s.outgoing.count < Self.streamLimit else {
                     s.counters.streamsIgnored &+= 1
                     return false

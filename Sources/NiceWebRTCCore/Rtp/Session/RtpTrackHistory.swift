@@ -50,12 +50,9 @@ public struct RtpTrackHistory: Sendable {
     /// A ring of `capacity` slots (rounded up to a power of two, clamped to 1…32768) holding at
     /// most `maxBytes` bytes (at least one 1,500-byte packet's worth).
     public init(capacity: Int = 512, maxBytes: Int = 1 << 20) {
-        let wanted = min(max(capacity, 1), 32_768)
-        var size = 1
-        while size < wanted { size <<= 1 }
-        self.capacity = size
-        self.maxBytes = max(maxBytes, 1_500)
-        slots = Array(repeating: nil, count: size)
+        self.capacity = RtpHistorySize.slots(capacity)
+        self.maxBytes = RtpHistorySize.bytes(maxBytes)
+        slots = Array(repeating: nil, count: self.capacity)
     }
 
     /// The bytes a packet is counted for.
