@@ -369,9 +369,9 @@ def main():
 
         # ---- 4 viewer ICE restart: the new generation carries the media, and end-of-candidates
         # for it does not end the session (browser-test/README.md, "ICE restart and end-of-candidates").
-        # One retry on a fresh viewer page (counted and printed): about 1 restart in 10 loses a race
-        # between Chromium's new ports and libnice's single credential set (README, "ICE restart: the
-        # early check"); a second loss fails the check.
+        # Up to two retries on a fresh viewer page (counted and printed): 1 restart in 10 by hand, 2
+        # of 5 clean-clone CI runs, lose a race between Chromium's new ports and libnice's single
+        # credential set (README, "ICE restart: the early check"); a third loss fails the check.
         def viewer_restart(v2):
             t0 = time.monotonic()
             before = drv.snap(v2)
@@ -409,24 +409,33 @@ def main():
                        if s["counters"].get("statsResets") else ""))
 
         v2 = viewers[min(1, len(viewers) - 1)]
-        try:
-            record("4 viewer ICE restart over PATCH", True, viewer_restart(v2))
-        except CheckFailed as first:
-            say(f"NOTE  4: the viewer's first ICE restart failed ({short(str(first), 400)}); "
-                "one retry on a fresh page (README: \"ICE restart: the early check\")")
+        lost = []   # the attempts that lost the early-check race
+        while True:
             try:
-                try:
-                    drv.do(v2, "live.stop()", timeout=10)
-                except Exception:
-                    pass
-                drv.open(v2, f"{base}/watch/{stream}")
-                until("the fresh viewer 2 decoding 30 frames", time.monotonic() + 15,
-                      lambda: (lambda x: ((x or {}).get("counters", {}).get("framesDecoded", 0) >= 30, x))(drv.snap(v2)))
-                record("4 viewer ICE restart over PATCH", True,
-                       viewer_restart(v2) + f" (retried once: the first attempt failed: {short(str(first), 300)})")
-                figures.append("viewer ICE restart: 1 retry (the first restart lost the early-check race)")
+                text = viewer_restart(v2)
+                if lost:
+                    text += f" (after {len(lost)} failed attempt(s): {'; '.join(short(x, 200) for x in lost)})"
+                    figures.append(f"viewer ICE restart: {len(lost)} retr{'y' if len(lost) == 1 else 'ies'} (the early-check race)")
+                record("4 viewer ICE restart over PATCH", True, text)
+                break
             except CheckFailed as ex:
-                record("4 viewer ICE restart over PATCH", False, f"twice: first {short(str(first), 600)}; then {ex}")
+                lost.append(str(ex))
+                if len(lost) > 2:
+                    record("4 viewer ICE restart over PATCH", False, f"{len(lost)} times: " + "; ".join(short(x, 400) for x in lost))
+                    break
+                say(f"NOTE  4: viewer 2's ICE restart failed ({short(str(ex), 400)}); retry {len(lost)} of 2 on a fresh page "
+                    "(README: \"ICE restart: the early check\")")
+                try:
+                    try:
+                        drv.do(v2, "live.stop()", timeout=10)
+                    except Exception:
+                        pass
+                    drv.open(v2, f"{base}/watch/{stream}")
+                    until("the fresh viewer 2 decoding 30 frames", time.monotonic() + 15,
+                          lambda: (lambda x: ((x or {}).get("counters", {}).get("framesDecoded", 0) >= 30, x))(drv.snap(v2)))
+                except CheckFailed as fresh:
+                    record("4 viewer ICE restart over PATCH", False, f"a fresh viewer page after a failed restart: {fresh}")
+                    break
 
         # ---- 5 publisher ICE restart
         t0 = time.monotonic()
