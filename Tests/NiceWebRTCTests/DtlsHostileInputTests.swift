@@ -16,11 +16,6 @@ struct DtlsHostileInputTests {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
-    /// True in an AddressSanitizer or ThreadSanitizer build.
-    static var underSanitizer: Bool {
-        dlsym(nil, "__tsan_init") != nil || dlsym(nil, "__asan_init") != nil
-    }
-
     /// Exchanges `count` fresh datagrams a → b and checks b got exactly those, once each.
     static func stillWorks(_ pair: DtlsPair, count: Int = 100, tag: Int) async throws {
         let before = pair.b.receivedCount

@@ -30,6 +30,24 @@ struct PeerConnectionContextTests {
         await b.closeAndWait()
     }
 
+    @Test("a connection on a group's context is freed once closed: the PeerConnection and its ICE transport", .timeLimit(.minutes(1)))
+    func freedOnItsContext() async throws {
+        let group = NiceContextGroup(count: 2, name: "test.freed")
+        weak var weakPC: PeerConnection?
+        weak var weakIce: IceTransport?
+        do {
+            var configuration = PeerConnection.Configuration(localAddresses: ["127.0.0.1"])
+            configuration.context = group.contexts[1]
+            let pc = try PeerConnection(configuration: configuration)
+            _ = try pc.createDataChannel("c")
+            _ = try await pc.setLocalDescription()  // gathering runs on the group's context
+            weakPC = pc
+            weakIce = pc.iceTransport
+            await pc.closeAndWait()
+        }
+        #expect(await eventually(.seconds(10)) { weakPC == nil && weakIce == nil }, "freed after close")
+    }
+
     @Test("the default is the process's one context", .timeLimit(.minutes(1)))
     func defaultContext() throws {
         let pc = try PeerConnection(configuration: .init(localAddresses: ["127.0.0.1"]))
