@@ -210,6 +210,11 @@ func benchThroughput(count: Int, size: Int, runs: Int) async {
         emitSummary(bench + "-loss", losses, "%")
     }
 
+    // (0) contextReceiveHandler: on the context thread, bytes borrowed.
+    pair.b.contextReceiveHandler = { bytes, _ in counter.hit(bytes.byteCount) }
+    measure("throughput-context", window: 32)
+    pair.b.contextReceiveHandler = nil
+
     // (a) receiveHandler, on the delivery queue.
     pair.b.receiveHandler = { d in counter.hit(d.bytes.count) }
     measure("throughput", window: 32)

@@ -96,6 +96,9 @@ func runReport(files: [String]) -> Int32 {
     row("1. connect: start → both completed", c: "connect", swift: "connect", unitLabel: "ms",
         target: "≤1.05×", ok: { r, _ in r <= 1.05 })
     row("1. connect: start → both connected", c: "connect-connected", swift: "connect-connected", unitLabel: "ms")
+    row("2. throughput, contextReceiveHandler (context thread, borrowed bytes)", c: "throughput", swift: "throughput-context",
+        unitLabel: "dgram/s", target: "≥1.0×", ok: { r, _ in r >= 1.0 })
+    row("2. … loss", c: "throughput-loss", swift: "throughput-context-loss", unitLabel: "%")
     row("2. throughput, receiveHandler", c: "throughput", swift: "throughput", unitLabel: "dgram/s",
         target: "≥0.9×", ok: { r, _ in r >= 0.9 })
     row("2. … loss", c: "throughput-loss", swift: "throughput-loss", unitLabel: "%")

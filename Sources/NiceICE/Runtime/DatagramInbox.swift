@@ -10,6 +10,11 @@ import Synchronization
 /// one `queue.async` per batch runs the handler under `gate`, the owner's ``DeliveryGate``, so the
 /// owner's `close()` can promise that no handler starts after it returns.
 ///
+/// A *context handler* (``contextHandler``), when set, takes every datagram instead: it runs inside
+/// `deliver`, on the producer's thread, with the bytes borrowed (no copy, no hop, no buffer), under
+/// its own gate (`directGate`), so a user handler running on the user's queue never holds up the
+/// receive path and `close()` still promises that none starts after it returns.
+///
 /// Every buffer is bounded in datagrams (`limit`) and in bytes (`byteLimit`, each datagram charged
 /// its size plus ``itemOverhead``, so empty datagrams are not free). The handler's batch only keeps
 /// datagrams while a handler is set: a connection read through streams alone (no handler, with or
@@ -39,6 +44,17 @@ package final class DatagramInbox: Sendable {
 
     private let slots = Locked(Slots())
     private let gate: DeliveryGate
+    /// The context handler, read once per datagram while `hasDirect` is set. In a struct so that the
+    /// generic lock holds a concrete field: a bare closure read and stored through the generic
+    /// `withLock` is wrapped in reabstraction thunks (see `SrtpCore`'s packet handler).
+    private struct DirectSlot: Sendable {
+        var handler: ContextReceiveHandler?
+    }
+    private let direct = Locked(DirectSlot())
+    private let hasDirect = Atomic<Bool>(false)
+    /// Held while the context handler runs (see ``DeliveryGate``): separate from `gate`, so a
+    /// handler on the user's queue and the context handler never wait for each other.
+    private let directGate = DeliveryGate()
     private let closedFlag = Atomic<Bool>(false)
     /// Most datagrams waiting for the handler's queue, and buffered per stream.
     package let limit: Int
@@ -59,10 +75,18 @@ package final class DatagramInbox: Sendable {
     /// The cost of one datagram against `byteLimit`.
     static func cost(_ count: Int) -> Int { count + itemOverhead }
 
-    /// Hands one datagram to the handler and the streams (any thread; never calls user code).
+    /// Hands one datagram to the context handler when one is set (calling it here, on this thread),
+    /// else to the handler and the streams (then never calls user code).
     package func deliver(_ bytes: UnsafeRawBufferPointer, component: Int) {
         delivered.wrappingAdd(1, ordering: .relaxed)
         deliveredBytes.wrappingAdd(UInt64(bytes.count), ordering: .relaxed)
+        if hasDirect.load(ordering: .acquiring), let handler = direct.withLock({ $0.handler }) {
+            directGate.withGate {
+                guard !closedFlag.load(ordering: .acquiring) else { return }
+                handler(bytes.bytes, component)
+            }
+            return
+        }
         let datagram = Datagram(bytes: Array(bytes), component: component)
         let cost = Self.cost(bytes.count)
         var lost = false
@@ -123,6 +147,20 @@ package final class DatagramInbox: Sendable {
         }
     }
 
+    /// The context handler: while set, it takes every datagram, called by ``deliver(_:component:)``
+    /// on the producer's thread. Setting it drops nothing already waiting for the handler or in a
+    /// stream; those are still delivered. Ignored after ``close()``.
+    package var contextHandler: ContextReceiveHandler? {
+        get { direct.withLock { $0.handler } }
+        set {
+            direct.withLock { d in
+                guard !closedFlag.load(ordering: .acquiring) else { return }
+                d.handler = newValue
+                hasDirect.store(newValue != nil, ordering: .releasing)
+            }
+        }
+    }
+
     /// Datagrams and bytes (with ``itemOverhead``) waiting for the handler.
     package var waitingForHandler: (count: Int, bytes: Int) { slots.withLock { ($0.batch.count, $0.batchBytes) } }
 
@@ -173,8 +211,19 @@ package final class DatagramInbox: Sendable {
             return r.streams.values.compactMap(\.buffer)
         }
         streams.forEach { $0.finish() }
+        direct.withLock { d in
+            d.handler = nil
+            hasDirect.store(false, ordering: .releasing)
+        }
+        // A context handler running on another thread finishes before close returns; one running
+        // on this thread (it called close) is not waited for (the gate is recursive).
+        directGate.waitForDeliveries()
     }
 }
+
+/// A handler called on the connection's context thread with each received datagram's bytes,
+/// borrowed for the call (`RawSpan` cannot escape it), and its component.
+package typealias ContextReceiveHandler = @Sendable (RawSpan, Int) -> Void
 
 /// The buffer behind one ``DatagramInbox/makeStream()`` stream: bounded in datagrams and bytes,
 /// one waiting reader at a time (an `AsyncStream` iterator is not shared).
