@@ -44,7 +44,7 @@ struct WebRTCStreamCancelTests {
 
     @Test("DTLS transport state stream: 1,000 rounds of cancel while the hub yields")
     func dtlsStream() async {
-        let hub = DtlsHub(receiveLimit: 64)
+        let hub = DtlsHub(receiveLimit: 64, context: .default)
         hub.start(queue: DispatchQueue(label: "test.dtls"))
         let outcome = await CancelWhileYielding.run(rounds: 1000) { _ in
             hub.makeDtlsStream()

@@ -26,6 +26,8 @@ package final class DatagramInbox: Sendable {
         var batch: [Datagram] = []
         var batchBytes = 0
         var drainScheduled = false
+        /// A flush is deferred to the end of the producer's loop iteration (see `deferFlush`).
+        var flushPending = false
         var streams: [UInt64: WeakStream] = [:]
         var nextStreamID: UInt64 = 0
         var closed = false
@@ -66,10 +68,22 @@ package final class DatagramInbox: Sendable {
     /// Datagrams that a receiver (the handler's batch, or a stream) had no room for.
     package let dropped = Atomic<UInt64>(0)
 
-    package init(limit: Int, byteLimit: Int = DatagramInbox.defaultByteLimit, gate: DeliveryGate) {
+    /// Runs a job after the producer's current loop iteration, returning false when it cannot (not
+    /// on the producer's thread): see ``deliver(_:component:)``.
+    private let deferFlush: (@Sendable (@escaping @Sendable () -> Void) -> Bool)?
+
+    /// Datagrams a batch collects before its hop to the handler's queue is scheduled at once instead
+    /// of at the end of the loop iteration.
+    static let eagerBatch = 64
+
+    package init(
+        limit: Int, byteLimit: Int = DatagramInbox.defaultByteLimit, gate: DeliveryGate,
+        deferFlush: (@Sendable (@escaping @Sendable () -> Void) -> Bool)? = nil
+    ) {
         self.limit = max(1, limit)
         self.byteLimit = max(1, byteLimit)
         self.gate = gate
+        self.deferFlush = deferFlush
     }
 
     /// The cost of one datagram against `byteLimit`.
@@ -90,27 +104,56 @@ package final class DatagramInbox: Sendable {
         let datagram = Datagram(bytes: Array(bytes), component: component)
         let cost = Self.cost(bytes.count)
         var lost = false
-        let (drainOn, streams) = slots.withLock { r -> (DispatchQueue?, [DatagramStreamBuffer]) in
-            guard !r.closed else { return (nil, []) }
-            let streams = r.streams.values.compactMap(\.buffer)
-            guard r.handler != nil else { return (nil, streams) }
+        var startFlush = false
+        let (drainOn, streams, wake) = slots.withLock { r -> (DispatchQueue?, [DatagramStreamBuffer], Bool) in
+            guard !r.closed else { return (nil, [], true) }
+            // One flush per loop iteration: the first datagram of the iteration defers it.
+            if !r.flushPending && deferFlush != nil {
+                r.flushPending = true
+                startFlush = true
+            }
+            let wake = !r.flushPending
+            let streams = r.streams.isEmpty ? [] : r.streams.values.compactMap(\.buffer)
+            guard r.handler != nil else { return (nil, streams, wake) }
             // A stalled handler queue drops, like a socket buffer.
             guard r.batch.count < limit, r.batchBytes + cost <= byteLimit else {
                 lost = true
-                return (nil, streams)
+                return (nil, streams, wake)
             }
             r.batch.append(datagram)
             r.batchBytes += cost
-            guard let q = r.queue, !r.drainScheduled else { return (nil, streams) }
+            guard let q = r.queue, !r.drainScheduled, wake || r.batch.count >= Self.eagerBatch else {
+                return (nil, streams, wake)
+            }
             r.drainScheduled = true
-            return (q, streams)
+            return (q, streams, wake)
         }
         // Counted before the streams see the datagram, so a reader that got it sees the count.
         if lost { dropped.wrappingAdd(1, ordering: .relaxed) }
-        for stream in streams where !stream.push(datagram, cost: cost, limit: limit, byteLimit: byteLimit) && !lost {
+        for stream in streams where !stream.push(datagram, cost: cost, limit: limit, byteLimit: byteLimit, wake: wake) && !lost {
             lost = true
             dropped.wrappingAdd(1, ordering: .relaxed)
         }
+        drainOn?.async { [self] in drain() }
+        // The wake-ups (the hop to the handler's queue, a waiting stream reader) wait for the end of
+        // the producer's loop iteration — libnice reads its socket dry in one dispatch — so one
+        // wake-up carries the whole burst; a backlog of `eagerBatch` wakes its reader at once.
+        // Off the producer's thread (`deferFlush` refuses), at once.
+        if startFlush, !(deferFlush?({ [self] in flush() }) ?? false) { flush() }
+    }
+
+    /// The end of a loop iteration's burst: wakes the stream readers and schedules the handler's
+    /// batch, unless already done.
+    private func flush() {
+        let (drainOn, streams) = slots.withLock { r -> (DispatchQueue?, [DatagramStreamBuffer]) in
+            r.flushPending = false
+            guard !r.closed else { return (nil, []) }
+            let streams = r.streams.isEmpty ? [] : r.streams.values.compactMap(\.buffer)
+            guard let q = r.queue, !r.drainScheduled, !r.batch.isEmpty else { return (nil, streams) }
+            r.drainScheduled = true
+            return (q, streams)
+        }
+        streams.forEach { $0.wake() }
         drainOn?.async { [self] in drain() }
     }
 
@@ -159,6 +202,11 @@ package final class DatagramInbox: Sendable {
                 hasDirect.store(newValue != nil, ordering: .releasing)
             }
         }
+    }
+
+    /// Stream readers suspended waiting for a datagram (tests).
+    package var waitingReaders: Int {
+        slots.withLock { $0.streams.values.compactMap(\.buffer) }.filter(\.isWaiting).count
     }
 
     /// Datagrams and bytes (with ``itemOverhead``) waiting for the handler.
@@ -237,6 +285,21 @@ final class DatagramStreamBuffer: Sendable {
         var bytes = 0
         var finished = false
         var waiter: CheckedContinuation<Datagram?, Never>?
+
+        /// Removes and returns the oldest datagram (there is one).
+        mutating func take() -> Datagram {
+            let d = items[head]
+            head += 1
+            bytes -= DatagramInbox.cost(d.bytes.count)
+            if head == items.count {
+                items.removeAll(keepingCapacity: items.count <= 64)
+                head = 0
+            } else if head >= 1024 && head * 2 >= items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            return d
+        }
     }
 
     private let state = Locked(State())
@@ -250,40 +313,52 @@ final class DatagramStreamBuffer: Sendable {
 
     deinit { release.withLock { $0 }?() }
 
-    /// Appends a datagram, or hands it to the waiting reader. False when it was dropped (full).
-    func push(_ d: Datagram, cost: Int, limit: Int, byteLimit: Int) -> Bool {
-        let (waiter, kept) = state.withLock { s -> (CheckedContinuation<Datagram?, Never>?, Bool) in
-            guard !s.finished else { return (nil, true) }
-            if let w = s.waiter {
+    /// Appends a datagram, or hands it to the waiting reader when `wake` (else the reader is woken
+    /// by ``wake()``, or here once ``DatagramInbox/eagerBatch`` datagrams wait). False when it was
+    /// dropped (full).
+    func push(_ d: Datagram, cost: Int, limit: Int, byteLimit: Int, wake: Bool = true) -> Bool {
+        let (waiter, next, kept) = state.withLock { s -> (CheckedContinuation<Datagram?, Never>?, Datagram?, Bool) in
+            guard !s.finished else { return (nil, nil, true) }
+            if let w = s.waiter, wake {
                 s.waiter = nil
-                return (w, true)
+                return (w, d, true)
             }
-            guard s.items.count - s.head < limit, s.bytes + cost <= byteLimit else { return (nil, false) }
+            guard s.items.count - s.head < limit, s.bytes + cost <= byteLimit else { return (nil, nil, false) }
             s.items.append(d)
             s.bytes += cost
-            return (nil, true)
+            guard s.waiter != nil, s.items.count - s.head >= DatagramInbox.eagerBatch else { return (nil, nil, true) }
+            let w = s.waiter
+            s.waiter = nil
+            return (w, s.take(), true)
         }
-        waiter?.resume(returning: d)
+        if let waiter, let next { waiter.resume(returning: next) }
         return kept
+    }
+
+    /// Whether a reader is suspended waiting.
+    var isWaiting: Bool { state.withLock { $0.waiter != nil } }
+
+    /// Hands the oldest buffered datagram to a waiting reader, if both exist.
+    func wake() {
+        let (waiter, next) = state.withLock { s -> (CheckedContinuation<Datagram?, Never>?, Datagram?) in
+            guard let w = s.waiter, s.head < s.items.count else { return (nil, nil) }
+            s.waiter = nil
+            return (w, s.take())
+        }
+        if let waiter, let next { waiter.resume(returning: next) }
     }
 
     /// The next datagram; nil once finished and drained, or cancelled.
     func next() async -> Datagram? {
-        await withCheckedContinuation { (k: CheckedContinuation<Datagram?, Never>) in
+        // Fast path, no suspension: a datagram is buffered (a reader behind a burst), or finished.
+        let buffered = state.withLock { s -> Datagram?? in
+            if s.head < s.items.count { return .some(s.take()) }
+            return s.finished ? .some(nil) : nil
+        }
+        if let buffered { return buffered }
+        return await withCheckedContinuation { (k: CheckedContinuation<Datagram?, Never>) in
             let ready = state.withLock { s -> Datagram?? in
-                if s.head < s.items.count {
-                    let d = s.items[s.head]
-                    s.head += 1
-                    s.bytes -= DatagramInbox.cost(d.bytes.count)
-                    if s.head == s.items.count {
-                        s.items.removeAll(keepingCapacity: s.items.count <= 64)
-                        s.head = 0
-                    } else if s.head >= 1024 && s.head * 2 >= s.items.count {
-                        s.items.removeFirst(s.head)
-                        s.head = 0
-                    }
-                    return .some(d)
-                }
+                if s.head < s.items.count { return .some(s.take()) }
                 if s.finished { return .some(nil) }
                 s.waiter = k
                 return nil
@@ -294,12 +369,14 @@ final class DatagramStreamBuffer: Sendable {
 
     /// No more datagrams; what is buffered is still read.
     func finish() {
-        let waiter = state.withLock { s in
+        let (waiter, next) = state.withLock { s -> (CheckedContinuation<Datagram?, Never>?, Datagram?) in
             s.finished = true
             defer { s.waiter = nil }
-            return s.waiter
+            // A reader may wait beside datagrams whose wake-up was deferred: it gets them first.
+            guard let w = s.waiter else { return (nil, nil) }
+            return (w, s.head < s.items.count ? s.take() : nil)
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume(returning: next)
     }
 
     /// The reading task was cancelled: drop everything and end.

@@ -87,7 +87,9 @@ final class EventHub: HubLayer, Sendable {
         self.context = context
         self.gracePeriod = gracePeriod
         self.receiveLimit = receiveLimit
-        inbox = DatagramInbox(limit: receiveLimit, byteLimit: receiveByteLimit, gate: core.gate)
+        inbox = DatagramInbox(
+            limit: receiveLimit, byteLimit: receiveByteLimit, gate: core.gate,
+            deferFlush: { [context] job in context.runAfterIteration(job) })
     }
 
     // MARK: The layer's events

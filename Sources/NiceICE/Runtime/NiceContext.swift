@@ -123,6 +123,15 @@ public final class NiceContext: Sendable {
     /// thread, which would re-enter libnice inside its own signal.
     ///
     /// After the thread ended (``shutdown()``), jobs are dropped.
+    /// On the context thread, queues `job` to run after the current loop iteration (a receive
+    /// path's end-of-burst flush, see ``DatagramInbox``) and returns true; elsewhere returns false
+    /// and does nothing.
+    package func runAfterIteration(_ job: @escaping @Sendable () -> Void) -> Bool {
+        guard isCurrent else { return false }
+        execute(job)
+        return true
+    }
+
     func execute(_ body: @escaping @Sendable () -> Void) {
         let loop = self.loop
         jobs.push(body) { [jobs] in LibNice.scheduleDrain(loop, jobs) }

@@ -83,7 +83,7 @@ final class DtlsCore: IceUpperLayer, Sendable {
         self.identity = identity
         self.handshakeTimeout = handshakeTimeout
         self.logger = logger
-        hub = DtlsHub(receiveLimit: receiveLimit)
+        hub = DtlsHub(receiveLimit: receiveLimit, context: connection.context)
         engine = Confined(Engine(role: role))
         LiveObjects.born(.dtlsCore)
     }

@@ -30,11 +30,11 @@ final class DtlsHub: HubLayer, Sendable {
     let core: HubCore<DtlsHub>
     let inbox: DatagramInbox
 
-    init(receiveLimit: Int) {
+    init(receiveLimit: Int, context: NiceContext) {
         let ice = IceStateChange(state: .new, reason: nil)
         let dtls = DtlsTransportStateChange(state: .new, reason: nil)
         core = HubCore(Values(connection: PeerConnectionStateChange(state: .new, ice: ice, dtls: dtls)))
-        inbox = DatagramInbox(limit: receiveLimit, gate: core.gate)
+        inbox = DatagramInbox(limit: receiveLimit, gate: core.gate, deferFlush: { [context] job in context.runAfterIteration(job) })
     }
 
     // MARK: The layer's events
