@@ -19,7 +19,8 @@ import Synchronization
 ///
 /// **Threading.** Every method may be called from any thread, including from inside the handlers.
 /// libnice runs on the ``NiceContext``'s thread; handlers run on the queue given to
-/// ``start(queue:)``, one at a time, in order. Nothing is delivered before `start(queue:)`; events
+/// ``start(queue:)``, one at a time, in order (all but ``contextReceiveHandler``, which runs on the
+/// context's thread). Nothing is delivered before `start(queue:)`; events
 /// produced earlier are kept (the latest 1,024) and delivered then. A handler is read when its event is delivered, so a
 /// replaced handler takes effect for every event not yet delivered.
 ///
