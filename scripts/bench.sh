@@ -17,13 +17,15 @@
 # and for the DTLS figures (NiceWebRTC) DTLS_RUNS (handshakes; aiortc's too unless AIORTC_RUNS is
 # set) and DTLS_CONNS (connections for the RSS figure, at most 2 per pair the fd limit allows);
 # the DTLS throughput figure uses TP_COUNT and TP_RUNS. FIGURES picks the figures (default all:
-# "connect throughput event scale churn dtls dc media"), e.g. FIGURES=dtls for the DTLS ones alone, FIGURES=dc
+# "connect throughput event scale churn dtls dc dcrtt media"), e.g. FIGURES=dtls for the DTLS ones alone, FIGURES=dc
 # for the data-channel ones (DC_RUNS channel opens, DC_COUNT messages per size, DC_CONNS connections;
 # the reference is aiortc <-> aiortc from Interop/aiortc_dc_bench.py in the same venv), FIGURES=media
 # for the media ones (SRTP_RUNS batches of SRTP_BATCH packets for SRTP vs DTLS per packet, again
 # with SRTP_BUSY other connections' SRTP sessions alive;
 # FORWARD_NS receivers, FORWARD_SECONDS of stream each, for forwarding; MEDIA_CONNS connections
-# and MEDIA_FILL video packets per sender for RSS with audio and video).
+# and MEDIA_FILL video packets per sender for RSS with audio and video), FIGURES=dcrtt for throughput
+# through a delaying relay (DCRTT_SECONDS measured per point after a 2-s warm-up, at each of
+# DCRTT_RTTS round-trip times in ms, without loss and with 1 % loss).
 # Needs swift, gcc, pkg-config, libnice-dev, libssl-dev; the aiortc reference needs python3 with
 # venv: it installs aiortc 1.16.0 from PyPI into Benchmarks/.venv (AIORTC_VENV overrides the path)
 # when that is missing, and is skipped, with a message, when pip cannot. No timing assertions:
@@ -56,15 +58,15 @@ if [ "$nmax" -gt 5000 ]; then nmax=5000; fi
 if [ "$quick" = 1 ]; then
   : "${CONNECT_RUNS:=3}" "${TP_COUNT:=2000}" "${TP_RUNS:=3}" "${EVENT_RUNS:=3}" "${SCALE_NS:=20}" "${CHURN_CYCLES:=100}"
   : "${DTLS_RUNS:=3}" "${DTLS_CONNS:=20}"
-  : "${DC_RUNS:=3}" "${DC_COUNT:=2000}" "${DC_CONNS:=20}"
+  : "${DC_RUNS:=3}" "${DC_COUNT:=2000}" "${DC_CONNS:=20}" "${DCRTT_SECONDS:=2}" "${DCRTT_RTTS:=20}"
   : "${SRTP_RUNS:=3}" "${SRTP_BATCH:=500}" "${SRTP_BUSY:=50}" "${FORWARD_NS:=2 5}" "${FORWARD_SECONDS:=2}" "${MEDIA_CONNS:=20}" "${MEDIA_FILL:=20}"
 else
   : "${CONNECT_RUNS:=20}" "${TP_COUNT:=200000}" "${TP_RUNS:=5}" "${EVENT_RUNS:=200}" "${SCALE_NS:=500 $nmax}" "${CHURN_CYCLES:=10000}"
   : "${DTLS_RUNS:=20}" "${DTLS_CONNS:=1000}"
-  : "${DC_RUNS:=20}" "${DC_COUNT:=20000}" "${DC_CONNS:=1000}"
+  : "${DC_RUNS:=20}" "${DC_COUNT:=20000}" "${DC_CONNS:=1000}" "${DCRTT_SECONDS:=10}" "${DCRTT_RTTS:=20 50 100}"
   : "${SRTP_RUNS:=20}" "${SRTP_BATCH:=2000}" "${SRTP_BUSY:=1000}" "${FORWARD_NS:=10 50 100 200 300}" "${FORWARD_SECONDS:=10}" "${MEDIA_CONNS:=1000}" "${MEDIA_FILL:=512}"
 fi
-: "${AIORTC_RUNS:=$DTLS_RUNS}" "${FIGURES:=connect throughput event scale churn dtls dc media}"
+: "${AIORTC_RUNS:=$DTLS_RUNS}" "${FIGURES:=connect throughput event scale churn dtls dc dcrtt media}"
 : "${AIORTC_VENV:=$root/Benchmarks/.venv}"
 # the RSS figure's connections come in pairs, 4 fds each
 if [ "$DTLS_CONNS" -gt $((2 * nmax)) ]; then
@@ -183,6 +185,12 @@ if want dtls; then
   rss_secs=$((DTLS_CONNS / 20 + 180))
   run swift-ice-rss "$rss_secs" "" "$sbin" dtls-rss "$DTLS_CONNS" ice
   run swift-dtls-rss "$rss_secs" "" "$sbin" dtls-rss "$DTLS_CONNS" dtls
+fi
+
+# 12. Throughput at a round-trip time: one reliable channel, 64 KiB messages, through a userspace
+# relay holding each datagram RTT/2 (no netem here), no loss then 1 % loss.
+if want dcrtt; then
+  run swift-dc-rtt $(( (DCRTT_SECONDS + 20) * 2 * $(echo $DCRTT_RTTS | wc -w) + 60 )) "" "$sbin" dc-rtt "$DCRTT_SECONDS" $DCRTT_RTTS
 fi
 
 # 9.–11. Data channels (NiceWebRTC SctpTransport): ICE connected → channel open, throughput on one

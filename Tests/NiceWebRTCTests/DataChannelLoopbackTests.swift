@@ -30,7 +30,16 @@ struct DataChannelLoopbackTests {
         let gotA = recA.messages.current
         #expect(gotB == (0..<1000).map { .binary(numbered($0, size: 1000)) })
         #expect(gotA == (0..<1000).map { .binary(numbered($0, size: 700)) })
+        // The path as usrsctp sees it: a window open, the MTU NiceWebRTC set (1,200-B DTLS
+        // datagrams less DTLS, UDP-in-IPv6 and SCTP common-header overhead), nothing left unacknowledged
+        // once both sides have everything.
+        let path = try #require(pair.a.sctp.pathStatus)
+        #expect(path.congestionWindow > 0)
+        #expect(path.receiverWindow > 0)
+        #expect(path.mtu == 1200 - 12 - 48 - 8 - 40)
+        #expect(await eventually(.seconds(5)) { pair.a.sctp.pathStatus?.unacknowledgedChunks == 0 })
         await pair.close()
         #expect(channelA.readyState == .closed)
+        #expect(pair.a.sctp.pathStatus == nil, "a closed association has no path")
     }
 }

@@ -48,7 +48,8 @@ final class DcLink: Sendable {
 
 /// `n` DcLinks, ICE completed, DTLS connected, both ends of every channel open.
 func connectDcLinks(
-    _ n: Int, context: () -> NiceContext, contextB: (() -> NiceContext)? = nil, queues: [DispatchQueue], timeout: Double, recordIce: Bool = false
+    _ n: Int, context: () -> NiceContext, contextB: (() -> NiceContext)? = nil, queues: [DispatchQueue], timeout: Double, recordIce: Bool = false,
+    rewrite: ((IceCandidate, Int) -> IceCandidate?)? = nil
 ) -> [DcLink] {
     let tally = Tally()
     let dtlsTally = Tally()
@@ -63,7 +64,7 @@ func connectDcLinks(
             if change.state == .connected || change.state == .completed { record.first(i, change.producedAt) }
         }
     }
-    _ = connectPairs(n, context: context, contextB: contextB, queues: queues, tally: tally, timeout: timeout, onState: onState, attach: { i, pair, queue in
+    _ = connectPairs(n, context: context, contextB: contextB, queues: queues, tally: tally, timeout: timeout, onState: onState, rewrite: rewrite, attach: { i, pair, queue in
         do {
             let link = try DtlsLink(pair: pair, certificates: certificates, queue: queue, tally: dtlsTally, handshakeTimeout: .seconds(30))
             links.append(try DcLink(link: link, queue: queue, tally: dcTally))
@@ -230,4 +231,71 @@ func benchDcRss(connections: Int) async {
     emitRun("dc_rss", 1, kb, "KB")
     emitSummary("dc_rss", [kb], "KB", extra: ",\"connections\":\(2 * n)")
     await closeDcLinks(links + warm, timeout: timeout)
+}
+
+// MARK: 12. Throughput at a real round-trip time
+
+/// For each RTT and loss: a fresh data-channel link whose ICE path runs through a `DelayRelay`
+/// (each datagram held RTT/2, a share dropped), A and B on contexts of their own; one reliable
+/// ordered channel, 64 KiB messages written back to back (`write` waits for room) from one task.
+/// The figure: payload received by B over `seconds`, after a 2-s warm-up (slow start), in Mbit/s
+/// (10^6 bit/s), the unit of pion/sctp#218's published curve.
+func benchDcRtt(seconds: Int, rtts: [Int], losses: [Double]) async {
+    let context = NiceContext(name: "bench-ctx")
+    let contextB = NiceContext(name: "bench-ctxB")
+    let queue = DispatchQueue(label: "bench.delivery")
+    let size = 65_536
+    for loss in losses {
+        for rtt in rtts {
+            let relay = DelayRelay(rtt: .milliseconds(rtt), lossPercent: loss)
+            let links = connectDcLinks(1, context: { context }, contextB: { contextB }, queues: [queue], timeout: phaseTimeout, rewrite: relay.rewrite)
+            let l = links[0]
+            guard let receiver = l.incoming.withLock({ $0 }) else { die(4, "no incoming channel") }
+            let counter = MessageCounter()
+            receiver.messageHandler = { m in counter.hit(m.count) }
+            let stop = Atomic<Bool>(false)
+            let channel = l.channel
+            let message = DataChannelMessage.binary([UInt8](repeating: 0x5A, count: size))
+            Watchdog.shared.arm(Double(seconds) + 60, "dc_rtt \(rtt) ms, \(loss) % loss")
+            let writer = Task.detached {
+                while !stop.load(ordering: .relaxed) {
+                    do { try await channel.write(message) } catch { return }
+                }
+            }
+            try? await Task.sleep(for: .seconds(2))
+            let b0 = counter.state.withLock { $0.bytes }
+            let t0 = ContinuousClock.now
+            // Once a second, the sender's path (congestion and receiver windows) for the log.
+            var samples: [String] = []
+            for _ in 0..<seconds {
+                try? await Task.sleep(for: .seconds(1))
+                if let p = l.a.pathStatus {
+                    samples.append("cwnd \(p.congestionWindow / 1024) KiB rwnd \(p.receiverWindow / 1024) KiB srtt \(p.smoothedRoundTripTime) unack \(p.unacknowledgedChunks)")
+                }
+            }
+            let b1 = counter.state.withLock { $0.bytes }
+            var udpDrops: [String] = []
+            let table = (try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8)) ?? ""
+            for line in table.split(separator: "\n").dropFirst() {
+                let f: [Substring] = line.split(separator: " ")
+                guard f.count > 12, let drops = f.last, drops != "0" else { continue }
+                let local: [Substring] = f[1].split(separator: ":")
+                let port = local.count == 2 ? UInt16(local[1], radix: 16) ?? 0 : 0
+                udpDrops.append("port \(port) drops \(drops)")
+            }
+            log("udp drops: \(udpDrops) relay ports A-facing \(relay.portFacingA) B-facing \(relay.portFacingB)")
+            let elapsed = ms(ContinuousClock.now - t0) / 1000
+            stop.store(true, ordering: .relaxed)
+            let mbit = Double(b1 - b0) * 8 / elapsed / 1e6
+            let tag = "dc_rtt-\(rtt)ms-\(loss == 0 ? "0" : String(format: "%g", loss))pct"
+            emitRun(tag, 1, mbit, "Mbit/s")
+            emitSummary(tag, [mbit], "Mbit/s")
+            log("dc_rtt \(rtt) ms RTT, \(loss) % loss: \(fmt(mbit)) Mbit/s over \(fmt(elapsed)) s; relay forwarded \(relay.forwarded.load(ordering: .relaxed)), dropped \(relay.dropped.load(ordering: .relaxed)); sender path per second: \(samples.joined(separator: "; ")); ICE A \(l.link.pair.a.counters) B \(l.link.pair.b.counters); DTLS A \(l.link.a.counters) B \(l.link.b.counters)")
+            receiver.messageHandler = nil
+            await closeDcLinks(links, timeout: phaseTimeout)
+            await writer.value
+            Watchdog.shared.disarm()
+            relay.stop()
+        }
+    }
 }

@@ -81,13 +81,21 @@ final class Pair: Sendable {
 
     /// Start of checks: parameters on both sides, then each side's candidates and
     /// end-of-candidates to the other (the order of the C reference's `pair_start`).
-    func start() throws {
+    /// `rewrite` (a relay between the two) maps side `i`'s candidate to what the other side is
+    /// given, or nil to withhold it.
+    func start(rewrite: ((IceCandidate, Int) -> IceCandidate?)? = nil) throws {
         startedAt.store(nowNs(), ordering: .relaxed)
         try a.setRemoteParameters(b.localParameters)
         try b.setRemoteParameters(a.localParameters)
         let s = sides.withLock { $0 }
         for (me, other) in [(0, b), (1, a)] {
-            for c in s[me].candidates { try other.addIceCandidate(c) }
+            for c in s[me].candidates {
+                if let rewrite {
+                    if let r = rewrite(c, me) { try other.addIceCandidate(r) }
+                } else {
+                    try other.addIceCandidate(c)
+                }
+            }
             try other.addIceCandidate(nil)
         }
     }
@@ -119,6 +127,7 @@ final class Pair: Sendable {
 func connectPairs(
     _ n: Int, context: () -> NiceContext, contextB: (() -> NiceContext)? = nil, queues: [DispatchQueue], tally: Tally, timeout: Double,
     onState: (@Sendable (Int, IceStateChange, ContinuousClock.Instant) -> Void)? = nil,
+    rewrite: ((IceCandidate, Int) -> IceCandidate?)? = nil,
     attach: (Int, Pair, DispatchQueue) -> Void = { _, _, _ in }
 ) -> (pairs: [Pair], elapsed: UInt64, create: UInt64, gather: UInt64) {
     Watchdog.shared.arm(timeout + 5, "creating \(n) pairs")
@@ -140,7 +149,7 @@ func connectPairs(
     Watchdog.shared.arm(timeout + 5, "start of checks")
     let t0 = nowNs()
     do {
-        for p in pairs { try p.start() }
+        for p in pairs { try p.start(rewrite: rewrite) }
     } catch {
         die(4, "start of checks failed: \(error)")
     }

@@ -228,6 +228,19 @@ func runReport(files: [String]) -> Int32 {
             reference: "swift|dtls_rss", value: "swift|dc_rss", unitLabel: "KB", target: "≤1,024 KB", ok: { _, s in s <= 1024 })
     }
 
+    // 12. Through a delaying relay (DelayRelay): Pion's published figures (pion/sctp#218, no loss)
+    // are constants, not measured here, so they go in the target column.
+    let pion = [20: 200.0, 50: 85.0, 100: 45.0]
+    for loss in ["0", "1"] {
+        for rtt in [2, 5, 10, 20, 50, 100] {
+            guard sums["swift|dc_rtt-\(rtt)ms-\(loss)pct"] != nil else { continue }
+            let goal = loss == "0" ? pion[rtt] : nil
+            row("12. one reliable ordered channel, 64 KiB messages, \(rtt) ms RTT, \(loss) % loss (userspace delaying relay)",
+                reference: nil, value: "swift|dc_rtt-\(rtt)ms-\(loss)pct", unitLabel: "Mbit/s",
+                target: goal.map { "≥ Pion \(Int($0))" } ?? "", ok: { _, s in s >= (goal ?? 0) })
+        }
+    }
+
     mediaRows(
         sums, num: num, spread: spread,
         row: { row($0, reference: $1, value: $2, unitLabel: $3, target: $4, ok: $5) }, add: { rows.append($0) })

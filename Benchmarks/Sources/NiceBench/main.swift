@@ -12,6 +12,7 @@
 //   NiceBench dc-open [runs=20]
 //   NiceBench dc-throughput [count=20000] [runs=3]      (1 KiB and 64 KiB messages; 64 KiB: count/16)
 //   NiceBench dc-rss [connections=1000]
+//   NiceBench dc-rtt [seconds=10] [RTT ms...=20 50 100]   (through a DelayRelay; no loss, then 1 % loss)
 //   NiceBench srtp-cost [runs=20] [batch=2000] [size=1200] [busy=1000]   (busy: idle connections' SRTP sessions alive for the second set)
 //   NiceBench forward [seconds=10] [N...=10 50 100 200 300]
 //   NiceBench media-rss [connections=1000] [fill=512]
@@ -44,6 +45,7 @@ let usage = """
            NiceBench dc-open [runs=20]
            NiceBench dc-throughput [count=20000] [runs=3]
            NiceBench dc-rss [connections=1000]
+           NiceBench dc-rtt [seconds=10] [RTT ms...=20 50 100]   (no loss, then 1 % loss)
            NiceBench srtp-cost [runs=20] [batch=2000] [size=1200] [busy=1000]
            NiceBench forward [seconds=10] [N...=10 50 100 200 300]
            NiceBench media-rss [connections=1000] [fill=512]
@@ -96,6 +98,9 @@ case "dc-throughput":
     await benchDcThroughput(count: argInt(2, 20_000, 1...100_000_000), sizes: [1024, 65_536], runs: argInt(3, 3, 1...100_000))
 case "dc-rss":
     await benchDcRss(connections: argInt(2, 1000, 2...1_000_000))
+case "dc-rtt":
+    let rtts = args.count > 3 ? (3..<args.count).map { argInt($0, 50, 2...1000) } : [20, 50, 100]
+    await benchDcRtt(seconds: argInt(2, 10, 1...600), rtts: rtts, losses: [0, 1])
 case "srtp-cost":
     benchSrtpCost(
         size: argInt(4, 1200, 64...16_000), batch: argInt(3, 2000, 1...1_000_000), runs: argInt(2, 20, 1...100_000),

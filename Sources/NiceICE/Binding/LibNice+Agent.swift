@@ -140,6 +140,35 @@ extension LibNice {
         return nice_agent_send(a.raw, stream, component, guint(bytes.count), base.assumingMemoryBound(to: gchar.self))
     }
 
+    /// Asks for a kernel receive buffer of `bytes` on the socket that carries the selected pair
+    /// of `component` (libnice has no option for it; `nice_agent_get_selected_socket` lends the
+    /// `GSocket`). Returns what the kernel granted (it doubles the request for its bookkeeping
+    /// and caps it at `net.core.rmem_max`), nil when there is no such socket. Context thread,
+    /// outside libnice's signal handlers (the call takes the agent lock).
+    static func setSelectedSocketReceiveBuffer(_ a: AgentHandle, stream: UInt32, component: UInt32, bytes: Int) -> Int? {
+        guard let socket = nice_agent_get_selected_socket(a.raw, stream, component) else { return nil }
+        defer { g_object_unref(socket) }
+        let fd = g_socket_get_fd(socket)
+        guard fd >= 0 else { return nil }
+        var value = Int32(clamping: bytes)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+        var granted: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &length) == 0 else { return nil }
+        return Int(granted)
+    }
+
+    /// The kernel receive buffer of the socket carrying `component`'s selected pair (tests and
+    /// stats); nil when there is none. Context thread.
+    static func selectedSocketReceiveBuffer(_ a: AgentHandle, stream: UInt32, component: UInt32) -> Int? {
+        guard let socket = nice_agent_get_selected_socket(a.raw, stream, component) else { return nil }
+        defer { g_object_unref(socket) }
+        var granted: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(g_socket_get_fd(socket), SOL_SOCKET, SO_RCVBUF, &granted, &length) == 0 else { return nil }
+        return Int(granted)
+    }
+
     /// The local candidates of one component, as `candidate:` attribute values.
     static func localCandidateLines(_ a: AgentHandle, stream: UInt32, component: UInt32) -> [String] {
         candidateLines(a, nice_agent_get_local_candidates(a.raw, stream, component))

@@ -554,7 +554,30 @@ final class AgentCore: @unchecked Sendable {
         let pair = CandidatePair(component: Int(component), local: l, remote: r)
         logger.debug("selected pair \(pair)")
         boundTcpSendQueue(local: l, remote: r)
+        if let size = config.base.receiveSocketBufferSize, l.transport == .udp {
+            // A later job: this runs inside libnice's signal, and the call takes the agent lock.
+            context.execute { [self] in raiseReceiveBuffer(stream: stream, component: component, bytes: size) }
+        }
         hub.emit(.selectedPair(pair))
+    }
+
+    /// The kernel receive buffer of the selected pair's socket of `component` (tests), read on the
+    /// context thread; nil before a pair is selected.
+    func selectedReceiveBuffer(component: UInt32) async -> Int? {
+        await withCheckedContinuation { (k: CheckedContinuation<Int?, Never>) in
+            context.execute { [self] in
+                guard let agent, !tornDown else { return k.resume(returning: nil) }
+                k.resume(returning: LibNice.selectedSocketReceiveBuffer(agent, stream: stream, component: component))
+            }
+        }
+    }
+
+    /// Applies ``IceTransport/Configuration/receiveSocketBufferSize`` to the selected pair's socket
+    /// (context thread).
+    private func raiseReceiveBuffer(stream: UInt32, component: UInt32, bytes: Int) {
+        guard let agent, !tornDown else { return }
+        let granted = LibNice.setSelectedSocketReceiveBuffer(agent, stream: stream, component: component, bytes: bytes)
+        logger.debug("component \(component): socket receive buffer \(granted.map { "\($0) bytes granted" } ?? "unchanged (no socket)") for \(bytes) asked")
     }
 
     /// Bounds the kernel send queue of the selected pair's TCP connection (ICE-TCP: to the remote

@@ -174,6 +174,13 @@ public final class SctpTransport: Sendable {
     /// The channels the peer opens; finishes when the association ends.
     public func incomingDataChannels() -> AsyncStream<DataChannel> { core.hub.makeChannelStream() }
 
+    /// The association's path as usrsctp sees it now: what W3C's `RTCSctpTransportStats` reports
+    /// (`smoothedRoundTripTime`, `congestionWindow`, `receiverWindow`, `mtu`, `unackData`), read
+    /// from the socket without a hop. Nil before the association is up and after it ended. What
+    /// to look at when a channel is slower than the path: a small congestion window (loss), a
+    /// small receiver window (the peer reads slowly).
+    public var pathStatus: SctpPathStatus? { core.pathStatus }
+
     /// What went through the association.
     public var counters: SctpTransportCounters {
         let c = core.counters
@@ -194,6 +201,23 @@ public final class SctpTransport: Sendable {
         core.end(reason: "closed locally")
         dtlsTransport.close()
     }
+}
+
+/// The primary path of an SCTP association (``SctpTransport/pathStatus``), named as W3C's
+/// `RTCSctpTransportStats`.
+public struct SctpPathStatus: Sendable, Hashable {
+    /// SCTP's smoothed round-trip time (whole milliseconds; 0 on loopback).
+    public var smoothedRoundTripTime: Duration
+    /// The sender's congestion window, bytes.
+    public var congestionWindow: Int
+    /// The peer's advertised receiver window, bytes.
+    public var receiverWindow: Int
+    /// The path MTU SCTP uses, bytes (of SCTP packets, before DTLS).
+    public var mtu: Int
+    /// DATA chunks sent and not yet acknowledged (W3C `unackData`).
+    public var unacknowledgedChunks: Int
+    /// DATA chunks waiting to be sent.
+    public var pendingChunks: Int
 }
 
 /// The association's counters.

@@ -357,6 +357,19 @@ final class UsrsctpSocket {
         return .milliseconds(Int64(status.sstat_primary.spinfo_srtt))
     }
 
+    /// The primary path's congestion state (`SCTP_STATUS`); nil when usrsctp cannot say.
+    func pathStatus() -> SctpPathStatus? {
+        guard let s = socket else { return nil }
+        var status = sctp_status()
+        var length = socklen_t(MemoryLayout<sctp_status>.size)
+        guard usrsctp_getsockopt(s, Int32(IPPROTO_SCTP), SCTP_STATUS, &status, &length) == 0 else { return nil }
+        return SctpPathStatus(
+            smoothedRoundTripTime: .milliseconds(Int64(status.sstat_primary.spinfo_srtt)),
+            congestionWindow: Int(status.sstat_primary.spinfo_cwnd), receiverWindow: Int(status.sstat_rwnd),
+            mtu: Int(status.sstat_primary.spinfo_mtu), unacknowledgedChunks: Int(status.sstat_unackdata),
+            pendingChunks: Int(status.sstat_penddata))
+    }
+
     /// Aborts the association (SO_LINGER 0) and frees the socket. Idempotent.
     func close() {
         guard let s = socket else { return }

@@ -376,6 +376,11 @@ extension SctpCore {
         locked { a in a.state == .connected ? a.socket?.smoothedRoundTripTime() : nil }
     }
 
+    /// The primary path's congestion state once the association is up (for stats).
+    var pathStatus: SctpPathStatus? {
+        locked { a in a.state == .connected ? a.socket?.pathStatus() : nil }
+    }
+
     /// The channels of the association now, by creation order (for stats).
     var liveChannels: [DataChannel] {
         locked { a in a.channels.values.sorted { $0.object.key < $1.object.key }.map(\.object) }
