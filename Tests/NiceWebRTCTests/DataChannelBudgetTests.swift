@@ -72,7 +72,7 @@ struct DataChannelBudgetTests {
             let bound = (4 << 20) / 64 + 1
             #expect(Int(received()) <= bound, "b holds \(received()) messages, its budget allows \(bound)")
             let grown = residentBytes() - before
-            // Budgets: 16 MiB (a's queue) + 4 MiB (b's inbox) + usrsctp's 2 × 1 MiB, plus a constant.
+            // Budgets: 16 MiB (a's queue) + 4 MiB (b's inbox) + usrsctp's 2 × 4 MiB, plus a constant.
             #expect(grown < 64 << 20, "RSS grew by \(grown >> 20) MiB")
             // Nothing was lost and nothing stays stuck: once b reads, every accepted message arrives.
             let channelB = try await pair.b.incomingChannel(0)

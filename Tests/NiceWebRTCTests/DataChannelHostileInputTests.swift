@@ -90,7 +90,7 @@ struct DataChannelHostileInputTests {
         // 900 KiB in one message (the attacker's send buffer allows it): discarded piece by piece.
         let second = try pair.a.sctp.createDataChannel(label: "victim2")
         try await second.waitUntilOpen(timeout: .seconds(10))
-        // It fits the attacker's 1 MiB send buffer once the first message left it (acknowledged):
+        // It fits the attacker's 4 MiB send buffer once the first message left it (acknowledged):
         // a non-blocking send takes it whole or not at all.
         let secondID = try #require(second.id)
         let huge = [UInt8](repeating: 0x41, count: 900 * 1024)
@@ -176,8 +176,8 @@ struct DataChannelHostileInputTests {
             }
             #expect(stillInARow == 3, "the chain never stood still")
             #expect(full?.code == .bufferFull, "the queue filled: \(String(describing: full)) after \(accepted)")
-            // b's 1 MiB budget + SCTP windows + a's 1 MiB usrsctp buffer + a's 2 MiB queue.
-            #expect(accepted * message.count < 12 << 20, "accepted \(accepted) × 64 KiB before bufferFull")
+            // b's 1 MiB budget + b's 4 MiB SCTP window + a's 4 MiB usrsctp buffer + a's 2 MiB queue.
+            #expect(accepted * message.count < 14 << 20, "accepted \(accepted) × 64 KiB before bufferFull")
             #expect(channel.bufferedAmount > 1 << 20)
             // write() waits instead of throwing …
             let writing = Box(false), written = Box(false)

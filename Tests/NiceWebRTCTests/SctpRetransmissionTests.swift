@@ -195,16 +195,17 @@ struct SctpRetransmissionTests {
         let atA = MessageRecorder(channelA)
         let count = 30_000
         #expect(count > SctpCore.usrsctpMessageLimit)
-        async let aSent: Void = { for i in 0..<count { try await channelA.write(.binary(numbered(i, size: 256))) } }()
-        async let bSent: Void = { for i in 0..<count { try await channelB.write(.binary(numbered(i, size: 256))) } }()
+        // 1 KiB messages: usrsctp's 4 MiB send buffer holds about 4,000 of them, under the cap.
+        async let aSent: Void = { for i in 0..<count { try await channelA.write(.binary(numbered(i, size: 1024))) } }()
+        async let bSent: Void = { for i in 0..<count { try await channelB.write(.binary(numbered(i, size: 1024))) } }()
         try await aSent
         try await bSent
         let all = await eventually(.seconds(60)) { atA.count == count && atB.count == count }
         #expect(all, "a received \(atA.count), b received \(atB.count) of \(count)")
-        let expected: [DataChannelMessage] = (0..<count).map { .binary(numbered($0, size: 256)) }
+        let expected: [DataChannelMessage] = (0..<count).map { .binary(numbered($0, size: 1024)) }
         #expect(atB.messages.current == expected, "b's messages are not 0..<\(count) in order")
         #expect(atA.messages.current == expected, "a's messages are not 0..<\(count) in order")
-        // usrsctp holds at most its 1 MiB send buffer of 256-byte messages (about 4,000): measured,
+        // usrsctp holds at most its 4 MiB send buffer of 1 KiB messages (about 4,000): measured,
         // the cap never binds. The cumulative count it replaces stopped the queue at every 8,192nd
         // message until usrsctp had drained completely (what a lost SACK turned into a stall).
         for side in [pair.a, pair.b] {

@@ -75,7 +75,7 @@ public final class DataChannel: Sendable {
     public var readyState: DataChannelState { core.channelSnapshot(key)?.state ?? .closed }
 
     /// W3C `bufferedAmount`: bytes accepted by ``send(_:)`` that still wait for
-    /// room in SCTP's send buffer (1 MiB per association, not counted here).
+    /// room in SCTP's send buffer (4 MiB per association, not counted here).
     public var bufferedAmount: Int { core.channelSnapshot(key)?.buffered ?? 0 }
 
     /// W3C `bufferedAmountLowThreshold`: ``bufferedAmountLowHandler`` runs when ``bufferedAmount``

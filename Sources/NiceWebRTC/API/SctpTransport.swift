@@ -40,7 +40,7 @@ public final class SctpTransport: Sendable {
         /// Streams we ask for in each direction (RFC 8831 asks for 65,535; usrsctp allocates state
         /// per stream, so 1,024 by default, as libdatachannel): at most this many channels.
         public var streams: UInt16
-        /// Bytes one channel may queue beyond what SCTP's 1 MiB send buffer took (Chrome: 16 MiB).
+        /// Bytes one channel may queue beyond what SCTP's 4 MiB send buffer took (Chrome: 16 MiB).
         public var sendBufferLimit: Int
         /// Received bytes the application may leave untaken (all channels) before reading stops.
         public var receiveBufferLimit: Int

@@ -161,7 +161,7 @@ extension SctpCore {
         if flushPending.load(ordering: .sequentiallyConsistent) { scheduleService() }
     }
 
-    /// Messages usrsctp may hold at once: it charges only payload bytes against its 1 MiB send
+    /// Messages usrsctp may hold at once: it charges only payload bytes against its 4 MiB send
     /// buffer, and about 350 bytes of its own per message, so without a count a peer that never
     /// reads lets a million empty messages pile up in it (issue 17 §3). The count is of what
     /// usrsctp holds now (``usrsctpHeldMessages(_:_:)``), so a long transfer meets this cap only
