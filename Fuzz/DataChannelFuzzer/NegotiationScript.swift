@@ -25,7 +25,8 @@
 //   - when both sides are stable on the same exchange (each one's current local description is
 //     the other's current remote one), each side's remote credentials are the other's local
 //     ones, the DTLS roles are opposite, and so are the ICE roles unless signalling lost an
-//     answer on the way (then only ICE's role-conflict repair can tell); both have the same
+//     answer on the way, or once it paired an answer with another offer than the one it
+//     answered (then only ICE's role-conflict repair can tell); both have the same
 //     media sections, accepted or rejected alike, with the same codecs and opposite directions.
 
 import NiceICECore
@@ -93,6 +94,12 @@ func checkNegotiation(_ input: [UInt8]) {
     // sides may disagree on who offered last, and with it on the ICE role (ICE's role-conflict
     // repair, RFC 8445 §7.3.1.1, settles that at run time: no SDP attribute carries the role).
     var undelivered: [Set<String>] = [[], []]
+    // The offer each side's answers answered (by SDP), and whether signalling ever paired an
+    // answer with another offer than the one it answered (a lost offer, then an old answer
+    // applied to a newer one): from then on the two sides may disagree on who restarted ICE
+    // last, so on the ICE role, which again only ICE's role-conflict repair settles.
+    var answered: [[String: String]] = [[:], [:]]
+    var mispaired = false
     var sctpStarts = [0, 0]
     var generation = 0
     var script = Script(bytes: input)
@@ -145,19 +152,23 @@ func checkNegotiation(_ input: [UInt8]) {
         case 1:   // answer or pranswer, and apply it
             let type: SdpType = script.byte() & 1 == 1 ? .pranswer : .answer
             let ice = fresh()
+            let offer = peers[side].pendingRemoteDescription?.sdp
             attempt("answer") { n throws(PeerConnectionError) in
                 let answer = try n.createAnswer(newIce: ice)
                 let description = SessionDescription(type: type, sdp: answer.sdp)
                 let effects = try n.setLocalDescription(description)
                 wire[side] = description
                 undelivered[side].insert(description.sdp)
+                if let offer { answered[side][description.sdp] = offer }
                 return effects
             }
         case 2:   // deliver the other side's last description
             guard let description = wire[other] else { continue }
+            let pendingOffer = peers[side].pendingLocalDescription?.sdp
             attempt("deliver", rollbackAllowed: true) { n throws(PeerConnectionError) in
                 let effects = try n.setRemoteDescription(description)
                 undelivered[other].remove(description.sdp)
+                if description.type != .offer, answered[other][description.sdp] != pendingOffer { mispaired = true }
                 return effects
             }
         case 3:   // rollback, local or remote
@@ -235,7 +246,7 @@ func checkNegotiation(_ input: [UInt8]) {
                 + "B \(peers[1].signalingState) \(peers[1].iceRole?.rawValue ?? "-") \(peers[1].local.ice.usernameFragment)/\(peers[1].remoteIce?.usernameFragment ?? "-")")
         }
         for n in peers { checkConsistent(n) }
-        checkAgreement(peers[0], peers[1], rolesKnownToBoth: undelivered[0].isEmpty && undelivered[1].isEmpty)
+        checkAgreement(peers[0], peers[1], rolesKnownToBoth: undelivered[0].isEmpty && undelivered[1].isEmpty && !mispaired)
     }
 }
 
