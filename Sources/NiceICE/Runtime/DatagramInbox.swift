@@ -15,6 +15,10 @@ import Synchronization
 /// its own gate (`directGate`), so a user handler running on the user's queue never holds up the
 /// receive path and `close()` still promises that none starts after it returns.
 ///
+/// `deliver` has one producer at a time (ICE: the context thread; DTLS: under its engine lock): a
+/// datagram pushed to a stream after another thread's ``flush()`` woke the readers would wait for
+/// the next burst's wake-up.
+///
 /// Every buffer is bounded in datagrams (`limit`) and in bytes (`byteLimit`, each datagram charged
 /// its size plus ``itemOverhead``, so empty datagrams are not free). The handler's batch only keeps
 /// datagrams while a handler is set: a connection read through streams alone (no handler, with or
